@@ -1,0 +1,393 @@
+/* The simulated network: nodes behind one switch, a faulty egress link into
+ * each node, a virtual clock. Single-threaded by design, for determinism. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_driver.h"
+#include "sim_heap.h"
+#include "tern/error.h"
+#include "transport/rng.h"
+#include "transport/wire.h"
+
+#define SIM_MAX_NODES 65536
+#define SIM_HEADROOM 64
+
+struct sim_pool {
+	struct tern_pkt *free_list;
+	struct tern_pkt *pkts;
+	uint8_t *bufs;
+};
+
+struct sim_node {
+	struct tern_driver drv; /* first: the engine sees a tern_driver */
+	struct tern_sim_net *net;
+	uint32_t id;
+	int attached;
+	struct sim_pool *pool;
+	struct tern_sim_link link;
+	int ge_bad;
+	uint64_t busy_until;
+	struct tern_sim_heap inbound;
+};
+
+struct tern_sim_net {
+	struct tern_sim_config cfg;
+	struct tern_rng rng;
+	uint64_t now, order;
+	struct sim_node **nodes; /* indexed by node id, grown on demand */
+	uint32_t n_nodes;
+	struct tern_sim_stats stats;
+};
+
+void tern_sim_config_init(struct tern_sim_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->seed = 1;
+	cfg->pool_pkts = 4096;
+	cfg->buf_size = 2048;
+	cfg->link.bandwidth_bps = 10000000000ull;
+	cfg->link.delay_ns = 2000;
+	cfg->link.queue_bytes = 1 << 20;
+}
+
+int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out)
+{
+	if (!cfg || !out || cfg->pool_pkts == 0 || cfg->buf_size < SIM_HEADROOM + 256)
+		return TERN_EINVAL;
+	struct tern_sim_net *net = calloc(1, sizeof(*net));
+	if (!net)
+		return TERN_ENOMEM;
+	net->cfg = *cfg;
+	tern_rng_seed(&net->rng, cfg->seed);
+	*out = net;
+	return 0;
+}
+
+static void pool_free_pkt(struct tern_pkt *p)
+{
+	struct sim_pool *pool = p->owner;
+	p->next = pool->free_list;
+	pool->free_list = p;
+}
+
+static struct sim_pool *pool_create(const struct tern_sim_config *cfg)
+{
+	struct sim_pool *pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	pool->pkts = calloc(cfg->pool_pkts, sizeof(*pool->pkts));
+	pool->bufs = malloc((size_t)cfg->pool_pkts * cfg->buf_size);
+	if (!pool->pkts || !pool->bufs) {
+		free(pool->pkts);
+		free(pool->bufs);
+		free(pool);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < cfg->pool_pkts; i++) {
+		struct tern_pkt *p = &pool->pkts[i];
+		p->data = pool->bufs + (size_t)i * cfg->buf_size + SIM_HEADROOM;
+		p->cap = cfg->buf_size - SIM_HEADROOM;
+		p->owner = pool;
+		pool_free_pkt(p);
+	}
+	return pool;
+}
+
+static struct tern_pkt *pool_alloc(struct sim_pool *pool)
+{
+	struct tern_pkt *p = pool->free_list;
+	if (p) {
+		pool->free_list = p->next;
+		p->next = NULL;
+		p->len = 0;
+	}
+	return p;
+}
+
+static void drain_inbound(struct sim_node *n)
+{
+	while (n->inbound.n)
+		pool_free_pkt(tern_sim_heap_pop(&n->inbound).pkt);
+}
+
+void tern_sim_destroy(struct tern_sim_net *net)
+{
+	if (!net)
+		return;
+	/* Packets may sit in any node's queue but belong to any pool: drain all
+	 * queues before freeing any pool. */
+	for (uint32_t i = 0; i < net->n_nodes; i++)
+		if (net->nodes[i])
+			drain_inbound(net->nodes[i]);
+	for (uint32_t i = 0; i < net->n_nodes; i++) {
+		struct sim_node *n = net->nodes[i];
+		if (!n)
+			continue;
+		tern_sim_heap_free(&n->inbound);
+		if (n->pool) {
+			free(n->pool->pkts);
+			free(n->pool->bufs);
+			free(n->pool);
+		}
+		free(n);
+	}
+	free(net->nodes);
+	free(net);
+}
+
+static struct sim_node *node_get(struct tern_sim_net *net, uint32_t id)
+{
+	if (id >= SIM_MAX_NODES)
+		return NULL;
+	if (id >= net->n_nodes) {
+		uint32_t n = net->n_nodes ? net->n_nodes : 8;
+		while (n <= id)
+			n *= 2;
+		struct sim_node **v = realloc(net->nodes, n * sizeof(*v));
+		if (!v)
+			return NULL;
+		memset(v + net->n_nodes, 0, (n - net->n_nodes) * sizeof(*v));
+		net->nodes = v;
+		net->n_nodes = n;
+	}
+	struct sim_node *node = net->nodes[id];
+	if (!node) {
+		node = calloc(1, sizeof(*node));
+		if (!node)
+			return NULL;
+		node->pool = pool_create(&net->cfg);
+		if (!node->pool) {
+			free(node);
+			return NULL;
+		}
+		node->net = net;
+		node->id = id;
+		node->link = net->cfg.link;
+		net->nodes[id] = node;
+	}
+	return node;
+}
+
+int tern_sim_set_link(struct tern_sim_net *net, uint32_t node, const struct tern_sim_link *link)
+{
+	struct sim_node *n = node_get(net, node);
+	if (!n)
+		return TERN_EINVAL;
+	n->link = *link;
+	n->ge_bad = 0;
+	return 0;
+}
+
+uint64_t tern_sim_now(const struct tern_sim_net *net)
+{
+	return net->now;
+}
+
+void tern_sim_advance(struct tern_sim_net *net, uint64_t t)
+{
+	if (t > net->now)
+		net->now = t;
+}
+
+uint64_t tern_sim_next_event(const struct tern_sim_net *net)
+{
+	uint64_t best = UINT64_MAX;
+	for (uint32_t i = 0; i < net->n_nodes; i++) {
+		const struct sim_node *n = net->nodes[i];
+		if (n && n->inbound.n && tern_sim_heap_top(&n->inbound)->arrival < best)
+			best = tern_sim_heap_top(&n->inbound)->arrival;
+	}
+	return best;
+}
+
+void tern_sim_stats(const struct tern_sim_net *net, struct tern_sim_stats *out)
+{
+	*out = net->stats;
+}
+
+static int chance(struct tern_sim_net *net, double p)
+{
+	return p > 0 && tern_rng_double(&net->rng) < p;
+}
+
+static int link_drops(struct tern_sim_net *net, struct sim_node *dst)
+{
+	const struct tern_sim_link *l = &dst->link;
+	if (l->p_enter_bad > 0) {
+		if (!dst->ge_bad && chance(net, l->p_enter_bad))
+			dst->ge_bad = 1;
+		else if (dst->ge_bad && chance(net, l->p_leave_bad))
+			dst->ge_bad = 0;
+		if (dst->ge_bad && chance(net, l->loss_in_bad))
+			return 1;
+	}
+	return chance(net, l->loss);
+}
+
+static void flight_push(struct tern_sim_net *net, struct sim_node *dst, struct tern_pkt *p, uint64_t arrival)
+{
+	struct tern_sim_flight f = { arrival, net->order++, p };
+	if (tern_sim_heap_push(&dst->inbound, f) < 0)
+		pool_free_pkt(p); /* out of memory: the packet is lost */
+}
+
+/* One packet from src enters dst's egress link. */
+static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_node *dst, struct tern_pkt *p)
+{
+	const struct tern_sim_link *l = &dst->link;
+	int is_data = p->len >= 2 && p->data[1] == TERN_PKT_DATA;
+	net->stats.sent++;
+	net->stats.data_sent += is_data;
+	if (!dst->attached || link_drops(net, dst)) {
+		net->stats.lost++;
+		net->stats.data_lost += is_data;
+		pool_free_pkt(p);
+		return;
+	}
+	uint64_t start = dst->busy_until > net->now ? dst->busy_until : net->now;
+	uint64_t ser = l->bandwidth_bps ? (uint64_t)p->len * 8 * 1000000000ull / l->bandwidth_bps : 0;
+	if (l->queue_bytes && l->bandwidth_bps) {
+		uint64_t queued = (start - net->now) * l->bandwidth_bps / 8000000000ull;
+		if (queued + p->len > l->queue_bytes) {
+			net->stats.queue_drops++;
+			net->stats.data_lost += is_data;
+			pool_free_pkt(p);
+			return;
+		}
+	}
+	dst->busy_until = start + ser;
+	uint64_t arrival = dst->busy_until + l->delay_ns;
+	p->peer = tern_addr_sim(src);
+
+	if (chance(net, l->duplicate)) {
+		struct tern_pkt *copy = pool_alloc(net->nodes[src]->pool);
+		if (copy) {
+			memcpy(copy->data, p->data, p->len);
+			copy->len = p->len;
+			copy->peer = p->peer;
+			net->stats.duplicated++;
+			net->stats.sent++;
+			flight_push(net, dst, copy, arrival + 1);
+		}
+	}
+	if (chance(net, l->corrupt) && p->len) {
+		uint64_t bit = tern_rng_below(&net->rng, (uint64_t)p->len * 8);
+		p->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		net->stats.corrupted++;
+	}
+	if (chance(net, l->reorder)) {
+		arrival += tern_rng_below(&net->rng, l->reorder_delay_ns + 1);
+		net->stats.reordered++;
+	}
+	flight_push(net, dst, p, arrival);
+}
+
+int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len)
+{
+	struct sim_node *s = node_get(net, src), *d = node_get(net, dst);
+	if (!s || !d)
+		return TERN_EINVAL;
+	struct tern_pkt *p = pool_alloc(s->pool);
+	if (!p)
+		return TERN_EAGAIN;
+	if (len > p->cap) {
+		pool_free_pkt(p);
+		return TERN_EMSGSIZE;
+	}
+	memcpy(p->data, data, len);
+	p->len = (uint32_t)len;
+	link_transmit(net, src, d, p);
+	return 0;
+}
+
+/* ---- the driver face of a node ---- */
+
+static struct sim_node *to_node(struct tern_driver *d)
+{
+	return (struct sim_node *)d;
+}
+
+static unsigned sim_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+{
+	struct sim_node *node = to_node(d);
+	unsigned got = 0;
+	while (got < n && node->inbound.n && tern_sim_heap_top(&node->inbound)->arrival <= node->net->now) {
+		pkts[got++] = tern_sim_heap_pop(&node->inbound).pkt;
+		node->net->stats.delivered++;
+	}
+	return got;
+}
+
+static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+{
+	struct sim_node *node = to_node(d);
+	for (unsigned i = 0; i < n; i++) {
+		struct sim_node *dst = NULL;
+		if (pkts[i]->peer.family == TERN_AF_SIM && pkts[i]->peer.sim_node < node->net->n_nodes)
+			dst = node->net->nodes[pkts[i]->peer.sim_node];
+		if (!dst) {
+			dst = node_get(node->net, pkts[i]->peer.sim_node);
+			if (!dst || pkts[i]->peer.family != TERN_AF_SIM) {
+				pool_free_pkt(pkts[i]);
+				continue;
+			}
+		}
+		link_transmit(node->net, node->id, dst, pkts[i]);
+	}
+	return n;
+}
+
+static struct tern_pkt *sim_alloc(struct tern_driver *d)
+{
+	return pool_alloc(to_node(d)->pool);
+}
+
+static void sim_free(struct tern_driver *d, struct tern_pkt *p)
+{
+	(void)d;
+	pool_free_pkt(p);
+}
+
+static uint64_t sim_now(struct tern_driver *d)
+{
+	return to_node(d)->net->now;
+}
+
+static int sim_local_addr(struct tern_driver *d, struct tern_addr *out)
+{
+	*out = tern_addr_sim(to_node(d)->id);
+	return 0;
+}
+
+static void sim_detach(struct tern_driver *d)
+{
+	struct sim_node *node = to_node(d);
+	drain_inbound(node);
+	node->attached = 0;
+}
+
+static const struct tern_driver_ops sim_ops = {
+	.name = "sim",
+	.rx_burst = sim_rx_burst,
+	.tx_burst = sim_tx_burst,
+	.alloc = sim_alloc,
+	.free = sim_free,
+	.now_ns = sim_now,
+	.local_addr = sim_local_addr,
+	.destroy = sim_detach,
+};
+
+int tern_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tern_driver **out)
+{
+	if (!net || !out)
+		return TERN_EINVAL;
+	struct sim_node *node = node_get(net, node_id);
+	if (!node)
+		return node_id >= SIM_MAX_NODES ? TERN_EINVAL : TERN_ENOMEM;
+	if (node->attached)
+		return TERN_EADDRINUSE;
+	node->attached = 1;
+	node->drv.ops = &sim_ops;
+	*out = &node->drv;
+	return 0;
+}

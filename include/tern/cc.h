@@ -1,0 +1,15 @@
+/* Congestion-control algorithms an engine can run, chosen at run time. */
+#ifndef TERN_CC_H
+#define TERN_CC_H
+
+enum tern_cc_algo {
+	TERN_CC_AIMD = 0, /* NewReno-like: slow start, additive increase, halve on loss */
+	TERN_CC_OFF = 1,  /* no congestion window: only the receive window limits */
+};
+
+/* "aimd", "off"; NULL for an unknown value. */
+const char *tern_cc_name(enum tern_cc_algo algo);
+/* Parse a name as printed by tern_cc_name; negative TERN_EINVAL if unknown. */
+int tern_cc_parse(const char *name);
+
+#endif

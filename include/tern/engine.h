@@ -1,0 +1,90 @@
+/* The per-core engine: one per thread, owns a driver queue, timers, sessions. */
+#ifndef TERN_ENGINE_H
+#define TERN_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "cc.h"
+#include "stats.h"
+
+struct tern_engine;
+struct tern_session;
+struct tern_sim_net;
+
+enum tern_driver_kind {
+	TERN_DRIVER_SIM = 1, /* in-process simulated network (drivers/sim) */
+};
+
+enum tern_delivery {
+	TERN_DELIVER_IN_ORDER = 0,     /* messages of a session in send order (stream) */
+	TERN_DELIVER_AS_COMPLETED = 1, /* each message as soon as it is whole (RPC) */
+};
+
+enum tern_session_event {
+	TERN_SESSION_ESTABLISHED = 1, /* our connect() finished its handshake */
+	TERN_SESSION_ACCEPTED = 2,    /* a peer opened a session to us */
+	TERN_SESSION_DEAD = 3,        /* session ended; status says why; freed after the callback */
+};
+
+/* A received message. data is valid only during the callback. */
+struct tern_rx_msg {
+	const void *data;
+	size_t len;
+	uint64_t seq; /* 0 for the first message the peer sent on this session */
+};
+
+struct tern_callbacks {
+	void (*on_session)(struct tern_session *s, enum tern_session_event ev, int status, void *user);
+	void (*on_message)(struct tern_session *s, const struct tern_rx_msg *msg, void *user);
+	/* A message handed to tern_session_send is acknowledged (status 0) or failed;
+	 * its buffer belongs to the caller again. */
+	void (*on_send_done)(struct tern_session *s, void *cookie, int status, void *user);
+	void *user;
+};
+
+struct tern_engine_config {
+	enum tern_driver_kind driver;
+	struct tern_sim_net *sim; /* TERN_DRIVER_SIM: the network */
+	uint32_t sim_node;        /* TERN_DRIVER_SIM: our node id (our address) */
+
+	uint32_t mtu;          /* IP MTU of the path; default 1500 */
+	uint32_t window_pkts;  /* send/receive window in packets, power of two; default 256 */
+	uint32_t max_msg_size; /* largest message accepted or sent; default 64 MiB */
+	uint32_t max_sessions; /* default 1024 */
+	uint32_t max_tx_msgs;  /* messages queued for sending, all sessions; default 4096 */
+	enum tern_cc_algo cc;  /* default TERN_CC_AIMD */
+	enum tern_delivery delivery;
+	bool accept;           /* accept sessions that peers open; default true */
+
+	uint64_t init_rto_ns;   /* RTO before any RTT sample; default 1 ms */
+	uint64_t min_rto_ns;    /* RTO floor; default 1 ms */
+	uint64_t max_rto_ns;    /* cap of the exponential backoff; default 100 ms */
+	uint64_t dead_after_ns; /* peer silent this long: session dead; default 2 s */
+	uint64_t ack_delay_ns;  /* longest an ACK is held back; default 20 us */
+	uint64_t seed;          /* random tokens and sequence numbers; 0: from getrandom() */
+
+	struct tern_callbacks cb;
+};
+
+void tern_engine_config_init(struct tern_engine_config *cfg);
+
+int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine **out);
+/* Ends every session (pending sends fail with TERN_ECLOSED) and frees all. */
+void tern_engine_destroy(struct tern_engine *e);
+
+/* One pass: receive a burst, run due timers, transmit. Returns how many
+ * packets and timers it handled (0: idle), or a negative error. */
+int tern_engine_poll(struct tern_engine *e);
+
+/* Time of the earliest armed timer on the engine's clock, UINT64_MAX if none. */
+uint64_t tern_engine_next_deadline(struct tern_engine *e);
+/* The engine's clock in ns (virtual on the simulated network). */
+uint64_t tern_engine_now(struct tern_engine *e);
+
+int tern_engine_stats(struct tern_engine *e, struct tern_stats *out);
+int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out);
+
+#endif

@@ -1,0 +1,32 @@
+/* Reliable sessions between two engines. */
+#ifndef TERN_SESSION_H
+#define TERN_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct tern_engine;
+struct tern_session;
+
+/* Start a handshake to peer. Messages may be sent at once; they leave when
+ * the session is established. on_session(ESTABLISHED) reports success. */
+int tern_session_connect(struct tern_engine *e, const struct tern_addr *peer,
+			 struct tern_session **out);
+
+/* Queue len bytes for reliable delivery. buf must stay valid and unchanged
+ * until on_send_done(cookie). TERN_EAGAIN: queue full, poll and retry. */
+int tern_session_send(struct tern_session *s, const void *buf, size_t len, void *cookie);
+
+/* End the session: tell the peer, fail pending sends with TERN_ECLOSED, and
+ * free it. The pointer is invalid afterwards. */
+int tern_session_close(struct tern_session *s);
+
+void tern_session_set_user(struct tern_session *s, void *user);
+void *tern_session_user(const struct tern_session *s);
+int tern_session_peer(const struct tern_session *s, struct tern_addr *out);
+/* Smoothed RTT in ns (0 before the first sample). */
+uint64_t tern_session_srtt(const struct tern_session *s);
+
+#endif

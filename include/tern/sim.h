@@ -1,0 +1,63 @@
+/* A seeded, lossy, in-process network with a virtual clock. All engines on
+ * one simulated network must be polled by the one thread that created it. */
+#ifndef TERN_SIM_H
+#define TERN_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tern_sim_net;
+struct tern_engine;
+
+/* The link from the switch into one node: its egress port's queue, speed,
+ * delay and faults. Each packet to the node passes it once. */
+struct tern_sim_link {
+	double loss;             /* independent drop probability */
+	/* Gilbert-Elliott burst loss; off when p_enter_bad is 0. */
+	double p_enter_bad, p_leave_bad, loss_in_bad;
+	double reorder;          /* probability a packet gets extra delay */
+	uint64_t reorder_delay_ns; /* extra delay drawn uniformly from [0, this] */
+	double duplicate;        /* probability a packet is delivered twice */
+	double corrupt;          /* probability one bit of the packet is flipped */
+	uint64_t bandwidth_bps;  /* 0: infinite */
+	uint64_t delay_ns;       /* propagation delay */
+	uint32_t queue_bytes;    /* tail-drop limit of the egress queue; 0: unlimited */
+};
+
+struct tern_sim_config {
+	uint64_t seed;
+	struct tern_sim_link link; /* default for every node */
+	uint32_t pool_pkts;        /* packet buffers per node; default 4096 */
+	uint32_t buf_size;         /* bytes per buffer; default 2048 */
+};
+
+/* Data packets are told apart by the tern packet type so that losses of data
+ * can be compared with retransmissions. */
+struct tern_sim_stats {
+	uint64_t sent, delivered;
+	uint64_t lost, queue_drops, duplicated, corrupted, reordered;
+	uint64_t data_sent, data_lost; /* data packets; lost includes queue drops */
+};
+
+void tern_sim_config_init(struct tern_sim_config *cfg);
+int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out);
+void tern_sim_destroy(struct tern_sim_net *net);
+
+int tern_sim_set_link(struct tern_sim_net *net, uint32_t node, const struct tern_sim_link *link);
+uint64_t tern_sim_now(const struct tern_sim_net *net);
+/* Earliest packet arrival, UINT64_MAX if nothing is in flight. */
+uint64_t tern_sim_next_event(const struct tern_sim_net *net);
+/* Move the clock forward to t (never back). */
+void tern_sim_advance(struct tern_sim_net *net, uint64_t t);
+/* Put raw bytes on the wire from src to dst, through dst's link (for tests
+ * of hostile input). */
+int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len);
+void tern_sim_stats(const struct tern_sim_net *net, struct tern_sim_stats *out);
+
+/* Poll the engines and move virtual time until done(arg) is true or the
+ * clock passes until_ns. Returns 0 when done, TERN_EAGAIN at until_ns. */
+int tern_sim_run(struct tern_sim_net *net, struct tern_engine **engines, size_t n,
+		 uint64_t until_ns, bool (*done)(void *arg), void *arg);
+
+#endif

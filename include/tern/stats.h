@@ -1,0 +1,29 @@
+/* Counters an engine keeps; read them with tern_engine_stats(). */
+#ifndef TERN_STATS_H
+#define TERN_STATS_H
+
+#include <stdint.h>
+
+struct tern_stats {
+	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
+	uint64_t tx_data_pkts;       /* data packets, first sends and retransmits */
+	uint64_t retransmits;        /* data packets sent again */
+	uint64_t fast_retransmits;   /* of which found lost by SACK/RACK, not RTO */
+	uint64_t rto_fired;          /* retransmission timeouts */
+	uint64_t acks_sent;          /* standalone ACK packets */
+	uint64_t dup_pkts;           /* data packets received twice, dropped */
+	uint64_t out_of_window;      /* data packets beyond the receive window */
+	uint64_t bad_crc;            /* dropped: CRC32C mismatch */
+	uint64_t bad_header;         /* dropped: malformed or unknown version */
+	uint64_t bad_token;          /* dropped: wrong session token */
+	uint64_t unknown_session;    /* dropped: no such session */
+	uint64_t tx_no_buffer;       /* packet pool empty when sending */
+	uint64_t rx_no_memory;       /* fragments refused: reassembly memory limit or malloc failed */
+	uint64_t msgs_sent;          /* messages fully acknowledged */
+	uint64_t msgs_delivered;     /* messages handed to the application */
+	uint64_t tx_copy_bytes;      /* bytes copied from user buffers into packets */
+	uint64_t rx_copy_bytes;      /* bytes copied during reassembly */
+	uint64_t sessions_opened, sessions_dead;
+};
+
+#endif

@@ -1,0 +1,50 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "transport/crc32c.h"
+#include "transport/rng.h"
+
+/* RFC 3720 appendix B.4 and the usual check value. */
+static void known_answers(uint32_t (*f)(uint32_t, const void *, size_t))
+{
+	uint8_t buf[32];
+	cr_assert_eq(f(0, "123456789", 9), 0xe3069283u);
+	memset(buf, 0, 32);
+	cr_assert_eq(f(0, buf, 32), 0x8a9136aau);
+	memset(buf, 0xff, 32);
+	cr_assert_eq(f(0, buf, 32), 0x62a8ab43u);
+	for (int i = 0; i < 32; i++)
+		buf[i] = (uint8_t)i;
+	cr_assert_eq(f(0, buf, 32), 0x46dd794eu);
+	for (int i = 0; i < 32; i++)
+		buf[i] = (uint8_t)(31 - i);
+	cr_assert_eq(f(0, buf, 32), 0x113fdb5cu);
+	cr_assert_eq(f(0, buf, 0), 0u);
+}
+
+Test(crc32c, table_known_answers) { known_answers(tern_crc32c_sw); }
+Test(crc32c, dispatch_known_answers) { known_answers(tern_crc32c); }
+
+Test(crc32c, hardware_known_answers)
+{
+	if (!tern_crc32c_hw_available())
+		cr_skip_test("no SSE4.2 on this CPU");
+	known_answers(tern_crc32c_hw);
+}
+
+Test(crc32c, hw_matches_table_any_length_alignment_and_split)
+{
+	struct tern_rng r;
+	tern_rng_seed(&r, 42);
+	static uint8_t buf[4096 + 16];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)tern_rng_next(&r);
+	for (int iter = 0; iter < 2000; iter++) {
+		size_t off = tern_rng_below(&r, 16), len = tern_rng_below(&r, 4096);
+		size_t cut = len ? tern_rng_below(&r, len) : 0;
+		uint32_t whole = tern_crc32c_sw(0, buf + off, len);
+		cr_assert_eq(tern_crc32c_hw(0, buf + off, len), whole);
+		uint32_t split = tern_crc32c(tern_crc32c(0, buf + off, cut), buf + off + cut, len - cut);
+		cr_assert_eq(split, whole, "len %zu cut %zu", len, cut);
+	}
+}

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Install tern into a temporary prefix, then build and run a program against
+# it with pkg-config, as a user would.
+set -euo pipefail
+src=$1 build=$2
+prefix=$(mktemp -d /tmp/tern-install.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+meson install -C "$build" --destdir "$prefix" --quiet >/dev/null
+root=$prefix$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
+pcdir=$(dirname "$(find "$root" -name tern.pc | head -1)")
+# The .pc file names the real prefix; point it at the staging copy.
+sed -i "s|^prefix=.*|prefix=$root|" "$pcdir/tern.pc"
+export PKG_CONFIG_PATH=$pcdir
+cat > "$prefix/hello.c" <<'C'
+#include <stdio.h>
+#include <tern/tern.h>
+int main(void)
+{
+	struct tern_sim_config sc;
+	struct tern_sim_net *net;
+	tern_sim_config_init(&sc);
+	if (tern_sim_create(&sc, &net)) return 1;
+	struct tern_engine_config ec;
+	struct tern_engine *e;
+	tern_engine_config_init(&ec);
+	ec.sim = net;
+	ec.sim_node = 7;
+	int rc = tern_engine_create(&ec, &e);
+	if (rc) { printf("%s\n", tern_strerror(rc)); return 1; }
+	tern_engine_poll(e);
+	tern_engine_destroy(e);
+	tern_sim_destroy(net);
+	printf("tern %s via pkg-config: ok\n", TERN_VERSION_STRING);
+	return 0;
+}
+C
+cc -Wall -Werror -o "$prefix/hello" "$prefix/hello.c" $(pkg-config --cflags --libs tern) -Wl,-rpath,"$(pkg-config --variable=libdir tern)"
+"$prefix/hello"

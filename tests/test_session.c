@@ -1,0 +1,363 @@
+#include <criterion/criterion.h>
+#include <pthread.h>
+
+#include "harness.h"
+#include "transport/rng.h"
+#include "transport/session_internal.h"
+#include "transport/wire.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+static struct pair P;
+
+static void open_default(void)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+}
+
+static void establish(void)
+{
+	cr_assert_eq(pair_connect(&P), 0);
+	cr_assert_eq(pair_run(&P, 100 * MS, pair_established, &P), 0);
+}
+
+static bool server_got_one(void *arg)
+{
+	return ((struct pair *)arg)->delivered[1] >= 1;
+}
+
+Test(session, handshake_then_message_both_ways)
+{
+	open_default();
+	establish();
+	cr_assert_not_null(P.server);
+	char hello[] = "hello";
+	cr_assert_eq(tern_session_send(P.client, hello, 5, NULL), 0);
+	cr_assert_eq(pair_run(&P, 100 * MS, server_got_one, &P), 0);
+	cr_assert_eq(tern_session_send(P.server, hello, 0, NULL), 0); /* empty message */
+	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[0], 1);
+	cr_assert_gt(tern_session_srtt(P.client), 0);
+	pair_close(&P);
+}
+
+Test(session, sends_before_establishment_wait_for_it)
+{
+	open_default();
+	cr_assert_eq(pair_connect(&P), 0);
+	cr_assert_eq(tern_session_send(P.client, "x", 1, NULL), 0);
+	cr_assert_eq(pair_run(&P, 100 * MS, server_got_one, &P), 0);
+	pair_close(&P);
+}
+
+static bool client_dead(void *arg)
+{
+	return ((struct pair *)arg)->client_status != 1;
+}
+
+static int done_status[4];
+static int done_count;
+static void record_done(struct pair *p, int side, void *cookie, int status)
+{
+	(void)p;
+	(void)side;
+	(void)cookie;
+	done_status[done_count++ % 4] = status;
+}
+
+Test(session, silent_peer_is_declared_dead_and_sends_fail)
+{
+	open_default();
+	P.on_send_done = record_done;
+	done_count = 0;
+	establish();
+	struct tern_sim_link cut = { .loss = 1.0 };
+	tern_sim_set_link(P.net, 2, &cut);
+	static uint8_t big[100000];
+	cr_assert_eq(tern_session_send(P.client, big, sizeof(big), NULL), 0);
+	uint64_t t0 = tern_sim_now(P.net);
+	cr_assert_eq(pair_run(&P, 10 * SEC, client_dead, &P), 0);
+	uint64_t took = tern_sim_now(P.net) - t0;
+	cr_assert_eq(P.client_status, TERN_EPEERDEAD);
+	cr_assert_eq(done_count, 1);
+	cr_assert_eq(done_status[0], TERN_EPEERDEAD);
+	cr_assert(took >= 2 * SEC && took < 3 * SEC, "dead after %llu ms", (unsigned long long)(took / MS));
+	pair_close(&P);
+}
+
+Test(session, idle_session_notices_a_vanished_peer)
+{
+	open_default();
+	establish();
+	struct tern_sim_link cut = { .loss = 1.0 };
+	tern_sim_set_link(P.net, 1, &cut);
+	tern_sim_set_link(P.net, 2, &cut);
+	cr_assert_eq(pair_run(&P, 10 * SEC, client_dead, &P), 0);
+	cr_assert_eq(P.client_status, TERN_EPEERDEAD);
+	pair_run(&P, 1 * SEC, NULL, NULL);
+	cr_assert_eq(P.server_status, TERN_EPEERDEAD);
+	pair_close(&P);
+}
+
+Test(session, connect_to_nobody_fails_with_peer_dead)
+{
+	open_default();
+	struct tern_addr nobody = tern_addr_sim(9);
+	cr_assert_eq(tern_session_connect(P.eng[0], &nobody, &P.client), 0);
+	cr_assert_eq(pair_run(&P, 10 * SEC, client_dead, &P), 0);
+	cr_assert_eq(P.client_status, TERN_EPEERDEAD);
+	pair_close(&P);
+}
+
+Test(session, restarted_peer_is_recognised)
+{
+	open_default();
+	P.on_send_done = record_done;
+	done_count = 0;
+	establish();
+	/* The server process dies and a new one takes its address. */
+	tern_engine_destroy(P.eng[1]);
+	P.server = NULL;
+	struct tern_engine_config ec;
+	pair_engine_config(&P, &ec, 2, 1234);
+	cr_assert_eq(tern_engine_create(&ec, &P.eng[1]), 0);
+	cr_assert_eq(tern_session_send(P.client, "after", 5, NULL), 0);
+	cr_assert_eq(pair_run(&P, 1 * SEC, client_dead, &P), 0);
+	cr_assert_eq(P.client_status, TERN_EPEERRESTART);
+	cr_assert_eq(done_status[0], TERN_EPEERRESTART);
+	struct tern_stats st;
+	tern_engine_stats(P.eng[1], &st);
+	cr_assert_geq(st.unknown_session, 1);
+	/* A new session to the new incarnation works. */
+	P.established = false;
+	establish();
+	cr_assert_eq(tern_session_send(P.client, "again", 5, NULL), 0);
+	P.delivered[1] = 0;
+	cr_assert_eq(pair_run(&P, 100 * MS, server_got_one, &P), 0);
+	pair_close(&P);
+}
+
+static bool server_dead(void *arg)
+{
+	return ((struct pair *)arg)->server_status != 1;
+}
+
+Test(session, close_tells_the_peer)
+{
+	open_default();
+	P.on_send_done = record_done;
+	done_count = 0;
+	establish();
+	/* A loss-free link that is slow enough for the message to be pending. */
+	cr_assert_eq(tern_session_send(P.client, "bye", 3, NULL), 0);
+	cr_assert_eq(tern_session_close(P.client), 0);
+	cr_assert_eq(done_count, 1);
+	cr_assert_eq(done_status[0], TERN_ECLOSED);
+	P.client = NULL;
+	cr_assert_eq(pair_run(&P, 1 * SEC, server_dead, &P), 0);
+	cr_assert_eq(P.server_status, TERN_ECLOSED);
+	pair_close(&P);
+}
+
+Test(session, forged_packets_are_dropped_and_counted)
+{
+	open_default();
+	establish();
+	struct tern_stats before, after;
+	tern_engine_stats(P.eng[1], &before);
+	/* Right session id, wrong token. */
+	uint8_t buf[256];
+	struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = P.server->sid, .token = P.server->my_token ^ 1,
+				   .src_epoch = P.server->peer_epoch, .psn = P.server->rcv_nxt, .msg_len = 4,
+				   .payload_len = 4 };
+	memcpy(buf + TERN_WIRE_HDR_LEN, "evil", 4);
+	size_t len = tern_wire_encode(buf, &h, NULL);
+	cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
+	/* A forged RST must not kill the client either. */
+	struct tern_wire_hdr r = { .type = TERN_PKT_RST, .dst_sid = P.client->sid, .token = 12345 };
+	len = tern_wire_encode(buf, &r, NULL);
+	cr_assert_eq(tern_sim_inject(P.net, 2, 1, buf, len), 0);
+	pair_run(&P, 10 * MS, NULL, NULL);
+	tern_engine_stats(P.eng[1], &after);
+	cr_assert_eq(after.bad_token, before.bad_token + 1);
+	cr_assert_eq(P.delivered[1], 0);
+	cr_assert_not_null(P.client);
+	pair_close(&P);
+}
+
+Test(session, hostile_datagrams_do_not_hurt)
+{
+	open_default();
+	establish();
+	struct tern_rng r;
+	tern_rng_seed(&r, 2024);
+	uint8_t buf[1500];
+	uint32_t sid = P.server->sid;
+	for (int i = 0; i < 20000; i++) {
+		size_t len = tern_rng_below(&r, sizeof(buf));
+		for (size_t j = 0; j < len; j++)
+			buf[j] = (uint8_t)tern_rng_next(&r);
+		if (i % 7 == 0) {
+			len = TERN_WIRE_HDR_LEN + TERN_WIRE_HANDSHAKE_LEN; /* decodable SYNs, forged epochs */
+		}
+		if (len >= TERN_WIRE_HDR_LEN && (i & 1)) {
+			/* valid framing and CRC around garbage, aimed at the live session */
+			buf[0] = TERN_WIRE_VERSION;
+			buf[1] = i % 7 == 0 ? TERN_PKT_SYN : (uint8_t)(1 + tern_rng_below(&r, 6));
+			buf[2] = 0;
+			buf[3] = 0;
+			memcpy(buf + 4, &sid, 4);
+			uint16_t pl = (uint16_t)(len - TERN_WIRE_HDR_LEN);
+			memcpy(buf + 68, &pl, 2);
+			memset(buf + 70, 0, 2);
+			tern_wire_seal(buf, len);
+		}
+		tern_sim_inject(P.net, 1, 2, buf, len);
+		if (i % 256 == 0) {
+			pair_run(&P, 1 * MS, NULL, NULL);
+			cr_assert_not_null(P.server, "the real session died at datagram %d", i);
+		}
+	}
+	pair_run(&P, 10 * MS, NULL, NULL);
+	cr_assert_not_null(P.server);
+	cr_assert_eq(tern_session_send(P.client, "still here", 10, NULL), 0);
+	cr_assert_eq(pair_run(&P, 100 * MS, server_got_one, &P), 0);
+	pair_close(&P);
+}
+
+static void small_limits(struct tern_engine_config *ec)
+{
+	ec->max_msg_size = 1000;
+	ec->max_tx_msgs = 2;
+}
+
+Test(session, limits_give_clear_errors)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, small_limits), 0);
+	establish();
+	static uint8_t buf[2000];
+	cr_assert_eq(tern_session_send(P.client, buf, 1001, NULL), TERN_EMSGSIZE);
+	cr_assert_eq(tern_session_send(P.client, buf, 10, NULL), 0);
+	cr_assert_eq(tern_session_send(P.client, buf, 10, NULL), 0);
+	cr_assert_eq(tern_session_send(P.client, buf, 10, NULL), TERN_EAGAIN);
+	cr_assert_eq(tern_session_send(P.client, NULL, 10, NULL), TERN_EINVAL);
+	pair_close(&P);
+}
+
+Test(session, bad_configs_are_refused)
+{
+	struct tern_engine_config ec;
+	struct tern_engine *e;
+	tern_engine_config_init(&ec);
+	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL); /* no network given */
+	ec.window_pkts = 100;
+	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL);
+	tern_engine_config_init(&ec);
+	ec.driver = 99;
+	cr_assert_eq(tern_engine_create(&ec, &e), TERN_ENOTSUP);
+	tern_engine_config_init(&ec);
+	ec.cc = 42;
+	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL);
+}
+
+static void *poll_from_other_thread(void *arg)
+{
+	return (void *)(intptr_t)tern_engine_poll(arg);
+}
+
+Test(session, other_threads_get_an_error)
+{
+	open_default();
+	establish();
+	pthread_t t;
+	void *ret;
+	pthread_create(&t, NULL, poll_from_other_thread, P.eng[0]);
+	pthread_join(t, &ret);
+	cr_assert_eq((int)(intptr_t)ret, TERN_EWRONGTHREAD);
+	pair_close(&P);
+}
+
+Test(session, every_error_has_a_message)
+{
+	int codes[] = { TERN_OK, TERN_EINVAL, TERN_ENOMEM, TERN_EAGAIN, TERN_EMSGSIZE, TERN_ENOTSUP, TERN_EADDRINUSE,
+			TERN_EWRONGTHREAD, TERN_EPEERDEAD, TERN_EPEERRESTART, TERN_ECLOSED, TERN_ENOSESSION,
+			TERN_EBADPKT, TERN_EBADCRC, TERN_EBADVERSION };
+	for (unsigned i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *m = tern_strerror(codes[i]);
+		cr_assert(m && *m && strcmp(m, "unknown error") != 0, "code %d", codes[i]);
+	}
+	cr_assert_str_eq(tern_strerror(-77777), "unknown error");
+	cr_assert_eq(tern_cc_parse("aimd"), TERN_CC_AIMD);
+	cr_assert_eq(tern_cc_parse("nope"), TERN_EINVAL);
+}
+
+static void tiny_window(struct tern_engine_config *ec)
+{
+	ec->window_pkts = 16;
+	ec->cc = TERN_CC_OFF;
+	ec->delivery = TERN_DELIVER_AS_COMPLETED;
+}
+
+static bool all_done(void *arg)
+{
+	(void)arg;
+	return done_count >= 3;
+}
+
+Test(session, window_smaller_than_a_message_and_sequence_wrap)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.link.loss = 0.05;
+	memset(&P, 0, sizeof(P));
+	P.on_send_done = record_done;
+	done_count = 0;
+	cr_assert_eq(pair_open(&P, &sc, tiny_window), 0);
+	cr_assert_eq(pair_connect(&P), 0);
+	/* Start near the top of sequence space so the run crosses 2^32. */
+	P.client->isn = P.client->snd_una = P.client->snd_nxt = 0xffffff00u;
+	cr_assert_eq(pair_run(&P, 100 * MS, pair_established, &P), 0);
+	static uint8_t big[3][300000];
+	for (int i = 0; i < 3; i++) {
+		content_fill(big[i], sizeof(big[i]), (uint64_t)i);
+		cr_assert_eq(tern_session_send(P.client, big[i], sizeof(big[i]), NULL), 0);
+	}
+	cr_assert_eq(pair_run(&P, 10 * SEC, all_done, NULL), 0);
+	cr_assert_eq(done_status[0] | done_status[1] | done_status[2], 0);
+	pair_run(&P, 100 * MS, NULL, NULL);
+	cr_assert_eq(P.delivered[1], 3);
+	cr_assert(tern_seq_diff(P.client->snd_nxt, 0) > 0 && P.client->snd_nxt < 0x10000000u);
+	pair_close(&P);
+}
+
+Test(session, reassembly_memory_is_bounded_even_for_a_hostile_peer)
+{
+	open_default();
+	establish();
+	struct tern_session *srv = P.server;
+	uint8_t buf[1500];
+	memset(buf, 0xab, sizeof(buf));
+	/* A peer with the right token starts 50 messages of 64 MiB, leaving a
+	 * hole at rcv_nxt so none can complete. */
+	for (uint32_t i = 1; i <= 50; i++) {
+		struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .token = srv->my_token,
+					   .src_epoch = srv->peer_epoch, .psn = srv->rcv_nxt + i, .ack = srv->snd_nxt,
+					   .rwnd = 256, .msg_id = i, .msg_len = 64u << 20, .payload_len = 1000 };
+		size_t len = tern_wire_encode(buf, &h, NULL);
+		cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
+	}
+	pair_run(&P, 10 * MS, NULL, NULL);
+	struct tern_stats st;
+	tern_engine_stats(P.eng[1], &st);
+	cr_assert_leq(srv->rx_alloc, P.eng[1]->rx_alloc_limit);
+	cr_assert_eq(srv->rx_alloc, 2ull * (64u << 20), "held %llu", (unsigned long long)srv->rx_alloc);
+	cr_assert_eq(st.rx_no_memory, 48);
+	pair_close(&P); /* LeakSanitizer checks the buffers are freed */
+}

@@ -1,0 +1,134 @@
+#include <criterion/criterion.h>
+
+#include "transport/rng.h"
+#include "transport/timer_wheel.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+struct probe {
+	struct tern_timer t;
+	uint64_t fired_at;
+	int fired;
+	struct tern_timer_wheel *w;
+	struct probe *cancel_me;
+	uint64_t rearm_to;
+};
+
+static void on_fire(struct tern_timer *t, uint64_t now)
+{
+	struct probe *p = container_of(t, struct probe, t);
+	p->fired++;
+	p->fired_at = now;
+	if (p->cancel_me)
+		tern_timer_cancel(p->w, &p->cancel_me->t);
+	if (p->rearm_to) {
+		uint64_t to = p->rearm_to;
+		p->rearm_to = 0;
+		tern_timer_arm(p->w, t, to);
+	}
+}
+
+static struct tern_timer_wheel w;
+
+Test(timer_wheel, fires_once_never_early)
+{
+	tern_wheel_init(&w, 1000000);
+	struct probe p = { .w = &w };
+	tern_timer_init(&p.t, on_fire);
+	tern_timer_arm(&w, &p.t, 1000000 + 5000);
+	for (uint64_t now = 1000000; now < 1000000 + 5000; now += 100) {
+		tern_wheel_advance(&w, now);
+		cr_assert_eq(p.fired, 0, "fired early at %llu", (unsigned long long)now);
+	}
+	cr_assert_eq(tern_wheel_next(&w), 1005000);
+	cr_assert_eq(tern_wheel_advance(&w, 1005000), 1);
+	cr_assert_eq(p.fired, 1);
+	cr_assert_eq(tern_wheel_advance(&w, 2000000), 0);
+	cr_assert_eq(tern_wheel_next(&w), UINT64_MAX);
+}
+
+Test(timer_wheel, cancel_and_rearm)
+{
+	tern_wheel_init(&w, 0);
+	struct probe a = { .w = &w }, b = { .w = &w };
+	tern_timer_init(&a.t, on_fire);
+	tern_timer_init(&b.t, on_fire);
+	tern_timer_arm(&w, &a.t, 10000);
+	tern_timer_arm(&w, &b.t, 10000);
+	tern_timer_cancel(&w, &a.t);
+	tern_timer_cancel(&w, &a.t); /* twice is harmless */
+	tern_timer_arm(&w, &b.t, 50000); /* moves, not duplicates */
+	tern_wheel_advance(&w, 40000);
+	cr_assert_eq(a.fired + b.fired, 0);
+	tern_wheel_advance(&w, 60000);
+	cr_assert_eq(b.fired, 1);
+	cr_assert_eq(a.fired, 0);
+}
+
+Test(timer_wheel, beyond_one_turn_and_big_jumps)
+{
+	tern_wheel_init(&w, 0);
+	uint64_t turn = (uint64_t)TERN_WHEEL_SLOTS << TERN_WHEEL_TICK_SHIFT;
+	struct probe far = { .w = &w }, near = { .w = &w };
+	tern_timer_init(&far.t, on_fire);
+	tern_timer_init(&near.t, on_fire);
+	tern_timer_arm(&w, &far.t, 3 * turn + 777);
+	tern_timer_arm(&w, &near.t, 777);
+	cr_assert_eq(tern_wheel_next(&w), 777);
+	tern_wheel_advance(&w, turn);
+	cr_assert_eq(near.fired, 1);
+	cr_assert_eq(far.fired, 0);
+	cr_assert_eq(tern_wheel_next(&w), 3 * turn + 777);
+	tern_wheel_advance(&w, 3 * turn + 776);
+	cr_assert_eq(far.fired, 0);
+	tern_wheel_advance(&w, 100 * turn); /* a jump of many turns visits each slot once */
+	cr_assert_eq(far.fired, 1);
+}
+
+Test(timer_wheel, callbacks_may_cancel_and_rearm)
+{
+	tern_wheel_init(&w, 0);
+	struct probe a = { .w = &w }, b = { .w = &w };
+	tern_timer_init(&a.t, on_fire);
+	tern_timer_init(&b.t, on_fire);
+	a.cancel_me = &b;        /* same slot: b must not fire after a cancels it */
+	a.rearm_to = 5000;
+	tern_timer_arm(&w, &b.t, 2000);
+	tern_timer_arm(&w, &a.t, 2000);
+	tern_wheel_advance(&w, 3000);
+	cr_assert_eq(a.fired, 1);
+	cr_assert_eq(b.fired, 0);
+	tern_wheel_advance(&w, 6000);
+	cr_assert_eq(a.fired, 2);
+}
+
+Test(timer_wheel, random_timers_fire_in_time_and_next_is_exact)
+{
+	enum { N = 2000 };
+	static struct probe p[N];
+	struct tern_rng r;
+	tern_rng_seed(&r, 99);
+	tern_wheel_init(&w, 0);
+	uint64_t min = UINT64_MAX;
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct probe){ .w = &w };
+		tern_timer_init(&p[i].t, on_fire);
+		uint64_t at = 1 + tern_rng_below(&r, 50000000);
+		tern_timer_arm(&w, &p[i].t, at);
+		if (at < min)
+			min = at;
+	}
+	cr_assert_eq(tern_wheel_next(&w), min);
+	uint64_t now = 0;
+	int fired = 0;
+	while (fired < N) {
+		uint64_t next = tern_wheel_next(&w);
+		cr_assert_neq(next, UINT64_MAX);
+		now = next;
+		fired += (int)tern_wheel_advance(&w, now);
+	}
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(p[i].fired, 1);
+		cr_assert_eq(p[i].fired_at, p[i].t.expiry, "timer %d late", i);
+	}
+}

@@ -1,0 +1,173 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "tern/error.h"
+#include "transport/rng.h"
+#include "transport/wire.h"
+
+static uint8_t buf[2048];
+
+static struct tern_wire_hdr sample_hdr(void)
+{
+	struct tern_wire_hdr h = {
+		.type = TERN_PKT_DATA, .flags = TERN_FLAG_ACK_REQ, .n_sack = 2,
+		.dst_sid = 0x10002, .src_sid = 0x30004, .token = 0xdeadbeef, .src_epoch = 77,
+		.psn = 0xfffffff0u, .ack = 12345, .rwnd = 256, .msg_id = 0x1122334455667788ull,
+		.msg_len = 5000, .frag_off = 1396, .ts = 987654321ull, .ts_echo = 123456789ull,
+		.echo_delay = 4242, .payload_len = 100,
+	};
+	return h;
+}
+
+static size_t build(struct tern_wire_hdr *h)
+{
+	struct tern_wire_sack s[2] = { { 5, 9 }, { 0xfffffffeu, 3 } };
+	for (int i = 0; i < h->payload_len; i++)
+		buf[tern_wire_hdr_len(h->n_sack) + i] = (uint8_t)i;
+	return tern_wire_encode(buf, h, s);
+}
+
+Test(wire, round_trip_every_field)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	size_t len = build(&h);
+	cr_assert_eq(len, TERN_WIRE_HDR_LEN + 2 * 8 + 100);
+	struct tern_wire_pkt p;
+	cr_assert_eq(tern_wire_decode(buf, len, &p), 0);
+#define SAME(f) cr_assert_eq(p.h.f, h.f, #f)
+	SAME(type); SAME(flags); SAME(n_sack); SAME(dst_sid); SAME(src_sid); SAME(token); SAME(src_epoch);
+	SAME(psn); SAME(ack); SAME(rwnd); SAME(msg_id); SAME(msg_len); SAME(frag_off); SAME(ts); SAME(ts_echo);
+	SAME(echo_delay); SAME(payload_len);
+	cr_assert_eq(tern_wire_sack_get(&p, 0).start, 5);
+	cr_assert_eq(tern_wire_sack_get(&p, 1).end, 3); /* wraps around 2^32 */
+	cr_assert_eq(p.payload[99], 99);
+}
+
+Test(wire, layout_is_little_endian_at_documented_offsets)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	build(&h);
+	cr_assert_eq(buf[0], TERN_WIRE_VERSION);
+	cr_assert_eq(buf[1], TERN_PKT_DATA);
+	cr_assert_eq(buf[12], 0xef); /* token, low byte first */
+	cr_assert_eq(buf[15], 0xde);
+	cr_assert_eq(buf[32], 0x88); /* msg_id */
+	cr_assert_eq(buf[68], 100);  /* payload_len */
+}
+
+Test(wire, every_truncation_is_rejected)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	size_t len = build(&h);
+	struct tern_wire_pkt p;
+	for (size_t l = 0; l < len; l++)
+		cr_assert_neq(tern_wire_decode(buf, l, &p), 0, "accepted %zu of %zu bytes", l, len);
+}
+
+Test(wire, every_single_bit_flip_is_rejected)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	size_t len = build(&h);
+	struct tern_wire_pkt p;
+	for (size_t bit = 0; bit < len * 8; bit++) {
+		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		cr_assert_neq(tern_wire_decode(buf, len, &p), 0, "bit %zu", bit);
+		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	cr_assert_eq(tern_wire_decode(buf, len, &p), 0);
+}
+
+Test(wire, bad_crc_and_version_have_their_own_codes)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	size_t len = build(&h);
+	struct tern_wire_pkt p;
+	buf[len - 1] ^= 1;
+	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADCRC);
+	buf[len - 1] ^= 1;
+	buf[0] = 9;
+	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADVERSION);
+}
+
+static int decode_sealed(struct tern_wire_hdr h)
+{
+	size_t len = tern_wire_hdr_len(h.n_sack) + h.payload_len;
+	tern_wire_encode(buf, &h, (struct tern_wire_sack[TERN_WIRE_MAX_SACK]){ { 1, 2 } });
+	struct tern_wire_pkt p;
+	return tern_wire_decode(buf, len, &p);
+}
+
+Test(wire, per_type_rules)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	h.n_sack = 0;
+	h.frag_off = 4950; /* 4950 + 100 > 5000 */
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.frag_off = 0xffffffffu; /* overflow must not wrap */
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.frag_off = 0;
+	h.payload_len = 0; /* empty fragment of a non-empty message */
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.msg_len = 0;
+	cr_assert_eq(decode_sealed(h), 0); /* the empty message */
+	h.type = TERN_PKT_SYN;
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
+	cr_assert_eq(decode_sealed(h), 0);
+	h.type = TERN_PKT_ACK;
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.payload_len = 0;
+	cr_assert_eq(decode_sealed(h), 0);
+	h.type = 0;
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.type = 7;
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.type = TERN_PKT_ACK;
+	h.flags = 0x80;
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+}
+
+Test(wire, sack_count_and_ranges_checked)
+{
+	struct tern_wire_hdr h = { .type = TERN_PKT_ACK, .n_sack = 1 };
+	struct tern_wire_sack empty = { 7, 7 };
+	size_t len = tern_wire_encode(buf, &h, &empty);
+	struct tern_wire_pkt p;
+	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADPKT);
+	h.n_sack = TERN_WIRE_MAX_SACK + 1;
+	memset(buf, 0, sizeof(buf));
+	buf[0] = TERN_WIRE_VERSION;
+	buf[1] = TERN_PKT_ACK;
+	buf[3] = h.n_sack;
+	len = tern_wire_hdr_len(h.n_sack);
+	tern_wire_seal(buf, len);
+	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADPKT);
+}
+
+Test(wire, random_bytes_never_decode)
+{
+	struct tern_rng r;
+	tern_rng_seed(&r, 7);
+	struct tern_wire_pkt p;
+	for (int i = 0; i < 100000; i++) {
+		size_t len = tern_rng_below(&r, 200);
+		for (size_t j = 0; j < len; j++)
+			buf[j] = (uint8_t)tern_rng_next(&r);
+		buf[0] = TERN_WIRE_VERSION;
+		cr_assert_neq(tern_wire_decode(buf, len, &p), 0);
+	}
+}
+
+Test(wire, handshake_round_trip)
+{
+	struct tern_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20 }, b;
+	tern_wire_handshake_put(buf, &a);
+	b = tern_wire_handshake_get(buf);
+	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0);
+}
+
+Test(wire, sequence_distance_wraps)
+{
+	cr_assert_eq(tern_seq_diff(2, 0xfffffffeu), 4);
+	cr_assert_eq(tern_seq_diff(0xfffffffeu, 2), -4);
+}

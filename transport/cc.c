@@ -1,0 +1,58 @@
+/* Choosing an algorithm, and "off". */
+#include "cc.h"
+
+#include <string.h>
+
+#include "tern/error.h"
+
+static const struct {
+	const char *name;
+	const struct tern_cc_ops *ops;
+} algos[] = {
+	[TERN_CC_AIMD] = { "aimd", &tern_cc_aimd_ops },
+	[TERN_CC_OFF] = { "off", &tern_cc_off_ops },
+};
+
+const char *tern_cc_name(enum tern_cc_algo algo)
+{
+	if ((unsigned)algo >= sizeof(algos) / sizeof(algos[0]))
+		return NULL;
+	return algos[algo].name;
+}
+
+int tern_cc_parse(const char *name)
+{
+	for (unsigned i = 0; name && i < sizeof(algos) / sizeof(algos[0]); i++)
+		if (strcmp(name, algos[i].name) == 0)
+			return (int)i;
+	return TERN_EINVAL;
+}
+
+int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, uint32_t max_cwnd)
+{
+	if ((unsigned)algo >= sizeof(algos) / sizeof(algos[0]))
+		return TERN_EINVAL;
+	memset(cc, 0, sizeof(*cc));
+	cc->ops = algos[algo].ops;
+	cc->max_cwnd = max_cwnd;
+	cc->ops->init(cc);
+	return 0;
+}
+
+static void off_init(struct tern_cc *cc) { (void)cc; }
+static void off_ack(struct tern_cc *cc, uint32_t acked, uint64_t now) { (void)cc; (void)acked; (void)now; }
+static void off_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t f, uint64_t now) { (void)cc; (void)rtt; (void)f; (void)now; }
+static void off_event(struct tern_cc *cc, uint64_t now) { (void)cc; (void)now; }
+static bool off_can_send(const struct tern_cc *cc, uint32_t inflight) { return inflight < cc->max_cwnd; }
+static uint64_t off_rate(const struct tern_cc *cc) { (void)cc; return 0; }
+
+const struct tern_cc_ops tern_cc_off_ops = {
+	.name = "off",
+	.init = off_init,
+	.on_ack = off_ack,
+	.on_rtt = off_rtt,
+	.on_loss = off_event,
+	.on_timeout = off_event,
+	.can_send = off_can_send,
+	.pacing_rate = off_rate,
+};

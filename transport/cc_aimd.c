@@ -1,0 +1,72 @@
+/* AIMD with slow start (NewReno-like), counted in packets. */
+#include "cc.h"
+
+#define INIT_CWND 10
+#define MIN_CWND 2
+
+static void aimd_init(struct tern_cc *cc)
+{
+	cc->st.aimd.cwnd = INIT_CWND < cc->max_cwnd ? INIT_CWND : cc->max_cwnd;
+	cc->st.aimd.ssthresh = cc->max_cwnd;
+	cc->st.aimd.acc = 0;
+}
+
+static void aimd_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
+{
+	(void)now;
+	uint32_t *cwnd = &cc->st.aimd.cwnd;
+	while (acked && *cwnd < cc->max_cwnd) {
+		if (*cwnd < cc->st.aimd.ssthresh) {
+			(*cwnd)++; /* slow start: one per acked packet */
+		} else if (++cc->st.aimd.acc >= *cwnd) {
+			cc->st.aimd.acc = 0; /* one per window of acks */
+			(*cwnd)++;
+		}
+		acked--;
+	}
+}
+
+static void aimd_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
+{
+	(void)cc; (void)rtt; (void)fabric_rtt; (void)now;
+}
+
+static void aimd_on_loss(struct tern_cc *cc, uint64_t now)
+{
+	(void)now;
+	uint32_t half = cc->st.aimd.cwnd / 2;
+	cc->st.aimd.ssthresh = half > MIN_CWND ? half : MIN_CWND;
+	cc->st.aimd.cwnd = cc->st.aimd.ssthresh;
+	cc->st.aimd.acc = 0;
+}
+
+static void aimd_on_timeout(struct tern_cc *cc, uint64_t now)
+{
+	(void)now;
+	uint32_t half = cc->st.aimd.cwnd / 2;
+	cc->st.aimd.ssthresh = half > MIN_CWND ? half : MIN_CWND;
+	cc->st.aimd.cwnd = 1;
+	cc->st.aimd.acc = 0;
+}
+
+static bool aimd_can_send(const struct tern_cc *cc, uint32_t inflight)
+{
+	return inflight < cc->st.aimd.cwnd;
+}
+
+static uint64_t aimd_rate(const struct tern_cc *cc)
+{
+	(void)cc;
+	return 0;
+}
+
+const struct tern_cc_ops tern_cc_aimd_ops = {
+	.name = "aimd",
+	.init = aimd_init,
+	.on_ack = aimd_on_ack,
+	.on_rtt = aimd_on_rtt,
+	.on_loss = aimd_on_loss,
+	.on_timeout = aimd_on_timeout,
+	.can_send = aimd_can_send,
+	.pacing_rate = aimd_rate,
+};

@@ -1,0 +1,15 @@
+/* CRC32C (Castagnoli), as iSCSI and ext4 use it. */
+#ifndef TERN_CRC32C_H
+#define TERN_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Continue a CRC: start with crc = 0; feed pieces in order. */
+uint32_t tern_crc32c(uint32_t crc, const void *data, size_t len);
+/* The two implementations, exposed so tests can check one against the other. */
+uint32_t tern_crc32c_sw(uint32_t crc, const void *data, size_t len);
+uint32_t tern_crc32c_hw(uint32_t crc, const void *data, size_t len);
+int tern_crc32c_hw_available(void);
+
+#endif

@@ -1,0 +1,303 @@
+/* The per-core engine: receive burst, timers, transmit, all on one thread. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "drivers/sim/sim_driver.h"
+#include "session_internal.h"
+#include "tern/error.h"
+#include "tern/session.h"
+
+#define DEFAULT_MAX_MSG (64u << 20)
+
+void tern_engine_config_init(struct tern_engine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->driver = TERN_DRIVER_SIM;
+	cfg->mtu = 1500;
+	cfg->window_pkts = 256;
+	cfg->max_msg_size = DEFAULT_MAX_MSG;
+	cfg->max_sessions = 1024;
+	cfg->max_tx_msgs = 4096;
+	cfg->cc = TERN_CC_AIMD;
+	cfg->delivery = TERN_DELIVER_IN_ORDER;
+	cfg->accept = true;
+	cfg->init_rto_ns = 1000000;
+	cfg->min_rto_ns = 1000000;
+	cfg->max_rto_ns = 100000000;
+	cfg->dead_after_ns = 2000000000ull;
+	cfg->ack_delay_ns = 20000;
+}
+
+static int check_config(const struct tern_engine_config *c)
+{
+	if (c->window_pkts < 16 || c->window_pkts > 32768 || (c->window_pkts & (c->window_pkts - 1)))
+		return TERN_EINVAL;
+	if (c->mtu < 576 || c->mtu > 9216)
+		return TERN_EINVAL;
+	if (c->max_sessions == 0 || c->max_sessions > 65535 || c->max_tx_msgs == 0)
+		return TERN_EINVAL;
+	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED)
+		return TERN_EINVAL;
+	if (c->min_rto_ns == 0 || c->max_rto_ns < c->min_rto_ns || c->init_rto_ns == 0 || c->dead_after_ns == 0)
+		return TERN_EINVAL;
+	return 0;
+}
+
+static int open_driver(const struct tern_engine_config *cfg, struct tern_driver **drv)
+{
+	switch (cfg->driver) {
+	case TERN_DRIVER_SIM:
+		return cfg->sim ? tern_sim_driver_open(cfg->sim, cfg->sim_node, drv) : TERN_EINVAL;
+	default:
+		return TERN_ENOTSUP;
+	}
+}
+
+int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine **out)
+{
+	if (!cfg || !out)
+		return TERN_EINVAL;
+	int rc = check_config(cfg);
+	if (rc)
+		return rc;
+	struct tern_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return TERN_ENOMEM;
+	e->cfg = *cfg;
+	e->owner = pthread_self();
+	e->mask = cfg->window_pkts - 1;
+	e->sessions = calloc(cfg->max_sessions, sizeof(*e->sessions));
+	e->gen = calloc(cfg->max_sessions, sizeof(*e->gen));
+	e->tx_msgs = calloc(cfg->max_tx_msgs, sizeof(*e->tx_msgs));
+	if (!e->sessions || !e->gen || !e->tx_msgs) {
+		rc = TERN_ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < cfg->max_tx_msgs; i++) {
+		e->tx_msgs[i].next = e->tx_free;
+		e->tx_free = &e->tx_msgs[i];
+	}
+	uint64_t seed = cfg->seed;
+	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		rc = -errno;
+		goto fail;
+	}
+	tern_rng_seed(&e->rng, seed);
+	e->epoch = (uint32_t)tern_rng_next(&e->rng) | 1;
+	rc = open_driver(cfg, &e->drv);
+	if (rc)
+		goto fail;
+	/* Room for a data packet: the path MTU less IPv4/UDP and our header. */
+	e->mss = cfg->mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN;
+	/* What an honest peer can make us hold (docs/architecture.md). */
+	e->rx_alloc_limit = (uint64_t)cfg->window_pkts * e->mss + 2ull * cfg->max_msg_size;
+	e->now = e->drv->ops->now_ns(e->drv);
+	tern_wheel_init(&e->wheel, e->now);
+	*out = e;
+	return 0;
+fail:
+	free(e->sessions);
+	free(e->gen);
+	free(e->tx_msgs);
+	free(e);
+	return rc;
+}
+
+static void reap_zombies(struct tern_engine *e)
+{
+	while (e->zombies) {
+		struct tern_session *s = e->zombies;
+		e->zombies = s->zombie_next;
+		tern_session_free(s);
+	}
+}
+
+void tern_engine_destroy(struct tern_engine *e)
+{
+	if (!e)
+		return;
+	for (uint32_t i = 0; i < e->cfg.max_sessions; i++)
+		if (e->sessions[i])
+			tern_session_kill(e->sessions[i], TERN_ECLOSED, false);
+	reap_zombies(e);
+	for (unsigned i = 0; i < e->ntx; i++)
+		e->drv->ops->free(e->drv, e->txbuf[i]);
+	e->drv->ops->destroy(e->drv);
+	free(e->sessions);
+	free(e->gen);
+	free(e->tx_msgs);
+	free(e);
+}
+
+void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s)
+{
+	if (s->on_tx_list)
+		return;
+	s->on_tx_list = true;
+	s->tx_next = NULL;
+	if (e->tx_tail)
+		e->tx_tail->tx_next = s;
+	else
+		e->tx_head = s;
+	e->tx_tail = s;
+}
+
+void tern_engine_flush_tx(struct tern_engine *e)
+{
+	unsigned sent = 0;
+	while (sent < e->ntx) {
+		unsigned n = e->drv->ops->tx_burst(e->drv, e->txbuf + sent, e->ntx - sent);
+		if (n == 0)
+			break;
+		sent += n;
+	}
+	/* A driver that takes nothing more is full: drop, as a switch would. */
+	for (unsigned i = sent; i < e->ntx; i++)
+		e->drv->ops->free(e->drv, e->txbuf[i]);
+	e->ntx = 0;
+}
+
+void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p)
+{
+	e->stats.tx_pkts++;
+	e->stats.tx_bytes += p->len;
+	e->txbuf[e->ntx++] = p;
+	if (e->ntx == TERN_TX_BATCH)
+		tern_engine_flush_tx(e);
+}
+
+struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s, struct tern_wire_hdr *h)
+{
+	struct tern_pkt *p = e->drv->ops->alloc(e->drv);
+	if (!p) {
+		e->stats.tx_no_buffer++;
+		return NULL;
+	}
+	memset(h, 0, sizeof(*h));
+	h->dst_sid = s->peer_sid;
+	h->src_sid = s->sid;
+	h->token = s->peer_token;
+	h->src_epoch = e->epoch;
+	h->ack = s->rcv_nxt;
+	h->rwnd = e->cfg.window_pkts;
+	h->ts = e->now;
+	h->ts_echo = s->echo_ts;
+	h->echo_delay = s->echo_ts ? (uint32_t)(e->now - s->echo_rx_ns) : 0;
+	p->peer = s->peer;
+	return p;
+}
+
+void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token)
+{
+	struct tern_pkt *p = e->drv->ops->alloc(e->drv);
+	if (!p) {
+		e->stats.tx_no_buffer++;
+		return;
+	}
+	struct tern_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .token = token,
+				   .src_epoch = e->epoch, .ts = e->now };
+	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+	p->peer = *to;
+	tern_engine_queue_pkt(e, p);
+}
+
+static void count_decode_error(struct tern_engine *e, int rc)
+{
+	if (rc == TERN_EBADCRC)
+		e->stats.bad_crc++;
+	else
+		e->stats.bad_header++;
+}
+
+static void on_packet(struct tern_engine *e, struct tern_pkt *pkt)
+{
+	struct tern_wire_pkt p;
+	e->stats.rx_pkts++;
+	e->stats.rx_bytes += pkt->len;
+	int rc = tern_wire_decode(pkt->data, pkt->len, &p);
+	if (rc) {
+		count_decode_error(e, rc);
+		return;
+	}
+	if (p.h.type == TERN_PKT_SYN) {
+		tern_session_on_syn(e, &pkt->peer, &p);
+		return;
+	}
+	struct tern_session *s = tern_session_lookup(e, p.h.dst_sid);
+	if (!s) {
+		e->stats.unknown_session++;
+		/* Tell a live peer its session is gone, echoing the token it used
+		 * so that only the true peer believes us. */
+		if (p.h.type != TERN_PKT_RST && p.h.type != TERN_PKT_CLOSE)
+			tern_engine_send_rst(e, &pkt->peer, p.h.src_sid, p.h.token);
+		return;
+	}
+	tern_session_on_packet(s, &p);
+}
+
+static unsigned run_tx(struct tern_engine *e)
+{
+	unsigned n = 0;
+	struct tern_session *head = e->tx_head;
+	e->tx_head = e->tx_tail = NULL;
+	while (head) {
+		struct tern_session *s = head;
+		head = s->tx_next;
+		s->on_tx_list = false;
+		tern_session_transmit(s);
+		n++;
+	}
+	tern_engine_flush_tx(e);
+	return n;
+}
+
+int tern_engine_poll(struct tern_engine *e)
+{
+	if (!e)
+		return TERN_EINVAL;
+	if (!tern_engine_on_owner(e))
+		return TERN_EWRONGTHREAD;
+	e->now = e->drv->ops->now_ns(e->drv);
+	struct tern_pkt *pkts[TERN_RX_BURST];
+	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
+	for (unsigned i = 0; i < n; i++) {
+		if (i + 1 < n)
+			__builtin_prefetch(pkts[i + 1]->data);
+		on_packet(e, pkts[i]);
+		e->drv->ops->free(e->drv, pkts[i]);
+	}
+	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
+	unsigned tx = run_tx(e);
+	reap_zombies(e);
+	return (int)(n + fired + tx);
+}
+
+uint64_t tern_engine_next_deadline(struct tern_engine *e)
+{
+	if (e->tx_head)
+		return e->now;
+	return tern_wheel_next(&e->wheel);
+}
+
+uint64_t tern_engine_now(struct tern_engine *e)
+{
+	return e->drv->ops->now_ns(e->drv);
+}
+
+int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
+{
+	if (!e || !out)
+		return TERN_EINVAL;
+	if (!tern_engine_on_owner(e))
+		return TERN_EWRONGTHREAD;
+	*out = e->stats;
+	return 0;
+}
+
+int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out)
+{
+	if (!e || !out)
+		return TERN_EINVAL;
+	return e->drv->ops->local_addr(e->drv, out);
+}

@@ -1,0 +1,326 @@
+/* The sending half of a session: segmentation, the SACK scoreboard, loss
+ * detection (3-packet threshold and RACK time), RTO, completion. */
+#include <string.h>
+
+#include "session_internal.h"
+#include "tern/error.h"
+#include "tern/session.h"
+
+#define DUP_THRESH 3
+#define MIN_REO_WND_NS 1000
+
+void tern_sender_init(struct tern_session *s)
+{
+	s->snd_una = s->snd_nxt = s->isn;
+	s->peer_rwnd = 0;
+}
+
+int tern_session_send(struct tern_session *s, const void *buf, size_t len, void *cookie)
+{
+	if (!s || (!buf && len))
+		return TERN_EINVAL;
+	struct tern_engine *e = s->e;
+	if (!tern_engine_on_owner(e))
+		return TERN_EWRONGTHREAD;
+	if (s->state == S_DEAD)
+		return TERN_ECLOSED;
+	uint32_t limit = e->cfg.max_msg_size;
+	if (s->state == S_ESTABLISHED && s->peer_max_msg < limit)
+		limit = s->peer_max_msg;
+	if (len > limit)
+		return TERN_EMSGSIZE;
+	struct tern_tx_msg *m = e->tx_free;
+	if (!m)
+		return TERN_EAGAIN;
+	e->tx_free = m->next;
+	*m = (struct tern_tx_msg){ .buf = buf, .cookie = cookie, .msg_id = s->next_msg_id++, .len = (uint32_t)len };
+	if (s->txq_tail)
+		s->txq_tail->next = m;
+	else
+		s->txq_head = m;
+	s->txq_tail = m;
+	if (!s->tx_cursor)
+		s->tx_cursor = m;
+	tern_engine_want_tx(e, s);
+	return 0;
+}
+
+static void msg_release(struct tern_session *s, struct tern_tx_msg *m, int status)
+{
+	struct tern_engine *e = s->e;
+	void *cookie = m->cookie;
+	m->next = e->tx_free;
+	e->tx_free = m;
+	if (status == 0)
+		e->stats.msgs_sent++;
+	if (e->cfg.cb.on_send_done)
+		e->cfg.cb.on_send_done(s, cookie, status, e->cfg.cb.user);
+}
+
+void tern_sender_fail_all(struct tern_session *s, int status)
+{
+	while (s->txq_head) {
+		struct tern_tx_msg *m = s->txq_head;
+		s->txq_head = m->next;
+		msg_release(s, m, status);
+	}
+	s->txq_tail = s->tx_cursor = NULL;
+}
+
+static struct tern_sb_entry *sb_at(struct tern_session *s, uint32_t psn)
+{
+	return &s->sb[psn & s->e->mask];
+}
+
+static void send_data(struct tern_session *s, uint32_t psn, bool last)
+{
+	struct tern_engine *e = s->e;
+	struct tern_sb_entry *sb = sb_at(s, psn);
+	struct tern_wire_hdr h;
+	struct tern_pkt *p = tern_engine_pkt_for(e, s, &h);
+	if (!p)
+		return; /* counted; the packet stays in flight and RTO recovers it */
+	h.type = TERN_PKT_DATA;
+	h.flags = (last ? TERN_FLAG_ACK_REQ : 0) | (sb->retx ? TERN_FLAG_RETX : 0);
+	h.psn = psn;
+	h.msg_id = sb->msg->msg_id;
+	h.msg_len = sb->msg->len;
+	h.frag_off = sb->off;
+	h.payload_len = sb->len;
+	memcpy(p->data + TERN_WIRE_HDR_LEN, sb->msg->buf + sb->off, sb->len);
+	e->stats.tx_copy_bytes += sb->len;
+	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+	tern_engine_queue_pkt(e, p);
+	e->stats.tx_data_pkts++;
+	sb->sent_ns = e->now;
+	/* The data packet carries our cumulative ack; SACK news still needs
+	 * an ACK of its own. */
+	if (s->rcv_highest == s->rcv_nxt) {
+		s->ack_now = false;
+		s->unacked_rx = 0;
+		tern_timer_cancel(&e->wheel, &s->ack_timer);
+	}
+}
+
+static uint32_t send_limit(const struct tern_session *s)
+{
+	uint32_t w = s->e->cfg.window_pkts;
+	return s->peer_rwnd < w ? s->peer_rwnd : w;
+}
+
+static bool can_send_more(const struct tern_session *s)
+{
+	return s->cc.ops->can_send(&s->cc, s->inflight);
+}
+
+static uint32_t next_lost(struct tern_session *s)
+{
+	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++)
+		if (sb_at(s, psn)->state == SB_LOST)
+			return psn;
+	return s->snd_nxt;
+}
+
+static void arm_rto(struct tern_session *s)
+{
+	if (!tern_timer_armed(&s->rto_timer))
+		tern_timer_arm(&s->e->wheel, &s->rto_timer, s->e->now + tern_rtt_timeout(&s->rtt));
+}
+
+bool tern_sender_transmit(struct tern_session *s)
+{
+	struct tern_engine *e = s->e;
+	if (s->state != S_ESTABLISHED)
+		return false;
+	unsigned budget = TERN_TX_BUDGET;
+	if (!s->inflight && !s->lost_pending)
+		s->last_progress_ns = e->now; /* idle until now: the dead clock starts here */
+	while (s->lost_pending && can_send_more(s) && budget) {
+		uint32_t psn = next_lost(s);
+		struct tern_sb_entry *sb = sb_at(s, psn);
+		sb->state = SB_INFLIGHT;
+		sb->retx++;
+		s->lost_pending--;
+		s->inflight++;
+		budget--;
+		e->stats.retransmits++;
+		send_data(s, psn, s->lost_pending == 0 && !s->tx_cursor);
+	}
+	while (s->tx_cursor && can_send_more(s) && (s->snd_nxt - s->snd_una) < send_limit(s) && budget) {
+		struct tern_tx_msg *m = s->tx_cursor;
+		uint32_t frag = m->len - m->sent < e->mss ? m->len - m->sent : e->mss;
+		uint32_t psn = s->snd_nxt++;
+		struct tern_sb_entry *sb = sb_at(s, psn);
+		*sb = (struct tern_sb_entry){ .msg = m, .off = m->sent, .len = (uint16_t)frag, .state = SB_INFLIGHT };
+		m->sent += frag;
+		if (m->sent == m->len) {
+			m->segmented = true;
+			m->last_psn = psn;
+			s->tx_cursor = m->next;
+		}
+		s->inflight++;
+		budget--;
+		bool last = !s->tx_cursor || !can_send_more(s) || (s->snd_nxt - s->snd_una) >= send_limit(s) || !budget;
+		send_data(s, psn, last);
+	}
+	if (s->inflight)
+		arm_rto(s);
+	return budget == 0;
+}
+
+static void mark_lost(struct tern_session *s, struct tern_sb_entry *sb)
+{
+	sb->state = SB_LOST;
+	s->inflight--;
+	s->lost_pending++;
+}
+
+/* Found lost: three later packets SACKed (first sends only, since a
+ * retransmission's position says nothing of its send time), or sent more
+ * than a reordering window before a packet that arrived (RACK). */
+static void detect_losses(struct tern_session *s)
+{
+	uint64_t reo_wnd = s->rtt.has_sample ? s->rtt.min_rtt / 4 : MIN_REO_WND_NS;
+	if (reo_wnd < MIN_REO_WND_NS)
+		reo_wnd = MIN_REO_WND_NS;
+	bool found = false;
+	uint32_t first_lost = 0;
+	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
+		struct tern_sb_entry *sb = sb_at(s, psn);
+		if (sb->state != SB_INFLIGHT)
+			continue;
+		bool by_count = s->have_sacked && !sb->retx && tern_seq_diff(s->highest_sacked, psn) >= DUP_THRESH;
+		bool by_time = sb->sent_ns + reo_wnd < s->rack_xmit_ns;
+		if (by_count || by_time) {
+			mark_lost(s, sb);
+			if (!found)
+				first_lost = psn;
+			found = true;
+		}
+	}
+	if (!found)
+		return;
+	s->e->stats.fast_retransmits++;
+	/* One window reduction per round trip of losses. */
+	if (!s->in_recovery || tern_seq_diff(first_lost, s->recovery_point) >= 0) {
+		s->cc.ops->on_loss(&s->cc, s->e->now);
+		s->in_recovery = true;
+		s->recovery_point = s->snd_nxt;
+	}
+}
+
+static uint32_t ack_one(struct tern_session *s, struct tern_sb_entry *sb)
+{
+	uint32_t newly = 0;
+	if (sb->state == SB_INFLIGHT) {
+		s->inflight--;
+		newly = 1;
+	} else if (sb->state == SB_LOST) {
+		s->lost_pending--;
+		newly = 1;
+	}
+	if (newly && sb->sent_ns > s->rack_xmit_ns)
+		s->rack_xmit_ns = sb->sent_ns;
+	sb->state = SB_SACKED;
+	return newly;
+}
+
+static void complete_messages(struct tern_session *s)
+{
+	while (s->txq_head && s->txq_head->segmented && tern_seq_diff(s->snd_una, s->txq_head->last_psn) > 0) {
+		struct tern_tx_msg *m = s->txq_head;
+		s->txq_head = m->next;
+		if (!s->txq_head)
+			s->txq_tail = NULL;
+		msg_release(s, m, 0);
+		if (s->state == S_DEAD)
+			return;
+	}
+}
+
+void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
+{
+	struct tern_engine *e = s->e;
+	const struct tern_wire_hdr *h = &p->h;
+	if (tern_seq_diff(h->ack, s->snd_nxt) > 0)
+		return; /* acks what we never sent */
+	uint32_t w = e->cfg.window_pkts;
+	s->peer_rwnd = h->rwnd < w ? h->rwnd : w;
+	uint32_t newly = 0;
+	while (tern_seq_diff(h->ack, s->snd_una) > 0) {
+		newly += ack_one(s, sb_at(s, s->snd_una));
+		s->snd_una++;
+	}
+	for (unsigned i = 0; i < h->n_sack; i++) {
+		struct tern_wire_sack b = tern_wire_sack_get(p, i);
+		if (tern_seq_diff(b.start, s->snd_una) < 0)
+			b.start = s->snd_una;
+		if (tern_seq_diff(b.end, s->snd_nxt) > 0)
+			b.end = s->snd_nxt;
+		for (uint32_t psn = b.start; tern_seq_diff(psn, b.end) < 0; psn++)
+			newly += ack_one(s, sb_at(s, psn));
+		if (tern_seq_diff(b.end, b.start) > 0 &&
+		    (!s->have_sacked || tern_seq_diff(b.end - 1, s->highest_sacked) > 0)) {
+			s->highest_sacked = b.end - 1;
+			s->have_sacked = true;
+		}
+	}
+	if (s->have_sacked && tern_seq_diff(s->highest_sacked, s->snd_una) < 0)
+		s->have_sacked = false;
+	if (s->in_recovery && tern_seq_diff(s->snd_una, s->recovery_point) >= 0)
+		s->in_recovery = false;
+	if (newly) {
+		if (h->ts_echo && h->ts_echo <= e->now) {
+			uint64_t rtt = e->now - h->ts_echo;
+			uint64_t fabric = rtt > h->echo_delay ? rtt - h->echo_delay : rtt;
+			tern_rtt_sample(&s->rtt, rtt);
+			s->cc.ops->on_rtt(&s->cc, rtt, fabric, e->now);
+		}
+		s->rtt.backoff = 0;
+		s->cc.ops->on_ack(&s->cc, newly, e->now);
+		s->last_progress_ns = e->now;
+		detect_losses(s);
+		complete_messages(s);
+		if (s->state == S_DEAD)
+			return;
+	}
+	if (s->inflight == 0 && s->lost_pending == 0)
+		tern_timer_cancel(&e->wheel, &s->rto_timer);
+	else if (newly)
+		tern_timer_arm(&e->wheel, &s->rto_timer, e->now + tern_rtt_timeout(&s->rtt));
+	if (s->lost_pending || s->tx_cursor)
+		tern_engine_want_tx(e, s);
+}
+
+void tern_sender_on_rto(struct tern_session *s)
+{
+	struct tern_engine *e = s->e;
+	uint64_t rto = tern_rtt_timeout(&s->rtt);
+	uint64_t oldest = UINT64_MAX;
+	bool any = false;
+	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
+		struct tern_sb_entry *sb = sb_at(s, psn);
+		if (sb->state != SB_INFLIGHT)
+			continue;
+		/* Only what has been out a whole RTO is presumed lost: packets
+		 * sent since are still on their way. */
+		if (sb->sent_ns + rto <= e->now) {
+			mark_lost(s, sb);
+			any = true;
+		} else if (sb->sent_ns < oldest) {
+			oldest = sb->sent_ns;
+		}
+	}
+	if (any) {
+		e->stats.rto_fired++;
+		s->rtt.backoff++;
+		s->cc.ops->on_timeout(&s->cc, e->now);
+		s->in_recovery = true;
+		s->recovery_point = s->snd_nxt;
+		tern_engine_want_tx(e, s);
+	}
+	if (s->inflight || s->lost_pending) {
+		uint64_t at = any || oldest == UINT64_MAX ? e->now + tern_rtt_timeout(&s->rtt) : oldest + rto;
+		tern_timer_arm(&e->wheel, &s->rto_timer, at);
+	}
+}

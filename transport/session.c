@@ -1,0 +1,365 @@
+/* Session lifecycle: handshake, dispatch of packets, liveness, teardown. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "session_internal.h"
+#include "tern/error.h"
+#include "tern/session.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+struct tern_session *tern_session_lookup(struct tern_engine *e, uint32_t sid)
+{
+	uint32_t idx = (sid & 0xffff) - 1;
+	if (idx >= e->cfg.max_sessions)
+		return NULL;
+	struct tern_session *s = e->sessions[idx];
+	return s && s->sid == sid ? s : NULL;
+}
+
+static void on_rto_timer(struct tern_timer *t, uint64_t now);
+static void on_ack_timer(struct tern_timer *t, uint64_t now);
+static void on_alive_timer(struct tern_timer *t, uint64_t now);
+
+static uint64_t keepalive_interval(const struct tern_engine *e)
+{
+	return e->cfg.dead_after_ns / 4;
+}
+
+static struct tern_session *session_new(struct tern_engine *e, const struct tern_addr *peer)
+{
+	uint32_t idx;
+	for (idx = 0; idx < e->cfg.max_sessions && e->sessions[idx]; idx++)
+		;
+	if (idx == e->cfg.max_sessions)
+		return NULL;
+	struct tern_session *s = calloc(1, sizeof(*s));
+	uint32_t w = e->cfg.window_pkts;
+	if (s) {
+		s->sb = calloc(w, sizeof(*s->sb));
+		s->slots = calloc(w, sizeof(*s->slots));
+		s->rcv_bits = calloc(w / 64 ? w / 64 : 1, sizeof(uint64_t));
+	}
+	if (!s || !s->sb || !s->slots || !s->rcv_bits) {
+		if (s) {
+			free(s->sb);
+			free(s->slots);
+			free(s->rcv_bits);
+		}
+		free(s);
+		return NULL;
+	}
+	e->gen[idx]++;
+	s->e = e;
+	s->sid = ((uint32_t)e->gen[idx] << 16) | (idx + 1);
+	s->peer = *peer;
+	s->my_token = (uint32_t)tern_rng_next(&e->rng);
+	s->isn = (uint32_t)tern_rng_next(&e->rng);
+	s->created_ns = s->last_heard_ns = s->last_progress_ns = e->now;
+	tern_timer_init(&s->rto_timer, on_rto_timer);
+	tern_timer_init(&s->ack_timer, on_ack_timer);
+	tern_timer_init(&s->alive_timer, on_alive_timer);
+	tern_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
+	tern_cc_init(&s->cc, e->cfg.cc, w);
+	tern_sender_init(s);
+	e->sessions[idx] = s;
+	e->n_live++;
+	e->stats.sessions_opened++;
+	return s;
+}
+
+int tern_session_connect(struct tern_engine *e, const struct tern_addr *peer, struct tern_session **out)
+{
+	if (!e || !peer || !out)
+		return TERN_EINVAL;
+	if (!tern_engine_on_owner(e))
+		return TERN_EWRONGTHREAD;
+	e->now = e->drv->ops->now_ns(e->drv);
+	struct tern_session *s = session_new(e, peer);
+	if (!s)
+		return e->n_live >= e->cfg.max_sessions ? TERN_ENOSESSION : TERN_ENOMEM;
+	s->state = S_SYN_SENT;
+	s->send_syn = true;
+	tern_engine_want_tx(e, s);
+	tern_timer_arm(&e->wheel, &s->rto_timer, e->now + tern_rtt_timeout(&s->rtt));
+	*out = s;
+	return 0;
+}
+
+static void send_handshake(struct tern_session *s, uint8_t type)
+{
+	struct tern_engine *e = s->e;
+	struct tern_wire_hdr h;
+	struct tern_pkt *p = tern_engine_pkt_for(e, s, &h);
+	if (!p)
+		return;
+	h.type = type;
+	if (type == TERN_PKT_SYN)
+		h.token = 0;
+	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
+	struct tern_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size };
+	tern_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
+	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+	tern_engine_queue_pkt(e, p);
+}
+
+static void establish(struct tern_session *s, const struct tern_wire_pkt *p)
+{
+	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload);
+	s->peer_sid = p->h.src_sid;
+	s->peer_epoch = p->h.src_epoch;
+	s->peer_token = hs.token;
+	s->peer_rwnd = hs.window < s->e->cfg.window_pkts ? hs.window : s->e->cfg.window_pkts;
+	s->peer_max_msg = hs.max_msg;
+	tern_receiver_init(s, hs.isn);
+	s->state = S_ESTABLISHED;
+	tern_timer_arm(&s->e->wheel, &s->alive_timer, s->e->now + keepalive_interval(s->e));
+}
+
+void tern_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tern_wire_pkt *p)
+{
+	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload);
+	/* A retransmitted SYN finds its session. A SYN from the same address
+	 * with a new epoch suggests the peer restarted, but anyone can send
+	 * that: we only ping the old sessions. A live peer answers; a restarted
+	 * one answers with a RST that echoes the token only the true peer knew.
+	 * The scan is O(sessions) but SYNs are rare. */
+	for (uint32_t i = 0; i < e->cfg.max_sessions; i++) {
+		struct tern_session *s = e->sessions[i];
+		if (!s || s->state == S_DEAD || !tern_addr_equal(&s->peer, from) || s->send_syn)
+			continue;
+		if (s->peer_epoch == p->h.src_epoch && s->peer_sid == p->h.src_sid && s->peer_token == hs.token) {
+			s->send_syn_ack = true;
+			tern_engine_want_tx(e, s);
+			return;
+		}
+		if (s->peer_epoch != p->h.src_epoch) {
+			s->ping = true;
+			tern_engine_want_tx(e, s);
+		}
+	}
+	if (!e->cfg.accept) {
+		tern_engine_send_rst(e, from, p->h.src_sid, hs.token);
+		return;
+	}
+	struct tern_session *s = session_new(e, from);
+	if (!s) {
+		tern_engine_send_rst(e, from, p->h.src_sid, hs.token);
+		return;
+	}
+	establish(s, p);
+	s->last_heard_ns = e->now;
+	s->send_syn_ack = true;
+	tern_engine_want_tx(e, s);
+	if (e->cfg.cb.on_session)
+		e->cfg.cb.on_session(s, TERN_SESSION_ACCEPTED, 0, e->cfg.cb.user);
+}
+
+static void on_rst(struct tern_session *s, const struct tern_wire_pkt *p)
+{
+	/* The RST echoes the token of the packet it answers: ours in a SYN,
+	 * the peer's afterwards. Anything else is stray or spoofed. */
+	uint32_t expect = s->state == S_SYN_SENT ? s->my_token : s->peer_token;
+	if (p->h.token != expect) {
+		s->e->stats.bad_token++;
+		return;
+	}
+	bool restarted = s->state == S_ESTABLISHED && p->h.src_epoch != s->peer_epoch;
+	tern_session_kill(s, restarted ? TERN_EPEERRESTART : TERN_ECLOSED, true);
+}
+
+void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *p)
+{
+	struct tern_engine *e = s->e;
+	if (s->state == S_DEAD)
+		return;
+	if (p->h.type == TERN_PKT_RST) {
+		on_rst(s, p);
+		return;
+	}
+	if (p->h.token != s->my_token || (s->state == S_ESTABLISHED && p->h.src_epoch != s->peer_epoch)) {
+		e->stats.bad_token++;
+		return;
+	}
+	if (s->state == S_SYN_SENT) {
+		if (p->h.type != TERN_PKT_SYN_ACK)
+			return; /* the peer retransmits once we are established */
+		establish(s, p);
+		s->send_syn = false;
+		s->last_heard_ns = e->now;
+		tern_timer_cancel(&e->wheel, &s->rto_timer);
+		if (e->cfg.cb.on_session)
+			e->cfg.cb.on_session(s, TERN_SESSION_ESTABLISHED, 0, e->cfg.cb.user);
+		/* Confirm at once, so the server hears from us even if we are silent. */
+		s->ack_now = true;
+		tern_engine_want_tx(e, s);
+		return;
+	}
+	s->last_heard_ns = e->now;
+	switch (p->h.type) {
+	case TERN_PKT_SYN_ACK: /* our confirmation was lost */
+		s->ack_now = true;
+		tern_engine_want_tx(e, s);
+		break;
+	case TERN_PKT_DATA:
+		tern_sender_on_ack(s, p);
+		if (s->state == S_ESTABLISHED)
+			tern_receiver_on_data(s, p);
+		break;
+	case TERN_PKT_ACK:
+		tern_sender_on_ack(s, p);
+		if (p->h.flags & TERN_FLAG_ACK_REQ) {
+			s->ack_now = true;
+			tern_engine_want_tx(e, s);
+		}
+		break;
+	case TERN_PKT_CLOSE:
+		tern_session_kill(s, TERN_ECLOSED, true);
+		break;
+	default:
+		break;
+	}
+}
+
+void tern_session_transmit(struct tern_session *s)
+{
+	struct tern_engine *e = s->e;
+	if (s->state == S_DEAD)
+		return;
+	if (s->send_syn) {
+		send_handshake(s, TERN_PKT_SYN);
+		if (s->state == S_SYN_SENT)
+			return;
+	}
+	if (s->send_syn_ack) {
+		s->send_syn_ack = false;
+		send_handshake(s, TERN_PKT_SYN_ACK);
+	}
+	if (tern_sender_transmit(s))
+		tern_engine_want_tx(e, s);
+	if (s->ack_now || s->ping) {
+		tern_receiver_send_ack(s, s->ping ? TERN_FLAG_ACK_REQ : 0);
+		s->ping = false;
+	}
+}
+
+void tern_session_kill(struct tern_session *s, int status, bool notify)
+{
+	struct tern_engine *e = s->e;
+	if (s->state == S_DEAD)
+		return;
+	s->state = S_DEAD;
+	tern_timer_cancel(&e->wheel, &s->rto_timer);
+	tern_timer_cancel(&e->wheel, &s->ack_timer);
+	tern_timer_cancel(&e->wheel, &s->alive_timer);
+	e->sessions[(s->sid & 0xffff) - 1] = NULL;
+	e->n_live--;
+	e->stats.sessions_dead++;
+	tern_sender_fail_all(s, status);
+	tern_receiver_free(s);
+	if (notify && e->cfg.cb.on_session)
+		e->cfg.cb.on_session(s, TERN_SESSION_DEAD, status, e->cfg.cb.user);
+	/* Freed at the end of the poll: callers up the stack may still hold s. */
+	s->zombie_next = e->zombies;
+	e->zombies = s;
+}
+
+void tern_session_free(struct tern_session *s)
+{
+	free(s->sb);
+	free(s->slots);
+	free(s->rcv_bits);
+	free(s);
+}
+
+int tern_session_close(struct tern_session *s)
+{
+	if (!s)
+		return TERN_EINVAL;
+	struct tern_engine *e = s->e;
+	if (!tern_engine_on_owner(e))
+		return TERN_EWRONGTHREAD;
+	if (s->state == S_DEAD)
+		return 0;
+	if (s->state == S_ESTABLISHED) {
+		struct tern_wire_hdr h;
+		struct tern_pkt *p = tern_engine_pkt_for(e, s, &h);
+		if (p) {
+			h.type = TERN_PKT_CLOSE;
+			p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+			tern_engine_queue_pkt(e, p);
+			tern_engine_flush_tx(e);
+		}
+	}
+	tern_session_kill(s, TERN_ECLOSED, false);
+	return 0;
+}
+
+static void on_rto_timer(struct tern_timer *t, uint64_t now)
+{
+	struct tern_session *s = container_of(t, struct tern_session, rto_timer);
+	struct tern_engine *e = s->e;
+	if (s->state == S_SYN_SENT) {
+		if (now - s->created_ns >= e->cfg.dead_after_ns) {
+			tern_session_kill(s, TERN_EPEERDEAD, true);
+			return;
+		}
+		s->rtt.backoff++;
+		tern_engine_want_tx(e, s);
+		tern_timer_arm(&e->wheel, &s->rto_timer, now + tern_rtt_timeout(&s->rtt));
+		return;
+	}
+	if (now - s->last_progress_ns >= e->cfg.dead_after_ns) {
+		tern_session_kill(s, TERN_EPEERDEAD, true);
+		return;
+	}
+	tern_sender_on_rto(s);
+}
+
+static void on_ack_timer(struct tern_timer *t, uint64_t now)
+{
+	(void)now;
+	struct tern_session *s = container_of(t, struct tern_session, ack_timer);
+	s->ack_now = true;
+	tern_engine_want_tx(s->e, s);
+}
+
+static void on_alive_timer(struct tern_timer *t, uint64_t now)
+{
+	struct tern_session *s = container_of(t, struct tern_session, alive_timer);
+	struct tern_engine *e = s->e;
+	uint64_t quiet = now - s->last_heard_ns;
+	if (quiet >= e->cfg.dead_after_ns) {
+		tern_session_kill(s, TERN_EPEERDEAD, true);
+		return;
+	}
+	if (quiet >= keepalive_interval(e)) {
+		s->ping = true; /* ask for an answer so silence means death */
+		tern_engine_want_tx(e, s);
+	}
+	tern_timer_arm(&e->wheel, &s->alive_timer, now + keepalive_interval(e));
+}
+
+void tern_session_set_user(struct tern_session *s, void *user)
+{
+	if (s)
+		s->user = user;
+}
+
+void *tern_session_user(const struct tern_session *s)
+{
+	return s ? s->user : NULL;
+}
+
+int tern_session_peer(const struct tern_session *s, struct tern_addr *out)
+{
+	if (!s || !out)
+		return TERN_EINVAL;
+	*out = s->peer;
+	return 0;
+}
+
+uint64_t tern_session_srtt(const struct tern_session *s)
+{
+	return s && s->rtt.has_sample ? s->rtt.srtt : 0;
+}

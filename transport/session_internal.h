@@ -1,0 +1,146 @@
+/* Engine and session internals shared by the transport's files. */
+#ifndef TERN_SESSION_INTERNAL_H
+#define TERN_SESSION_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cc.h"
+#include "drivers/driver.h"
+#include "rng.h"
+#include "rtt.h"
+#include "tern/engine.h"
+#include "timer_wheel.h"
+#include "wire.h"
+
+#define TERN_RX_BURST 32
+#define TERN_TX_BATCH 64
+#define TERN_TX_BUDGET 64 /* packets one session may send per poll */
+
+/* A message queued for sending; the user's buffer is read at each
+ * (re)transmission, so it is never copied whole. */
+struct tern_tx_msg {
+	struct tern_tx_msg *next;
+	const uint8_t *buf;
+	void *cookie;
+	uint64_t msg_id;
+	uint32_t len;
+	uint32_t sent;     /* bytes cut into packets so far */
+	uint32_t last_psn; /* valid once segmented */
+	bool segmented;
+};
+
+enum sb_state { SB_INFLIGHT = 1, SB_SACKED = 2, SB_LOST = 3 };
+
+/* Sender scoreboard: one entry per packet in [snd_una, snd_nxt). */
+struct tern_sb_entry {
+	struct tern_tx_msg *msg;
+	uint64_t sent_ns;
+	uint32_t off;
+	uint16_t len;
+	uint8_t state;
+	uint8_t retx;
+};
+
+enum rx_slot_state { RX_FREE = 0, RX_PARTIAL = 1, RX_COMPLETE = 2 };
+
+/* A message being reassembled, or held back for in-order delivery. */
+struct tern_rx_slot {
+	uint64_t msg_id;
+	uint8_t *buf;
+	uint32_t len, got;
+	uint8_t state;
+};
+
+enum session_state { S_SYN_SENT = 1, S_ESTABLISHED = 2, S_DEAD = 3 };
+
+struct tern_session {
+	struct tern_engine *e;
+	uint32_t sid, peer_sid, my_token, peer_token, peer_epoch;
+	struct tern_addr peer;
+	uint8_t state;
+	bool on_tx_list, send_syn, send_syn_ack, ack_now, ping;
+	void *user;
+	struct tern_session *tx_next, *zombie_next;
+	uint64_t created_ns, last_heard_ns, last_progress_ns;
+
+	/* sender */
+	uint32_t isn, snd_una, snd_nxt, peer_rwnd, peer_max_msg;
+	uint32_t inflight, lost_pending, highest_sacked, recovery_point;
+	bool have_sacked, in_recovery;
+	uint64_t rack_xmit_ns, next_msg_id;
+	struct tern_sb_entry *sb;
+	struct tern_tx_msg *txq_head, *txq_tail, *tx_cursor;
+	struct tern_rtt rtt;
+	struct tern_cc cc;
+
+	/* receiver */
+	uint32_t rcv_nxt, rcv_highest, last_rx_psn, unacked_rx;
+	uint64_t *rcv_bits;
+	struct tern_rx_slot *slots;
+	uint64_t deliver_next;
+	uint64_t rx_alloc;      /* bytes held in reassembly buffers */
+	uint64_t echo_ts, echo_rx_ns;
+
+	struct tern_timer rto_timer, ack_timer, alive_timer;
+};
+
+struct tern_engine {
+	struct tern_engine_config cfg;
+	pthread_t owner;
+	struct tern_driver *drv;
+	struct tern_timer_wheel wheel;
+	struct tern_rng rng;
+	uint32_t epoch, mask, mss;
+	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
+	uint64_t now;
+
+	struct tern_session **sessions;
+	uint16_t *gen;
+	uint32_t n_live;
+
+	struct tern_tx_msg *tx_msgs, *tx_free;
+	struct tern_session *tx_head, *tx_tail, *zombies;
+	struct tern_pkt *txbuf[TERN_TX_BATCH];
+	unsigned ntx;
+	struct tern_stats stats;
+};
+
+static inline bool tern_engine_on_owner(const struct tern_engine *e)
+{
+	return pthread_equal(pthread_self(), e->owner);
+}
+
+/* engine.c */
+void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s);
+void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p);
+void tern_engine_flush_tx(struct tern_engine *e);
+/* A packet with the common fields of s filled in, payload room at data +
+ * tern_wire_hdr_len(n_sack); NULL when the pool is empty (counted). */
+struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s, struct tern_wire_hdr *h);
+void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token);
+
+/* session.c */
+struct tern_session *tern_session_lookup(struct tern_engine *e, uint32_t sid);
+void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *p);
+void tern_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tern_wire_pkt *p);
+void tern_session_kill(struct tern_session *s, int status, bool notify);
+void tern_session_transmit(struct tern_session *s);
+void tern_session_free(struct tern_session *s);
+
+/* sender.c */
+void tern_sender_init(struct tern_session *s);
+void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p);
+/* Send what window and congestion control allow; true if the budget ran out. */
+bool tern_sender_transmit(struct tern_session *s);
+void tern_sender_on_rto(struct tern_session *s);
+void tern_sender_fail_all(struct tern_session *s, int status);
+
+/* receiver.c */
+void tern_receiver_init(struct tern_session *s, uint32_t peer_isn);
+void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p);
+void tern_receiver_send_ack(struct tern_session *s, uint8_t flags);
+void tern_receiver_free(struct tern_session *s);
+
+#endif

@@ -1,0 +1,157 @@
+#include "timer_wheel.h"
+
+#include <string.h>
+
+#define MASK (TERN_WHEEL_SLOTS - 1)
+
+void tern_wheel_init(struct tern_timer_wheel *w, uint64_t now)
+{
+	memset(w, 0, sizeof(*w));
+	w->cur_tick = now >> TERN_WHEEL_TICK_SHIFT;
+}
+
+void tern_timer_init(struct tern_timer *t, tern_timer_fn fn)
+{
+	t->next = 0;
+	t->pprev = 0;
+	t->expiry = 0;
+	t->fn = fn;
+}
+
+static void list_push(struct tern_timer **head, struct tern_timer *t)
+{
+	t->next = *head;
+	if (t->next)
+		t->next->pprev = &t->next;
+	*head = t;
+	t->pprev = head;
+}
+
+static void list_unlink(struct tern_timer *t)
+{
+	*t->pprev = t->next;
+	if (t->next)
+		t->next->pprev = t->pprev;
+	t->next = 0;
+	t->pprev = 0;
+}
+
+static void insert(struct tern_timer_wheel *w, struct tern_timer *t)
+{
+	uint64_t tick = t->expiry >> TERN_WHEEL_TICK_SHIFT;
+	if (tick < w->cur_tick)
+		tick = w->cur_tick;
+	unsigned s = tick & MASK;
+	list_push(&w->slot[s], t);
+	w->occupied[s / 64] |= 1ull << (s % 64);
+	w->count++;
+}
+
+static void slot_check_empty(struct tern_timer_wheel *w, unsigned s)
+{
+	if (!w->slot[s])
+		w->occupied[s / 64] &= ~(1ull << (s % 64));
+}
+
+/* The slot a timer sits in, found from where its list ends. */
+static void remove_armed(struct tern_timer_wheel *w, struct tern_timer *t)
+{
+	struct tern_timer **pp = t->pprev;
+	list_unlink(t);
+	w->count--;
+	/* pp points into the slot array when t was first in its slot. */
+	if (pp >= &w->slot[0] && pp < &w->slot[TERN_WHEEL_SLOTS])
+		slot_check_empty(w, (unsigned)(pp - &w->slot[0]));
+}
+
+void tern_timer_arm(struct tern_timer_wheel *w, struct tern_timer *t, uint64_t expiry)
+{
+	if (t->pprev)
+		remove_armed(w, t);
+	t->expiry = expiry;
+	insert(w, t);
+}
+
+void tern_timer_cancel(struct tern_timer_wheel *w, struct tern_timer *t)
+{
+	if (t->pprev)
+		remove_armed(w, t);
+}
+
+static unsigned run_slot(struct tern_timer_wheel *w, unsigned s, uint64_t now)
+{
+	unsigned fired = 0;
+	/* Detach the slot so that callbacks can arm and cancel freely: a timer
+	 * re-armed into this slot waits for the next advance. */
+	struct tern_timer *pending = w->slot[s];
+	w->slot[s] = 0;
+	w->occupied[s / 64] &= ~(1ull << (s % 64));
+	if (pending)
+		pending->pprev = &pending;
+	while (pending) {
+		struct tern_timer *t = pending;
+		list_unlink(t);
+		if (t->expiry <= now) {
+			w->count--;
+			t->fn(t, now);
+			fired++;
+		} else {
+			list_push(&w->slot[s], t);
+			w->occupied[s / 64] |= 1ull << (s % 64);
+		}
+	}
+	return fired;
+}
+
+unsigned tern_wheel_advance(struct tern_timer_wheel *w, uint64_t now)
+{
+	uint64_t target = now >> TERN_WHEEL_TICK_SHIFT;
+	if (target < w->cur_tick)
+		return 0;
+	unsigned fired = 0;
+	uint64_t span = target - w->cur_tick + 1;
+	if (span > TERN_WHEEL_SLOTS)
+		span = TERN_WHEEL_SLOTS;
+	if (w->count) {
+		for (uint64_t i = 0; i < span; i++) {
+			unsigned s = (w->cur_tick + i) & MASK;
+			if (w->occupied[s / 64] & (1ull << (s % 64)))
+				fired += run_slot(w, s, now);
+		}
+	}
+	/* Stay on the target tick: timers later within it are seen next time. */
+	w->cur_tick = target;
+	return fired;
+}
+
+uint64_t tern_wheel_next(const struct tern_timer_wheel *w)
+{
+	if (!w->count)
+		return UINT64_MAX;
+	uint64_t best = UINT64_MAX;
+	for (uint64_t d = 0; d < TERN_WHEEL_SLOTS;) {
+		uint64_t tick = w->cur_tick + d;
+		unsigned s = tick & MASK;
+		uint64_t word = w->occupied[s / 64] >> (s % 64);
+		if (!word) {
+			d += 64 - (s % 64);
+			continue;
+		}
+		d += (uint64_t)__builtin_ctzll(word);
+		if (d >= TERN_WHEEL_SLOTS)
+			break;
+		tick = w->cur_tick + d;
+		s = tick & MASK;
+		bool due_this_turn = false;
+		for (const struct tern_timer *t = w->slot[s]; t; t = t->next) {
+			if (t->expiry < best)
+				best = t->expiry;
+			if ((t->expiry >> TERN_WHEEL_TICK_SHIFT) <= tick)
+				due_this_turn = true;
+		}
+		if (due_this_turn)
+			return best;
+		d++;
+	}
+	return best;
+}

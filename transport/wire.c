@@ -1,0 +1,149 @@
+#include "wire.h"
+
+#include <string.h>
+
+#include "crc32c.h"
+#include "tern/error.h"
+
+#define CRC_OFF 72
+
+/* Every field is little-endian on the wire: all our targets are, so the
+ * hot path does no byte swaps (docs/protocol.md). */
+static inline void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static inline void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "tern's wire codec assumes a little-endian host; add byte swaps here"
+#endif
+
+static uint32_t packet_crc(const uint8_t *buf, size_t len)
+{
+	static const uint8_t zero[4];
+	uint32_t c = tern_crc32c(0, buf, CRC_OFF);
+	c = tern_crc32c(c, zero, sizeof(zero));
+	return tern_crc32c(c, buf + CRC_OFF + 4, len - CRC_OFF - 4);
+}
+
+size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks)
+{
+	buf[0] = TERN_WIRE_VERSION;
+	buf[1] = h->type;
+	buf[2] = h->flags;
+	buf[3] = h->n_sack;
+	put32(buf + 4, h->dst_sid);
+	put32(buf + 8, h->src_sid);
+	put32(buf + 12, h->token);
+	put32(buf + 16, h->src_epoch);
+	put32(buf + 20, h->psn);
+	put32(buf + 24, h->ack);
+	put32(buf + 28, h->rwnd);
+	put64(buf + 32, h->msg_id);
+	put32(buf + 40, h->msg_len);
+	put32(buf + 44, h->frag_off);
+	put64(buf + 48, h->ts);
+	put64(buf + 56, h->ts_echo);
+	put32(buf + 64, h->echo_delay);
+	put16(buf + 68, h->payload_len);
+	put16(buf + 70, 0);
+	for (unsigned i = 0; i < h->n_sack; i++) {
+		put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
+		put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
+	}
+	size_t len = tern_wire_hdr_len(h->n_sack) + h->payload_len;
+	tern_wire_seal(buf, len);
+	return len;
+}
+
+void tern_wire_seal(uint8_t *buf, size_t len)
+{
+	put32(buf + CRC_OFF, packet_crc(buf, len));
+}
+
+static int check_type_rules(const struct tern_wire_hdr *h)
+{
+	switch (h->type) {
+	case TERN_PKT_DATA:
+		if (h->frag_off > h->msg_len || h->msg_len - h->frag_off < h->payload_len)
+			return TERN_EBADPKT;
+		/* Only an empty message may have an empty fragment. */
+		if (h->payload_len == 0 && h->msg_len != 0)
+			return TERN_EBADPKT;
+		return 0;
+	case TERN_PKT_SYN:
+	case TERN_PKT_SYN_ACK:
+		return h->payload_len == TERN_WIRE_HANDSHAKE_LEN ? 0 : TERN_EBADPKT;
+	case TERN_PKT_ACK:
+	case TERN_PKT_CLOSE:
+	case TERN_PKT_RST:
+		return h->payload_len == 0 ? 0 : TERN_EBADPKT;
+	default:
+		return TERN_EBADPKT;
+	}
+}
+
+int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out)
+{
+	if (len < TERN_WIRE_HDR_LEN)
+		return TERN_EBADPKT;
+	if (buf[0] != TERN_WIRE_VERSION)
+		return TERN_EBADVERSION;
+	struct tern_wire_hdr *h = &out->h;
+	h->type = buf[1];
+	h->flags = buf[2];
+	h->n_sack = buf[3];
+	h->dst_sid = get32(buf + 4);
+	h->src_sid = get32(buf + 8);
+	h->token = get32(buf + 12);
+	h->src_epoch = get32(buf + 16);
+	h->psn = get32(buf + 20);
+	h->ack = get32(buf + 24);
+	h->rwnd = get32(buf + 28);
+	h->msg_id = get64(buf + 32);
+	h->msg_len = get32(buf + 40);
+	h->frag_off = get32(buf + 44);
+	h->ts = get64(buf + 48);
+	h->ts_echo = get64(buf + 56);
+	h->echo_delay = get32(buf + 64);
+	h->payload_len = get16(buf + 68);
+	if (get16(buf + 70) != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
+		return TERN_EBADPKT;
+	if (tern_wire_hdr_len(h->n_sack) + h->payload_len != len)
+		return TERN_EBADPKT;
+	int rc = check_type_rules(h);
+	if (rc)
+		return rc;
+	if (get32(buf + CRC_OFF) != packet_crc(buf, len))
+		return TERN_EBADCRC;
+	out->sack = buf + TERN_WIRE_HDR_LEN;
+	out->payload = buf + tern_wire_hdr_len(h->n_sack);
+	for (unsigned i = 0; i < h->n_sack; i++) {
+		struct tern_wire_sack s = tern_wire_sack_get(out, i);
+		if (tern_seq_diff(s.end, s.start) <= 0)
+			return TERN_EBADPKT;
+	}
+	return 0;
+}
+
+struct tern_wire_sack tern_wire_sack_get(const struct tern_wire_pkt *p, unsigned i)
+{
+	struct tern_wire_sack s = { get32(p->sack + i * 8), get32(p->sack + i * 8 + 4) };
+	return s;
+}
+
+void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs)
+{
+	put32(dst, hs->token);
+	put32(dst + 4, hs->isn);
+	put32(dst + 8, hs->window);
+	put32(dst + 12, hs->max_msg);
+}
+
+struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src)
+{
+	struct tern_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12) };
+	return hs;
+}

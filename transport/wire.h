@@ -1,0 +1,87 @@
+/* The tern packet header codec; docs/protocol.md is the normative spec. */
+#ifndef TERN_WIRE_H
+#define TERN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TERN_WIRE_VERSION 1
+#define TERN_WIRE_HDR_LEN 76
+#define TERN_WIRE_SACK_LEN 8
+#define TERN_WIRE_MAX_SACK 16
+#define TERN_WIRE_HANDSHAKE_LEN 16
+/* IPv4 + UDP: what the kernel or the DPDK driver puts in front of us. */
+#define TERN_WIRE_OUTER_V4 28
+
+enum tern_pkt_type {
+	TERN_PKT_DATA = 1,
+	TERN_PKT_ACK = 2,
+	TERN_PKT_SYN = 3,
+	TERN_PKT_SYN_ACK = 4,
+	TERN_PKT_CLOSE = 5,
+	TERN_PKT_RST = 6,
+};
+
+enum tern_pkt_flags {
+	TERN_FLAG_ACK_REQ = 1, /* sender stops here: acknowledge without delay */
+	TERN_FLAG_RETX = 2,    /* this data packet is a retransmission */
+	TERN_FLAG_ALL = 3,
+};
+
+struct tern_wire_sack {
+	uint32_t start, end; /* packets [start, end) received; end exclusive */
+};
+
+struct tern_wire_hdr {
+	uint8_t type, flags, n_sack;
+	uint32_t dst_sid, src_sid, token, src_epoch;
+	uint32_t psn, ack, rwnd;
+	uint64_t msg_id;
+	uint32_t msg_len, frag_off;
+	uint64_t ts, ts_echo;
+	uint32_t echo_delay;
+	uint16_t payload_len;
+};
+
+/* Payload of SYN and SYN_ACK. */
+struct tern_wire_handshake {
+	uint32_t token;   /* token the peer must put in every packet to us */
+	uint32_t isn;     /* our first packet sequence number */
+	uint32_t window;  /* our receive window in packets */
+	uint32_t max_msg; /* largest message we accept */
+};
+
+struct tern_wire_pkt {
+	struct tern_wire_hdr h;
+	const uint8_t *sack;    /* n_sack encoded blocks; read with tern_wire_sack_get */
+	const uint8_t *payload; /* payload_len bytes */
+};
+
+static inline size_t tern_wire_hdr_len(unsigned n_sack)
+{
+	return TERN_WIRE_HDR_LEN + (size_t)n_sack * TERN_WIRE_SACK_LEN;
+}
+
+/* Write header and SACK blocks at buf; the payload (h->payload_len bytes)
+ * must already sit at buf + tern_wire_hdr_len(h->n_sack). Fills the CRC.
+ * Returns the packet length. */
+size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks);
+
+/* Write the CRC of a packet of len >= TERN_WIRE_HDR_LEN bytes. */
+void tern_wire_seal(uint8_t *buf, size_t len);
+
+/* Parse and check a packet of len bytes: lengths, version, type, flags,
+ * per-type rules and CRC. Returns 0 or TERN_EBADPKT / EBADVERSION / EBADCRC. */
+int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out);
+
+struct tern_wire_sack tern_wire_sack_get(const struct tern_wire_pkt *p, unsigned i);
+void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs);
+struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src);
+
+/* Signed distance a - b in sequence space (wraps at 2^32). */
+static inline int32_t tern_seq_diff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+#endif
