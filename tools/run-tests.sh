@@ -8,8 +8,9 @@ fuzz_seconds=${TERN_FUZZ_SECONDS:-60}
 
 [ -d build ] || meson setup build -Ddpdk=enabled -Dliburing=enabled -Dtests=enabled >/dev/null
 meson compile -C build >/dev/null
-echo "== tests: gcc, $(meson introspect build --buildoptions | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])')"
-meson test -C build --print-errorlogs
+status=0
+echo "== tests: gcc build"
+meson test -C build --print-errorlogs || status=1
 
 [ -d build-asan ] || CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Ddpdk=enabled -Dliburing=enabled -Dtests=enabled -Dfuzz=enabled >/dev/null
@@ -17,4 +18,8 @@ meson configure build-asan -Dfuzz_seconds="$fuzz_seconds"
 meson compile -C build-asan >/dev/null
 echo "== tests: clang, ASan + UBSan, fuzzing ${fuzz_seconds}s"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --print-errorlogs
+	meson test -C build-asan --print-errorlogs || status=1
+
+echo "== summary (Criterion cases counted one by one)"
+python3 tools/test-summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
+exit $status
