@@ -29,6 +29,8 @@ struct tern_driver_ops {
 	void (*free)(struct tern_driver *d, struct tern_pkt *p);
 	uint64_t (*now_ns)(struct tern_driver *d);
 	int (*local_addr)(struct tern_driver *d, struct tern_addr *out);
+	/* Block until a packet may be ready or timeout_ns passes. */
+	void (*wait)(struct tern_driver *d, uint64_t timeout_ns);
 	void (*destroy)(struct tern_driver *d);
 };
 

@@ -99,6 +99,7 @@ static inline void pair_engine_config(struct pair *p, struct tern_engine_config 
 {
 	tern_engine_config_init(ec);
 	ec->sim = p->net;
+	ec->driver = TERN_DRIVER_SIM;
 	ec->sim_node = node;
 	ec->seed = seed;
 	ec->cb = (struct tern_callbacks){ pair_on_session, pair_on_message, pair_on_send_done, p };

@@ -24,6 +24,7 @@ int main(void)
 	struct tern_engine *e;
 	tern_engine_config_init(&ec);
 	ec.sim = net;
+	ec.driver = TERN_DRIVER_SIM;
 	ec.sim_node = 7;
 	int rc = tern_engine_create(&ec, &e);
 	if (rc) { printf("%s\n", tern_strerror(rc)); return 1; }

@@ -256,7 +256,9 @@ Test(session, bad_configs_are_refused)
 	struct tern_engine_config ec;
 	struct tern_engine *e;
 	tern_engine_config_init(&ec);
+	ec.driver = TERN_DRIVER_SIM;
 	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL); /* no network given */
+	tern_engine_config_init(&ec);
 	ec.window_pkts = 100;
 	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL);
 	tern_engine_config_init(&ec);
@@ -288,7 +290,8 @@ Test(session, every_error_has_a_message)
 {
 	int codes[] = { TERN_OK, TERN_EINVAL, TERN_ENOMEM, TERN_EAGAIN, TERN_EMSGSIZE, TERN_ENOTSUP, TERN_EADDRINUSE,
 			TERN_EWRONGTHREAD, TERN_EPEERDEAD, TERN_EPEERRESTART, TERN_ECLOSED, TERN_ENOSESSION,
-			TERN_EBADPKT, TERN_EBADCRC, TERN_EBADVERSION };
+			TERN_EBADPKT, TERN_EBADCRC, TERN_EBADVERSION, TERN_ETIMEDOUT, TERN_ECANCELED,
+			TERN_ENOHANDLER, TERN_EREMOTE };
 	for (unsigned i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		const char *m = tern_strerror(codes[i]);
 		cr_assert(m && *m && strcmp(m, "unknown error") != 0, "code %d", codes[i]);

@@ -1,9 +1,16 @@
 /* The per-core engine: receive burst, timers, transmit, all on one thread. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "drivers/sim/sim_driver.h"
+#include "drivers/sockets/sockets_driver.h"
+#include "tern_config.h"
+#if TERN_HAVE_URING
+#include "drivers/uring/uring_driver.h"
+#endif
 #include "session_internal.h"
 #include "tern/error.h"
 #include "tern/session.h"
@@ -13,7 +20,10 @@
 void tern_engine_config_init(struct tern_engine_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->driver = TERN_DRIVER_SIM;
+	cfg->driver = TERN_DRIVER_AUTO;
+	cfg->poll_mode = TERN_POLL_BUSY;
+	cfg->spin_polls = 2000;
+	cfg->max_block_ns = 10000000;
 	cfg->mtu = 1500;
 	cfg->window_pkts = 256;
 	cfg->max_msg_size = DEFAULT_MAX_MSG;
@@ -37,18 +47,90 @@ static int check_config(const struct tern_engine_config *c)
 		return TERN_EINVAL;
 	if (c->max_sessions == 0 || c->max_sessions > 65535 || c->max_tx_msgs == 0)
 		return TERN_EINVAL;
-	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED)
+	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED || c->poll_mode > TERN_POLL_ADAPTIVE)
 		return TERN_EINVAL;
 	if (c->min_rto_ns == 0 || c->max_rto_ns < c->min_rto_ns || c->init_rto_ns == 0 || c->dead_after_ns == 0)
 		return TERN_EINVAL;
 	return 0;
 }
 
-static int open_driver(const struct tern_engine_config *cfg, struct tern_driver **drv)
+static const char *const driver_names[] = {
+	[TERN_DRIVER_AUTO] = "auto",
+	[TERN_DRIVER_SIM] = "sim",
+	[TERN_DRIVER_URING] = "uring",
+	[TERN_DRIVER_SOCKETS] = "sockets",
+};
+
+const char *tern_driver_name(enum tern_driver_kind kind)
 {
+	return (unsigned)kind < sizeof(driver_names) / sizeof(driver_names[0]) ? driver_names[kind] : NULL;
+}
+
+int tern_driver_parse(const char *name)
+{
+	for (unsigned i = 0; name && i < sizeof(driver_names) / sizeof(driver_names[0]); i++)
+		if (strcmp(name, driver_names[i]) == 0)
+			return (int)i;
+	return TERN_EINVAL;
+}
+
+static void engine_log(const struct tern_engine_config *cfg, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (cfg->log)
+		cfg->log(cfg->cb.user, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+static int open_uring(const struct tern_engine_config *cfg, uint16_t port, uint32_t max_pkt,
+		      struct tern_driver **drv, char *why, size_t why_len)
+{
+#if TERN_HAVE_URING
+	return tern_uring_driver_open(cfg->bind_host, port, max_pkt, drv, why, why_len);
+#else
+	(void)cfg; (void)port; (void)max_pkt; (void)drv;
+	snprintf(why, why_len, "tern was built without liburing");
+	return TERN_ENOTSUP;
+#endif
+}
+
+static int open_driver(const struct tern_engine_config *cfg, struct tern_driver **drv, enum tern_driver_kind *kind)
+{
+	uint32_t max_pkt = cfg->mtu - TERN_WIRE_OUTER_V4;
+	uint32_t port32 = (uint32_t)cfg->port + cfg->engine_index;
+	if (cfg->port && port32 > 65535)
+		return TERN_EINVAL;
+	uint16_t port = cfg->port ? (uint16_t)port32 : 0;
+	char why[256];
+	int rc;
+	*kind = cfg->driver;
 	switch (cfg->driver) {
 	case TERN_DRIVER_SIM:
 		return cfg->sim ? tern_sim_driver_open(cfg->sim, cfg->sim_node, drv) : TERN_EINVAL;
+	case TERN_DRIVER_URING:
+		rc = open_uring(cfg, port, max_pkt, drv, why, sizeof(why));
+		if (rc && rc != TERN_EADDRINUSE)
+			engine_log(cfg, "tern: io_uring driver unavailable: %s", why);
+		return rc;
+	case TERN_DRIVER_SOCKETS:
+		return tern_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
+	case TERN_DRIVER_AUTO:
+		if (cfg->sim) {
+			*kind = TERN_DRIVER_SIM;
+			return tern_sim_driver_open(cfg->sim, cfg->sim_node, drv);
+		}
+		*kind = TERN_DRIVER_URING;
+		rc = open_uring(cfg, port, max_pkt, drv, why, sizeof(why));
+		if (rc == 0 || rc == TERN_EADDRINUSE)
+			return rc;
+		engine_log(cfg, "tern: io_uring unavailable (%s); using the sockets driver", why);
+		*kind = TERN_DRIVER_SOCKETS;
+		return tern_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
 	default:
 		return TERN_ENOTSUP;
 	}
@@ -85,7 +167,7 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 	}
 	tern_rng_seed(&e->rng, seed);
 	e->epoch = (uint32_t)tern_rng_next(&e->rng) | 1;
-	rc = open_driver(cfg, &e->drv);
+	rc = open_driver(cfg, &e->drv, &e->kind);
 	if (rc)
 		goto fail;
 	/* Room for a data packet: the path MTU less IPv4/UDP and our header. */
@@ -252,6 +334,20 @@ static unsigned run_tx(struct tern_engine *e)
 	return n;
 }
 
+/* Adaptive mode, idle for a while: sleep in the driver until a packet
+ * comes or the next timer is due. */
+static void block(struct tern_engine *e)
+{
+	e->idle_polls = 0;
+	uint64_t until = tern_wheel_next(&e->wheel);
+	uint64_t now = e->drv->ops->now_ns(e->drv);
+	uint64_t wait = until > now ? until - now : 0;
+	if (wait > e->cfg.max_block_ns)
+		wait = e->cfg.max_block_ns;
+	if (wait)
+		e->drv->ops->wait(e->drv, wait);
+}
+
 int tern_engine_poll(struct tern_engine *e)
 {
 	if (!e)
@@ -259,6 +355,8 @@ int tern_engine_poll(struct tern_engine *e)
 	if (!tern_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	e->now = e->drv->ops->now_ns(e->drv);
+	if (e->poll_hook)
+		e->poll_hook(e->poll_hook_arg);
 	struct tern_pkt *pkts[TERN_RX_BURST];
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
 	for (unsigned i = 0; i < n; i++) {
@@ -270,7 +368,12 @@ int tern_engine_poll(struct tern_engine *e)
 	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
 	unsigned tx = run_tx(e);
 	reap_zombies(e);
-	return (int)(n + fired + tx);
+	unsigned work = n + fired + tx;
+	if (work)
+		e->idle_polls = 0;
+	else if (e->cfg.poll_mode == TERN_POLL_ADAPTIVE && ++e->idle_polls >= e->cfg.spin_polls)
+		block(e);
+	return (int)work;
 }
 
 uint64_t tern_engine_next_deadline(struct tern_engine *e)
@@ -293,6 +396,11 @@ int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
 		return TERN_EWRONGTHREAD;
 	*out = e->stats;
 	return 0;
+}
+
+enum tern_driver_kind tern_engine_driver(const struct tern_engine *e)
+{
+	return e->kind;
 }
 
 int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out)

@@ -12,6 +12,8 @@ const char *tern_strerror(int err)
 	case TERN_EMSGSIZE: return "message larger than the configured limit";
 	case TERN_ENOTSUP: return "driver or feature not available";
 	case TERN_EADDRINUSE: return "address already in use";
+	case TERN_ETIMEDOUT: return "deadline passed";
+	case TERN_ECANCELED: return "cancelled";
 	case TERN_EWRONGTHREAD: return "engine used from a thread that did not create it";
 	case TERN_EPEERDEAD: return "peer stopped answering";
 	case TERN_EPEERRESTART: return "peer restarted; session lost";
@@ -20,6 +22,8 @@ const char *tern_strerror(int err)
 	case TERN_EBADPKT: return "malformed packet";
 	case TERN_EBADCRC: return "packet checksum mismatch";
 	case TERN_EBADVERSION: return "unknown protocol version";
+	case TERN_ENOHANDLER: return "no handler for this request type";
+	case TERN_EREMOTE: return "the remote handler returned an error";
 	default: break;
 	}
 	if (err < 0 && err > -1000)

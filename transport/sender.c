@@ -144,11 +144,11 @@ bool tern_sender_transmit(struct tern_session *s)
 		s->inflight++;
 		budget--;
 		e->stats.retransmits++;
-		send_data(s, psn, s->lost_pending == 0 && !s->tx_cursor);
+		send_data(s, psn, s->lost_pending == 0 && !can_send_more(s));
 	}
 	while (s->tx_cursor && can_send_more(s) && (s->snd_nxt - s->snd_una) < send_limit(s) && budget) {
 		struct tern_tx_msg *m = s->tx_cursor;
-		uint32_t frag = m->len - m->sent < e->mss ? m->len - m->sent : e->mss;
+		uint32_t frag = m->len - m->sent < s->mss ? m->len - m->sent : s->mss;
 		uint32_t psn = s->snd_nxt++;
 		struct tern_sb_entry *sb = sb_at(s, psn);
 		*sb = (struct tern_sb_entry){ .msg = m, .off = m->sent, .len = (uint16_t)frag, .state = SB_INFLIGHT };
@@ -160,7 +160,10 @@ bool tern_sender_transmit(struct tern_session *s)
 		}
 		s->inflight++;
 		budget--;
-		bool last = !s->tx_cursor || !can_send_more(s) || (s->snd_nxt - s->snd_una) >= send_limit(s) || !budget;
+		/* Ask for an ack at once only when we must stop while holding data;
+		 * otherwise the peer's next message or its delayed ack carries it,
+		 * so an RPC ping-pong sends no standalone acks. */
+		bool last = s->tx_cursor && (!can_send_more(s) || (s->snd_nxt - s->snd_una) >= send_limit(s) || !budget);
 		send_data(s, psn, last);
 	}
 	if (s->inflight)

@@ -53,6 +53,8 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	s->e = e;
 	s->sid = ((uint32_t)e->gen[idx] << 16) | (idx + 1);
 	s->peer = *peer;
+	/* IPv6 headers are 20 bytes longer than the IPv4 ones the engine MSS assumes. */
+	s->mss = e->mss - (peer->family == TERN_AF_INET6 ? 20 : 0);
 	s->my_token = (uint32_t)tern_rng_next(&e->rng);
 	s->isn = (uint32_t)tern_rng_next(&e->rng);
 	s->created_ns = s->last_heard_ns = s->last_progress_ns = e->now;

@@ -66,6 +66,7 @@ struct tern_session {
 	uint64_t created_ns, last_heard_ns, last_progress_ns;
 
 	/* sender */
+	uint32_t mss; /* payload per data packet on this path */
 	uint32_t isn, snd_una, snd_nxt, peer_rwnd, peer_max_msg;
 	uint32_t inflight, lost_pending, highest_sacked, recovery_point;
 	bool have_sacked, in_recovery;
@@ -84,6 +85,7 @@ struct tern_session {
 	uint64_t echo_ts, echo_rx_ns;
 
 	struct tern_timer rto_timer, ack_timer, alive_timer;
+	void *rpc; /* the RPC layer's per-session state */
 };
 
 struct tern_engine {
@@ -92,6 +94,8 @@ struct tern_engine {
 	struct tern_driver *drv;
 	struct tern_timer_wheel wheel;
 	struct tern_rng rng;
+	enum tern_driver_kind kind;
+	uint32_t idle_polls;
 	uint32_t epoch, mask, mss;
 	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
 	uint64_t now;
@@ -105,6 +109,9 @@ struct tern_engine {
 	struct tern_pkt *txbuf[TERN_TX_BATCH];
 	unsigned ntx;
 	struct tern_stats stats;
+	/* Run at the start of every poll (the RPC layer drains worker results). */
+	void (*poll_hook)(void *arg);
+	void *poll_hook_arg;
 };
 
 static inline bool tern_engine_on_owner(const struct tern_engine *e)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/pkt_pool.h"
 #include "sim_driver.h"
 #include "sim_heap.h"
 #include "tern/error.h"
@@ -12,18 +13,14 @@
 #define SIM_MAX_NODES 65536
 #define SIM_HEADROOM 64
 
-struct sim_pool {
-	struct tern_pkt *free_list;
-	struct tern_pkt *pkts;
-	uint8_t *bufs;
-};
+
 
 struct sim_node {
 	struct tern_driver drv; /* first: the engine sees a tern_driver */
 	struct tern_sim_net *net;
 	uint32_t id;
 	int attached;
-	struct sim_pool *pool;
+	struct tern_pkt_pool *pool;
 	struct tern_sim_link link;
 	int ge_bad;
 	uint64_t busy_until;
@@ -63,51 +60,13 @@ int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out
 	return 0;
 }
 
-static void pool_free_pkt(struct tern_pkt *p)
-{
-	struct sim_pool *pool = p->owner;
-	p->next = pool->free_list;
-	pool->free_list = p;
-}
 
-static struct sim_pool *pool_create(const struct tern_sim_config *cfg)
-{
-	struct sim_pool *pool = calloc(1, sizeof(*pool));
-	if (!pool)
-		return NULL;
-	pool->pkts = calloc(cfg->pool_pkts, sizeof(*pool->pkts));
-	pool->bufs = malloc((size_t)cfg->pool_pkts * cfg->buf_size);
-	if (!pool->pkts || !pool->bufs) {
-		free(pool->pkts);
-		free(pool->bufs);
-		free(pool);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < cfg->pool_pkts; i++) {
-		struct tern_pkt *p = &pool->pkts[i];
-		p->data = pool->bufs + (size_t)i * cfg->buf_size + SIM_HEADROOM;
-		p->cap = cfg->buf_size - SIM_HEADROOM;
-		p->owner = pool;
-		pool_free_pkt(p);
-	}
-	return pool;
-}
 
-static struct tern_pkt *pool_alloc(struct sim_pool *pool)
-{
-	struct tern_pkt *p = pool->free_list;
-	if (p) {
-		pool->free_list = p->next;
-		p->next = NULL;
-		p->len = 0;
-	}
-	return p;
-}
 
 static void drain_inbound(struct sim_node *n)
 {
 	while (n->inbound.n)
-		pool_free_pkt(tern_sim_heap_pop(&n->inbound).pkt);
+		tern_pkt_pool_free(tern_sim_heap_pop(&n->inbound).pkt);
 }
 
 void tern_sim_destroy(struct tern_sim_net *net)
@@ -124,11 +83,7 @@ void tern_sim_destroy(struct tern_sim_net *net)
 		if (!n)
 			continue;
 		tern_sim_heap_free(&n->inbound);
-		if (n->pool) {
-			free(n->pool->pkts);
-			free(n->pool->bufs);
-			free(n->pool);
-		}
+		tern_pkt_pool_destroy(n->pool);
 		free(n);
 	}
 	free(net->nodes);
@@ -155,7 +110,7 @@ static struct sim_node *node_get(struct tern_sim_net *net, uint32_t id)
 		node = calloc(1, sizeof(*node));
 		if (!node)
 			return NULL;
-		node->pool = pool_create(&net->cfg);
+		node->pool = tern_pkt_pool_create(net->cfg.pool_pkts, net->cfg.buf_size, SIM_HEADROOM);
 		if (!node->pool) {
 			free(node);
 			return NULL;
@@ -228,7 +183,7 @@ static void flight_push(struct tern_sim_net *net, struct sim_node *dst, struct t
 {
 	struct tern_sim_flight f = { arrival, net->order++, p };
 	if (tern_sim_heap_push(&dst->inbound, f) < 0)
-		pool_free_pkt(p); /* out of memory: the packet is lost */
+		tern_pkt_pool_free(p); /* out of memory: the packet is lost */
 }
 
 /* One packet from src enters dst's egress link. */
@@ -241,7 +196,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	if (!dst->attached || link_drops(net, dst)) {
 		net->stats.lost++;
 		net->stats.data_lost += is_data;
-		pool_free_pkt(p);
+		tern_pkt_pool_free(p);
 		return;
 	}
 	uint64_t start = dst->busy_until > net->now ? dst->busy_until : net->now;
@@ -251,7 +206,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 		if (queued + p->len > l->queue_bytes) {
 			net->stats.queue_drops++;
 			net->stats.data_lost += is_data;
-			pool_free_pkt(p);
+			tern_pkt_pool_free(p);
 			return;
 		}
 	}
@@ -260,7 +215,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	p->peer = tern_addr_sim(src);
 
 	if (chance(net, l->duplicate)) {
-		struct tern_pkt *copy = pool_alloc(net->nodes[src]->pool);
+		struct tern_pkt *copy = tern_pkt_pool_alloc(net->nodes[src]->pool);
 		if (copy) {
 			memcpy(copy->data, p->data, p->len);
 			copy->len = p->len;
@@ -287,11 +242,11 @@ int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const 
 	struct sim_node *s = node_get(net, src), *d = node_get(net, dst);
 	if (!s || !d)
 		return TERN_EINVAL;
-	struct tern_pkt *p = pool_alloc(s->pool);
+	struct tern_pkt *p = tern_pkt_pool_alloc(s->pool);
 	if (!p)
 		return TERN_EAGAIN;
 	if (len > p->cap) {
-		pool_free_pkt(p);
+		tern_pkt_pool_free(p);
 		return TERN_EMSGSIZE;
 	}
 	memcpy(p->data, data, len);
@@ -328,7 +283,7 @@ static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsi
 		if (!dst) {
 			dst = node_get(node->net, pkts[i]->peer.sim_node);
 			if (!dst || pkts[i]->peer.family != TERN_AF_SIM) {
-				pool_free_pkt(pkts[i]);
+				tern_pkt_pool_free(pkts[i]);
 				continue;
 			}
 		}
@@ -339,13 +294,13 @@ static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsi
 
 static struct tern_pkt *sim_alloc(struct tern_driver *d)
 {
-	return pool_alloc(to_node(d)->pool);
+	return tern_pkt_pool_alloc(to_node(d)->pool);
 }
 
 static void sim_free(struct tern_driver *d, struct tern_pkt *p)
 {
 	(void)d;
-	pool_free_pkt(p);
+	tern_pkt_pool_free(p);
 }
 
 static uint64_t sim_now(struct tern_driver *d)
@@ -357,6 +312,12 @@ static int sim_local_addr(struct tern_driver *d, struct tern_addr *out)
 {
 	*out = tern_addr_sim(to_node(d)->id);
 	return 0;
+}
+
+static void sim_wait(struct tern_driver *d, uint64_t timeout_ns)
+{
+	(void)d;
+	(void)timeout_ns; /* virtual time moves only in tern_sim_run */
 }
 
 static void sim_detach(struct tern_driver *d)
@@ -374,6 +335,7 @@ static const struct tern_driver_ops sim_ops = {
 	.free = sim_free,
 	.now_ns = sim_now,
 	.local_addr = sim_local_addr,
+	.wait = sim_wait,
 	.destroy = sim_detach,
 };
 

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum tern_addr_family {
 	TERN_AF_NONE = 0,
@@ -26,5 +27,10 @@ static inline struct tern_addr tern_addr_sim(uint32_t node)
 }
 
 bool tern_addr_equal(const struct tern_addr *a, const struct tern_addr *b);
+
+/* Resolve a host name or literal (IPv4 or IPv6) and a UDP port. */
+int tern_addr_resolve(const char *host, uint16_t port, struct tern_addr *out);
+/* "1.2.3.4:5", "[::1]:5" or "sim:7" into buf; returns buf. */
+char *tern_addr_format(const struct tern_addr *a, char *buf, size_t len);
 
 #endif

@@ -15,8 +15,21 @@ struct tern_session;
 struct tern_sim_net;
 
 enum tern_driver_kind {
-	TERN_DRIVER_SIM = 1, /* in-process simulated network (drivers/sim) */
+	TERN_DRIVER_AUTO = 0,    /* sim if cfg.sim is set, else io_uring, else sockets */
+	TERN_DRIVER_SIM = 1,     /* in-process simulated network (drivers/sim) */
+	TERN_DRIVER_URING = 2,   /* kernel UDP through io_uring (drivers/uring) */
+	TERN_DRIVER_SOCKETS = 3, /* kernel UDP through recvmmsg/sendmmsg (drivers/sockets) */
 };
+
+enum tern_poll_mode {
+	TERN_POLL_BUSY = 0,     /* tern_engine_poll never blocks: lowest latency, one core */
+	TERN_POLL_ADAPTIVE = 1, /* after spin_polls idle polls, block until a packet or a timer */
+};
+
+/* "auto", "sim", "uring", "sockets"; NULL for an unknown value. */
+const char *tern_driver_name(enum tern_driver_kind kind);
+/* Parse a driver name; TERN_EINVAL if unknown. */
+int tern_driver_parse(const char *name);
 
 enum tern_delivery {
 	TERN_DELIVER_IN_ORDER = 0,     /* messages of a session in send order (stream) */
@@ -49,6 +62,17 @@ struct tern_engine_config {
 	enum tern_driver_kind driver;
 	struct tern_sim_net *sim; /* TERN_DRIVER_SIM: the network */
 	uint32_t sim_node;        /* TERN_DRIVER_SIM: our node id (our address) */
+
+	/* UDP drivers: bind to host (name or literal; NULL: all addresses, IPv6
+	 * and IPv4) and port + engine_index (port 0: any free port). */
+	const char *bind_host;
+	uint16_t port;
+	uint16_t engine_index;
+	enum tern_poll_mode poll_mode;
+	uint32_t spin_polls;     /* adaptive: idle polls before blocking; default 2000 */
+	uint64_t max_block_ns;   /* adaptive: longest single block; default 10 ms */
+	/* One line per notable event (driver fallback, ...); NULL: stderr. */
+	void (*log)(void *user, const char *line);
 
 	uint32_t mtu;          /* IP MTU of the path; default 1500 */
 	uint32_t window_pkts;  /* send/receive window in packets, power of two; default 256 */
@@ -85,6 +109,8 @@ uint64_t tern_engine_next_deadline(struct tern_engine *e);
 uint64_t tern_engine_now(struct tern_engine *e);
 
 int tern_engine_stats(struct tern_engine *e, struct tern_stats *out);
+/* The driver this engine ended up with (AUTO resolves at create). */
+enum tern_driver_kind tern_engine_driver(const struct tern_engine *e);
 int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out);
 
 #endif

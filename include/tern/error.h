@@ -14,6 +14,8 @@ enum tern_error {
 	TERN_EMSGSIZE = -EMSGSIZE,      /* message larger than the configured limit */
 	TERN_ENOTSUP = -ENOTSUP,        /* driver or feature not built or not available */
 	TERN_EADDRINUSE = -EADDRINUSE,  /* address or simulated node already taken */
+	TERN_ETIMEDOUT = -ETIMEDOUT,    /* RPC deadline passed */
+	TERN_ECANCELED = -ECANCELED,    /* RPC cancelled by the caller */
 	TERN_EWRONGTHREAD = -1001,      /* engine used from a thread that did not create it */
 	TERN_EPEERDEAD = -1002,         /* peer stopped answering for longer than dead_after */
 	TERN_EPEERRESTART = -1003,      /* peer restarted (new epoch); session is gone */
@@ -22,6 +24,8 @@ enum tern_error {
 	TERN_EBADPKT = -1006,           /* malformed packet */
 	TERN_EBADCRC = -1007,           /* CRC32C mismatch */
 	TERN_EBADVERSION = -1008,       /* unknown wire version */
+	TERN_ENOHANDLER = -1009,        /* the server has no handler for this request type */
+	TERN_EREMOTE = -1010,           /* the handler answered with an error */
 };
 
 /* A static string describing err (negative code or 0); never NULL. */

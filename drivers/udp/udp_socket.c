@@ -1,0 +1,138 @@
+#include "udp_socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tern/error.h"
+
+#define SOCK_BUF_BYTES (4 << 20)
+
+static int bind_family(int family, const struct tern_addr *host, uint16_t port)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int zero = 0, buf = SOCK_BUF_BYTES;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	if (family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		if (host)
+			memcpy(&a->sin6_addr, host->ip, 16);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		if (host)
+			memcpy(&a->sin_addr, host->ip, 4);
+		len = sizeof(*a);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		int err = errno;
+		close(fd);
+		return err == EADDRINUSE ? TERN_EADDRINUSE : -err;
+	}
+	return fd;
+}
+
+int tern_udp_open(const char *host, uint16_t port, struct tern_udp_socket *out)
+{
+	struct tern_addr h;
+	int fd;
+	if (host) {
+		int rc = tern_addr_resolve(host, port, &h);
+		if (rc)
+			return rc;
+		out->family = h.family == TERN_AF_INET ? AF_INET : AF_INET6;
+		fd = bind_family(out->family, &h, port);
+	} else {
+		/* Dual stack where the host has IPv6; plain IPv4 where it does not. */
+		out->family = AF_INET6;
+		fd = bind_family(AF_INET6, NULL, port);
+		if (fd < 0 && fd != TERN_EADDRINUSE) {
+			out->family = AF_INET;
+			fd = bind_family(AF_INET, NULL, port);
+		}
+	}
+	if (fd < 0)
+		return fd;
+	out->fd = fd;
+	return 0;
+}
+
+void tern_udp_close(struct tern_udp_socket *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+socklen_t tern_udp_to_sockaddr(const struct tern_udp_socket *s, const struct tern_addr *a,
+			       struct sockaddr_storage *out)
+{
+	if (s->family == AF_INET) {
+		if (a->family != TERN_AF_INET)
+			return 0;
+		struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+		memset(v4, 0, sizeof(*v4));
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(a->port);
+		memcpy(&v4->sin_addr, a->ip, 4);
+		return sizeof(*v4);
+	}
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+	memset(v6, 0, sizeof(*v6));
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons(a->port);
+	if (a->family == TERN_AF_INET6) {
+		memcpy(&v6->sin6_addr, a->ip, 16);
+	} else if (a->family == TERN_AF_INET) {
+		/* IPv4 through a dual-stack socket: ::ffff:a.b.c.d */
+		v6->sin6_addr.s6_addr[10] = 0xff;
+		v6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&v6->sin6_addr.s6_addr[12], a->ip, 4);
+	} else {
+		return 0;
+	}
+	return sizeof(*v6);
+}
+
+void tern_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
+		out->family = TERN_AF_INET;
+		out->port = ntohs(v4->sin_port);
+		memcpy(out->ip, &v4->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
+		out->port = ntohs(v6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+			out->family = TERN_AF_INET;
+			memcpy(out->ip, &v6->sin6_addr.s6_addr[12], 4);
+		} else {
+			out->family = TERN_AF_INET6;
+			memcpy(out->ip, &v6->sin6_addr, 16);
+		}
+	}
+}
+
+int tern_udp_local_addr(const struct tern_udp_socket *s, struct tern_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	tern_udp_from_sockaddr((struct sockaddr *)&ss, out);
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* The UDP socket both kernel drivers use, and address conversions. */
+#ifndef TERN_UDP_SOCKET_H
+#define TERN_UDP_SOCKET_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "tern/addr.h"
+
+struct tern_udp_socket {
+	int fd;
+	int family; /* AF_INET, or AF_INET6 dual-stack */
+};
+
+/* Bind host:port (host NULL: every address, IPv6 and IPv4). Non-blocking.
+ * TERN_EADDRINUSE if the port is taken. */
+int tern_udp_open(const char *host, uint16_t port, struct tern_udp_socket *out);
+void tern_udp_close(struct tern_udp_socket *s);
+/* 0 if the address cannot be reached from this socket's family. */
+socklen_t tern_udp_to_sockaddr(const struct tern_udp_socket *s, const struct tern_addr *a,
+			       struct sockaddr_storage *out);
+void tern_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out);
+int tern_udp_local_addr(const struct tern_udp_socket *s, struct tern_addr *out);
+
+static inline uint64_t tern_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif

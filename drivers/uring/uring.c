@@ -1,0 +1,328 @@
+/* The io_uring UDP path: one ring and one socket per engine. Receive is a
+ * multishot recvmsg into a provided buffer ring; sends are batched sendmsg
+ * SQEs, one submit per burst. The ring is set up SINGLE_ISSUER +
+ * DEFER_TASKRUN + TASKRUN_FLAG where the kernel has them, so a busy poll
+ * enters the kernel only when it flags work (docs/uring.md). */
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "drivers/pkt_pool.h"
+#include "drivers/udp/udp_socket.h"
+#include "tern/error.h"
+#include "uring_driver.h"
+
+#define RING_ENTRIES 256
+#define RX_BUFS 1024 /* power of two */
+#define BGID 7
+#define TX_PKTS 2048
+#define HEADROOM 64
+#define TAG_RECV 1ull
+#define TAG_MASK 7ull
+
+struct tx_meta {
+	struct msghdr mh;
+	struct iovec iov;
+	struct sockaddr_storage name;
+};
+
+struct uring_drv {
+	struct tern_driver drv;
+	struct tern_udp_socket sock;
+	struct io_uring ring;
+	bool ring_ok, taskrun_flag, recv_armed;
+	unsigned setup_flags;
+
+	struct io_uring_buf_ring *br;
+	size_t br_bytes;
+	uint8_t *rx_mem;
+	uint32_t rx_buf_size;
+	struct tern_pkt rx_pkts[RX_BUFS];
+	struct msghdr recv_hdr;
+	struct tern_pkt *backlog[RX_BUFS]; /* received, not yet handed out */
+	uint32_t bl_head, bl_tail;
+
+	struct tern_pkt_pool *txpool;
+	struct tx_meta *txmeta;
+};
+
+static struct uring_drv *to_ud(struct tern_driver *d)
+{
+	return (struct uring_drv *)d;
+}
+
+static void recycle(struct uring_drv *ud, uint32_t bid)
+{
+	io_uring_buf_ring_add(ud->br, ud->rx_mem + (size_t)bid * ud->rx_buf_size, ud->rx_buf_size, (unsigned short)bid,
+			      io_uring_buf_ring_mask(RX_BUFS), 0);
+	io_uring_buf_ring_advance(ud->br, 1);
+}
+
+static bool arm_recv(struct uring_drv *ud)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ud->ring);
+	if (!sqe)
+		return false;
+	io_uring_prep_recvmsg_multishot(sqe, ud->sock.fd, &ud->recv_hdr, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+	io_uring_sqe_set_data64(sqe, TAG_RECV);
+	ud->recv_armed = true;
+	return true;
+}
+
+static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
+{
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		ud->recv_armed = false; /* ran dry (-ENOBUFS) or failed: re-armed on the next poll */
+	if (cqe->res < 0 || !(cqe->flags & IORING_CQE_F_BUFFER))
+		return;
+	uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+	if (bid >= RX_BUFS)
+		return;
+	uint8_t *buf = ud->rx_mem + (size_t)bid * ud->rx_buf_size;
+	struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, cqe->res, &ud->recv_hdr);
+	if (!o || (o->flags & MSG_TRUNC) || o->namelen > ud->recv_hdr.msg_namelen) {
+		recycle(ud, bid);
+		return;
+	}
+	struct tern_pkt *p = &ud->rx_pkts[bid];
+	p->data = io_uring_recvmsg_payload(o, &ud->recv_hdr);
+	p->len = io_uring_recvmsg_payload_length(o, cqe->res, &ud->recv_hdr);
+	p->cap = p->len;
+	tern_udp_from_sockaddr(io_uring_recvmsg_name(o), &p->peer);
+	ud->backlog[ud->bl_tail++ & (RX_BUFS - 1)] = p;
+}
+
+static void reap(struct uring_drv *ud)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	io_uring_for_each_cqe(&ud->ring, head, cqe) {
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		if (tag == TAG_RECV)
+			on_recv(ud, cqe);
+		else
+			tern_pkt_pool_free((struct tern_pkt *)(uintptr_t)(tag & ~TAG_MASK));
+		n++;
+	}
+	io_uring_cq_advance(&ud->ring, n);
+}
+
+/* Enter the kernel only when there is something to submit or the kernel
+ * flagged task work for us (TASKRUN_FLAG); otherwise a poll is a few loads. */
+static void kick(struct uring_drv *ud)
+{
+	bool work = io_uring_sq_ready(&ud->ring) ||
+		    !ud->taskrun_flag || (IO_URING_READ_ONCE(*ud->ring.sq.kflags) & IORING_SQ_TASKRUN);
+	if (work)
+		io_uring_submit_and_get_events(&ud->ring);
+}
+
+static unsigned ud_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+{
+	struct uring_drv *ud = to_ud(d);
+	if (!ud->recv_armed)
+		arm_recv(ud);
+	if (ud->bl_head == ud->bl_tail) {
+		kick(ud);
+		reap(ud);
+	}
+	unsigned got = 0;
+	while (got < n && ud->bl_head != ud->bl_tail)
+		pkts[got++] = ud->backlog[ud->bl_head++ & (RX_BUFS - 1)];
+	return got;
+}
+
+static unsigned ud_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+{
+	struct uring_drv *ud = to_ud(d);
+	unsigned i;
+	for (i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ud->ring);
+		if (!sqe) {
+			io_uring_submit(&ud->ring);
+			if (!(sqe = io_uring_get_sqe(&ud->ring)))
+				break;
+		}
+		struct tern_pkt *p = pkts[i];
+		struct tx_meta *m = &ud->txmeta[tern_pkt_pool_index(ud->txpool, p)];
+		m->iov = (struct iovec){ p->data, p->len };
+		m->mh = (struct msghdr){ .msg_name = &m->name,
+					 .msg_namelen = tern_udp_to_sockaddr(&ud->sock, &p->peer, &m->name),
+					 .msg_iov = &m->iov, .msg_iovlen = 1 };
+		io_uring_prep_sendmsg(sqe, ud->sock.fd, &m->mh, 0);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p);
+	}
+	if (i)
+		io_uring_submit(&ud->ring);
+	return i;
+}
+
+static struct tern_pkt *ud_alloc(struct tern_driver *d)
+{
+	return tern_pkt_pool_alloc(to_ud(d)->txpool);
+}
+
+static void ud_free(struct tern_driver *d, struct tern_pkt *p)
+{
+	struct uring_drv *ud = to_ud(d);
+	if (p->owner == ud->txpool)
+		tern_pkt_pool_free(p);
+	else
+		recycle(ud, (uint32_t)(p - ud->rx_pkts));
+}
+
+static uint64_t ud_now(struct tern_driver *d)
+{
+	(void)d;
+	return tern_clock_ns();
+}
+
+static int ud_local_addr(struct tern_driver *d, struct tern_addr *out)
+{
+	return tern_udp_local_addr(&to_ud(d)->sock, out);
+}
+
+static void ud_wait(struct tern_driver *d, uint64_t timeout_ns)
+{
+	struct uring_drv *ud = to_ud(d);
+	if (!ud->recv_armed)
+		arm_recv(ud);
+	struct __kernel_timespec ts = { (long long)(timeout_ns / 1000000000ull), (long long)(timeout_ns % 1000000000ull) };
+	struct io_uring_cqe *cqe;
+	io_uring_submit_and_wait_timeout(&ud->ring, &cqe, 1, &ts, NULL);
+}
+
+static void ud_destroy(struct tern_driver *d)
+{
+	struct uring_drv *ud = to_ud(d);
+	if (ud->ring_ok)
+		io_uring_queue_exit(&ud->ring); /* cancels the multishot receive */
+	tern_udp_close(&ud->sock);
+	if (ud->br)
+		munmap(ud->br, ud->br_bytes);
+	free(ud->rx_mem);
+	free(ud->txmeta);
+	tern_pkt_pool_destroy(ud->txpool);
+	free(ud);
+}
+
+static const struct tern_driver_ops uring_ops = {
+	.name = "uring",
+	.rx_burst = ud_rx_burst,
+	.tx_burst = ud_tx_burst,
+	.alloc = ud_alloc,
+	.free = ud_free,
+	.now_ns = ud_now,
+	.local_addr = ud_local_addr,
+	.wait = ud_wait,
+	.destroy = ud_destroy,
+};
+
+/* The best ring this kernel gives us, in order of measured preference. */
+static int setup_ring(struct uring_drv *ud, char *reason, size_t rlen)
+{
+	static const unsigned tries[] = {
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+		0,
+	};
+	int rc = -EINVAL;
+	for (unsigned i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		rc = io_uring_queue_init(RING_ENTRIES, &ud->ring, tries[i]);
+		if (rc == 0) {
+			ud->setup_flags = tries[i];
+			ud->taskrun_flag = tries[i] & IORING_SETUP_TASKRUN_FLAG;
+			ud->ring_ok = true;
+			return 0;
+		}
+		if (rc != -EINVAL)
+			break;
+	}
+	snprintf(reason, rlen, "io_uring_setup failed: %s%s", strerror(-rc),
+		 rc == -EPERM ? " (kernel.io_uring_disabled or a seccomp filter)"
+			      : rc == -ENOSYS ? " (kernel without io_uring)" : "");
+	return TERN_ENOTSUP;
+}
+
+static int setup_buffers(struct uring_drv *ud, uint32_t max_pkt, char *reason, size_t rlen)
+{
+	/* liburing 2.3 has no io_uring_setup_buf_ring: map and register by hand. */
+	ud->br_bytes = RX_BUFS * sizeof(struct io_uring_buf);
+	void *br = mmap(NULL, ud->br_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (br == MAP_FAILED)
+		return TERN_ENOMEM;
+	ud->br = br;
+	io_uring_buf_ring_init(ud->br);
+	struct io_uring_buf_reg reg = { .ring_addr = (unsigned long)ud->br, .ring_entries = RX_BUFS, .bgid = BGID };
+	int rc = io_uring_register_buf_ring(&ud->ring, &reg, 0);
+	if (rc) {
+		snprintf(reason, rlen, "no provided buffer rings: %s (kernel older than 5.19?)", strerror(-rc));
+		return TERN_ENOTSUP;
+	}
+	/* Each buffer holds the recvmsg_out header, the source address and a
+	 * whole tern packet. */
+	ud->recv_hdr.msg_namelen = sizeof(struct sockaddr_in6);
+	ud->rx_buf_size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_in6) + max_pkt + 63) & ~63u;
+	if (posix_memalign((void **)&ud->rx_mem, 64, (size_t)RX_BUFS * ud->rx_buf_size))
+		return TERN_ENOMEM;
+	for (uint32_t i = 0; i < RX_BUFS; i++) {
+		ud->rx_pkts[i].owner = ud;
+		io_uring_buf_ring_add(ud->br, ud->rx_mem + (size_t)i * ud->rx_buf_size, ud->rx_buf_size, (unsigned short)i,
+				      io_uring_buf_ring_mask(RX_BUFS), (int)i);
+	}
+	io_uring_buf_ring_advance(ud->br, RX_BUFS);
+	return 0;
+}
+
+/* Multishot recvmsg needs Linux 6.0; an older kernel fails the first SQE. */
+static int probe_multishot(struct uring_drv *ud, char *reason, size_t rlen)
+{
+	arm_recv(ud);
+	io_uring_submit_and_get_events(&ud->ring);
+	struct io_uring_cqe *cqe;
+	if (io_uring_peek_cqe(&ud->ring, &cqe) == 0 && cqe->res < 0 && !(cqe->flags & IORING_CQE_F_MORE)) {
+		snprintf(reason, rlen, "multishot recvmsg unsupported: %s (kernel older than 6.0?)", strerror(-cqe->res));
+		return TERN_ENOTSUP;
+	}
+	return 0;
+}
+
+int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out,
+			   char *reason, size_t reason_len)
+{
+	struct uring_drv *ud = calloc(1, sizeof(*ud));
+	if (!ud)
+		return TERN_ENOMEM;
+	ud->sock.fd = -1;
+	snprintf(reason, reason_len, "out of memory");
+	int rc = setup_ring(ud, reason, reason_len);
+	if (!rc)
+		rc = setup_buffers(ud, max_pkt, reason, reason_len);
+	if (!rc) {
+		ud->txpool = tern_pkt_pool_create(TX_PKTS, max_pkt + HEADROOM, HEADROOM);
+		ud->txmeta = calloc(TX_PKTS, sizeof(*ud->txmeta));
+		rc = ud->txpool && ud->txmeta ? 0 : TERN_ENOMEM;
+	}
+	if (!rc) {
+		rc = tern_udp_open(host, port, &ud->sock);
+		if (rc)
+			snprintf(reason, reason_len, "cannot bind UDP port %u: %s", port, tern_strerror(rc));
+	}
+	if (!rc)
+		rc = probe_multishot(ud, reason, reason_len);
+	if (rc) {
+		ud->drv.ops = &uring_ops;
+		ud_destroy(&ud->drv);
+		return rc;
+	}
+	ud->drv.ops = &uring_ops;
+	*out = &ud->drv;
+	return 0;
+}
