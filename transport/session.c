@@ -259,6 +259,8 @@ void tern_session_kill(struct tern_session *s, int status, bool notify)
 	e->stats.sessions_dead++;
 	tern_sender_fail_all(s, status);
 	tern_receiver_free(s);
+	if (e->session_end_hook)
+		e->session_end_hook(e->session_end_arg, s, status);
 	if (notify && e->cfg.cb.on_session)
 		e->cfg.cb.on_session(s, TERN_SESSION_DEAD, status, e->cfg.cb.user);
 	/* Freed at the end of the poll: callers up the stack may still hold s. */

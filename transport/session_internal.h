@@ -112,6 +112,9 @@ struct tern_engine {
 	/* Run at the start of every poll (the RPC layer drains worker results). */
 	void (*poll_hook)(void *arg);
 	void *poll_hook_arg;
+	/* Told of every session's end, closed locally or not (the RPC layer). */
+	void (*session_end_hook)(void *arg, struct tern_session *s, int status);
+	void *session_end_arg;
 };
 
 static inline bool tern_engine_on_owner(const struct tern_engine *e)

@@ -6,6 +6,7 @@
 #include "cc.h"
 #include "engine.h"
 #include "error.h"
+#include "rpc.h"
 #include "session.h"
 #include "sim.h"
 #include "stats.h"

@@ -1,0 +1,80 @@
+/* The RPC layer: handlers per request type, calls with deadlines,
+ * cancellation and at-most-once execution, over reliable sessions. */
+#ifndef TERN_RPC_H
+#define TERN_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct tern_rpc;
+struct tern_rpc_req;
+
+enum tern_rpc_flags {
+	/* Run the handler on a worker thread: for handlers that block or run
+	 * long. The request is copied for it; respond from the worker. */
+	TERN_RPC_WORKER = 1,
+};
+
+/* Serves one request. Respond now or later with tern_rpc_respond(). The
+ * request data is valid only during the call, except for worker handlers. */
+typedef void (*tern_rpc_handler)(struct tern_rpc_req *req, void *arg);
+
+/* A call ended. status: 0, TERN_ETIMEDOUT, TERN_ECANCELED, TERN_EPEERDEAD,
+ * TERN_EPEERRESTART, TERN_ECLOSED, TERN_ENOHANDLER, TERN_EREMOTE (resp
+ * holds the handler's 4-byte error code) or TERN_EMSGSIZE. resp is valid
+ * only during the call. */
+typedef void (*tern_rpc_cont)(int status, const void *resp, size_t len, void *arg);
+
+struct tern_rpc_config {
+	/* The engine to create. Its on_message and on_send_done belong to the
+	 * RPC layer; on_session is still called for session events. */
+	struct tern_engine_config engine;
+	uint32_t max_calls;        /* outstanding client calls, all sessions; default 4096 */
+	uint32_t max_per_session;  /* outstanding requests per session, each way; default 64 */
+	unsigned workers;          /* threads for TERN_RPC_WORKER handlers; default 2 */
+};
+
+void tern_rpc_config_init(struct tern_rpc_config *cfg);
+int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out);
+/* Pending calls end with TERN_ECLOSED; workers are joined. */
+void tern_rpc_destroy(struct tern_rpc *rpc);
+/* Poll this engine (tern_engine_poll) to make progress. */
+struct tern_engine *tern_rpc_engine(struct tern_rpc *rpc);
+
+int tern_rpc_register(struct tern_rpc *rpc, uint16_t type, tern_rpc_handler handler, void *arg, unsigned flags);
+
+/* Message buffers in memory the RPC layer owns, with room for its header:
+ * fill one and hand it to tern_rpc_call or tern_rpc_respond, which take it
+ * over. NULL if len is over the engine's max_msg_size or memory is out. */
+void *tern_rpc_alloc(struct tern_rpc *rpc, size_t len);
+void tern_rpc_free(struct tern_rpc *rpc, void *buf);
+
+/* Call type on session s with req (from tern_rpc_alloc; taken over when
+ * this returns 0, still the caller's on error). cont runs exactly once,
+ * from a later poll or tern_rpc_cancel, unless this call fails.
+ * timeout_ns 0 means no deadline. *call_id (if not NULL) names the call for
+ * tern_rpc_cancel. */
+int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, void *req, size_t len,
+		  uint64_t timeout_ns, tern_rpc_cont cont, void *arg, uint64_t *call_id);
+/* The call's continuation runs now with TERN_ECANCELED; a late response is
+ * dropped. TERN_EINVAL if the call already ended. */
+int tern_rpc_cancel(struct tern_rpc *rpc, uint64_t call_id);
+/* Call and poll until it ends; the response is copied into resp (at most
+ * resp_cap bytes; *resp_len gets the full length). Returns the status. */
+int tern_rpc_call_sync(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, const void *req,
+		       size_t len, uint64_t timeout_ns, void *resp, size_t resp_cap, size_t *resp_len);
+
+const void *tern_rpc_req_data(const struct tern_rpc_req *req);
+size_t tern_rpc_req_len(const struct tern_rpc_req *req);
+uint16_t tern_rpc_req_type(const struct tern_rpc_req *req);
+/* The session the request came on; NULL once it has ended. */
+struct tern_session *tern_rpc_req_session(const struct tern_rpc_req *req);
+/* Answer with resp (from tern_rpc_alloc, taken over, even on error) of len
+ * bytes. Once per request; from the worker thread for worker handlers. */
+int tern_rpc_respond(struct tern_rpc_req *req, void *resp, size_t len);
+/* Answer with TERN_EREMOTE carrying code to the caller. */
+int tern_rpc_respond_error(struct tern_rpc_req *req, int32_t code);
+
+#endif

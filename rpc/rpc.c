@@ -1,0 +1,250 @@
+/* The RPC endpoint: owns an engine, routes its messages to the client and
+ * server halves, and manages RPC message buffers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc_internal.h"
+#include "tern/error.h"
+#include "tern/session.h"
+
+void tern_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h)
+{
+	dst[0] = h->kind;
+	dst[1] = h->flags;
+	memcpy(dst + 2, &h->type, 2);
+	memcpy(dst + 4, &h->status, 4);
+	memcpy(dst + 8, &h->req_id, 8);
+}
+
+int tern_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h)
+{
+	if (len < RPC_HDR_LEN)
+		return TERN_EBADPKT;
+	h->kind = src[0];
+	h->flags = src[1];
+	memcpy(&h->type, src + 2, 2);
+	memcpy(&h->status, src + 4, 4);
+	memcpy(&h->req_id, src + 8, 8);
+	if ((h->kind != RPC_REQ && h->kind != RPC_RESP) || h->flags)
+		return TERN_EBADPKT;
+	return 0;
+}
+
+void tern_rpc_config_init(struct tern_rpc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	tern_engine_config_init(&cfg->engine);
+	cfg->engine.delivery = TERN_DELIVER_AS_COMPLETED;
+	cfg->max_calls = 4096;
+	cfg->max_per_session = 64;
+	cfg->workers = 2;
+}
+
+struct rpc_buf *tern_rpc_buf_new(struct tern_rpc *rpc, size_t len)
+{
+	if (len > rpc->cfg.engine.max_msg_size - RPC_HDR_LEN)
+		return NULL;
+	struct rpc_buf *b = NULL;
+	bool owner = rpc_on_owner(rpc);
+	if (len <= RPC_SMALL_CAP) {
+		/* Only the engine thread touches the pool; workers allocate whole
+		 * small buffers so the engine can pool them when they come back. */
+		if (owner && rpc->small_free) {
+			b = rpc->small_free;
+			rpc->small_free = b->next;
+			rpc->small_count--;
+		} else {
+			b = malloc(sizeof(*b) + RPC_HDR_LEN + RPC_SMALL_CAP);
+		}
+		if (b)
+			b->cap = RPC_SMALL_CAP;
+	} else {
+		b = malloc(sizeof(*b) + RPC_HDR_LEN + len);
+		if (b)
+			b->cap = (uint32_t)len;
+	}
+	if (b) {
+		b->magic = RPC_BUF_MAGIC;
+		b->next = NULL;
+	}
+	return b;
+}
+
+void tern_rpc_buf_release(struct tern_rpc *rpc, struct rpc_buf *b)
+{
+	if (!b)
+		return;
+	if (b->cap == RPC_SMALL_CAP && rpc->small_count < RPC_SMALL_KEEP && rpc_on_owner(rpc)) {
+		b->next = rpc->small_free;
+		rpc->small_free = b;
+		rpc->small_count++;
+		return;
+	}
+	b->magic = 0;
+	free(b);
+}
+
+void *tern_rpc_alloc(struct tern_rpc *rpc, size_t len)
+{
+	if (!rpc)
+		return NULL;
+	struct rpc_buf *b = tern_rpc_buf_new(rpc, len);
+	return b ? rpc_buf_payload(b) : NULL;
+}
+
+void tern_rpc_free(struct tern_rpc *rpc, void *buf)
+{
+	if (rpc && buf)
+		tern_rpc_buf_release(rpc, rpc_buf_of(buf));
+}
+
+struct rpc_sess *tern_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
+{
+	if (s->rpc)
+		return s->rpc;
+	struct rpc_sess *rs = calloc(1, sizeof(*rs));
+	if (rs)
+		rs->served = calloc(rpc->cfg.max_per_session, sizeof(*rs->served));
+	if (!rs || !rs->served) {
+		free(rs);
+		return NULL;
+	}
+	rs->s = s;
+	s->rpc = rs;
+	return rs;
+}
+
+const struct rpc_handler *tern_rpc_handler_get(const struct tern_rpc *rpc, uint16_t type)
+{
+	const struct rpc_handler *page = rpc->handler_page[type >> 8];
+	return page && page[type & 0xff].fn ? &page[type & 0xff] : NULL;
+}
+
+int tern_rpc_register(struct tern_rpc *rpc, uint16_t type, tern_rpc_handler handler, void *arg, unsigned flags)
+{
+	if (!rpc || !handler || (flags & ~(unsigned)TERN_RPC_WORKER))
+		return TERN_EINVAL;
+	if (!rpc_on_owner(rpc))
+		return TERN_EWRONGTHREAD;
+	if ((flags & TERN_RPC_WORKER) && !rpc->cfg.workers)
+		return TERN_EINVAL;
+	struct rpc_handler **page = &rpc->handler_page[type >> 8];
+	if (!*page && !(*page = calloc(256, sizeof(**page))))
+		return TERN_ENOMEM;
+	(*page)[type & 0xff] = (struct rpc_handler){ handler, arg, flags };
+	return 0;
+}
+
+static void on_message(struct tern_session *s, const struct tern_rx_msg *m, void *user)
+{
+	struct tern_rpc *rpc = user;
+	struct rpc_hdr h;
+	if (tern_rpc_hdr_get(m->data, m->len, &h)) {
+		rpc->e->stats.bad_header++;
+		return;
+	}
+	const uint8_t *payload = (const uint8_t *)m->data + RPC_HDR_LEN;
+	size_t len = m->len - RPC_HDR_LEN;
+	if (h.kind == RPC_REQ)
+		tern_rpc_server_on_request(rpc, s, &h, payload, len);
+	else
+		tern_rpc_client_on_response(rpc, &h, payload, len);
+}
+
+/* Cookies say whose buffer the transport is done with (docs/architecture.md). */
+static void on_send_done(struct tern_session *s, void *cookie, int status, void *user)
+{
+	(void)s;
+	uintptr_t c = (uintptr_t)cookie;
+	void *p = (void *)(c & ~(uintptr_t)RPC_COOKIE_MASK);
+	switch (c & RPC_COOKIE_MASK) {
+	case RPC_COOKIE_CALL:
+		tern_rpc_client_send_done(p, status);
+		break;
+	case RPC_COOKIE_RESP:
+		tern_rpc_server_send_done(p, status);
+		break;
+	default: /* a bare status answer */
+		tern_rpc_buf_release(user, p);
+		break;
+	}
+}
+
+static void on_session(struct tern_session *s, enum tern_session_event ev, int status, void *user)
+{
+	struct tern_rpc *rpc = user;
+	if (rpc->user_on_session)
+		rpc->user_on_session(s, ev, status, rpc->user);
+}
+
+static void on_session_end(void *arg, struct tern_session *s, int status)
+{
+	struct tern_rpc *rpc = arg;
+	tern_rpc_client_session_end(rpc, s, status);
+	struct rpc_sess *rs = s->rpc;
+	if (rs) {
+		tern_rpc_server_session_end(rpc, rs);
+		free(rs->served);
+		free(rs);
+		s->rpc = NULL;
+	}
+}
+
+int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
+{
+	if (!cfg || !out || !cfg->max_calls || !cfg->max_per_session || cfg->workers > 64 ||
+	    cfg->engine.max_msg_size <= RPC_HDR_LEN)
+		return TERN_EINVAL;
+	struct tern_rpc *rpc = calloc(1, sizeof(*rpc));
+	if (!rpc)
+		return TERN_ENOMEM;
+	rpc->cfg = *cfg;
+	rpc->user_on_session = cfg->engine.cb.on_session;
+	rpc->user = cfg->engine.cb.user;
+	struct tern_engine_config ec = cfg->engine;
+	ec.cb = (struct tern_callbacks){ on_session, on_message, on_send_done, rpc };
+	int rc = tern_engine_create(&ec, &rpc->e);
+	if (!rc)
+		rc = tern_rpc_client_init(rpc);
+	if (!rc)
+		rc = tern_rpc_server_init(rpc);
+	if (!rc)
+		rc = tern_rpc_workers_start(rpc);
+	if (rc) {
+		tern_rpc_destroy(rpc);
+		return rc;
+	}
+	rpc->e->poll_hook = tern_rpc_workers_drain;
+	rpc->e->poll_hook_arg = rpc;
+	rpc->e->session_end_hook = on_session_end;
+	rpc->e->session_end_arg = rpc;
+	*out = rpc;
+	return 0;
+}
+
+void tern_rpc_destroy(struct tern_rpc *rpc)
+{
+	if (!rpc)
+		return;
+	tern_rpc_workers_stop(rpc);
+	if (rpc->e) {
+		tern_rpc_workers_drain(rpc); /* answers workers left behind are dropped here */
+		tern_engine_destroy(rpc->e);
+	}
+	while (rpc->small_free) {
+		struct rpc_buf *b = rpc->small_free;
+		rpc->small_free = b->next;
+		free(b);
+	}
+	for (unsigned i = 0; i < 256; i++)
+		free(rpc->handler_page[i]);
+	free(rpc->calls);
+	free(rpc->reqs);
+	free(rpc->workers);
+	free(rpc);
+}
+
+struct tern_engine *tern_rpc_engine(struct tern_rpc *rpc)
+{
+	return rpc ? rpc->e : NULL;
+}

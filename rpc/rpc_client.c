@@ -1,0 +1,204 @@
+/* The calling side: call slots, deadlines, cancellation, responses. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc_internal.h"
+#include "tern/error.h"
+#include "tern/session.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static void on_deadline(struct tern_timer *t, uint64_t now);
+
+int tern_rpc_client_init(struct tern_rpc *rpc)
+{
+	rpc->calls = calloc(rpc->cfg.max_calls, sizeof(*rpc->calls));
+	if (!rpc->calls)
+		return TERN_ENOMEM;
+	for (uint32_t i = rpc->cfg.max_calls; i-- > 0;) {
+		struct rpc_call *c = &rpc->calls[i];
+		c->rpc = rpc;
+		c->id = i;
+		tern_timer_init(&c->timer, on_deadline);
+		c->next_free = rpc->free_calls;
+		rpc->free_calls = c;
+	}
+	return 0;
+}
+
+/* A slot is reused once the call has ended and the transport let go of its
+ * request buffer. */
+static void maybe_release(struct rpc_call *c)
+{
+	if (c->active || c->tx_pending)
+		return;
+	struct tern_rpc *rpc = c->rpc;
+	tern_rpc_buf_release(rpc, c->buf);
+	c->buf = NULL;
+	c->s = NULL;
+	c->id += 1ull << 32; /* new generation: late responses miss */
+	c->next_free = rpc->free_calls;
+	rpc->free_calls = c;
+}
+
+static void complete(struct rpc_call *c, int status, const void *resp, size_t len)
+{
+	struct tern_rpc *rpc = c->rpc;
+	c->active = false;
+	tern_timer_cancel(&rpc->e->wheel, &c->timer);
+	if (c->s && c->s->rpc)
+		((struct rpc_sess *)c->s->rpc)->calls_out--;
+	tern_rpc_cont cont = c->cont;
+	void *arg = c->arg;
+	maybe_release(c);
+	cont(status, resp, len, arg);
+}
+
+static void on_deadline(struct tern_timer *t, uint64_t now)
+{
+	(void)now;
+	struct rpc_call *c = container_of(t, struct rpc_call, timer);
+	if (c->active)
+		complete(c, TERN_ETIMEDOUT, NULL, 0);
+}
+
+int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, void *req, size_t len,
+		  uint64_t timeout_ns, tern_rpc_cont cont, void *arg, uint64_t *call_id)
+{
+	if (!rpc || !s || !cont || !req)
+		return TERN_EINVAL;
+	if (!rpc_on_owner(rpc))
+		return TERN_EWRONGTHREAD;
+	struct rpc_buf *b = rpc_buf_of(req);
+	if (b->magic != RPC_BUF_MAGIC || len > b->cap)
+		return TERN_EINVAL;
+	if (s->state == S_DEAD)
+		return TERN_ECLOSED;
+	struct rpc_sess *rs = tern_rpc_sess(rpc, s);
+	if (!rs)
+		return TERN_ENOMEM;
+	if (rs->calls_out >= rpc->cfg.max_per_session || !rpc->free_calls)
+		return TERN_EAGAIN;
+	struct rpc_call *c = rpc->free_calls;
+	struct rpc_hdr h = { .kind = RPC_REQ, .type = type, .req_id = c->id };
+	tern_rpc_hdr_put(rpc_buf_msg(b), &h);
+	int rc = tern_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN + len, c);
+	if (rc)
+		return rc;
+	rpc->free_calls = c->next_free;
+	c->s = s;
+	c->cont = cont;
+	c->arg = arg;
+	c->buf = b;
+	c->active = c->tx_pending = true;
+	rs->calls_out++;
+	rpc->e->now = tern_engine_now(rpc->e);
+	if (timeout_ns)
+		tern_timer_arm(&rpc->e->wheel, &c->timer, rpc->e->now + timeout_ns);
+	if (call_id)
+		*call_id = c->id;
+	return 0;
+}
+
+static struct rpc_call *find_call(struct tern_rpc *rpc, uint64_t id)
+{
+	uint32_t slot = (uint32_t)id;
+	if (slot >= rpc->cfg.max_calls)
+		return NULL;
+	struct rpc_call *c = &rpc->calls[slot];
+	return c->id == id && c->active ? c : NULL;
+}
+
+int tern_rpc_cancel(struct tern_rpc *rpc, uint64_t call_id)
+{
+	if (!rpc)
+		return TERN_EINVAL;
+	if (!rpc_on_owner(rpc))
+		return TERN_EWRONGTHREAD;
+	struct rpc_call *c = find_call(rpc, call_id);
+	if (!c)
+		return TERN_EINVAL;
+	complete(c, TERN_ECANCELED, NULL, 0);
+	return 0;
+}
+
+void tern_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len)
+{
+	struct rpc_call *c = find_call(rpc, h->req_id);
+	if (!c)
+		return; /* ended already: timed out or cancelled */
+	int status = h->status;
+	switch (status) {
+	case 0:
+	case TERN_ENOHANDLER:
+	case TERN_EREMOTE:
+	case TERN_EMSGSIZE:
+	case TERN_EAGAIN:
+		break;
+	default:
+		status = TERN_EREMOTE; /* a status we do not know: still an error */
+	}
+	complete(c, status, payload, len);
+}
+
+void tern_rpc_client_send_done(struct rpc_call *c, int status)
+{
+	(void)status; /* a failure also ends the session, which ends the call */
+	c->tx_pending = false;
+	/* Acknowledged: the server has the request, so the buffer can go now. */
+	tern_rpc_buf_release(c->rpc, c->buf);
+	c->buf = NULL;
+	maybe_release(c);
+}
+
+void tern_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status)
+{
+	for (uint32_t i = 0; i < rpc->cfg.max_calls; i++) {
+		struct rpc_call *c = &rpc->calls[i];
+		if (c->active && c->s == s)
+			complete(c, status, NULL, 0);
+	}
+}
+
+struct sync_result {
+	bool done;
+	int status;
+	void *resp;
+	size_t cap, len;
+};
+
+static void sync_cont(int status, const void *resp, size_t len, void *arg)
+{
+	struct sync_result *r = arg;
+	r->done = true;
+	r->status = status;
+	r->len = len;
+	if (resp && r->resp)
+		memcpy(r->resp, resp, len < r->cap ? len : r->cap);
+}
+
+int tern_rpc_call_sync(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, const void *req,
+		       size_t len, uint64_t timeout_ns, void *resp, size_t resp_cap, size_t *resp_len)
+{
+	if (!rpc || (!req && len))
+		return TERN_EINVAL;
+	void *buf = tern_rpc_alloc(rpc, len);
+	if (!buf)
+		return len > rpc->cfg.engine.max_msg_size - RPC_HDR_LEN ? TERN_EMSGSIZE : TERN_ENOMEM;
+	if (len)
+		memcpy(buf, req, len);
+	struct sync_result r = { .resp = resp, .cap = resp_cap };
+	int rc = tern_rpc_call(rpc, s, type, buf, len, timeout_ns, sync_cont, &r, NULL);
+	if (rc) {
+		tern_rpc_free(rpc, buf);
+		return rc;
+	}
+	while (!r.done) {
+		rc = tern_engine_poll(rpc->e);
+		if (rc < 0)
+			return rc;
+	}
+	if (resp_len)
+		*resp_len = r.len;
+	return r.status;
+}

@@ -1,0 +1,156 @@
+/* RPC layer internals shared by the files in rpc/. */
+#ifndef TERN_RPC_INTERNAL_H
+#define TERN_RPC_INTERNAL_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+
+#include "spsc.h"
+#include "tern/rpc.h"
+#include "transport/session_internal.h"
+
+/* The RPC header in front of every RPC message (docs/protocol.md). */
+#define RPC_HDR_LEN 16
+enum rpc_kind { RPC_REQ = 1, RPC_RESP = 2 };
+
+struct rpc_hdr {
+	uint8_t kind, flags;
+	uint16_t type;
+	int32_t status;
+	uint64_t req_id;
+};
+
+void tern_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h);
+/* 0, or TERN_EBADPKT for a message too short or of unknown kind. */
+int tern_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h);
+
+/* What a transport cookie points at, in its low bits (all are 8-aligned). */
+enum rpc_cookie { RPC_COOKIE_CALL = 0, RPC_COOKIE_RESP = 1, RPC_COOKIE_STATUS = 2, RPC_COOKIE_MASK = 3 };
+
+/* Every RPC buffer: this, then room for the RPC header, then the payload
+ * the user sees. */
+struct rpc_buf {
+	uint32_t cap;
+	uint32_t magic;
+	struct rpc_buf *next;
+};
+#define RPC_BUF_MAGIC 0x7465726eu
+#define RPC_SMALL_CAP 2048    /* payload bytes of a pooled buffer */
+#define RPC_SMALL_KEEP 1024   /* pooled buffers kept for reuse */
+
+static inline uint8_t *rpc_buf_msg(struct rpc_buf *b) { return (uint8_t *)(b + 1); }
+static inline void *rpc_buf_payload(struct rpc_buf *b) { return rpc_buf_msg(b) + RPC_HDR_LEN; }
+static inline struct rpc_buf *rpc_buf_of(void *payload)
+{
+	return (struct rpc_buf *)((uint8_t *)payload - RPC_HDR_LEN) - 1;
+}
+
+struct rpc_call {
+	struct tern_rpc *rpc;
+	uint64_t id; /* generation << 32 | slot: the req_id on the wire */
+	struct tern_session *s;
+	tern_rpc_cont cont;
+	void *arg;
+	struct tern_timer timer;
+	struct rpc_buf *buf;  /* the request, while the transport holds it */
+	bool active;          /* waiting for its end */
+	bool tx_pending;      /* the transport still holds buf */
+	struct rpc_call *next_free;
+};
+
+enum req_state { REQ_FREE = 0, REQ_RUNNING, REQ_QUEUED, REQ_SENT };
+
+struct tern_rpc_req {
+	struct tern_rpc *rpc;
+	struct rpc_sess *rs; /* NULL once the session ended */
+	uint64_t req_id;
+	uint16_t type;
+	uint8_t state;
+	bool worker;
+	const void *data;
+	size_t len;
+	struct rpc_buf *copy; /* worker handlers: the request, copied */
+	struct rpc_buf *resp; /* the response, until acknowledged */
+	size_t resp_len;
+	int32_t resp_status;
+	unsigned worker_idx;
+	struct tern_rpc_req *next_free;
+};
+
+#define RPC_RECENT 256
+
+struct rpc_sess {
+	struct tern_session *s;
+	uint32_t calls_out;          /* our calls waiting on this session */
+	uint32_t n_served;           /* requests from the peer not yet finished */
+	struct tern_rpc_req **served;/* [max_per_session] */
+	uint64_t recent[RPC_RECENT]; /* req_ids answered and acknowledged */
+	uint32_t recent_n;
+};
+
+struct rpc_handler {
+	tern_rpc_handler fn;
+	void *arg;
+	unsigned flags;
+};
+
+struct rpc_worker {
+	struct tern_rpc *rpc;
+	pthread_t thread;
+	sem_t wake;
+	struct tern_spsc in, out;
+	bool started;
+};
+
+struct tern_rpc {
+	struct tern_rpc_config cfg;
+	struct tern_engine *e;
+	void (*user_on_session)(struct tern_session *, enum tern_session_event, int, void *);
+	void *user;
+	struct rpc_handler *handler_page[256]; /* type >> 8, allocated on register */
+	struct rpc_call *calls, *free_calls;
+	struct tern_rpc_req *reqs, *free_reqs;
+	struct rpc_buf *small_free;
+	uint32_t small_count;
+	struct rpc_worker *workers;
+	unsigned next_worker;
+	_Atomic bool stopping;
+};
+
+static inline bool rpc_on_owner(const struct tern_rpc *rpc)
+{
+	return tern_engine_on_owner(rpc->e);
+}
+
+/* rpc.c */
+struct rpc_sess *tern_rpc_sess(struct tern_rpc *rpc, struct tern_session *s);
+const struct rpc_handler *tern_rpc_handler_get(const struct tern_rpc *rpc, uint16_t type);
+struct rpc_buf *tern_rpc_buf_new(struct tern_rpc *rpc, size_t len);
+void tern_rpc_buf_release(struct tern_rpc *rpc, struct rpc_buf *b);
+
+/* rpc_client.c */
+int tern_rpc_client_init(struct tern_rpc *rpc);
+void tern_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len);
+void tern_rpc_client_send_done(struct rpc_call *c, int status);
+void tern_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status);
+
+/* rpc_server.c */
+int tern_rpc_server_init(struct tern_rpc *rpc);
+void tern_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *h,
+				const uint8_t *payload, size_t len);
+void tern_rpc_server_send_done(struct tern_rpc_req *req, int status);
+void tern_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs);
+/* Send what a worker answered (engine thread). */
+void tern_rpc_server_send_queued(struct tern_rpc_req *req);
+
+/* rpc_worker.c */
+int tern_rpc_workers_start(struct tern_rpc *rpc);
+void tern_rpc_workers_stop(struct tern_rpc *rpc);
+/* Hand req to a worker; false if every queue is full. */
+bool tern_rpc_workers_submit(struct tern_rpc *rpc, struct tern_rpc_req *req);
+/* From a worker: queue the answer for the engine thread. */
+void tern_rpc_workers_answer(struct tern_rpc *rpc, struct tern_rpc_req *req);
+void tern_rpc_workers_drain(void *rpc);
+
+#endif

@@ -1,0 +1,208 @@
+/* The serving side: handler dispatch, responses kept until the caller has
+ * them (at-most-once), errors for unknown types and overload. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc_internal.h"
+#include "tern/error.h"
+#include "tern/session.h"
+
+int tern_rpc_server_init(struct tern_rpc *rpc)
+{
+	rpc->reqs = calloc(rpc->cfg.max_calls, sizeof(*rpc->reqs));
+	if (!rpc->reqs)
+		return TERN_ENOMEM;
+	for (uint32_t i = rpc->cfg.max_calls; i-- > 0;) {
+		rpc->reqs[i].rpc = rpc;
+		rpc->reqs[i].next_free = rpc->free_reqs;
+		rpc->free_reqs = &rpc->reqs[i];
+	}
+	return 0;
+}
+
+static bool seen(const struct rpc_sess *rs, uint64_t req_id)
+{
+	for (uint32_t i = 0; i < rs->n_served; i++)
+		if (rs->served[i]->req_id == req_id)
+			return true;
+	uint32_t n = rs->recent_n < RPC_RECENT ? rs->recent_n : RPC_RECENT;
+	for (uint32_t i = 0; i < n; i++)
+		if (rs->recent[i] == req_id)
+			return true;
+	return false;
+}
+
+static void unlist(struct rpc_sess *rs, struct tern_rpc_req *req)
+{
+	for (uint32_t i = 0; i < rs->n_served; i++)
+		if (rs->served[i] == req) {
+			rs->served[i] = rs->served[--rs->n_served];
+			return;
+		}
+}
+
+static void req_release(struct tern_rpc_req *req)
+{
+	struct tern_rpc *rpc = req->rpc;
+	if (req->rs) {
+		unlist(req->rs, req);
+		req->rs->recent[req->rs->recent_n++ % RPC_RECENT] = req->req_id;
+	}
+	tern_rpc_buf_release(rpc, req->copy);
+	tern_rpc_buf_release(rpc, req->resp);
+	*req = (struct tern_rpc_req){ .rpc = rpc, .next_free = rpc->free_reqs };
+	rpc->free_reqs = req;
+}
+
+/* An answer that needs no handler: small, sent and forgotten. */
+static void send_status(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *req, int32_t status)
+{
+	struct rpc_buf *b = tern_rpc_buf_new(rpc, 0);
+	if (!b)
+		return;
+	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = status, .req_id = req->req_id };
+	tern_rpc_hdr_put(rpc_buf_msg(b), &h);
+	if (tern_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN, (void *)((uintptr_t)b | RPC_COOKIE_STATUS)) != 0)
+		tern_rpc_buf_release(rpc, b);
+}
+
+void tern_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *h,
+				const uint8_t *payload, size_t len)
+{
+	struct rpc_sess *rs = tern_rpc_sess(rpc, s);
+	if (!rs)
+		return;
+	/* The transport delivers each message once; this guards the rest
+	 * (a peer that sends a request id twice): never run a handler twice. */
+	if (seen(rs, h->req_id))
+		return;
+	const struct rpc_handler *hd = tern_rpc_handler_get(rpc, h->type);
+	if (!hd) {
+		send_status(rpc, s, h, TERN_ENOHANDLER);
+		return;
+	}
+	struct tern_rpc_req *req = rpc->free_reqs;
+	if (!req || rs->n_served >= rpc->cfg.max_per_session) {
+		send_status(rpc, s, h, TERN_EAGAIN);
+		return;
+	}
+	rpc->free_reqs = req->next_free;
+	*req = (struct tern_rpc_req){ .rpc = rpc, .rs = rs, .req_id = h->req_id, .type = h->type,
+				      .state = REQ_RUNNING, .data = payload, .len = len };
+	rs->served[rs->n_served++] = req;
+	if (hd->flags & TERN_RPC_WORKER) {
+		req->worker = true;
+		req->copy = tern_rpc_buf_new(rpc, len);
+		if (!req->copy || !tern_rpc_workers_submit(rpc, req)) {
+			req_release(req);
+			send_status(rpc, s, h, TERN_EAGAIN);
+			return;
+		}
+		memcpy(rpc_buf_payload(req->copy), payload, len);
+		req->data = rpc_buf_payload(req->copy);
+		return;
+	}
+	hd->fn(req, hd->arg);
+	if (req->state == REQ_RUNNING)
+		req->data = NULL; /* answered later: the receive buffer is gone */
+}
+
+/* Engine thread: put an answer on the wire, or drop it if the caller is gone. */
+static int send_response(struct tern_rpc_req *req)
+{
+	struct tern_rpc *rpc = req->rpc;
+	if (!req->rs) {
+		req_release(req);
+		return TERN_ECLOSED;
+	}
+	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = req->resp_status, .req_id = req->req_id };
+	tern_rpc_hdr_put(rpc_buf_msg(req->resp), &h);
+	req->state = REQ_SENT;
+	int rc = tern_session_send(req->rs->s, rpc_buf_msg(req->resp), RPC_HDR_LEN + req->resp_len,
+				   (void *)((uintptr_t)req | RPC_COOKIE_RESP));
+	if (rc == 0)
+		return 0;
+	/* Too big for the session, or no room: tell the caller why. */
+	struct tern_session *s = req->rs->s;
+	struct rpc_hdr orig = { .type = req->type, .req_id = req->req_id };
+	req_release(req);
+	send_status(rpc, s, &orig, rc == TERN_EMSGSIZE ? TERN_EMSGSIZE : TERN_EAGAIN);
+	return rc;
+}
+
+static int answer(struct tern_rpc_req *req, void *resp, size_t len, int32_t status)
+{
+	struct rpc_buf *b = resp ? rpc_buf_of(resp) : NULL;
+	if (!req || req->state != REQ_RUNNING || (b && (b->magic != RPC_BUF_MAGIC || len > b->cap))) {
+		if (req && b && b->magic == RPC_BUF_MAGIC)
+			tern_rpc_buf_release(req->rpc, b);
+		return TERN_EINVAL;
+	}
+	req->resp = b;
+	req->resp_len = len;
+	req->resp_status = status;
+	if (!rpc_on_owner(req->rpc)) {
+		req->state = REQ_QUEUED;
+		tern_rpc_workers_answer(req->rpc, req);
+		return 0;
+	}
+	return send_response(req);
+}
+
+int tern_rpc_respond(struct tern_rpc_req *req, void *resp, size_t len)
+{
+	if (!resp)
+		return TERN_EINVAL;
+	return answer(req, resp, len, 0);
+}
+
+int tern_rpc_respond_error(struct tern_rpc_req *req, int32_t code)
+{
+	if (!req)
+		return TERN_EINVAL;
+	void *b = tern_rpc_alloc(req->rpc, sizeof(code));
+	if (!b)
+		return TERN_ENOMEM;
+	memcpy(b, &code, sizeof(code));
+	return answer(req, b, sizeof(code), TERN_EREMOTE);
+}
+
+void tern_rpc_server_send_queued(struct tern_rpc_req *req)
+{
+	send_response(req);
+}
+
+void tern_rpc_server_send_done(struct tern_rpc_req *req, int status)
+{
+	(void)status; /* acknowledged, or the session ended: either way we are done */
+	req_release(req);
+}
+
+void tern_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs)
+{
+	(void)rpc;
+	/* Requests still being served finish into the void. */
+	for (uint32_t i = 0; i < rs->n_served; i++)
+		rs->served[i]->rs = NULL;
+	rs->n_served = 0;
+}
+
+const void *tern_rpc_req_data(const struct tern_rpc_req *req)
+{
+	return req ? req->data : NULL;
+}
+
+size_t tern_rpc_req_len(const struct tern_rpc_req *req)
+{
+	return req ? req->len : 0;
+}
+
+uint16_t tern_rpc_req_type(const struct tern_rpc_req *req)
+{
+	return req ? req->type : 0;
+}
+
+struct tern_session *tern_rpc_req_session(const struct tern_rpc_req *req)
+{
+	return req && req->rs ? req->rs->s : NULL;
+}
