@@ -82,7 +82,7 @@ static void engine_log(const struct tern_engine_config *cfg, const char *fmt, ..
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (cfg->log)
-		cfg->log(cfg->cb.user, line);
+		cfg->log(cfg->log_user, line);
 	else
 		fprintf(stderr, "%s\n", line);
 }

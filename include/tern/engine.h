@@ -72,7 +72,8 @@ struct tern_engine_config {
 	uint32_t spin_polls;     /* adaptive: idle polls before blocking; default 2000 */
 	uint64_t max_block_ns;   /* adaptive: longest single block; default 10 ms */
 	/* One line per notable event (driver fallback, ...); NULL: stderr. */
-	void (*log)(void *user, const char *line);
+	void (*log)(void *log_user, const char *line);
+	void *log_user;
 
 	uint32_t mtu;          /* IP MTU of the path; default 1500 */
 	uint32_t window_pkts;  /* send/receive window in packets, power of two; default 256 */

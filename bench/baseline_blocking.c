@@ -1,0 +1,91 @@
+/* Baseline: the plain kernel UDP ping-pong every Linux host can do,
+ * blocking recvfrom/sendto on two threads. */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+
+struct blocking {
+	int srv, cli;
+	struct sockaddr_in srv_addr;
+	pthread_t thread;
+	size_t size;
+	uint8_t *buf;
+};
+
+static void *echo_main(void *arg)
+{
+	struct blocking *st = arg;
+	uint8_t buf[65536];
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(st->srv, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			break;
+		if (n == 1 && buf[0] == 0xff && fl == sizeof(from))
+			break; /* stop byte */
+		sendto(st->srv, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+	return NULL;
+}
+
+static int open_udp(struct sockaddr_in *bound)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || getsockname(fd, (struct sockaddr *)&a, &l) < 0)
+		return -1;
+	if (bound)
+		*bound = a;
+	return fd;
+}
+
+static int bl_start(struct baseline *b, size_t size)
+{
+	struct blocking *st = calloc(1, sizeof(*st));
+	st->size = size;
+	st->buf = calloc(1, size + 1);
+	st->srv = open_udp(&st->srv_addr);
+	st->cli = open_udp(NULL);
+	b->state = st;
+	if (st->srv < 0 || st->cli < 0 || pthread_create(&st->thread, NULL, echo_main, st))
+		return -1;
+	return 0;
+}
+
+static uint64_t bl_round_trip(struct baseline *b)
+{
+	struct blocking *st = b->state;
+	uint64_t t0 = bench_now_ns();
+	if (sendto(st->cli, st->buf, st->size, 0, (struct sockaddr *)&st->srv_addr, sizeof(st->srv_addr)) < 0)
+		return 0;
+	if (recv(st->cli, st->buf, st->size + 1, 0) < 0)
+		return 0;
+	return bench_now_ns() - t0;
+}
+
+static void bl_stop(struct baseline *b)
+{
+	struct blocking *st = b->state;
+	uint8_t stop = 0xff;
+	sendto(st->cli, &stop, 1, 0, (struct sockaddr *)&st->srv_addr, sizeof(st->srv_addr));
+	pthread_join(st->thread, NULL);
+	close(st->srv);
+	close(st->cli);
+	free(st->buf);
+	free(st);
+}
+
+int baseline_blocking_init(struct baseline *b)
+{
+	*b = (struct baseline){ .name = "kernel UDP, blocking", .start = bl_start, .round_trip = bl_round_trip,
+				.stop = bl_stop };
+	return 0;
+}

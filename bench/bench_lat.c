@@ -1,0 +1,243 @@
+/* tern-bench lat: tern RPC round trips over kernel UDP on loopback, with
+ * baselines run in the same process and interleaved round by round, so
+ * that the ratios hold on a noisy machine. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "tern/tern.h"
+
+#define ECHO 1
+
+struct lat_opts {
+	int driver;
+	size_t size;
+	unsigned long count;
+	unsigned rounds;
+	int json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tern-bench lat [options]\n"
+		"\n"
+		"Round-trip latency of a tern RPC (client and server threads, busy\n"
+		"polling, 127.0.0.1) beside, in the same run and interleaved:\n"
+		"  raw io_uring UDP     the same kernel path with no tern work\n"
+		"  kernel UDP, blocking recvfrom/sendto on two threads\n"
+		"Prints percentiles and tern's ratio to each baseline's median.\n"
+		"\n"
+		"options:\n"
+		"  --driver NAME   uring or sockets (default uring)\n"
+		"  --size BYTES    request and response size, 0..1400 (default 64)\n"
+		"  --count N       round trips per method (default 200000)\n"
+		"  --rounds N      interleaved rounds (default 10)\n"
+		"  --json          one JSON object per method instead of the table\n"
+		"  --help          this text\n");
+}
+
+/* ---- tern as one more method ---- */
+
+struct tern_lat {
+	int driver;
+	size_t size;
+	pthread_t thread;
+	atomic_int port; /* 0 until the server is up, -1 if it failed */
+	atomic_bool stop;
+	atomic_bool *idle;
+	struct tern_rpc *cli;
+	struct tern_session *s;
+	uint8_t buf[1500];
+};
+
+static void echo(struct tern_rpc_req *req, void *arg)
+{
+	size_t n = tern_rpc_req_len(req);
+	void *out = tern_rpc_alloc(arg, n);
+	memcpy(out, tern_rpc_req_data(req), n);
+	tern_rpc_respond(req, out, n);
+}
+
+static struct tern_rpc *lat_rpc(int driver, bool server)
+{
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	rc.workers = 0;
+	rc.engine.driver = (enum tern_driver_kind)driver;
+	rc.engine.bind_host = "127.0.0.1";
+	(void)server;
+	struct tern_rpc *rpc;
+	return tern_rpc_create(&rc, &rpc) ? NULL : rpc;
+}
+
+static void *server_main(void *arg)
+{
+	struct tern_lat *t = arg;
+	struct tern_rpc *rpc = lat_rpc(t->driver, true);
+	if (!rpc || tern_rpc_register(rpc, ECHO, echo, rpc, 0)) {
+		atomic_store(&t->port, -1);
+		return NULL;
+	}
+	struct tern_addr a;
+	tern_engine_local_addr(tern_rpc_engine(rpc), &a);
+	atomic_store(&t->port, a.port);
+	struct tern_engine *e = tern_rpc_engine(rpc);
+	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
+		bench_nap_if_idle(t->idle);
+		tern_engine_poll(e);
+	}
+	tern_rpc_destroy(rpc);
+	return NULL;
+}
+
+static int tern_start(struct baseline *b, size_t size)
+{
+	struct tern_lat *t = b->state;
+	t->size = size;
+	t->idle = &b->idle;
+	if (pthread_create(&t->thread, NULL, server_main, t))
+		return -1;
+	int port;
+	while ((port = atomic_load(&t->port)) == 0)
+		;
+	if (port < 0 || !(t->cli = lat_rpc(t->driver, false)))
+		return -1;
+	struct tern_addr srv;
+	tern_addr_resolve("127.0.0.1", (uint16_t)port, &srv);
+	if (tern_session_connect(tern_rpc_engine(t->cli), &srv, &t->s))
+		return -1;
+	return 0;
+}
+
+static uint64_t tern_round_trip(struct baseline *b)
+{
+	struct tern_lat *t = b->state;
+	uint64_t t0 = bench_now_ns();
+	int rc = tern_rpc_call_sync(t->cli, t->s, ECHO, t->buf, t->size, 1000000000ull, t->buf, sizeof(t->buf), NULL);
+	return rc ? 0 : bench_now_ns() - t0;
+}
+
+static void tern_stop(struct baseline *b)
+{
+	struct tern_lat *t = b->state;
+	atomic_store(&t->stop, true);
+	pthread_join(t->thread, NULL);
+	tern_rpc_destroy(t->cli);
+}
+
+/* ---- the run ---- */
+
+static int parse(int argc, char **argv, struct lat_opts *o)
+{
+	static const struct option lo[] = {
+		{ "driver", required_argument, 0, 'd' }, { "size", required_argument, 0, 's' },
+		{ "count", required_argument, 0, 'n' }, { "rounds", required_argument, 0, 'r' },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
+	int c;
+	char *end = NULL;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->driver = tern_driver_parse(optarg);
+			if (o->driver != TERN_DRIVER_URING && o->driver != TERN_DRIVER_SOCKETS)
+				goto bad;
+			break;
+		case 's': o->size = strtoull(optarg, &end, 10); if (*end || o->size > 1400) goto bad; break;
+		case 'n': o->count = strtoul(optarg, &end, 10); if (*end || o->count < 100) goto bad; break;
+		case 'r': o->rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !o->rounds) goto bad; break;
+		case 'j': o->json = 1; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	return 0;
+bad:
+	fprintf(stderr, "tern-bench lat: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+	return -1;
+}
+
+int bench_lat(int argc, char **argv)
+{
+	struct lat_opts o;
+	if (parse(argc, argv, &o))
+		return 2;
+	struct tern_lat tl = { .driver = o.driver };
+	struct baseline m[3];
+	m[0] = (struct baseline){ .name = "tern RPC", .start = tern_start, .round_trip = tern_round_trip,
+				  .stop = tern_stop, .state = &tl };
+	int have_raw = baseline_uring_init(&m[1]) == 0;
+	baseline_blocking_init(&m[2]);
+	uint64_t *lat[3];
+	size_t n[3] = { 0 };
+	int ok[3];
+	for (int i = 0; i < 3; i++) {
+		lat[i] = calloc(o.count, sizeof(uint64_t));
+		ok[i] = (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
+		if (!ok[i])
+			fprintf(stderr, "tern-bench lat: %s unavailable\n", m[i].name);
+	}
+	if (!ok[0])
+		return 1;
+	/* Warm up each, then interleave rounds; only the method measured spins. */
+	for (int i = 0; i < 3; i++)
+		atomic_store(&m[i].idle, true);
+	for (int i = 0; i < 3; i++) {
+		atomic_store(&m[i].idle, false);
+		for (int k = 0; ok[i] && k < 2000; k++)
+			m[i].round_trip(&m[i]);
+		atomic_store(&m[i].idle, true);
+	}
+	unsigned long per = o.count / o.rounds;
+	uint64_t t_begin = bench_now_ns();
+	for (unsigned r = 0; r < o.rounds; r++) {
+		for (int i = 0; i < 3; i++) {
+			atomic_store(&m[i].idle, false);
+			for (unsigned long k = 0; ok[i] && k < per; k++) {
+				uint64_t t = m[i].round_trip(&m[i]);
+				if (t)
+					lat[i][n[i]++] = t;
+			}
+			atomic_store(&m[i].idle, true);
+		}
+		if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
+			fprintf(stderr, "\rround %u/%u", r + 1, o.rounds);
+	}
+	if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
+		fprintf(stderr, "\r              \r");
+	for (int i = 0; i < 3; i++) {
+		atomic_store(&m[i].idle, false);
+		if (ok[i])
+			m[i].stop(&m[i]);
+		qsort(lat[i], n[i], sizeof(uint64_t), bench_cmp_u64);
+	}
+	double med0 = bench_pct_us(lat[0], n[0], 50);
+	if (!o.json) {
+		printf("tern-bench lat: %zu B round trips on 127.0.0.1, tern driver %s, %lu per method in %u interleaved rounds\n",
+		       o.size, tern_driver_name((enum tern_driver_kind)o.driver), per * o.rounds, o.rounds);
+		printf("%-22s %9s %9s %9s %9s %9s %11s\n", "method (us)", "p50", "p90", "p99", "p99.9", "max", "tern/this");
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!ok[i] || !n[i])
+			continue;
+		double p50 = bench_pct_us(lat[i], n[i], 50);
+		if (o.json)
+			printf("{\"bench\":\"lat\",\"method\":\"%s\",\"driver\":\"%s\",\"size\":%zu,\"n\":%zu,\"p50_us\":%.3f,"
+			       "\"p90_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f,\"tern_ratio\":%.3f}\n",
+			       m[i].name, tern_driver_name((enum tern_driver_kind)o.driver), o.size, n[i], p50,
+			       bench_pct_us(lat[i], n[i], 90), bench_pct_us(lat[i], n[i], 99),
+			       bench_pct_us(lat[i], n[i], 99.9), bench_pct_us(lat[i], n[i], 100), med0 / p50);
+		else
+			printf("%-22s %9.2f %9.2f %9.2f %9.2f %9.2f %11.3f\n", m[i].name, p50, bench_pct_us(lat[i], n[i], 90),
+			       bench_pct_us(lat[i], n[i], 99), bench_pct_us(lat[i], n[i], 99.9),
+			       bench_pct_us(lat[i], n[i], 100), med0 / p50);
+		free(lat[i]);
+	}
+	return 0;
+}

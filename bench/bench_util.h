@@ -1,0 +1,58 @@
+/* Small helpers shared by tern-bench's commands. */
+#ifndef TERN_BENCH_UTIL_H
+#define TERN_BENCH_UTIL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline int bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Percentile p (0..100) of sorted v, in microseconds. */
+static inline double bench_pct_us(const uint64_t *v, size_t n, double p)
+{
+	return n ? (double)v[(size_t)(p / 100.0 * (double)(n - 1) + 0.5)] / 1000.0 : 0.0;
+}
+
+/* A UDP echo peer for a baseline, run on its own thread until told to stop.
+ * port_out gets the port it bound on 127.0.0.1. */
+struct baseline {
+	const char *name;
+	int (*start)(struct baseline *b, size_t size);
+	/* One round trip of size bytes; returns its time in ns, 0 on failure. */
+	uint64_t (*round_trip)(struct baseline *b);
+	void (*stop)(struct baseline *b);
+	void *state;
+	/* Set while other methods run: busy-polling peers sleep instead, so two
+	 * cores are not shared by three spinning threads. */
+	atomic_bool idle;
+};
+
+/* For a spinning server loop: nap while its method is not being measured. */
+static inline void bench_nap_if_idle(atomic_bool *idle)
+{
+	while (idle && atomic_load_explicit(idle, memory_order_relaxed))
+		usleep(200);
+}
+
+int baseline_blocking_init(struct baseline *b);
+int baseline_uring_init(struct baseline *b);
+
+int bench_sim(int argc, char **argv);
+int bench_lat(int argc, char **argv);
+
+#endif

@@ -1,0 +1,388 @@
+/* tern over kernel UDP on loopback, in one process. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "transport/rng.h"
+#include "transport/session_internal.h"
+#include "transport/wire.h"
+#include "udp_harness.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+static struct udp_side A, B;
+
+static struct tern_session *connect_to(struct udp_side *cli, const char *host, uint16_t port)
+{
+	struct tern_addr to;
+	cr_assert_eq(tern_addr_resolve(host, port, &to), 0, "resolve %s", host);
+	struct tern_session *s;
+	cr_assert_eq(tern_session_connect(cli->e, &to, &s), 0);
+	return s;
+}
+
+static void echo_calls(struct udp_side *cli, struct udp_side *srv, struct tern_session *s, int n, size_t size)
+{
+	uint8_t *buf = malloc(size ? size : 1);
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 7 + 1);
+	for (int i = 0; i < n; i++) {
+		struct udp_call c;
+		int r = udp_call_echo(cli, srv, s, buf, size, 5 * SEC, &c);
+		cr_assert_eq(r, 0, "call %d of %zu B: %s", i, size, tern_strerror(r));
+		cr_assert_eq(c.len, size);
+		cr_assert_eq(memcmp(c.resp, buf, size < 64 ? size : 64), 0);
+	}
+	free(buf);
+}
+
+Test(udp, uring_and_sockets_engines_talk_both_ways)
+{
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	cr_assert_eq(tern_engine_driver(A.e), TERN_DRIVER_URING);
+	cr_assert_eq(tern_engine_driver(B.e), TERN_DRIVER_SOCKETS);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	struct tern_session *ba = connect_to(&B, "127.0.0.1", A.addr.port);
+	echo_calls(&A, &B, ab, 500, 64);
+	echo_calls(&B, &A, ba, 500, 64);
+	echo_calls(&A, &B, ab, 3, 1u << 20); /* fragmented both ways */
+	echo_calls(&B, &A, ba, 3, 1u << 20);
+	cr_assert_eq(atomic_load(&A.runs), 503);
+	cr_assert_eq(atomic_load(&B.runs), 503);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
+Test(udp, ipv6_and_host_names)
+{
+	int r = udp_side_open(&B, TERN_DRIVER_URING, "::1", 0);
+	if (r == TERN_EINVAL || r == -EADDRNOTAVAIL)
+		cr_skip_test("no IPv6 loopback here");
+	cr_assert_eq(r, 0, "%s", tern_strerror(r));
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_AUTO, NULL, 0), 0);
+	echo_calls(&A, &B, connect_to(&A, "::1", B.addr.port), 100, 300);
+	echo_calls(&A, &B, connect_to(&A, "[::1]", B.addr.port), 10, 3000);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+	/* A name that resolves, on a dual-stack server. */
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, NULL, 0), 0);
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, NULL, 0), 0);
+	echo_calls(&A, &B, connect_to(&A, "localhost", B.addr.port), 100, 64);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+	struct tern_addr x;
+	cr_assert_eq(tern_addr_resolve("no-such-host.invalid", 1, &x), TERN_EINVAL);
+}
+
+static void quiet_log(void *user, const char *line)
+{
+	snprintf(user, 256, "%s", line);
+}
+
+Test(udp, a_port_in_use_is_a_clear_error)
+{
+	for (int drv = TERN_DRIVER_URING; drv <= TERN_DRIVER_SOCKETS; drv++) {
+		struct tern_engine_config ec;
+		struct tern_engine *e1, *e2;
+		char line[256] = "";
+		tern_engine_config_init(&ec);
+		ec.driver = drv;
+		ec.bind_host = "127.0.0.1";
+		ec.log = quiet_log;
+		ec.log_user = line;
+		cr_assert_eq(tern_engine_create(&ec, &e1), 0);
+		struct tern_addr a;
+		tern_engine_local_addr(e1, &a);
+		ec.port = a.port;
+		cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EADDRINUSE, "driver %d", drv);
+		/* Engine i of a group takes port + i. */
+		ec.port = (uint16_t)(a.port - 1);
+		ec.engine_index = 1;
+		cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EADDRINUSE);
+		ec.engine_index = 0;
+		ec.driver = TERN_DRIVER_AUTO; /* no fallback for a port that is taken */
+		ec.port = a.port;
+		cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EADDRINUSE);
+		cr_assert_str_eq(line, "");
+		tern_engine_destroy(e1);
+	}
+	cr_assert_str_eq(tern_strerror(TERN_EADDRINUSE), "address already in use");
+}
+
+/* As in a container that forbids io_uring: io_uring_setup fails with EPERM. */
+static void forbid_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		_exit(90);
+}
+
+Test(udp, without_io_uring_auto_falls_back_to_sockets_and_says_why)
+{
+	int pipefd[2];
+	cr_assert_eq(pipe(pipefd), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		forbid_io_uring();
+		char line[256] = "";
+		struct tern_rpc_config rc;
+		tern_rpc_config_init(&rc);
+		rc.engine.bind_host = "127.0.0.1";
+		rc.engine.log = quiet_log;
+		rc.engine.log_user = line;
+		rc.workers = 0;
+		struct tern_rpc *rpc;
+		if (tern_rpc_create(&rc, &rpc))
+			_exit(91);
+		int kind = tern_engine_driver(tern_rpc_engine(rpc));
+		dprintf(pipefd[1], "%d|%s", kind, line);
+		/* And it works: serve a call from a second engine in this process. */
+		struct udp_side srv, cli;
+		if (udp_side_open(&srv, TERN_DRIVER_AUTO, "127.0.0.1", 0) ||
+		    udp_side_open(&cli, TERN_DRIVER_AUTO, "127.0.0.1", 0))
+			_exit(92);
+		struct tern_addr to = srv.addr;
+		struct tern_session *s;
+		struct udp_call c;
+		if (tern_session_connect(cli.e, &to, &s) || udp_call_echo(&cli, &srv, s, "hi", 2, SEC, &c))
+			_exit(93);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	char buf[300] = "";
+	ssize_t n = read(pipefd[0], buf, sizeof(buf) - 1);
+	close(pipefd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed: %d", WEXITSTATUS(st));
+	cr_assert_gt(n, 0);
+	cr_assert_eq(atoi(buf), TERN_DRIVER_SOCKETS);
+	cr_assert(strstr(buf, "io_uring unavailable (io_uring_setup failed: Operation not permitted"),
+		  "log line: %s", buf);
+	cr_assert(strstr(buf, "using the sockets driver"), "log line: %s", buf);
+}
+
+static atomic_bool server_stop;
+static void *serve_until_stop(void *arg)
+{
+	struct udp_side *s = arg;
+	while (!atomic_load(&server_stop))
+		tern_engine_poll(s->e);
+	return NULL;
+}
+
+struct srv_thread {
+	struct udp_side side;
+	pthread_t t;
+	atomic_int ready;
+	enum tern_driver_kind drv;
+	unsigned workers;
+};
+
+static void *server_owner(void *arg)
+{
+	struct srv_thread *st = arg;
+	if (udp_side_open(&st->side, st->drv, "127.0.0.1", st->workers)) {
+		atomic_store(&st->ready, -1);
+		return NULL;
+	}
+	atomic_store(&st->ready, 1);
+	serve_until_stop(&st->side);
+	tern_rpc_destroy(st->side.rpc);
+	return NULL;
+}
+
+static void start_server(struct srv_thread *st, enum tern_driver_kind drv, unsigned workers)
+{
+	memset(st, 0, sizeof(*st));
+	st->drv = drv;
+	st->workers = workers;
+	atomic_store(&server_stop, false);
+	cr_assert_eq(pthread_create(&st->t, NULL, server_owner, st), 0);
+	while (!atomic_load(&st->ready))
+		;
+	cr_assert_eq(atomic_load(&st->ready), 1);
+}
+
+static void stop_server(struct srv_thread *st)
+{
+	atomic_store(&server_stop, true);
+	pthread_join(st->t, NULL);
+}
+
+Test(udp, sync_calls_to_worker_handlers_on_another_thread)
+{
+	static struct srv_thread st;
+	start_server(&st, TERN_DRIVER_URING, 2);
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
+	struct tern_session *s = connect_to(&A, "127.0.0.1", st.side.addr.port);
+	for (int i = 0; i < 2000; i++) {
+		char q[32], r[32];
+		size_t rl = 0;
+		int n = snprintf(q, sizeof(q), "call %d", i);
+		int rc = tern_rpc_call_sync(A.rpc, s, ECHO, q, (size_t)n, SEC, r, sizeof(r), &rl);
+		cr_assert_eq(rc, 0, "%s", tern_strerror(rc));
+		cr_assert_eq(rl, (size_t)n);
+		cr_assert_eq(memcmp(q, r, rl), 0);
+	}
+	cr_assert_eq(atomic_load(&st.side.runs), 2000);
+	tern_rpc_destroy(A.rpc);
+	stop_server(&st);
+}
+
+Test(udp, hostile_datagrams_do_not_stop_real_calls)
+{
+	static struct srv_thread st;
+	start_server(&st, TERN_DRIVER_URING, 0);
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *s = connect_to(&A, "127.0.0.1", st.side.addr.port);
+	echo_calls(&A, NULL, s, 10, 64);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(st.side.addr.port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tern_rng r;
+	tern_rng_seed(&r, 77);
+	uint8_t buf[1500];
+	for (int i = 0; i < 100000; i++) {
+		size_t len = tern_rng_below(&r, sizeof(buf));
+		for (size_t j = 0; j < len; j++)
+			buf[j] = (uint8_t)tern_rng_next(&r);
+		switch (i % 5) {
+		case 0: /* random bytes */
+			break;
+		case 1: /* truncated header */
+			len = tern_rng_below(&r, 76);
+			buf[0] = 1;
+			break;
+		case 2: /* wrong version */
+			buf[0] = 2;
+			break;
+		case 3: /* plausible header, huge claimed lengths, bad CRC */
+			buf[0] = 1;
+			buf[1] = 1;
+			memset(buf + 2, 0, 2);
+			memset(buf + 40, 0xff, 4);
+			break;
+		case 4: { /* a CRC-valid packet for the live session, wrong token */
+			struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = s->peer_sid,
+						   .token = (uint32_t)tern_rng_next(&r), .psn = (uint32_t)i,
+						   .msg_len = 8, .payload_len = 8 };
+			len = tern_wire_encode(buf, &h, NULL);
+			break;
+		}
+		}
+		sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
+		if (i % 1000 == 0)
+			echo_calls(&A, NULL, s, 1, 64); /* real calls still answered meanwhile */
+	}
+	close(fd);
+	echo_calls(&A, NULL, s, 100, 64);
+	stop_server(&st);
+	tern_rpc_destroy(A.rpc);
+}
+
+/* A UDP relay between client and server that can drop and record packets. */
+struct proxy {
+	int fd;
+	struct sockaddr_in server, client;
+	bool have_client;
+	int drop_responses;       /* data packets from the server to drop */
+	uint8_t recorded[1500];   /* the first data packet from the client */
+	size_t recorded_len;
+};
+
+static void proxy_pump(struct proxy *p)
+{
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	while ((n = recvfrom(p->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl)) > 0) {
+		bool from_server = from.sin_port == p->server.sin_port;
+		bool data = n > 1 && buf[1] == TERN_PKT_DATA;
+		if (from_server) {
+			if (data && p->drop_responses > 0) {
+				p->drop_responses--;
+				continue;
+			}
+			if (p->have_client)
+				sendto(p->fd, buf, (size_t)n, 0, (struct sockaddr *)&p->client, sizeof(p->client));
+		} else {
+			p->client = from;
+			p->have_client = true;
+			if (data && !p->recorded_len) {
+				memcpy(p->recorded, buf, (size_t)n);
+				p->recorded_len = (size_t)n;
+			}
+			sendto(p->fd, buf, (size_t)n, 0, (struct sockaddr *)&p->server, sizeof(p->server));
+		}
+		fl = sizeof(from);
+	}
+}
+
+Test(udp, retransmitted_or_replayed_requests_run_once)
+{
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
+	struct proxy px = { .drop_responses = 3 };
+	px.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in pa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t pl = sizeof(pa);
+	cr_assert_eq(bind(px.fd, (struct sockaddr *)&pa, sizeof(pa)), 0);
+	getsockname(px.fd, (struct sockaddr *)&pa, &pl);
+	px.server = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(B.addr.port),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tern_session *s = connect_to(&A, "127.0.0.1", ntohs(pa.sin_port));
+	/* The answer is lost three times: both ends retransmit, the handler runs once. */
+	void *q = tern_rpc_alloc(A.rpc, 5);
+	memcpy(q, "hello", 5);
+	struct udp_call c = { 0 };
+	cr_assert_eq(tern_rpc_call(A.rpc, s, ECHO, q, 5, 5 * SEC, udp_cont, &c, NULL), 0);
+	uint64_t until = udp_now() + 10 * SEC;
+	while (!c.done && udp_now() < until) {
+		tern_engine_poll(A.e);
+		proxy_pump(&px);
+		tern_engine_poll(B.e);
+		proxy_pump(&px);
+	}
+	cr_assert_eq(c.done, 1);
+	cr_assert_eq(c.status, 0, "%s", tern_strerror(c.status));
+	struct tern_stats sa, sb;
+	tern_engine_stats(A.e, &sa);
+	tern_engine_stats(B.e, &sb);
+	cr_assert_gt(sa.retransmits + sb.retransmits, 0);
+	cr_assert_eq(atomic_load(&B.runs), 1);
+	/* The request datagram replayed as is, twenty times. */
+	cr_assert_gt(px.recorded_len, 0);
+	for (int i = 0; i < 20; i++) {
+		sendto(px.fd, px.recorded, px.recorded_len, 0, (struct sockaddr *)&px.server, sizeof(px.server));
+		for (int k = 0; k < 200; k++) {
+			tern_engine_poll(B.e);
+			proxy_pump(&px);
+			tern_engine_poll(A.e);
+		}
+	}
+	tern_engine_stats(B.e, &sb);
+	cr_assert_eq(atomic_load(&B.runs), 1, "handler ran %u times", atomic_load(&B.runs));
+	cr_assert_geq(sb.dup_pkts, 20);
+	close(px.fd);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
