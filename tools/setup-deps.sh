@@ -2,7 +2,7 @@
 # Install the Debian packages tern builds and tests with. Idempotent: does
 # nothing when all are present.
 set -euo pipefail
-pkgs=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3
+pkgs=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3 iproute2
       libcriterion-dev liburing-dev libdpdk-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		"percentiles and errors. Both speak tern over kernel UDP.\n"
 		"\n"
 		"common options:\n"
-		"  --port N          UDP port of the server (default 7100)\n"
+		"  --port N          UDP port of the server (default 7100; a server given 0\n"
+		"                    takes any free port and prints it)\n"
 		"  --driver NAME     auto, uring or sockets (default auto: io_uring if the\n"
 		"                    kernel allows it, else sockets, with a line saying why)\n"
 		"  --poll MODE       busy or adaptive (default busy: lowest latency, one core)\n"
@@ -75,7 +76,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	char *end = NULL;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'p': o->port = (int)strtol(optarg, &end, 10); if (*end || o->port < 1 || o->port > 65535) goto bad; break;
+		case 'p': o->port = (int)strtol(optarg, &end, 10); if (*end || o->port < 0 || o->port > 65535) goto bad; break;
 		case 'd': o->driver = tern_driver_parse(optarg); if (o->driver < 0 || o->driver == TERN_DRIVER_SIM) goto bad; break;
 		case 'P':
 			if (strcmp(optarg, "busy") == 0) o->poll_mode = TERN_POLL_BUSY;
@@ -105,6 +106,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		o->host = argv[optind++];
+		if (o->port == 0) {
+			fprintf(stderr, "tern-echo: the client needs the server's --port\n");
+			return -1;
+		}
 	} else if (strcmp(o->mode, "server") != 0) {
 		fprintf(stderr, "tern-echo: unknown mode '%s' (server or client)\n", o->mode);
 		return -1;
