@@ -15,6 +15,7 @@
 
 struct lat_opts {
 	int driver;
+	int uring_setup;
 	size_t size;
 	unsigned long count;
 	unsigned rounds;
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --driver NAME   uring or sockets (default uring)\n"
+		"  --uring-setup M auto, defer-taskrun, coop-taskrun, plain or sqpoll (tern's ring)\n"
 		"  --size BYTES    request and response size, 0..1400 (default 64)\n"
 		"  --count N       round trips per method (default 200000)\n"
 		"  --rounds N      interleaved rounds (default 10)\n"
@@ -45,6 +47,7 @@ static void usage(FILE *f)
 
 struct tern_lat {
 	int driver;
+	int uring_setup;
 	size_t size;
 	pthread_t thread;
 	atomic_int port; /* 0 until the server is up, -1 if it failed */
@@ -63,13 +66,14 @@ static void echo(struct tern_rpc_req *req, void *arg)
 	tern_rpc_respond(req, out, n);
 }
 
-static struct tern_rpc *lat_rpc(int driver, bool server)
+static struct tern_rpc *lat_rpc(int driver, int uring_setup, bool server)
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
 	rc.workers = 0;
 	rc.engine.driver = (enum tern_driver_kind)driver;
 	rc.engine.bind_host = "127.0.0.1";
+	rc.engine.uring_setup = (enum tern_uring_setup)uring_setup;
 	(void)server;
 	struct tern_rpc *rpc;
 	return tern_rpc_create(&rc, &rpc) ? NULL : rpc;
@@ -78,7 +82,7 @@ static struct tern_rpc *lat_rpc(int driver, bool server)
 static void *server_main(void *arg)
 {
 	struct tern_lat *t = arg;
-	struct tern_rpc *rpc = lat_rpc(t->driver, true);
+	struct tern_rpc *rpc = lat_rpc(t->driver, t->uring_setup, true);
 	if (!rpc || tern_rpc_register(rpc, ECHO, echo, rpc, 0)) {
 		atomic_store(&t->port, -1);
 		return NULL;
@@ -105,7 +109,7 @@ static int tern_start(struct baseline *b, size_t size)
 	int port;
 	while ((port = atomic_load(&t->port)) == 0)
 		;
-	if (port < 0 || !(t->cli = lat_rpc(t->driver, false)))
+	if (port < 0 || !(t->cli = lat_rpc(t->driver, t->uring_setup, false)))
 		return -1;
 	struct tern_addr srv;
 	tern_addr_resolve("127.0.0.1", (uint16_t)port, &srv);
@@ -137,7 +141,8 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 	static const struct option lo[] = {
 		{ "driver", required_argument, 0, 'd' }, { "size", required_argument, 0, 's' },
 		{ "count", required_argument, 0, 'n' }, { "rounds", required_argument, 0, 'r' },
-		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
+		{ "uring-setup", required_argument, 0, 'U' }, { 0, 0, 0, 0 },
 	};
 	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
@@ -153,6 +158,16 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		case 'n': o->count = strtoul(optarg, &end, 10); if (*end || o->count < 100) goto bad; break;
 		case 'r': o->rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !o->rounds) goto bad; break;
 		case 'j': o->json = 1; break;
+		case 'U': {
+			static const char *const names[] = { "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll" };
+			o->uring_setup = -1;
+			for (int i = 0; i < 5; i++)
+				if (strcmp(optarg, names[i]) == 0)
+					o->uring_setup = i;
+			if (o->uring_setup < 0)
+				goto bad;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -168,7 +183,7 @@ int bench_lat(int argc, char **argv)
 	struct lat_opts o;
 	if (parse(argc, argv, &o))
 		return 2;
-	struct tern_lat tl = { .driver = o.driver };
+	struct tern_lat tl = { .driver = o.driver, .uring_setup = o.uring_setup };
 	struct baseline m[3];
 	m[0] = (struct baseline){ .name = "tern RPC", .start = tern_start, .round_trip = tern_round_trip,
 				  .stop = tern_stop, .state = &tl };

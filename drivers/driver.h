@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "tern/addr.h"
+#include "tern/stats.h"
 
 /* A packet buffer. data points at the tern header; the driver keeps
  * headroom in front of it for the outer headers it must write. */
@@ -31,6 +32,8 @@ struct tern_driver_ops {
 	int (*local_addr)(struct tern_driver *d, struct tern_addr *out);
 	/* Block until a packet may be ready or timeout_ns passes. */
 	void (*wait)(struct tern_driver *d, uint64_t timeout_ns);
+	/* Optional: add the driver's own counters. */
+	void (*stats)(struct tern_driver *d, struct tern_stats *out);
 	void (*destroy)(struct tern_driver *d);
 };
 

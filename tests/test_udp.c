@@ -386,3 +386,39 @@ Test(udp, retransmitted_or_replayed_requests_run_once)
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 }
+
+Test(udp, adaptive_engines_sleep_when_idle_and_still_answer)
+{
+	for (int drv = TERN_DRIVER_URING; drv <= TERN_DRIVER_SOCKETS; drv++) {
+		struct udp_side *sides[2] = { &A, &B };
+		for (int i = 0; i < 2; i++) {
+			struct tern_rpc_config rc;
+			tern_rpc_config_init(&rc);
+			rc.workers = 0;
+			rc.engine.driver = drv;
+			rc.engine.bind_host = "127.0.0.1";
+			rc.engine.poll_mode = TERN_POLL_ADAPTIVE;
+			rc.engine.spin_polls = 100;
+			rc.engine.max_block_ns = 2 * MS;
+			memset(sides[i], 0, sizeof(*sides[i]));
+			cr_assert_eq(tern_rpc_create(&rc, &sides[i]->rpc), 0);
+			sides[i]->e = tern_rpc_engine(sides[i]->rpc);
+			tern_engine_local_addr(sides[i]->e, &sides[i]->addr);
+			tern_rpc_register(sides[i]->rpc, ECHO, udp_echo, sides[i], 0);
+		}
+		struct tern_session *s = connect_to(&A, "127.0.0.1", B.addr.port);
+		echo_calls(&A, &B, s, 200, 64);
+		/* Idle: polls must sleep in the driver, not spin. */
+		uint64_t until = udp_now() + 100 * MS;
+		while (udp_now() < until) {
+			tern_engine_poll(A.e);
+			tern_engine_poll(B.e);
+		}
+		struct tern_stats st;
+		tern_engine_stats(A.e, &st);
+		cr_assert_gt(st.idle_blocks, 0, "driver %d never slept", drv);
+		echo_calls(&A, &B, s, 200, 64);
+		tern_rpc_destroy(A.rpc);
+		tern_rpc_destroy(B.rpc);
+	}
+}

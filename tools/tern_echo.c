@@ -29,7 +29,18 @@ struct opts {
 	int reconnect;
 	int workers;
 	int quiet;
+	int uring_setup, no_gso;
+	unsigned long zc_min;
 };
+
+static int parse_uring_setup(const char *s)
+{
+	static const char *const names[] = { "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll" };
+	for (int i = 0; i < 5; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
 
 static void usage(FILE *f)
 {
@@ -46,6 +57,10 @@ static void usage(FILE *f)
 		"  --driver NAME     auto, uring or sockets (default auto: io_uring if the\n"
 		"                    kernel allows it, else sockets, with a line saying why)\n"
 		"  --poll MODE       busy or adaptive (default busy: lowest latency, one core)\n"
+		"  --uring-setup M   io_uring ring: auto, defer-taskrun, coop-taskrun, plain,\n"
+		"                    sqpoll (default auto; see docs/uring.md)\n"
+		"  --no-gso          io_uring: send packet by packet, not as UDP GSO trains\n"
+		"  --zc-min BYTES    io_uring: SEND_ZC for trains of at least BYTES (default off)\n"
 		"server options:\n"
 		"  --bind HOST       address to serve on (default: all, IPv6 and IPv4)\n"
 		"  --workers         run the handler on a worker thread\n"
@@ -69,7 +84,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "workers", no_argument, 0, 'w' }, { "size", required_argument, 0, 's' },
 		{ "count", required_argument, 0, 'n' }, { "depth", required_argument, 0, 'D' },
 		{ "timeout", required_argument, 0, 't' }, { "reconnect", no_argument, 0, 'r' },
-		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
+		{ "uring-setup", required_argument, 0, 'U' }, { "no-gso", no_argument, 0, 'G' },
+		{ "zc-min", required_argument, 0, 'Z' }, { 0, 0, 0, 0 },
 	};
 	*o = (struct opts){ .port = 7100, .size = 64, .count = 100000, .depth = 1, .timeout_ms = 1000 };
 	int c;
@@ -91,6 +108,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 't': o->timeout_ms = strtod(optarg, &end); if (*end || o->timeout_ms <= 0) goto bad; break;
 		case 'r': o->reconnect = 1; break;
 		case 'q': o->quiet = 1; break;
+		case 'U': o->uring_setup = parse_uring_setup(optarg); if (o->uring_setup < 0) goto bad; break;
+		case 'G': o->no_gso = 1; break;
+		case 'Z': o->zc_min = strtoul(optarg, &end, 10); if (*end) goto bad; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -138,6 +158,9 @@ static struct tern_rpc *make_rpc(const struct opts *o, bool server, void *user,
 	tern_rpc_config_init(&rc);
 	rc.engine.driver = (enum tern_driver_kind)o->driver;
 	rc.engine.poll_mode = (enum tern_poll_mode)o->poll_mode;
+	rc.engine.uring_setup = (enum tern_uring_setup)o->uring_setup;
+	rc.engine.uring_no_gso = o->no_gso;
+	rc.engine.uring_zc_min_bytes = (uint32_t)o->zc_min;
 	rc.engine.bind_host = server ? o->bind : NULL;
 	rc.engine.port = server ? (uint16_t)o->port : 0;
 	rc.engine.cb.on_session = on_session;
@@ -351,8 +374,16 @@ static int run_client(const struct opts *o)
 			if (cl.errors[i])
 				printf("errors: %lu %s\n", cl.errors[i], err_names[i]);
 	}
-	printf("ok %lu failed %lu rate %.0f calls/s p50 %.2f us p99 %.2f us\n", cl.ok, failed, cl.ok / secs,
-	       pct(cl.lat, cl.ok, 50), pct(cl.lat, cl.ok, 99));
+	struct tern_stats st;
+	tern_engine_stats(e, &st);
+	printf("ok %lu failed %lu rate %.0f calls/s p50 %.2f us p99 %.2f us goodput %.1f MB/s each way\n", cl.ok,
+	       failed, cl.ok / secs, pct(cl.lat, cl.ok, 50), pct(cl.lat, cl.ok, 99), cl.ok * (double)o->size / secs / 1e6);
+	if (!o->quiet)
+		printf("client: %llu packets out (%llu GSO trains, %llu SEND_ZC, %llu of them copied), %llu retransmits, "
+		       "%llu standalone acks\n",
+		       (unsigned long long)st.tx_pkts, (unsigned long long)st.tx_gso_trains,
+		       (unsigned long long)st.tx_zc_sends, (unsigned long long)st.tx_zc_copied,
+		       (unsigned long long)st.retransmits, (unsigned long long)st.acks_sent);
 	tern_rpc_destroy(cl.rpc);
 	free(cl.lat);
 	free(cl.pattern);

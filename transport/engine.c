@@ -47,7 +47,8 @@ static int check_config(const struct tern_engine_config *c)
 		return TERN_EINVAL;
 	if (c->max_sessions == 0 || c->max_sessions > 65535 || c->max_tx_msgs == 0)
 		return TERN_EINVAL;
-	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED || c->poll_mode > TERN_POLL_ADAPTIVE)
+	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED || c->poll_mode > TERN_POLL_ADAPTIVE ||
+	    c->uring_setup > TERN_URING_SETUP_SQPOLL)
 		return TERN_EINVAL;
 	if (c->min_rto_ns == 0 || c->max_rto_ns < c->min_rto_ns || c->init_rto_ns == 0 || c->dead_after_ns == 0)
 		return TERN_EINVAL;
@@ -91,7 +92,8 @@ static int open_uring(const struct tern_engine_config *cfg, uint16_t port, uint3
 		      struct tern_driver **drv, char *why, size_t why_len)
 {
 #if TERN_HAVE_URING
-	return tern_uring_driver_open(cfg->bind_host, port, max_pkt, drv, why, why_len);
+	struct tern_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, cfg->uring_zc_min_bytes };
+	return tern_uring_driver_open(cfg->bind_host, port, max_pkt, &o, drv, why, why_len);
 #else
 	(void)cfg; (void)port; (void)max_pkt; (void)drv;
 	snprintf(why, why_len, "tern was built without liburing");
@@ -344,8 +346,10 @@ static void block(struct tern_engine *e)
 	uint64_t wait = until > now ? until - now : 0;
 	if (wait > e->cfg.max_block_ns)
 		wait = e->cfg.max_block_ns;
-	if (wait)
+	if (wait) {
+		e->stats.idle_blocks++;
 		e->drv->ops->wait(e->drv, wait);
+	}
 }
 
 int tern_engine_poll(struct tern_engine *e)
@@ -395,6 +399,8 @@ int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
 	if (!tern_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	*out = e->stats;
+	if (e->drv->ops->stats)
+		e->drv->ops->stats(e->drv, out);
 	return 0;
 }
 

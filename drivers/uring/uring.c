@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,39 @@
 #define TX_PKTS 2048
 #define HEADROOM 64
 #define TAG_RECV 1ull
+#define TAG_TRAIN 2ull
 #define TAG_MASK 7ull
+#define TRAIN_MAX 64        /* packets in one GSO send (the kernel allows 64) */
+#define TRAIN_BYTES 65000   /* and a UDP datagram's limit */
+#define TRAINS 128
+
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
 
 struct tx_meta {
 	struct msghdr mh;
 	struct iovec iov;
 	struct sockaddr_storage name;
+};
+
+/* Several packets to one peer, of one size (the last may be shorter), sent
+ * as one UDP GSO datagram that the kernel cuts up again. */
+struct train {
+	struct msghdr mh;
+	struct iovec iov[TRAIN_MAX];
+	struct sockaddr_storage name;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct tern_pkt *pkts[TRAIN_MAX];
+	unsigned n;
+	bool zc;
+	struct train *next_free;
 };
 
 struct uring_drv {
@@ -48,6 +76,11 @@ struct uring_drv {
 
 	struct tern_pkt_pool *txpool;
 	struct tx_meta *txmeta;
+
+	struct tern_uring_opts opts;
+	bool sqpoll;
+	struct train *trains, *free_trains;
+	uint64_t gso_trains, zc_sends, zc_copied;
 };
 
 static struct uring_drv *to_ud(struct tern_driver *d)
@@ -98,6 +131,31 @@ static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 	ud->backlog[ud->bl_tail++ & (RX_BUFS - 1)] = p;
 }
 
+static void train_free(struct uring_drv *ud, struct train *t)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		tern_pkt_pool_free(t->pkts[i]);
+	t->n = 0;
+	t->next_free = ud->free_trains;
+	ud->free_trains = t;
+}
+
+/* A zero-copy send completes twice: the send, then (F_MORE) a notification
+ * once the kernel let go of the buffers. */
+static void on_train_done(struct uring_drv *ud, struct train *t, struct io_uring_cqe *cqe)
+{
+	if (cqe->flags & IORING_CQE_F_NOTIF) {
+		if ((uint32_t)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED)
+			ud->zc_copied++;
+		train_free(ud, t);
+		return;
+	}
+	if (cqe->res == -EIO || cqe->res == -EINVAL)
+		ud->opts.gso = false; /* no GSO on this path: packets go one by one from now on */
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		train_free(ud, t);
+}
+
 static void reap(struct uring_drv *ud)
 {
 	struct io_uring_cqe *cqe;
@@ -106,6 +164,8 @@ static void reap(struct uring_drv *ud)
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
 		if (tag == TAG_RECV)
 			on_recv(ud, cqe);
+		else if ((tag & TAG_MASK) == TAG_TRAIN)
+			on_train_done(ud, (struct train *)(uintptr_t)(tag & ~TAG_MASK), cqe);
 		else
 			tern_pkt_pool_free((struct tern_pkt *)(uintptr_t)(tag & ~TAG_MASK));
 		n++;
@@ -114,9 +174,15 @@ static void reap(struct uring_drv *ud)
 }
 
 /* Enter the kernel only when there is something to submit or the kernel
- * flagged task work for us (TASKRUN_FLAG); otherwise a poll is a few loads. */
+ * flagged task work for us (TASKRUN_FLAG); otherwise a poll is a few loads.
+ * SQPOLL and plain rings post completions by themselves. */
 static void kick(struct uring_drv *ud)
 {
+	if (ud->sqpoll || ud->opts.setup == TERN_URING_SETUP_PLAIN) {
+		if (io_uring_sq_ready(&ud->ring))
+			io_uring_submit(&ud->ring);
+		return;
+	}
 	bool work = io_uring_sq_ready(&ud->ring) ||
 		    !ud->taskrun_flag || (IO_URING_READ_ONCE(*ud->ring.sq.kflags) & IORING_SQ_TASKRUN);
 	if (work)
@@ -138,18 +204,80 @@ static unsigned ud_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 	return got;
 }
 
+static struct io_uring_sqe *get_sqe(struct uring_drv *ud)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ud->ring);
+	if (!sqe) {
+		io_uring_submit(&ud->ring);
+		sqe = io_uring_get_sqe(&ud->ring);
+	}
+	return sqe;
+}
+
+/* How many packets from pkts[0] can ride one GSO send. */
+static unsigned train_len(struct tern_pkt **pkts, unsigned n)
+{
+	uint32_t seg = pkts[0]->len, total = seg;
+	unsigned k = 1;
+	while (k < n && k < TRAIN_MAX && pkts[k]->len <= seg && total + pkts[k]->len <= TRAIN_BYTES &&
+	       tern_addr_equal(&pkts[k]->peer, &pkts[0]->peer)) {
+		total += pkts[k]->len;
+		if (pkts[k++]->len < seg)
+			break; /* only the last segment may be short */
+	}
+	return k;
+}
+
+static bool send_train(struct uring_drv *ud, struct tern_pkt **pkts, unsigned k, struct io_uring_sqe *sqe)
+{
+	struct train *t = ud->free_trains;
+	if (!t)
+		return false;
+	ud->free_trains = t->next_free;
+	size_t total = 0;
+	for (unsigned i = 0; i < k; i++) {
+		t->pkts[i] = pkts[i];
+		t->iov[i] = (struct iovec){ pkts[i]->data, pkts[i]->len };
+		total += pkts[i]->len;
+	}
+	t->n = k;
+	t->mh = (struct msghdr){ .msg_name = &t->name,
+				 .msg_namelen = tern_udp_to_sockaddr(&ud->sock, &pkts[0]->peer, &t->name),
+				 .msg_iov = t->iov, .msg_iovlen = k,
+				 .msg_control = t->ctl.buf, .msg_controllen = sizeof(t->ctl.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&t->mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	uint16_t seg = (uint16_t)pkts[0]->len;
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	t->zc = ud->opts.zc_min_bytes && total >= ud->opts.zc_min_bytes;
+	if (t->zc) {
+		io_uring_prep_sendmsg_zc(sqe, ud->sock.fd, &t->mh, 0);
+		sqe->ioprio |= IORING_SEND_ZC_REPORT_USAGE; /* so we learn if it was copied after all */
+		ud->zc_sends++;
+	} else {
+		io_uring_prep_sendmsg(sqe, ud->sock.fd, &t->mh, 0);
+	}
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)t | TAG_TRAIN);
+	ud->gso_trains++;
+	return true;
+}
+
 static unsigned ud_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
 {
 	struct uring_drv *ud = to_ud(d);
-	unsigned i;
-	for (i = 0; i < n; i++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&ud->ring);
-		if (!sqe) {
-			io_uring_submit(&ud->ring);
-			if (!(sqe = io_uring_get_sqe(&ud->ring)))
-				break;
+	unsigned i = 0;
+	while (i < n) {
+		struct io_uring_sqe *sqe = get_sqe(ud);
+		if (!sqe)
+			break;
+		unsigned k = ud->opts.gso ? train_len(pkts + i, n - i) : 1;
+		if (k > 1 && send_train(ud, pkts + i, k, sqe)) {
+			i += k;
+			continue;
 		}
-		struct tern_pkt *p = pkts[i];
+		struct tern_pkt *p = pkts[i++];
 		struct tx_meta *m = &ud->txmeta[tern_pkt_pool_index(ud->txpool, p)];
 		m->iov = (struct iovec){ p->data, p->len };
 		m->mh = (struct msghdr){ .msg_name = &m->name,
@@ -198,11 +326,20 @@ static void ud_wait(struct tern_driver *d, uint64_t timeout_ns)
 	io_uring_submit_and_wait_timeout(&ud->ring, &cqe, 1, &ts, NULL);
 }
 
+static void ud_stats(struct tern_driver *d, struct tern_stats *out)
+{
+	struct uring_drv *ud = to_ud(d);
+	out->tx_gso_trains += ud->gso_trains;
+	out->tx_zc_sends += ud->zc_sends;
+	out->tx_zc_copied += ud->zc_copied;
+}
+
 static void ud_destroy(struct tern_driver *d)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (ud->ring_ok)
 		io_uring_queue_exit(&ud->ring); /* cancels the multishot receive */
+	free(ud->trains);
 	tern_udp_close(&ud->sock);
 	if (ud->br)
 		munmap(ud->br, ud->br_bytes);
@@ -221,24 +358,36 @@ static const struct tern_driver_ops uring_ops = {
 	.now_ns = ud_now,
 	.local_addr = ud_local_addr,
 	.wait = ud_wait,
+	.stats = ud_stats,
 	.destroy = ud_destroy,
 };
 
-/* The best ring this kernel gives us, in order of measured preference. */
+/* The ring asked for, or for AUTO the best this kernel gives, in order of
+ * measured preference (docs/uring.md). */
 static int setup_ring(struct uring_drv *ud, char *reason, size_t rlen)
 {
-	static const unsigned tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-		0,
-	};
+	static const unsigned defer = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+	static const unsigned coop = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+	unsigned tries[4], n = 0;
+	switch (ud->opts.setup) {
+	case TERN_URING_SETUP_DEFER_TASKRUN: tries[n++] = defer; break;
+	case TERN_URING_SETUP_COOP_TASKRUN: tries[n++] = coop; break;
+	case TERN_URING_SETUP_PLAIN: tries[n++] = 0; break;
+	case TERN_URING_SETUP_SQPOLL: tries[n++] = IORING_SETUP_SQPOLL | IORING_SETUP_SINGLE_ISSUER; break;
+	default:
+		tries[n++] = defer;
+		tries[n++] = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+		tries[n++] = coop;
+		tries[n++] = 0;
+	}
 	int rc = -EINVAL;
-	for (unsigned i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		rc = io_uring_queue_init(RING_ENTRIES, &ud->ring, tries[i]);
+	for (unsigned i = 0; i < n; i++) {
+		struct io_uring_params p = { .flags = tries[i], .sq_thread_idle = 1000 };
+		rc = io_uring_queue_init_params(RING_ENTRIES, &ud->ring, &p);
 		if (rc == 0) {
 			ud->setup_flags = tries[i];
 			ud->taskrun_flag = tries[i] & IORING_SETUP_TASKRUN_FLAG;
+			ud->sqpoll = tries[i] & IORING_SETUP_SQPOLL;
 			ud->ring_ok = true;
 			return 0;
 		}
@@ -294,13 +443,14 @@ static int probe_multishot(struct uring_drv *ud, char *reason, size_t rlen)
 	return 0;
 }
 
-int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out,
-			   char *reason, size_t reason_len)
+int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tern_uring_opts *opts,
+			   struct tern_driver **out, char *reason, size_t reason_len)
 {
 	struct uring_drv *ud = calloc(1, sizeof(*ud));
 	if (!ud)
 		return TERN_ENOMEM;
 	ud->sock.fd = -1;
+	ud->opts = *opts;
 	snprintf(reason, reason_len, "out of memory");
 	int rc = setup_ring(ud, reason, reason_len);
 	if (!rc)
@@ -308,7 +458,12 @@ int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, st
 	if (!rc) {
 		ud->txpool = tern_pkt_pool_create(TX_PKTS, max_pkt + HEADROOM, HEADROOM);
 		ud->txmeta = calloc(TX_PKTS, sizeof(*ud->txmeta));
-		rc = ud->txpool && ud->txmeta ? 0 : TERN_ENOMEM;
+		ud->trains = calloc(TRAINS, sizeof(*ud->trains));
+		rc = ud->txpool && ud->txmeta && ud->trains ? 0 : TERN_ENOMEM;
+		for (unsigned i = 0; !rc && i < TRAINS; i++) {
+			ud->trains[i].next_free = ud->free_trains;
+			ud->free_trains = &ud->trains[i];
+		}
 	}
 	if (!rc) {
 		rc = tern_udp_open(host, port, &ud->sock);

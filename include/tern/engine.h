@@ -21,6 +21,15 @@ enum tern_driver_kind {
 	TERN_DRIVER_SOCKETS = 3, /* kernel UDP through recvmmsg/sendmmsg (drivers/sockets) */
 };
 
+/* How the io_uring driver sets up its ring (docs/uring.md has the numbers). */
+enum tern_uring_setup {
+	TERN_URING_SETUP_AUTO = 0,          /* the best the kernel offers: DEFER_TASKRUN first */
+	TERN_URING_SETUP_DEFER_TASKRUN = 1, /* SINGLE_ISSUER + DEFER_TASKRUN + TASKRUN_FLAG */
+	TERN_URING_SETUP_COOP_TASKRUN = 2,  /* COOP_TASKRUN + TASKRUN_FLAG */
+	TERN_URING_SETUP_PLAIN = 3,         /* no flags: task work by signal */
+	TERN_URING_SETUP_SQPOLL = 4,        /* a kernel thread polls the SQ (costs a core) */
+};
+
 enum tern_poll_mode {
 	TERN_POLL_BUSY = 0,     /* tern_engine_poll never blocks: lowest latency, one core */
 	TERN_POLL_ADAPTIVE = 1, /* after spin_polls idle polls, block until a packet or a timer */
@@ -74,6 +83,11 @@ struct tern_engine_config {
 	/* One line per notable event (driver fallback, ...); NULL: stderr. */
 	void (*log)(void *log_user, const char *line);
 	void *log_user;
+
+	/* io_uring driver only. */
+	enum tern_uring_setup uring_setup;
+	bool uring_no_gso;           /* send trains packet by packet, not as one UDP GSO send */
+	uint32_t uring_zc_min_bytes; /* SEND_ZC for GSO trains at least this long; 0: never (default) */
 
 	uint32_t mtu;          /* IP MTU of the path; default 1500 */
 	uint32_t window_pkts;  /* send/receive window in packets, power of two; default 256 */

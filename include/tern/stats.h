@@ -24,6 +24,10 @@ struct tern_stats {
 	uint64_t tx_copy_bytes;      /* bytes copied from user buffers into packets */
 	uint64_t rx_copy_bytes;      /* bytes copied during reassembly */
 	uint64_t sessions_opened, sessions_dead;
+	uint64_t idle_blocks;        /* adaptive mode: times the engine slept in the driver */
+	uint64_t tx_gso_trains;      /* io_uring: sends of several packets as one UDP GSO datagram */
+	uint64_t tx_zc_sends;        /* io_uring: SEND_ZC sends */
+	uint64_t tx_zc_copied;       /* of which the kernel copied after all (loopback, veth) */
 };
 
 #endif
