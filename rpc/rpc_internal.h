@@ -85,8 +85,11 @@ struct rpc_sess {
 	uint32_t calls_out;          /* our calls waiting on this session */
 	uint32_t n_served;           /* requests from the peer not yet finished */
 	struct tern_rpc_req **served;/* [max_per_session] */
-	uint64_t recent[RPC_RECENT]; /* req_ids answered and acknowledged */
-	uint32_t recent_n;
+	/* Request ids answered and acknowledged, direct-mapped by a hash: one
+	 * load per request. A collision forgets an old id, which only matters
+	 * for a peer that reuses ids; the transport itself never delivers a
+	 * message twice. Ids are stored plus one so that 0 means empty. */
+	uint64_t recent[RPC_RECENT];
 };
 
 struct rpc_handler {

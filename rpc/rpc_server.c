@@ -20,14 +20,17 @@ int tern_rpc_server_init(struct tern_rpc *rpc)
 	return 0;
 }
 
+static uint32_t recent_slot(uint64_t req_id)
+{
+	return (uint32_t)((req_id * 0x9e3779b97f4a7c15ull) >> 56) % RPC_RECENT;
+}
+
 static bool seen(const struct rpc_sess *rs, uint64_t req_id)
 {
+	if (rs->recent[recent_slot(req_id)] == req_id + 1)
+		return true;
 	for (uint32_t i = 0; i < rs->n_served; i++)
 		if (rs->served[i]->req_id == req_id)
-			return true;
-	uint32_t n = rs->recent_n < RPC_RECENT ? rs->recent_n : RPC_RECENT;
-	for (uint32_t i = 0; i < n; i++)
-		if (rs->recent[i] == req_id)
 			return true;
 	return false;
 }
@@ -46,7 +49,7 @@ static void req_release(struct tern_rpc_req *req)
 	struct tern_rpc *rpc = req->rpc;
 	if (req->rs) {
 		unlist(req->rs, req);
-		req->rs->recent[req->rs->recent_n++ % RPC_RECENT] = req->req_id;
+		req->rs->recent[recent_slot(req->req_id)] = req->req_id + 1;
 	}
 	tern_rpc_buf_release(rpc, req->copy);
 	tern_rpc_buf_release(rpc, req->resp);

@@ -1,12 +1,34 @@
 #!/bin/bash
-# The main job: build tern and run a client and a server talking to each
-# other, printing latency figures. Extra arguments go to tern-bench.
+# The main job: build tern, run an RPC echo server and a client on this host
+# over the default kernel-UDP path (io_uring, or sockets where io_uring is
+# unavailable), print latency percentiles, then measure tern's round trip
+# beside a raw io_uring and a blocking UDP ping-pong in the same run.
+# With arguments, runs tern-bench with them instead (e.g. "lat --help").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-deps.sh
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
-if [ $# -eq 0 ]; then
-	set -- sim --count 100000 --size 64
+if [ $# -gt 0 ]; then
+	exec ./build/bench/tern-bench "$@"
 fi
-exec ./build/bench/tern-bench "$@"
+
+out=$(mktemp)
+./build/tools/tern-echo server --bind 127.0.0.1 --port 0 >"$out" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$out"' EXIT
+for _ in $(seq 100); do
+	grep -q "serving on" "$out" && break
+	sleep 0.05
+done
+port=$(sed -n 's/.*serving on .*:\([0-9]*\),.*/\1/p' "$out")
+[ -n "$port" ] || { echo "tern-echo server did not start" >&2; cat "$out" >&2; exit 1; }
+echo "== tern-echo: client and server processes, RPC over kernel UDP on 127.0.0.1"
+sed -n 1p "$out"
+./build/tools/tern-echo client 127.0.0.1 --port "$port" --count 100000
+kill $server
+wait $server 2>/dev/null || true
+tail -n +2 "$out"
+echo
+echo "== tern-bench lat: tern RPC beside raw io_uring and blocking UDP, interleaved"
+./build/bench/tern-bench lat --count 100000 --rounds 10
