@@ -147,7 +147,8 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
 	char *end = NULL;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	int li = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (c) {
 		case 'd':
 			o->driver = tern_driver_parse(optarg);
@@ -158,23 +159,14 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		case 'n': o->count = strtoul(optarg, &end, 10); if (*end || o->count < 100) goto bad; break;
 		case 'r': o->rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !o->rounds) goto bad; break;
 		case 'j': o->json = 1; break;
-		case 'U': {
-			static const char *const names[] = { "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll" };
-			o->uring_setup = -1;
-			for (int i = 0; i < 5; i++)
-				if (strcmp(optarg, names[i]) == 0)
-					o->uring_setup = i;
-			if (o->uring_setup < 0)
-				goto bad;
-			break;
-		}
+		case 'U': o->uring_setup = tern_uring_setup_parse(optarg); if (o->uring_setup < 0) goto bad; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
 	return 0;
 bad:
-	fprintf(stderr, "tern-bench lat: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+	fprintf(stderr, "tern-bench lat: bad value \'%s\' for --%s\n", optarg, lo[li].name);
 	return -1;
 }
 

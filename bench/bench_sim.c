@@ -58,7 +58,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .size = 64, .count = 100000, .cc = TERN_CC_AIMD, .seed = 1 };
 	int c;
 	char *end;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	int li = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, &li)) != -1) {
 		switch (c) {
 		case 's': o->size = strtoull(optarg, &end, 0); if (*end || o->size > (64u << 20)) goto bad; break;
 		case 'n': o->count = (unsigned)strtoul(optarg, &end, 0); if (*end || !o->count) goto bad; break;
@@ -71,7 +72,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "tern-bench: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+	fprintf(stderr, "tern-bench: bad value \'%s\' for --%s\n", optarg, long_opts[li].name);
 	usage(stderr);
 	return -1;
 }

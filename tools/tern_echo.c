@@ -33,14 +33,6 @@ struct opts {
 	unsigned long zc_min;
 };
 
-static int parse_uring_setup(const char *s)
-{
-	static const char *const names[] = { "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll" };
-	for (int i = 0; i < 5; i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
-}
 
 static void usage(FILE *f)
 {
@@ -91,7 +83,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .port = 7100, .size = 64, .count = 100000, .depth = 1, .timeout_ms = 1000 };
 	int c;
 	char *end = NULL;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	int li = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (c) {
 		case 'p': o->port = (int)strtol(optarg, &end, 10); if (*end || o->port < 0 || o->port > 65535) goto bad; break;
 		case 'd': o->driver = tern_driver_parse(optarg); if (o->driver < 0 || o->driver == TERN_DRIVER_SIM) goto bad; break;
@@ -108,7 +101,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 't': o->timeout_ms = strtod(optarg, &end); if (*end || o->timeout_ms <= 0) goto bad; break;
 		case 'r': o->reconnect = 1; break;
 		case 'q': o->quiet = 1; break;
-		case 'U': o->uring_setup = parse_uring_setup(optarg); if (o->uring_setup < 0) goto bad; break;
+		case 'U': o->uring_setup = tern_uring_setup_parse(optarg); if (o->uring_setup < 0) goto bad; break;
 		case 'G': o->no_gso = 1; break;
 		case 'Z': o->zc_min = strtoul(optarg, &end, 10); if (*end) goto bad; break;
 		case 'h': usage(stdout); exit(0);
@@ -140,7 +133,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	return 0;
 bad:
-	fprintf(stderr, "tern-echo: bad value '%s' for %s\n", optarg, argv[optind - 1]);
+	fprintf(stderr, "tern-echo: bad value \'%s\' for --%s\n", optarg, lo[li].name);
 	return -1;
 }
 

@@ -75,6 +75,21 @@ int tern_driver_parse(const char *name)
 	return TERN_EINVAL;
 }
 
+int tern_uring_setup_parse(const char *name)
+{
+	static const char *const names[] = {
+		[TERN_URING_SETUP_AUTO] = "auto",
+		[TERN_URING_SETUP_DEFER_TASKRUN] = "defer-taskrun",
+		[TERN_URING_SETUP_COOP_TASKRUN] = "coop-taskrun",
+		[TERN_URING_SETUP_PLAIN] = "plain",
+		[TERN_URING_SETUP_SQPOLL] = "sqpoll",
+	};
+	for (unsigned i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return TERN_EINVAL;
+}
+
 static void engine_log(const struct tern_engine_config *cfg, const char *fmt, ...)
 {
 	char line[512];

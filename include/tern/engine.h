@@ -39,6 +39,8 @@ enum tern_poll_mode {
 const char *tern_driver_name(enum tern_driver_kind kind);
 /* Parse a driver name; TERN_EINVAL if unknown. */
 int tern_driver_parse(const char *name);
+/* "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll"; TERN_EINVAL if unknown. */
+int tern_uring_setup_parse(const char *name);
 
 enum tern_delivery {
 	TERN_DELIVER_IN_ORDER = 0,     /* messages of a session in send order (stream) */
