@@ -48,10 +48,9 @@ struct train {
 	struct msghdr mh;
 	struct iovec iov[TRAIN_MAX];
 	struct sockaddr_storage name;
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctl;
+	/* CMSG_SPACE(sizeof(uint16_t)) is 24 on 64-bit Linux. A union with
+	 * struct cmsghdr would be variable-sized (its flexible array). */
+	_Alignas(struct cmsghdr) char ctl[32];
 	struct tern_pkt *pkts[TRAIN_MAX];
 	unsigned n;
 	bool zc;
@@ -244,7 +243,7 @@ static bool send_train(struct uring_drv *ud, struct tern_pkt **pkts, unsigned k,
 	t->mh = (struct msghdr){ .msg_name = &t->name,
 				 .msg_namelen = tern_udp_to_sockaddr(&ud->sock, &pkts[0]->peer, &t->name),
 				 .msg_iov = t->iov, .msg_iovlen = k,
-				 .msg_control = t->ctl.buf, .msg_controllen = sizeof(t->ctl.buf) };
+				 .msg_control = t->ctl, .msg_controllen = CMSG_SPACE(sizeof(uint16_t)) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&t->mh);
 	cm->cmsg_level = SOL_UDP;
 	cm->cmsg_type = UDP_SEGMENT;
