@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "hist.h"
 #include "tern/tern.h"
 
 #define ECHO 1
@@ -20,6 +21,7 @@ struct lat_opts {
 	unsigned long count;
 	unsigned rounds;
 	int json;
+	double rate; /* open loop: calls per second; 0 for closed loop */
 };
 
 static void usage(FILE *f)
@@ -34,11 +36,15 @@ static void usage(FILE *f)
 		"Prints percentiles and tern's ratio to each baseline's median.\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME   uring or sockets (default uring)\n"
+		"  --driver NAME   uring, sockets or auto (default uring)\n"
 		"  --uring-setup M auto, defer-taskrun, coop-taskrun, plain or sqpoll (tern's ring)\n"
 		"  --size BYTES    request and response size, 0..1400 (default 64)\n"
 		"  --count N       round trips per method (default 200000)\n"
 		"  --rounds N      interleaved rounds (default 10)\n"
+		"  --rate R        open loop: start a call every 1/R s and measure from when\n"
+		"                  it should have started, so a stall counts against every\n"
+		"                  call it delays (no coordinated omission); default: closed\n"
+		"                  loop, one call after another\n"
 		"  --json          one JSON object per method instead of the table\n"
 		"  --help          this text\n");
 }
@@ -142,7 +148,7 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		{ "driver", required_argument, 0, 'd' }, { "size", required_argument, 0, 's' },
 		{ "count", required_argument, 0, 'n' }, { "rounds", required_argument, 0, 'r' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
-		{ "uring-setup", required_argument, 0, 'U' }, { 0, 0, 0, 0 },
+		{ "uring-setup", required_argument, 0, 'U' }, { "rate", required_argument, 0, 'R' }, { 0, 0, 0, 0 },
 	};
 	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
@@ -152,6 +158,8 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		switch (c) {
 		case 'd':
 			o->driver = tern_driver_parse(optarg);
+			if (o->driver == TERN_DRIVER_AUTO)
+				o->driver = bench_best_driver();
 			if (o->driver != TERN_DRIVER_URING && o->driver != TERN_DRIVER_SOCKETS)
 				goto bad;
 			break;
@@ -159,6 +167,7 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		case 'n': o->count = strtoul(optarg, &end, 10); if (*end || o->count < 100) goto bad; break;
 		case 'r': o->rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !o->rounds) goto bad; break;
 		case 'j': o->json = 1; break;
+		case 'R': o->rate = strtod(optarg, &end); if (*end || o->rate <= 0 || o->rate > 1e7) goto bad; break;
 		case 'U': o->uring_setup = tern_uring_setup_parse(optarg); if (o->uring_setup < 0) goto bad; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -181,11 +190,10 @@ int bench_lat(int argc, char **argv)
 				  .stop = tern_stop, .state = &tl };
 	int have_raw = baseline_uring_init(&m[1]) == 0;
 	baseline_blocking_init(&m[2]);
-	uint64_t *lat[3];
-	size_t n[3] = { 0 };
+	static struct hist lat[3];
 	int ok[3];
 	for (int i = 0; i < 3; i++) {
-		lat[i] = calloc(o.count, sizeof(uint64_t));
+		hist_init(&lat[i]);
 		ok[i] = (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
 		if (!ok[i])
 			fprintf(stderr, "tern-bench lat: %s unavailable\n", m[i].name);
@@ -206,10 +214,22 @@ int bench_lat(int argc, char **argv)
 	for (unsigned r = 0; r < o.rounds; r++) {
 		for (int i = 0; i < 3; i++) {
 			atomic_store(&m[i].idle, false);
+			uint64_t interval = o.rate > 0 ? (uint64_t)(1e9 / o.rate) : 0;
+			uint64_t next = bench_now_ns();
 			for (unsigned long k = 0; ok[i] && k < per; k++) {
+				uint64_t late = 0;
+				if (interval) {
+					/* Open loop: wait for the intended start; if we are
+					 * behind, the delay is part of this call's latency. */
+					uint64_t now = bench_now_ns();
+					while (now < next)
+						now = bench_now_ns();
+					late = now - next;
+					next += interval;
+				}
 				uint64_t t = m[i].round_trip(&m[i]);
 				if (t)
-					lat[i][n[i]++] = t;
+					hist_add(&lat[i], t + late);
 			}
 			atomic_store(&m[i].idle, true);
 		}
@@ -222,29 +242,30 @@ int bench_lat(int argc, char **argv)
 		atomic_store(&m[i].idle, false);
 		if (ok[i])
 			m[i].stop(&m[i]);
-		qsort(lat[i], n[i], sizeof(uint64_t), bench_cmp_u64);
 	}
-	double med0 = bench_pct_us(lat[0], n[0], 50);
+	double med0 = hist_pct(&lat[0], 50) / 1e3;
 	if (!o.json) {
-		printf("tern-bench lat: %zu B round trips on 127.0.0.1, tern driver %s, %lu per method in %u interleaved rounds\n",
-		       o.size, tern_driver_name((enum tern_driver_kind)o.driver), per * o.rounds, o.rounds);
+		printf("tern-bench lat: %zu B round trips on 127.0.0.1, tern driver %s, %lu per method in %u interleaved rounds, %s\n",
+		       o.size, tern_driver_name((enum tern_driver_kind)o.driver), per * o.rounds, o.rounds,
+		       o.rate > 0 ? "open loop" : "closed loop");
 		printf("%-22s %9s %9s %9s %9s %9s %11s\n", "method (us)", "p50", "p90", "p99", "p99.9", "max", "tern/this");
 	}
 	for (int i = 0; i < 3; i++) {
-		if (!ok[i] || !n[i])
+		const struct hist *h = &lat[i];
+		if (!ok[i] || !h->count)
 			continue;
-		double p50 = bench_pct_us(lat[i], n[i], 50);
+		double p50 = hist_pct(h, 50) / 1e3, p90 = hist_pct(h, 90) / 1e3, p99 = hist_pct(h, 99) / 1e3,
+		       p999 = hist_pct(h, 99.9) / 1e3, max = h->max / 1e3;
 		if (o.json)
-			printf("{\"bench\":\"lat\",\"method\":\"%s\",\"driver\":\"%s\",\"size\":%zu,\"n\":%zu,\"p50_us\":%.3f,"
-			       "\"p90_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f,\"tern_ratio\":%.3f}\n",
-			       m[i].name, tern_driver_name((enum tern_driver_kind)o.driver), o.size, n[i], p50,
-			       bench_pct_us(lat[i], n[i], 90), bench_pct_us(lat[i], n[i], 99),
-			       bench_pct_us(lat[i], n[i], 99.9), bench_pct_us(lat[i], n[i], 100), med0 / p50);
+			printf("{\"bench\":\"lat\",\"method\":\"%s\",\"driver\":\"%s\",\"size\":%zu,\"loop\":\"%s\","
+			       "\"n\":%llu,\"p50_us\":%.3f,\"p90_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,"
+			       "\"max_us\":%.3f,\"tern_ratio\":%.3f}\n",
+			       m[i].name, tern_driver_name((enum tern_driver_kind)o.driver), o.size,
+			       o.rate > 0 ? "open" : "closed", (unsigned long long)h->count, p50, p90, p99, p999, max,
+			       med0 / p50);
 		else
-			printf("%-22s %9.2f %9.2f %9.2f %9.2f %9.2f %11.3f\n", m[i].name, p50, bench_pct_us(lat[i], n[i], 90),
-			       bench_pct_us(lat[i], n[i], 99), bench_pct_us(lat[i], n[i], 99.9),
-			       bench_pct_us(lat[i], n[i], 100), med0 / p50);
-		free(lat[i]);
+			printf("%-22s %9.2f %9.2f %9.2f %9.2f %9.2f %11.3f\n", m[i].name, p50, p90, p99, p999, max,
+			       med0 / p50);
 	}
 	return 0;
 }

@@ -1,17 +1,53 @@
 /* tern-bench: tern's measurements, each beside a baseline in the same run. */
 #include <stdio.h>
+#include <getopt.h>
 #include <string.h>
 
 #include "bench_util.h"
+#include "tern/tern.h"
+
+int bench_best_driver(void)
+{
+	struct tern_engine_config ec;
+	struct tern_engine *e;
+	tern_engine_config_init(&ec);
+	ec.driver = TERN_DRIVER_URING;
+	ec.bind_host = "127.0.0.1";
+	ec.log = NULL;
+	if (tern_engine_create(&ec, &e) == 0) {
+		tern_engine_destroy(e);
+		return TERN_DRIVER_URING;
+	}
+	return TERN_DRIVER_SOCKETS;
+}
+
+/* No command: what most people want to know first, in under a minute. */
+static int run_default(void)
+{
+	const char *drv = tern_driver_name((enum tern_driver_kind)bench_best_driver());
+	char *lat[] = { "lat", "--driver", (char *)drv, "--count", "100000", "--rounds", "10", NULL };
+	char *logp[] = { "logp", "--driver", (char *)drv, NULL };
+	printf("tern-bench: latency, then LogP, over %s on 127.0.0.1 (tern-bench --help for more)\n\n", drv);
+	fflush(stdout);
+	int rc = bench_lat(7, lat);
+	printf("\n");
+	fflush(stdout);
+	optind = 1; /* a second getopt parse */
+	return rc ? rc : bench_logp(3, logp);
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tern-bench COMMAND [options]\n"
+		"usage: tern-bench [COMMAND [options]]\n"
+		"\n"
+		"With no command: lat, then logp, over io_uring (or sockets where io_uring\n"
+		"is not allowed), about 20 s.\n"
 		"\n"
 		"commands:\n"
 		"  lat   RPC round-trip latency over kernel UDP on loopback, interleaved\n"
 		"        with a raw io_uring UDP ping-pong and a blocking UDP ping-pong\n"
+		"  logp  LogP/LogGP parameters (L, o_s, o_r, g, G) over message sizes\n"
 		"  sim   request/response ping-pong over the simulated network\n"
 		"\n"
 		"tern-bench COMMAND --help describes a command's options.\n");
@@ -19,10 +55,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
+	if (argc < 2)
+		return run_default();
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
@@ -31,6 +65,8 @@ int main(int argc, char **argv)
 		return bench_sim(argc - 1, argv + 1);
 	if (strcmp(argv[1], "lat") == 0)
 		return bench_lat(argc - 1, argv + 1);
+	if (strcmp(argv[1], "logp") == 0)
+		return bench_logp(argc - 1, argv + 1);
 	fprintf(stderr, "tern-bench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The main job: build tern, run an RPC echo server and a client on this host
 # over the default kernel-UDP path (io_uring, or sockets where io_uring is
-# unavailable), print latency percentiles, then measure tern's round trip
-# beside a raw io_uring and a blocking UDP ping-pong in the same run.
+# unavailable), print latency percentiles, then run tern-bench's default:
+# tern's round trip beside a raw io_uring and a blocking UDP ping-pong in
+# the same run, and the LogP parameters over message sizes.
 # With arguments, runs tern-bench with them instead (e.g. "lat --help").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +31,5 @@ kill $server
 wait $server 2>/dev/null || true
 tail -n +2 "$out"
 echo
-echo "== tern-bench lat: tern RPC beside raw io_uring and blocking UDP, interleaved"
-./build/bench/tern-bench lat --count 100000 --rounds 10
+echo "== tern-bench: latency beside raw io_uring and blocking UDP, then LogP"
+./build/bench/tern-bench

@@ -1,0 +1,386 @@
+/* tern-bench logp: LogP/LogGP parameters of tern's message sessions over
+ * kernel UDP, by the published methods:
+ *   timer    calibrated; its overhead is subtracted from every interval
+ *   o_s      time inside the send: tern_session_send plus the poll that
+ *            puts the packet(s) on the wire, with nothing else to do
+ *   o_r      time inside the receive poll, after a busy-wait long enough
+ *            that the message has already arrived (Kielmann et al. 2000)
+ *   g        time per message when flooding back to back, steady state
+ *   G        slope of a least-squares fit of g over size (Netgauge)
+ *   L        round trip / 2 - o_s - o_r
+ * Each is repeated in batches until its 95% confidence interval is within
+ * 2% of the mean, or a cap is reached; the spread is reported. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "hist.h"
+#include "logp.h"
+#include "tern/tern.h"
+
+#define MAX_SIZES 16
+#define MAX_SIZE (1u << 20)
+
+enum peer_mode { P_ECHO, P_SINK, P_TIMED_RECV, P_STOP };
+
+struct logp_run {
+	int driver;
+	/* peer thread */
+	pthread_t thread;
+	atomic_int port, mode;
+	atomic_ullong recv_after;   /* P_TIMED_RECV: poll no earlier than this */
+	atomic_ullong timed_ns;     /* the last timed receive poll */
+	atomic_uint timed_done;
+	atomic_uint sink_count;
+	/* measuring side */
+	struct tern_engine *e;
+	struct tern_session *s;
+	unsigned replies, sent, sent_done; /* since the start of the run */
+	uint8_t *buf;
+	uint64_t timer_ns;
+};
+
+/* ---- the peer: echoes, sinks, or times a receive, as it is told ---- */
+
+struct peer {
+	struct logp_run *r;
+	struct tern_engine *e;
+	bool got;
+};
+
+static void peer_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
+{
+	struct peer *p = user;
+	p->got = true;
+	if (atomic_load_explicit(&p->r->mode, memory_order_relaxed) == P_ECHO)
+		tern_session_send(s, p->r->buf, m->len, NULL);
+	else
+		atomic_fetch_add_explicit(&p->r->sink_count, 1, memory_order_relaxed);
+}
+
+static struct tern_engine *make_engine(int driver, struct tern_callbacks cb)
+{
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.driver = (enum tern_driver_kind)driver;
+	ec.bind_host = "127.0.0.1";
+	ec.delivery = TERN_DELIVER_AS_COMPLETED;
+	ec.cb = cb;
+	struct tern_engine *e;
+	return tern_engine_create(&ec, &e) ? NULL : e;
+}
+
+static void *peer_main(void *arg)
+{
+	struct logp_run *r = arg;
+	struct peer p = { .r = r };
+	p.e = make_engine(r->driver, (struct tern_callbacks){ .on_message = peer_msg, .user = &p });
+	if (!p.e) {
+		atomic_store(&r->port, -1);
+		return NULL;
+	}
+	struct tern_addr a;
+	tern_engine_local_addr(p.e, &a);
+	atomic_store(&r->port, a.port);
+	int mode;
+	while ((mode = atomic_load_explicit(&r->mode, memory_order_acquire)) != P_STOP) {
+		if (mode != P_TIMED_RECV) {
+			tern_engine_poll(p.e);
+			continue;
+		}
+		uint64_t after = atomic_load(&r->recv_after);
+		if (!after || bench_now_ns() < after)
+			continue; /* the busy-wait: do not touch the engine yet */
+		/* Every poll until the message is delivered: a large message
+		 * takes several bursts to receive. */
+		p.got = false;
+		uint64_t t0 = bench_now_ns();
+		while (!p.got)
+			tern_engine_poll(p.e);
+		uint64_t t1 = bench_now_ns();
+		atomic_store(&r->recv_after, 0);
+		atomic_store(&r->timed_ns, t1 - t0);
+		atomic_fetch_add(&r->timed_done, 1);
+	}
+	tern_engine_destroy(p.e);
+	return NULL;
+}
+
+/* ---- the measuring side ---- */
+
+static void me_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
+{
+	(void)s;
+	(void)m;
+	((struct logp_run *)user)->replies++;
+}
+
+static void me_sent(struct tern_session *s, void *cookie, int status, void *user)
+{
+	(void)s;
+	(void)cookie;
+	(void)status;
+	((struct logp_run *)user)->sent_done++;
+}
+
+static uint64_t calibrate_timer(void)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 10000; i++) {
+		uint64_t a = bench_now_ns(), b = bench_now_ns();
+		if (b - a < best)
+			best = b - a;
+	}
+	return best;
+}
+
+static uint64_t sub_timer(const struct logp_run *r, uint64_t d)
+{
+	return d > r->timer_ns ? d - r->timer_ns : 0;
+}
+
+static void send_one(struct logp_run *r, size_t size)
+{
+	while (tern_session_send(r->s, r->buf, size, NULL) == TERN_EAGAIN)
+		tern_engine_poll(r->e);
+	r->sent++;
+}
+
+/* Poll until everything sent so far is acknowledged: a quiet start for the
+ * next timed step. */
+static void settle(struct logp_run *r)
+{
+	uint64_t until = bench_now_ns() + 2000000000ull;
+	while (r->sent_done < r->sent && bench_now_ns() < until)
+		tern_engine_poll(r->e);
+	uint64_t quiet = bench_now_ns() + 30000; /* delayed acks and echoes */
+	while (bench_now_ns() < quiet)
+		tern_engine_poll(r->e);
+}
+
+#define BATCH 200
+#define MAX_BATCHES 50
+#define CI_TARGET 0.02
+
+struct measure {
+	struct running batches; /* one median per batch */
+};
+
+static double finish_measure(struct measure *m, double *ci)
+{
+	*ci = running_ci_rel(&m->batches);
+	return m->batches.mean;
+}
+
+static void measure_size(struct logp_run *r, size_t size, struct logp_point *pt, double ci[4])
+{
+	struct measure mr = { 0 }, ms = { 0 }, mo = { 0 }, mg = { 0 };
+	static struct hist h;
+	/* Round trip (ping-pong), for L. */
+	atomic_store(&r->mode, P_ECHO);
+	for (int b = 0; b < MAX_BATCHES; b++) {
+		hist_init(&h);
+		for (int i = 0; i < BATCH; i++) {
+			unsigned want = r->replies + 1;
+			uint64_t t0 = bench_now_ns();
+			send_one(r, size);
+			while (r->replies < want)
+				tern_engine_poll(r->e);
+			hist_add(&h, sub_timer(r, bench_now_ns() - t0));
+		}
+		running_add(&mr.batches, (double)hist_pct(&h, 50));
+		if (b >= 3 && running_ci_rel(&mr.batches) < CI_TARGET)
+			break;
+	}
+	settle(r);
+	pt->rtt = finish_measure(&mr, &ci[0]);
+	uint64_t rtt = (uint64_t)pt->rtt;
+
+	/* o_s: the send call and the poll that transmits, from a quiet start. */
+	atomic_store(&r->mode, P_SINK);
+	for (int b = 0; b < MAX_BATCHES; b++) {
+		hist_init(&h);
+		for (int i = 0; i < BATCH / 4; i++) {
+			uint64_t t0 = bench_now_ns();
+			send_one(r, size);
+			tern_engine_poll(r->e);
+			hist_add(&h, sub_timer(r, bench_now_ns() - t0));
+			settle(r);
+		}
+		running_add(&ms.batches, (double)hist_pct(&h, 50));
+		if (b >= 3 && running_ci_rel(&ms.batches) < CI_TARGET)
+			break;
+	}
+	pt->o_s = finish_measure(&ms, &ci[1]);
+
+	/* o_r: the peer busy-waits past the arrival, then times its poll. */
+	atomic_store(&r->mode, P_TIMED_RECV);
+	for (int b = 0; b < MAX_BATCHES; b++) {
+		hist_init(&h);
+		for (int i = 0; i < BATCH / 4; i++) {
+			unsigned done = atomic_load(&r->timed_done);
+			send_one(r, size);
+			tern_engine_poll(r->e);
+			atomic_store(&r->recv_after, bench_now_ns() + 3 * rtt + 20000);
+			while (atomic_load(&r->timed_done) == done)
+				tern_engine_poll(r->e);
+			hist_add(&h, sub_timer(r, atomic_load(&r->timed_ns)));
+		}
+		running_add(&mo.batches, (double)hist_pct(&h, 50));
+		if (b >= 3 && running_ci_rel(&mo.batches) < CI_TARGET)
+			break;
+	}
+	atomic_store(&r->mode, P_SINK);
+	settle(r);
+	pt->o_r = finish_measure(&mo, &ci[2]);
+
+	/* g: flood, and time the steady part (after the first tenth). */
+	unsigned flood = size >= 65536 ? 400 : 4000;
+	for (int b = 0; b < MAX_BATCHES / 5; b++) {
+		uint64_t t_mark = 0;
+		for (unsigned i = 0; i < flood; i++) {
+			if (i == flood / 10)
+				t_mark = bench_now_ns();
+			send_one(r, size);
+			tern_engine_poll(r->e);
+		}
+		settle(r);
+		/* The flood ends when the last message is acknowledged. */
+		double per = (double)(bench_now_ns() - 30000 - t_mark) / (double)(flood - flood / 10);
+		running_add(&mg.batches, per);
+		if (b >= 2 && running_ci_rel(&mg.batches) < CI_TARGET)
+			break;
+	}
+	pt->g = finish_measure(&mg, &ci[3]);
+	pt->size = (double)size;
+	logp_derive(pt);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tern-bench logp [options]\n"
+		"\n"
+		"LogP/LogGP parameters of tern's sessions over kernel UDP on 127.0.0.1,\n"
+		"per message size: round trip, o_s, o_r, g and L (microseconds), and G\n"
+		"(ns per byte) fitted over the sizes. Each value is a mean of batch\n"
+		"medians, repeated until its 95%% confidence interval is within 2%%;\n"
+		"'±' gives that interval.\n"
+		"\n"
+		"options:\n"
+		"  --driver NAME   uring, sockets or auto (default uring)\n"
+		"  --sizes LIST    message sizes in bytes, comma separated, up to %u\n"
+		"                  (default 64,256,1024,4096,16384,65536)\n"
+		"  --json          one JSON object per size, then one for G\n"
+		"  --help          this text\n",
+		MAX_SIZE);
+}
+
+int bench_logp(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "driver", required_argument, 0, 'd' }, { "sizes", required_argument, 0, 's' },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	size_t sizes[MAX_SIZES] = { 64, 256, 1024, 4096, 16384, 65536 };
+	unsigned n_sizes = 6;
+	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
+	char *end;
+	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		switch (c) {
+		case 'd':
+			driver = tern_driver_parse(optarg);
+			if (driver == TERN_DRIVER_AUTO)
+				driver = bench_best_driver();
+			if (driver != TERN_DRIVER_URING && driver != TERN_DRIVER_SOCKETS)
+				goto bad;
+			break;
+		case 's':
+			n_sizes = 0;
+			for (char *p = optarg; *p && n_sizes < MAX_SIZES; p = *end ? end + 1 : end) {
+				sizes[n_sizes] = strtoull(p, &end, 10);
+				if (end == p || (*end && *end != ',') || sizes[n_sizes] > MAX_SIZE)
+					goto bad;
+				n_sizes++;
+			}
+			if (!n_sizes)
+				goto bad;
+			break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	struct logp_run r = { .driver = driver };
+	r.buf = calloc(1, MAX_SIZE);
+	r.timer_ns = calibrate_timer();
+	if (pthread_create(&r.thread, NULL, peer_main, &r))
+		return 1;
+	int port;
+	while ((port = atomic_load(&r.port)) == 0)
+		;
+	r.e = make_engine(driver, (struct tern_callbacks){ .on_message = me_msg, .on_send_done = me_sent, .user = &r });
+	struct tern_addr peer;
+	tern_addr_resolve("127.0.0.1", (uint16_t)port, &peer);
+	if (port < 0 || !r.e || tern_session_connect(r.e, &peer, &r.s)) {
+		fprintf(stderr, "tern-bench logp: cannot start the %s driver\n", tern_driver_name((enum tern_driver_kind)driver));
+		return 1;
+	}
+	/* Warm up: the handshake, caches, the congestion window. */
+	atomic_store(&r.mode, P_ECHO);
+	for (int i = 0; i < 2000; i++) {
+		unsigned want = r.replies + 1;
+		send_one(&r, 64);
+		while (r.replies < want)
+			tern_engine_poll(r.e);
+	}
+	settle(&r);
+	struct logp_point pts[MAX_SIZES];
+	double ci[MAX_SIZES][4];
+	uint64_t t_begin = bench_now_ns();
+	for (unsigned i = 0; i < n_sizes; i++) {
+		measure_size(&r, sizes[i], &pts[i], ci[i]);
+		if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
+			fprintf(stderr, "\rlogp: %u/%u sizes", i + 1, n_sizes);
+	}
+	if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
+		fprintf(stderr, "\r                    \r");
+	atomic_store(&r.mode, P_STOP);
+	pthread_join(r.thread, NULL);
+	tern_engine_destroy(r.e);
+	free(r.buf);
+	double G = 0, g0 = 0;
+	int have_G = n_sizes >= 2 && logp_fit_G(pts, n_sizes, &G, &g0) == 0;
+	const char *dn = tern_driver_name((enum tern_driver_kind)driver);
+	if (json) {
+		for (unsigned i = 0; i < n_sizes; i++)
+			printf("{\"bench\":\"logp\",\"driver\":\"%s\",\"size\":%.0f,\"rtt_us\":%.3f,\"o_s_us\":%.3f,"
+			       "\"o_r_us\":%.3f,\"g_us\":%.3f,\"L_us\":%.3f,\"ci_rel\":[%.4f,%.4f,%.4f,%.4f]}\n",
+			       dn, pts[i].size, pts[i].rtt / 1e3, pts[i].o_s / 1e3, pts[i].o_r / 1e3, pts[i].g / 1e3,
+			       pts[i].L / 1e3, ci[i][0], ci[i][1], ci[i][2], ci[i][3]);
+		if (have_G)
+			printf("{\"bench\":\"logp_fit\",\"driver\":\"%s\",\"G_ns_per_byte\":%.5f,\"g0_us\":%.3f}\n", dn, G,
+			       g0 / 1e3);
+		return 0;
+	}
+	printf("tern-bench logp: tern sessions over %s on 127.0.0.1 (timer overhead %llu ns subtracted)\n", dn,
+	       (unsigned long long)r.timer_ns);
+	printf("%9s %15s %15s %15s %15s %10s\n", "size (B)", "round trip", "o_s", "o_r", "g", "L");
+	for (unsigned i = 0; i < n_sizes; i++)
+		printf("%9.0f %8.2f ±%4.1f%% %8.2f ±%4.1f%% %8.2f ±%4.1f%% %8.2f ±%4.1f%% %10.2f\n", pts[i].size,
+		       pts[i].rtt / 1e3, ci[i][0] * 100, pts[i].o_s / 1e3, ci[i][1] * 100, pts[i].o_r / 1e3,
+		       ci[i][2] * 100, pts[i].g / 1e3, ci[i][3] * 100, pts[i].L / 1e3);
+	if (have_G)
+		printf("LogGP fit of g over size: G = %.4f ns/byte (%.2f GB/s), g(0) = %.2f us\n", G,
+		       G > 0 ? 1.0 / G : 0.0, g0 / 1e3);
+	printf("(all in microseconds; L = round trip / 2 - o_s - o_r. On loopback the sender's system call\n"
+	       " also runs the receiver's network stack, so o_s holds what a wire would show as L, and L\n"
+	       " comes out near or below zero.)\n");
+	return 0;
+bad:
+	fprintf(stderr, "tern-bench logp: bad value '%s' for --%s\n", optarg, lo[li].name);
+	return 2;
+}

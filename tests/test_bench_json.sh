@@ -1,0 +1,29 @@
+#!/bin/bash
+# tern-bench --json: one JSON object per line, with the fields tools read.
+set -euo pipefail
+bench=$1
+check() {
+	python3 -c '
+import json, sys
+want = {k: set(v.split(",")) for k, v in (a.split("=") for a in sys.argv[1:])}
+rows = 0
+for line in sys.stdin:
+    row = json.loads(line)
+    kind = row["bench"]
+    missing = want[kind] - set(row)
+    assert not missing, f"{kind} row lacks {missing}: {line}"
+    for k in want[kind]:
+        if k not in ("bench", "method", "driver", "loop"):
+            v = row[k] if isinstance(row[k], list) else [row[k]]
+            assert v and all(isinstance(x, (int, float)) for x in v), f"{k} is not numeric: {line}"
+    rows += 1
+assert rows > 0, "no rows"
+print(f"{rows} rows ok")
+' "$@"
+}
+"$bench" lat --json --count 2000 --rounds 2 | check \
+	"lat=bench,method,driver,size,loop,n,p50_us,p90_us,p99_us,p999_us,max_us,tern_ratio"
+"$bench" lat --json --count 2000 --rounds 2 --rate 5000 --driver sockets | check \
+	"lat=bench,method,driver,size,loop,n,p50_us,p90_us,p99_us,p999_us,max_us,tern_ratio"
+"$bench" logp --json --sizes 64,2048 | check \
+	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
