@@ -55,6 +55,9 @@ int baseline_uring_init(struct baseline *b);
 int bench_sim(int argc, char **argv);
 int bench_lat(int argc, char **argv);
 int bench_logp(int argc, char **argv);
+int bench_tput(int argc, char **argv);
+int bench_scale(int argc, char **argv);
+int bench_bw(int argc, char **argv);
 /* io_uring if this host allows it, else sockets. */
 int bench_best_driver(void);
 

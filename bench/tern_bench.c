@@ -48,6 +48,9 @@ static void usage(FILE *f)
 		"  lat   RPC round-trip latency over kernel UDP on loopback, interleaved\n"
 		"        with a raw io_uring UDP ping-pong and a blocking UDP ping-pong\n"
 		"  logp  LogP/LogGP parameters (L, o_s, o_r, g, G) over message sizes\n"
+		"  tput  small-RPC rate with calls in flight on several sessions\n"
+		"  scale the rate as engines (threads) and sessions grow\n"
+		"  bw    one-way bandwidth of large messages, up to 64 MiB\n"
 		"  sim   request/response ping-pong over the simulated network\n"
 		"\n"
 		"tern-bench COMMAND --help describes a command's options.\n");
@@ -67,6 +70,12 @@ int main(int argc, char **argv)
 		return bench_lat(argc - 1, argv + 1);
 	if (strcmp(argv[1], "logp") == 0)
 		return bench_logp(argc - 1, argv + 1);
+	if (strcmp(argv[1], "tput") == 0)
+		return bench_tput(argc - 1, argv + 1);
+	if (strcmp(argv[1], "scale") == 0)
+		return bench_scale(argc - 1, argv + 1);
+	if (strcmp(argv[1], "bw") == 0)
+		return bench_bw(argc - 1, argv + 1);
 	fprintf(stderr, "tern-bench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

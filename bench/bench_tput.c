@@ -1,0 +1,286 @@
+/* tern-bench tput and scale: small-RPC rate with several calls in flight
+ * per session, several sessions, and several engines (a thread and a
+ * socket each). */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "tern/tern.h"
+
+#define ECHO 1
+#define MAX_ENGINES 16
+#define MAX_SESSIONS 1024
+
+struct tput_cfg {
+	int driver;
+	unsigned engines, sessions, depth;
+	size_t size;
+	double seconds;
+};
+
+struct pair_run {
+	const struct tput_cfg *c;
+	pthread_t srv_thread, cli_thread;
+	atomic_int port;
+	atomic_bool stop;
+	atomic_ullong calls, errors;
+	struct tern_rpc *cli;
+	struct tern_session *s[MAX_SESSIONS];
+	unsigned inflight;
+};
+
+static void echo(struct tern_rpc_req *req, void *arg)
+{
+	size_t n = tern_rpc_req_len(req);
+	void *out = tern_rpc_alloc(arg, n);
+	if (n)
+		memcpy(out, tern_rpc_req_data(req), n);
+	tern_rpc_respond(req, out, n);
+}
+
+static struct tern_rpc *make_rpc(int driver)
+{
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	rc.workers = 0;
+	rc.engine.driver = (enum tern_driver_kind)driver;
+	rc.engine.bind_host = "127.0.0.1";
+	rc.engine.max_sessions = MAX_SESSIONS + 16;
+	struct tern_rpc *rpc;
+	return tern_rpc_create(&rc, &rpc) ? NULL : rpc;
+}
+
+static void *server_main(void *arg)
+{
+	struct pair_run *p = arg;
+	struct tern_rpc *rpc = make_rpc(p->c->driver);
+	if (!rpc || tern_rpc_register(rpc, ECHO, echo, rpc, 0)) {
+		atomic_store(&p->port, -1);
+		return NULL;
+	}
+	struct tern_addr a;
+	tern_engine_local_addr(tern_rpc_engine(rpc), &a);
+	atomic_store(&p->port, a.port);
+	struct tern_engine *e = tern_rpc_engine(rpc);
+	while (!atomic_load_explicit(&p->stop, memory_order_relaxed))
+		tern_engine_poll(e);
+	tern_rpc_destroy(rpc);
+	return NULL;
+}
+
+struct call {
+	struct pair_run *p;
+	unsigned idx;
+};
+
+static void issue(struct pair_run *p, unsigned idx);
+
+static void done(int status, const void *resp, size_t len, void *arg)
+{
+	(void)resp;
+	(void)len;
+	struct call *c = arg;
+	struct pair_run *p = c->p;
+	p->inflight--;
+	if (status)
+		atomic_fetch_add_explicit(&p->errors, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&p->calls, 1, memory_order_relaxed);
+	if (!atomic_load_explicit(&p->stop, memory_order_relaxed))
+		issue(p, c->idx); /* keep depth calls in flight on this session */
+	free(c);
+}
+
+static void issue(struct pair_run *p, unsigned idx)
+{
+	void *q = tern_rpc_alloc(p->cli, p->c->size);
+	struct call *c = malloc(sizeof(*c));
+	if (!q || !c) {
+		free(c);
+		tern_rpc_free(p->cli, q);
+		return;
+	}
+	*c = (struct call){ p, idx };
+	if (tern_rpc_call(p->cli, p->s[idx], ECHO, q, p->c->size, 1000000000ull, done, c, NULL)) {
+		tern_rpc_free(p->cli, q);
+		free(c);
+		return;
+	}
+	p->inflight++;
+}
+
+static void *client_main(void *arg)
+{
+	struct pair_run *p = arg;
+	int port;
+	while ((port = atomic_load(&p->port)) == 0)
+		;
+	if (port < 0 || !(p->cli = make_rpc(p->c->driver)))
+		return NULL;
+	struct tern_addr to;
+	tern_addr_resolve("127.0.0.1", (uint16_t)port, &to);
+	struct tern_engine *e = tern_rpc_engine(p->cli);
+	for (unsigned i = 0; i < p->c->sessions; i++)
+		tern_session_connect(e, &to, &p->s[i]);
+	for (unsigned i = 0; i < p->c->sessions; i++)
+		for (unsigned k = 0; k < p->c->depth; k++)
+			issue(p, i);
+	while (!atomic_load_explicit(&p->stop, memory_order_relaxed))
+		tern_engine_poll(e);
+	uint64_t until = bench_now_ns() + 1000000000ull;
+	while (p->inflight && bench_now_ns() < until)
+		tern_engine_poll(e);
+	tern_rpc_destroy(p->cli);
+	return NULL;
+}
+
+/* Calls per second over all engines, measured after a warm-up. */
+static double run_tput(const struct tput_cfg *c, double *err_rate)
+{
+	static struct pair_run pairs[MAX_ENGINES];
+	for (unsigned i = 0; i < c->engines; i++) {
+		memset(&pairs[i], 0, sizeof(pairs[i]));
+		pairs[i].c = c;
+		pthread_create(&pairs[i].srv_thread, NULL, server_main, &pairs[i]);
+		pthread_create(&pairs[i].cli_thread, NULL, client_main, &pairs[i]);
+	}
+	usleep(300000); /* handshakes and warm-up */
+	uint64_t c0 = 0, e0 = 0, c1 = 0, e1 = 0;
+	for (unsigned i = 0; i < c->engines; i++) {
+		c0 += atomic_load(&pairs[i].calls);
+		e0 += atomic_load(&pairs[i].errors);
+	}
+	uint64_t t0 = bench_now_ns();
+	usleep((useconds_t)(c->seconds * 1e6));
+	uint64_t t1 = bench_now_ns();
+	for (unsigned i = 0; i < c->engines; i++) {
+		c1 += atomic_load(&pairs[i].calls);
+		e1 += atomic_load(&pairs[i].errors);
+	}
+	for (unsigned i = 0; i < c->engines; i++)
+		atomic_store(&pairs[i].stop, true);
+	for (unsigned i = 0; i < c->engines; i++) {
+		pthread_join(pairs[i].cli_thread, NULL);
+		pthread_join(pairs[i].srv_thread, NULL);
+	}
+	double secs = (double)(t1 - t0) / 1e9;
+	*err_rate = (double)(e1 - e0) / secs;
+	return (double)(c1 - c0) / secs;
+}
+
+static void usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"usage: tern-bench %s [options]\n"
+		"\n"
+		"%s\n"
+		"\n"
+		"options:\n"
+		"  --driver NAME     uring, sockets or auto (default uring)\n"
+		"  --engines N       engine pairs, a client and a server thread each%s\n"
+		"  --sessions N      sessions per client engine%s\n"
+		"  --depth N         calls in flight per session (default 8)\n"
+		"  --size BYTES      request and response size (default 32)\n"
+		"  --seconds S       measuring time per row (default 2)\n"
+		"  --json            one JSON object per row\n"
+		"  --help            this text\n",
+		cmd,
+		strcmp(cmd, "tput") == 0
+			? "Small-RPC rate on 127.0.0.1: each client engine keeps DEPTH calls in\n"
+			  "flight on each of its sessions. Counts completed calls per second."
+			: "Throughput as engines and sessions grow: every combination of the\n"
+			  "--engines and --sessions lists is a row. Each engine is a thread with\n"
+			  "its own socket; on a 2-core machine, more than one busy-polling pair\n"
+			  "shares the cores, and the table shows what that costs.",
+		strcmp(cmd, "tput") == 0 ? " (default 1)" : ", a list (default 1,2,4)",
+		strcmp(cmd, "tput") == 0 ? " (default 4)" : ", a list (default 1,8,64)");
+}
+
+static int parse_list(const char *s, unsigned *out, unsigned max_n, unsigned max_v)
+{
+	unsigned n = 0;
+	char *end;
+	while (*s && n < max_n) {
+		unsigned long v = strtoul(s, &end, 10);
+		if (end == s || !v || v > max_v || (*end && *end != ','))
+			return -1;
+		out[n++] = (unsigned)v;
+		s = *end ? end + 1 : end;
+	}
+	return n ? (int)n : -1;
+}
+
+static int bench_rate(int argc, char **argv, bool scale)
+{
+	static const struct option lo[] = {
+		{ "driver", required_argument, 0, 'd' }, { "engines", required_argument, 0, 'e' },
+		{ "sessions", required_argument, 0, 's' }, { "depth", required_argument, 0, 'D' },
+		{ "size", required_argument, 0, 'z' }, { "seconds", required_argument, 0, 't' },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	const char *cmd = scale ? "scale" : "tput";
+	struct tput_cfg c = { .driver = TERN_DRIVER_URING, .depth = 8, .size = 32, .seconds = 2 };
+	unsigned engines[8] = { 1, 2, 4 }, sessions[8] = { 1, 8, 64 };
+	int n_eng = scale ? 3 : 1, n_ses = scale ? 3 : 1, json = 0, ch, li = 0;
+	if (!scale) {
+		engines[0] = 1;
+		sessions[0] = 4;
+	}
+	char *end;
+	while ((ch = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		switch (ch) {
+		case 'd':
+			c.driver = tern_driver_parse(optarg);
+			if (c.driver == TERN_DRIVER_AUTO)
+				c.driver = bench_best_driver();
+			if (c.driver != TERN_DRIVER_URING && c.driver != TERN_DRIVER_SOCKETS)
+				goto bad;
+			break;
+		case 'e': if ((n_eng = parse_list(optarg, engines, scale ? 8 : 1, MAX_ENGINES)) < 0) goto bad; break;
+		case 's': if ((n_ses = parse_list(optarg, sessions, scale ? 8 : 1, MAX_SESSIONS)) < 0) goto bad; break;
+		case 'D': c.depth = (unsigned)strtoul(optarg, &end, 10); if (*end || !c.depth || c.depth > 64) goto bad; break;
+		case 'z': c.size = strtoull(optarg, &end, 10); if (*end || c.size > 1400) goto bad; break;
+		case 't': c.seconds = strtod(optarg, &end); if (*end || c.seconds <= 0 || c.seconds > 600) goto bad; break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout, cmd); return 0;
+		default: usage(stderr, cmd); return 2;
+		}
+	}
+	if (!json)
+		printf("tern-bench %s: %zu B calls over %s on 127.0.0.1, %u in flight per session, %.1f s per row\n"
+		       "%8s %9s %14s %16s %10s\n",
+		       cmd, c.size, tern_driver_name((enum tern_driver_kind)c.driver), c.depth, c.seconds, "engines",
+		       "sessions", "calls/s", "calls/s/engine", "errors/s");
+	for (int i = 0; i < n_eng; i++)
+		for (int k = 0; k < n_ses; k++) {
+			c.engines = engines[i];
+			c.sessions = sessions[k];
+			double err;
+			double rate = run_tput(&c, &err);
+			if (json)
+				printf("{\"bench\":\"%s\",\"driver\":\"%s\",\"engines\":%u,\"sessions\":%u,\"depth\":%u,"
+				       "\"size\":%zu,\"calls_per_s\":%.0f,\"calls_per_s_per_engine\":%.0f,\"errors_per_s\":%.1f}\n",
+				       cmd, tern_driver_name((enum tern_driver_kind)c.driver), c.engines, c.sessions, c.depth,
+				       c.size, rate, rate / c.engines, err);
+			else
+				printf("%8u %9u %14.0f %16.0f %10.1f\n", c.engines, c.sessions, rate, rate / c.engines, err);
+			fflush(stdout);
+		}
+	return 0;
+bad:
+	fprintf(stderr, "tern-bench %s: bad value '%s' for --%s\n", cmd, optarg, lo[li].name);
+	return 2;
+}
+
+int bench_tput(int argc, char **argv)
+{
+	return bench_rate(argc, argv, false);
+}
+
+int bench_scale(int argc, char **argv)
+{
+	return bench_rate(argc, argv, true);
+}
