@@ -210,6 +210,8 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 			return;
 		}
 	}
+	if (net->cfg.observe)
+		net->cfg.observe(net->cfg.observe_arg, dst->id, start - net->now, p->len);
 	dst->busy_until = start + ser;
 	uint64_t arrival = dst->busy_until + l->delay_ns;
 	p->peer = tern_addr_sim(src);

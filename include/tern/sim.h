@@ -30,6 +30,10 @@ struct tern_sim_config {
 	struct tern_sim_link link; /* default for every node */
 	uint32_t pool_pkts;        /* packet buffers per node; default 4096 */
 	uint32_t buf_size;         /* bytes per buffer; default 2048 */
+	/* Called for every packet a link admits, with the time it will wait in
+	 * the queue before its first bit leaves (for queueing-delay studies). */
+	void (*observe)(void *arg, uint32_t dst, uint64_t queue_delay_ns, uint32_t len);
+	void *observe_arg;
 };
 
 /* Data packets are told apart by the tern packet type so that losses of data

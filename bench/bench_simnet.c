@@ -1,0 +1,156 @@
+/* tern-bench sim scenarios: streams over a faulty link, and N-to-1 incast
+ * through one bottleneck, on the simulated network. Time is simulated, so
+ * the figures are those of the protocol, not of this host. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "hist.h"
+#include "tern/tern.h"
+
+#define MAX_SENDERS 1024
+
+struct simnet {
+	struct tern_sim_net *net;
+	struct tern_engine *eng[MAX_SENDERS + 1];
+	unsigned n;                 /* senders; engine n is the receiver */
+	uint64_t delivered[MAX_SENDERS];
+	uint8_t *buf;
+	size_t msg;
+	struct hist qdelay;
+	unsigned queued[MAX_SENDERS], done[MAX_SENDERS];
+};
+
+static void observe(void *arg, uint32_t dst, uint64_t qd, uint32_t len)
+{
+	struct simnet *sn = arg;
+	(void)len;
+	if (dst == 0) /* the receiver's link: the bottleneck */
+		hist_add(&sn->qdelay, qd);
+}
+
+static void on_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
+{
+	struct simnet *sn = user;
+	struct tern_addr a;
+	tern_session_peer(s, &a);
+	if (a.sim_node >= 1 && a.sim_node <= sn->n)
+		sn->delivered[a.sim_node - 1] += m->len;
+}
+
+static void on_done(struct tern_session *s, void *cookie, int status, void *user)
+{
+	(void)s;
+	(void)status;
+	struct simnet *sn = user;
+	sn->done[(uintptr_t)cookie]++;
+}
+
+int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, double loss, double reorder,
+		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json)
+{
+	struct simnet *sn = calloc(1, sizeof(*sn));
+	sn->n = senders;
+	sn->msg = msg;
+	sn->buf = calloc(1, msg ? msg : 1);
+	hist_init(&sn->qdelay);
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.seed = seed;
+	sc.link.bandwidth_bps = bw_bps;
+	sc.link.queue_bytes = queue_bytes;
+	sc.observe = observe;
+	sc.observe_arg = sn;
+	sc.pool_pkts = senders > 32 ? 1024 : 4096;
+	if (tern_sim_create(&sc, &sn->net))
+		return 1;
+	/* Faults on the receiver's link only: that is where incast queues. */
+	struct tern_sim_link l = sc.link;
+	l.loss = loss;
+	l.reorder = reorder;
+	l.reorder_delay_ns = reorder > 0 ? 20000 : 0;
+	tern_sim_set_link(sn->net, 0, &l);
+	struct tern_session *s[MAX_SENDERS];
+	for (unsigned i = 0; i <= senders; i++) {
+		struct tern_engine_config ec;
+		tern_engine_config_init(&ec);
+		ec.sim = sn->net;
+		ec.sim_node = i == senders ? 0 : i + 1;
+		ec.seed = seed * 1000 + i;
+		ec.cc = (enum tern_cc_algo)cc;
+		ec.delivery = TERN_DELIVER_AS_COMPLETED;
+		ec.dead_after_ns = 60000000000ull;
+		ec.max_sessions = senders + 8;
+		ec.cb = (struct tern_callbacks){ .on_message = on_msg, .on_send_done = on_done, .user = sn };
+		int idx = i == senders ? (int)senders : (int)i;
+		if (tern_engine_create(&ec, &sn->eng[idx]))
+			return 1;
+	}
+	struct tern_addr rcv = tern_addr_sim(0);
+	for (unsigned i = 0; i < senders; i++)
+		tern_session_connect(sn->eng[i], &rcv, &s[i]);
+	uint64_t t0 = tern_sim_now(sn->net), until = t0 + (uint64_t)(ms * 1e6);
+	uint64_t warm = t0 + (uint64_t)(ms * 1e6 / 10);
+	uint64_t base[MAX_SENDERS] = { 0 };
+	bool warmed = false;
+	struct tern_sim_stats st0 = { 0 };
+	uint64_t retx0 = 0;
+	while (tern_sim_now(sn->net) < until) {
+		for (unsigned i = 0; i < senders; i++)
+			while (sn->queued[i] - sn->done[i] < 4 &&
+			       tern_session_send(s[i], sn->buf, msg, (void *)(uintptr_t)i) == 0)
+				sn->queued[i]++;
+		uint64_t step = tern_sim_now(sn->net) + 20000;
+		tern_sim_run(sn->net, sn->eng, senders + 1, step < until ? step : until, NULL, NULL);
+		if (!warmed && tern_sim_now(sn->net) >= warm) {
+			warmed = true; /* measure the steady state, after slow start */
+			memcpy(base, sn->delivered, sizeof(base));
+			tern_sim_stats(sn->net, &st0);
+			hist_init(&sn->qdelay);
+			for (unsigned i = 0; i < senders; i++) {
+				struct tern_stats es;
+				tern_engine_stats(sn->eng[i], &es);
+				retx0 += es.retransmits;
+			}
+		}
+	}
+	struct tern_sim_stats st;
+	tern_sim_stats(sn->net, &st);
+	double secs = (double)(until - warm) / 1e9, total = 0, sq = 0;
+	for (unsigned i = 0; i < senders; i++) {
+		double b = (double)(sn->delivered[i] - base[i]);
+		total += b;
+		sq += b * b;
+	}
+	double jain = sq > 0 ? total * total / (senders * sq) : 0;
+	double util = bw_bps ? total * 8 / secs / (double)bw_bps : 0;
+	uint64_t retx = 0;
+	retx -= retx0;
+	for (unsigned i = 0; i < senders; i++) {
+		struct tern_stats es;
+		tern_engine_stats(sn->eng[i], &es);
+		retx += es.retransmits;
+	}
+	uint64_t data_sent = st.data_sent - st0.data_sent, data_lost = st.data_lost - st0.data_lost;
+	double loss_rate = data_sent ? (double)data_lost / (double)data_sent : 0;
+	const char *ccn = tern_cc_name((enum tern_cc_algo)cc);
+	if (json)
+		printf("{\"bench\":\"sim\",\"scenario\":\"%s\",\"cc\":\"%s\",\"senders\":%u,\"msg\":%zu,"
+		       "\"goodput_gbps\":%.3f,\"utilization\":%.4f,\"jain\":%.4f,\"data_sent\":%llu,\"data_lost\":%llu,"
+		       "\"loss_rate\":%.5f,\"retransmits\":%llu,\"qdelay_p50_us\":%.3f,\"qdelay_p99_us\":%.3f}\n",
+		       scenario, ccn, senders, msg, total * 8 / secs / 1e9, util, jain, (unsigned long long)data_sent,
+		       (unsigned long long)data_lost, loss_rate, (unsigned long long)retx,
+		       hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
+	else
+		printf("%-10s %-5s %7u %10.3f %8.1f%% %7.3f %10llu %9.3f%% %10llu %10.2f %10.2f\n", scenario, ccn,
+		       senders, total * 8 / secs / 1e9, util * 100, jain, (unsigned long long)data_sent, loss_rate * 100,
+		       (unsigned long long)retx, hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
+	for (unsigned i = 0; i <= senders; i++)
+		tern_engine_destroy(sn->eng[i]);
+	tern_sim_destroy(sn->net);
+	free(sn->buf);
+	free(sn);
+	return 0;
+}
