@@ -2,6 +2,7 @@
  * baselines run in the same process and interleaved round by round, so
  * that the ratios hold on a noisy machine. */
 #include <getopt.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "bench_util.h"
 #include "hist.h"
+#include "plot.h"
 #include "tern/tern.h"
 
 #define ECHO 1
@@ -22,6 +24,7 @@ struct lat_opts {
 	unsigned rounds;
 	int json;
 	double rate; /* open loop: calls per second; 0 for closed loop */
+	const char *plot;
 };
 
 static void usage(FILE *f)
@@ -46,6 +49,7 @@ static void usage(FILE *f)
 		"                  call it delays (no coordinated omission); default: closed\n"
 		"                  loop, one call after another\n"
 		"  --json          one JSON object per method instead of the table\n"
+		"  --plot FILE     write the latency CDFs to FILE as SVG\n"
 		"  --help          this text\n");
 }
 
@@ -148,7 +152,8 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		{ "driver", required_argument, 0, 'd' }, { "size", required_argument, 0, 's' },
 		{ "count", required_argument, 0, 'n' }, { "rounds", required_argument, 0, 'r' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
-		{ "uring-setup", required_argument, 0, 'U' }, { "rate", required_argument, 0, 'R' }, { 0, 0, 0, 0 },
+		{ "uring-setup", required_argument, 0, 'U' }, { "rate", required_argument, 0, 'R' },
+		{ "plot", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
 	};
 	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
@@ -167,6 +172,7 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		case 'n': o->count = strtoul(optarg, &end, 10); if (*end || o->count < 100) goto bad; break;
 		case 'r': o->rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !o->rounds) goto bad; break;
 		case 'j': o->json = 1; break;
+		case 'P': o->plot = optarg; break;
 		case 'R': o->rate = strtod(optarg, &end); if (*end || o->rate <= 0 || o->rate > 1e7) goto bad; break;
 		case 'U': o->uring_setup = tern_uring_setup_parse(optarg); if (o->uring_setup < 0) goto bad; break;
 		case 'h': usage(stdout); exit(0);
@@ -266,6 +272,46 @@ int bench_lat(int argc, char **argv)
 		else
 			printf("%-22s %9.2f %9.2f %9.2f %9.2f %9.2f %11.3f\n", m[i].name, p50, p90, p99, p999, max,
 			       med0 / p50);
+	}
+	if (o.plot) {
+		/* CDF: latency at each percentile, finer in the tail. */
+		static double xs[3][300], ys[3][300];
+		struct plot_series ser[3];
+		size_t ns = 0;
+		for (int i = 0; i < 3; i++) {
+			if (!ok[i] || !lat[i].count)
+				continue;
+			size_t k = 0;
+			for (double p = 0; p <= 100.0 && k < 300; p += p < 90 ? 1 : p < 99 ? 0.1 : 0.01) {
+				xs[ns][k] = fmax(hist_pct(&lat[i], p) / 1e3, 0.001);
+				ys[ns][k++] = p;
+			}
+			ser[ns] = (struct plot_series){ m[i].name, xs[ns], ys[ns], k };
+			ns++;
+		}
+		int rc = plot_svg(o.plot, "Round-trip latency, CDF", "microseconds", "percentile", true, ser, ns);
+		if (rc)
+			fprintf(stderr, "tern-bench lat: cannot write %s: %s\n", o.plot, strerror(-rc));
+	}
+	if (o.plot) {
+		/* CDF: latency at each percentile, finer in the tail. */
+		static double xs[3][300], ys[3][300];
+		struct plot_series ser[3];
+		size_t ns = 0;
+		for (int i = 0; i < 3; i++) {
+			if (!ok[i] || !lat[i].count)
+				continue;
+			size_t k = 0;
+			for (double p = 0; p <= 100.0 && k < 300; p += p < 90 ? 1 : p < 99 ? 0.1 : 0.01) {
+				xs[ns][k] = fmax(hist_pct(&lat[i], p) / 1e3, 0.001);
+				ys[ns][k++] = p;
+			}
+			ser[ns] = (struct plot_series){ m[i].name, xs[ns], ys[ns], k };
+			ns++;
+		}
+		int rc = plot_svg(o.plot, "Round-trip latency, CDF", "microseconds", "percentile", true, ser, ns);
+		if (rc)
+			fprintf(stderr, "tern-bench lat: cannot write %s: %s\n", o.plot, strerror(-rc));
 	}
 	return 0;
 }

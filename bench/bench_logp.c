@@ -19,6 +19,7 @@
 #include "bench_util.h"
 #include "hist.h"
 #include "logp.h"
+#include "plot.h"
 #include "tern/tern.h"
 
 #define MAX_SIZES 16
@@ -275,6 +276,7 @@ static void usage(FILE *f)
 		"  --sizes LIST    message sizes in bytes, comma separated, up to %u\n"
 		"                  (default 64,256,1024,4096,16384,65536)\n"
 		"  --json          one JSON object per size, then one for G\n"
+		"  --plot FILE     write the parameters over size to FILE as SVG\n"
 		"  --help          this text\n",
 		MAX_SIZE);
 }
@@ -283,8 +285,10 @@ int bench_logp(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "driver", required_argument, 0, 'd' }, { "sizes", required_argument, 0, 's' },
-		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
+		{ "plot", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
 	};
+	const char *plot = NULL;
 	size_t sizes[MAX_SIZES] = { 64, 256, 1024, 4096, 16384, 65536 };
 	unsigned n_sizes = 6;
 	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
@@ -310,6 +314,7 @@ int bench_logp(int argc, char **argv)
 				goto bad;
 			break;
 		case 'j': json = 1; break;
+		case 'P': plot = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -355,6 +360,25 @@ int bench_logp(int argc, char **argv)
 	double G = 0, g0 = 0;
 	int have_G = n_sizes >= 2 && logp_fit_G(pts, n_sizes, &G, &g0) == 0;
 	const char *dn = tern_driver_name((enum tern_driver_kind)driver);
+	if (plot) {
+		static double x[MAX_SIZES], y[5][MAX_SIZES];
+		for (unsigned i = 0; i < n_sizes; i++) {
+			x[i] = pts[i].size;
+			y[0][i] = pts[i].rtt / 1e3;
+			y[1][i] = pts[i].o_s / 1e3;
+			y[2][i] = pts[i].o_r / 1e3;
+			y[3][i] = pts[i].g / 1e3;
+			y[4][i] = pts[i].L / 1e3;
+		}
+		struct plot_series ser[5] = {
+			{ "round trip", x, y[0], n_sizes }, { "o_s", x, y[1], n_sizes }, { "o_r", x, y[2], n_sizes },
+			{ "g", x, y[3], n_sizes }, { "L", x, y[4], n_sizes },
+		};
+		int rc = plot_svg(plot, "LogP parameters over message size", "message size (bytes)", "microseconds",
+				  true, ser, 5);
+		if (rc)
+			fprintf(stderr, "tern-bench logp: cannot write %s: %s\n", plot, strerror(-rc));
+	}
 	if (json) {
 		for (unsigned i = 0; i < n_sizes; i++)
 			printf("{\"bench\":\"logp\",\"driver\":\"%s\",\"size\":%.0f,\"rtt_us\":%.3f,\"o_s_us\":%.3f,"

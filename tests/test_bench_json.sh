@@ -13,7 +13,7 @@ for line in sys.stdin:
     missing = want[kind] - set(row)
     assert not missing, f"{kind} row lacks {missing}: {line}"
     for k in want[kind]:
-        if k not in ("bench", "method", "driver", "loop"):
+        if k not in ("bench", "method", "driver", "loop", "scenario", "cc"):
             v = row[k] if isinstance(row[k], list) else [row[k]]
             assert v and all(isinstance(x, (int, float)) for x in v), f"{k} is not numeric: {line}"
     rows += 1
@@ -27,3 +27,14 @@ print(f"{rows} rows ok")
 	"lat=bench,method,driver,size,loop,n,p50_us,p90_us,p99_us,p999_us,max_us,tern_ratio"
 "$bench" logp --json --sizes 64,2048 | check \
 	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
+"$bench" tput --json --seconds 0.3 | check \
+	"tput=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
+"$bench" scale --json --seconds 0.2 --engines 1 --sessions 1,4 | check \
+	"scale=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
+"$bench" bw --json --seconds 0.3 --sizes 65536,1048576 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits"
+"$bench" sim --json --scenario incast --senders 4 --ms 2 --cc all | check \
+	"sim=bench,scenario,cc,senders,msg,goodput_gbps,utilization,jain,data_sent,data_lost,loss_rate,retransmits,qdelay_p50_us,qdelay_p99_us"
+plot=$(mktemp --suffix=.svg)
+"$bench" lat --count 2000 --rounds 2 --plot "$plot" >/dev/null
+grep -q "<polyline" "$plot" && grep -q "</svg>" "$plot" && echo "plot ok"
+rm -f "$plot"
