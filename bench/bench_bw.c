@@ -135,9 +135,12 @@ int bench_bw(int argc, char **argv)
 		return 1;
 	}
 	if (!json)
-		printf("tern-bench bw: one-way over %s on 127.0.0.1, %u messages in flight\n%12s %12s %10s %12s\n",
-		       tern_driver_name((enum tern_driver_kind)driver), window, "size (B)", "MB/s", "Gb/s", "retransmits");
+		printf("tern-bench bw: one-way over %s on 127.0.0.1, %u messages in flight\n%12s %12s %10s %12s %6s\n",
+		       tern_driver_name((enum tern_driver_kind)driver), window, "size (B)", "MB/s", "Gb/s", "retransmits",
+		       "RTOs");
+	struct progress prog = { 0 };
 	for (unsigned i = 0; i < n_sizes; i++) {
+		progress_update(&prog, "bw sizes", i, n_sizes);
 		struct tern_stats st0, st1;
 		tern_engine_stats(e, &st0);
 		uint64_t t0 = bench_now_ns(), until = t0 + (uint64_t)(seconds * 1e9);
@@ -156,14 +159,17 @@ int bench_bw(int argc, char **argv)
 		double mbs = bytes / secs / 1e6;
 		if (json)
 			printf("{\"bench\":\"bw\",\"driver\":\"%s\",\"size\":%zu,\"window\":%u,\"mb_per_s\":%.1f,"
-			       "\"gbit_per_s\":%.3f,\"retransmits\":%llu}\n",
+			       "\"gbit_per_s\":%.3f,\"retransmits\":%llu,\"rtos\":%llu}\n",
 			       tern_driver_name((enum tern_driver_kind)driver), sizes[i], window, mbs, mbs * 8 / 1000,
-			       (unsigned long long)(st1.retransmits - st0.retransmits));
+			       (unsigned long long)(st1.retransmits - st0.retransmits),
+			       (unsigned long long)(st1.rto_fired - st0.rto_fired));
 		else
-			printf("%12zu %12.1f %10.3f %12llu\n", sizes[i], mbs, mbs * 8 / 1000,
-			       (unsigned long long)(st1.retransmits - st0.retransmits));
+			printf("%12zu %12.1f %10.3f %12llu %6llu\n", sizes[i], mbs, mbs * 8 / 1000,
+			       (unsigned long long)(st1.retransmits - st0.retransmits),
+			       (unsigned long long)(st1.rto_fired - st0.rto_fired));
 		fflush(stdout);
 	}
+	progress_update(&prog, "bw sizes", n_sizes, n_sizes);
 	atomic_store(&r.stop, true);
 	pthread_join(r.thread, NULL);
 	tern_engine_destroy(e);

@@ -25,6 +25,7 @@ struct lat_opts {
 	int json;
 	double rate; /* open loop: calls per second; 0 for closed loop */
 	const char *plot;
+	int no_baseline;
 };
 
 static void usage(FILE *f)
@@ -48,6 +49,8 @@ static void usage(FILE *f)
 		"                  it should have started, so a stall counts against every\n"
 		"                  call it delays (no coordinated omission); default: closed\n"
 		"                  loop, one call after another\n"
+		"  --baseline      run the two baselines beside tern (the default)\n"
+		"  --no-baseline   tern alone\n"
 		"  --json          one JSON object per method instead of the table\n"
 		"  --plot FILE     write the latency CDFs to FILE as SVG\n"
 		"  --help          this text\n");
@@ -153,7 +156,8 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		{ "count", required_argument, 0, 'n' }, { "rounds", required_argument, 0, 'r' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
 		{ "uring-setup", required_argument, 0, 'U' }, { "rate", required_argument, 0, 'R' },
-		{ "plot", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
+		{ "plot", required_argument, 0, 'P' }, { "baseline", no_argument, 0, 'B' },
+		{ "no-baseline", no_argument, 0, 'b' }, { 0, 0, 0, 0 },
 	};
 	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
@@ -173,6 +177,8 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		case 'r': o->rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !o->rounds) goto bad; break;
 		case 'j': o->json = 1; break;
 		case 'P': o->plot = optarg; break;
+		case 'B': o->no_baseline = 0; break;
+		case 'b': o->no_baseline = 1; break;
 		case 'R': o->rate = strtod(optarg, &end); if (*end || o->rate <= 0 || o->rate > 1e7) goto bad; break;
 		case 'U': o->uring_setup = tern_uring_setup_parse(optarg); if (o->uring_setup < 0) goto bad; break;
 		case 'h': usage(stdout); exit(0);
@@ -200,8 +206,8 @@ int bench_lat(int argc, char **argv)
 	int ok[3];
 	for (int i = 0; i < 3; i++) {
 		hist_init(&lat[i]);
-		ok[i] = (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
-		if (!ok[i])
+		ok[i] = (i == 0 || !o.no_baseline) && (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
+		if (!ok[i] && (i == 0 || !o.no_baseline))
 			fprintf(stderr, "tern-bench lat: %s unavailable\n", m[i].name);
 	}
 	if (!ok[0])
@@ -216,8 +222,9 @@ int bench_lat(int argc, char **argv)
 		atomic_store(&m[i].idle, true);
 	}
 	unsigned long per = o.count / o.rounds;
-	uint64_t t_begin = bench_now_ns();
+	struct progress prog = { 0 };
 	for (unsigned r = 0; r < o.rounds; r++) {
+		progress_update(&prog, "lat rounds", r, o.rounds);
 		for (int i = 0; i < 3; i++) {
 			atomic_store(&m[i].idle, false);
 			uint64_t interval = o.rate > 0 ? (uint64_t)(1e9 / o.rate) : 0;
@@ -239,11 +246,8 @@ int bench_lat(int argc, char **argv)
 			}
 			atomic_store(&m[i].idle, true);
 		}
-		if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
-			fprintf(stderr, "\rround %u/%u", r + 1, o.rounds);
 	}
-	if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
-		fprintf(stderr, "\r              \r");
+	progress_update(&prog, "lat rounds", o.rounds, o.rounds);
 	for (int i = 0; i < 3; i++) {
 		atomic_store(&m[i].idle, false);
 		if (ok[i])

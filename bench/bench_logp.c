@@ -345,14 +345,12 @@ int bench_logp(int argc, char **argv)
 	settle(&r);
 	struct logp_point pts[MAX_SIZES];
 	double ci[MAX_SIZES][4];
-	uint64_t t_begin = bench_now_ns();
+	struct progress prog = { 0 };
 	for (unsigned i = 0; i < n_sizes; i++) {
+		progress_update(&prog, "logp sizes", i, n_sizes);
 		measure_size(&r, sizes[i], &pts[i], ci[i]);
-		if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
-			fprintf(stderr, "\rlogp: %u/%u sizes", i + 1, n_sizes);
 	}
-	if (isatty(2) && bench_now_ns() - t_begin > 2000000000ull)
-		fprintf(stderr, "\r                    \r");
+	progress_update(&prog, "logp sizes", n_sizes, n_sizes);
 	atomic_store(&r.mode, P_STOP);
 	pthread_join(r.thread, NULL);
 	tern_engine_destroy(r.e);

@@ -254,8 +254,10 @@ static int bench_rate(int argc, char **argv, bool scale)
 		       "%8s %9s %14s %16s %10s\n",
 		       cmd, c.size, tern_driver_name((enum tern_driver_kind)c.driver), c.depth, c.seconds, "engines",
 		       "sessions", "calls/s", "calls/s/engine", "errors/s");
+	struct progress prog = { 0 };
 	for (int i = 0; i < n_eng; i++)
 		for (int k = 0; k < n_ses; k++) {
+			progress_update(&prog, cmd, (unsigned)(i * n_ses + k), (unsigned)(n_eng * n_ses));
 			c.engines = engines[i];
 			c.sessions = sessions[k];
 			double err;
@@ -269,6 +271,7 @@ static int bench_rate(int argc, char **argv, bool scale)
 				printf("%8u %9u %14.0f %16.0f %10.1f\n", c.engines, c.sessions, rate, rate / c.engines, err);
 			fflush(stdout);
 		}
+	progress_update(&prog, cmd, 1, 1);
 	return 0;
 bad:
 	fprintf(stderr, "tern-bench %s: bad value '%s' for --%s\n", cmd, optarg, lo[li].name);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <stdio.h>
 #include <unistd.h>
 
 static inline uint64_t bench_now_ns(void)
@@ -26,6 +27,30 @@ static inline int bench_cmp_u64(const void *a, const void *b)
 static inline double bench_pct_us(const uint64_t *v, size_t n, double p)
 {
 	return n ? (double)v[(size_t)(p / 100.0 * (double)(n - 1) + 0.5)] / 1000.0 : 0.0;
+}
+
+/* A progress line on stderr for runs past two seconds; nothing when stderr
+ * is not a terminal. Call with done == total to clear it. */
+struct progress {
+	uint64_t start;
+	bool shown;
+};
+
+static inline void progress_update(struct progress *p, const char *what, unsigned done, unsigned total)
+{
+	if (!p->start)
+		p->start = bench_now_ns();
+	if (!isatty(2))
+		return;
+	if (done >= total) {
+		if (p->shown)
+			fprintf(stderr, "\r%60s\r", "");
+		return;
+	}
+	if (bench_now_ns() - p->start < 2000000000ull)
+		return;
+	p->shown = true;
+	fprintf(stderr, "\r%s: %u/%u", what, done, total);
 }
 
 /* A UDP echo peer for a baseline, run on its own thread until told to stop.

@@ -31,7 +31,7 @@ print(f"{rows} rows ok")
 	"tput=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
 "$bench" scale --json --seconds 0.2 --engines 1 --sessions 1,4 | check \
 	"scale=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
-"$bench" bw --json --seconds 0.3 --sizes 65536,1048576 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits"
+"$bench" bw --json --seconds 0.3 --sizes 65536,1048576 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits,rtos"
 "$bench" sim --json --scenario incast --senders 4 --ms 2 --cc all | check \
 	"sim=bench,scenario,cc,senders,msg,goodput_gbps,utilization,jain,data_sent,data_lost,loss_rate,retransmits,qdelay_p50_us,qdelay_p99_us"
 plot=$(mktemp --suffix=.svg)
