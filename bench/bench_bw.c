@@ -135,9 +135,9 @@ int bench_bw(int argc, char **argv)
 		return 1;
 	}
 	if (!json)
-		printf("tern-bench bw: one-way over %s on 127.0.0.1, %u messages in flight\n%12s %12s %10s %12s %6s\n",
+		printf("tern-bench bw: one-way over %s on 127.0.0.1, %u messages in flight\n%12s %12s %10s %12s %6s %9s\n",
 		       tern_driver_name((enum tern_driver_kind)driver), window, "size (B)", "MB/s", "Gb/s", "retransmits",
-		       "RTOs");
+		       "RTOs", "spurious");
 	struct progress prog = { 0 };
 	for (unsigned i = 0; i < n_sizes; i++) {
 		progress_update(&prog, "bw sizes", i, n_sizes);
@@ -164,9 +164,10 @@ int bench_bw(int argc, char **argv)
 			       (unsigned long long)(st1.retransmits - st0.retransmits),
 			       (unsigned long long)(st1.rto_fired - st0.rto_fired));
 		else
-			printf("%12zu %12.1f %10.3f %12llu %6llu\n", sizes[i], mbs, mbs * 8 / 1000,
+			printf("%12zu %12.1f %10.3f %12llu %6llu %9llu\n", sizes[i], mbs, mbs * 8 / 1000,
 			       (unsigned long long)(st1.retransmits - st0.retransmits),
-			       (unsigned long long)(st1.rto_fired - st0.rto_fired));
+			       (unsigned long long)(st1.rto_fired - st0.rto_fired),
+			       (unsigned long long)(st1.rto_spurious - st0.rto_spurious));
 		fflush(stdout);
 	}
 	progress_update(&prog, "bw sizes", n_sizes, n_sizes);

@@ -364,3 +364,31 @@ Test(session, reassembly_memory_is_bounded_even_for_a_hostile_peer)
 	cr_assert_eq(st.rx_no_memory, 48);
 	pair_close(&P); /* LeakSanitizer checks the buffers are freed */
 }
+
+Test(session, a_timeout_caused_by_delay_is_undone)
+{
+	open_default();
+	establish();
+	/* The path's delay jumps to 5 ms (the RTO is 1 ms): the timeouts are
+	 * spurious, the originals arrive, and the echoed timestamps tell. */
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	struct tern_sim_link slow = sc.link;
+	slow.delay_ns = 5 * MS;
+	tern_sim_set_link(P.net, 2, &slow);
+	static uint8_t msg[70000];
+	content_fill(msg, sizeof(msg), 3);
+	struct tern_stats before, after;
+	tern_engine_stats(P.eng[0], &before);
+	cr_assert_eq(tern_session_send(P.client, msg, sizeof(msg), NULL), 0);
+	cr_assert_eq(pair_run(&P, 1 * SEC, server_got_one, &P), 0);
+	pair_run(&P, 100 * MS, NULL, NULL);
+	tern_engine_stats(P.eng[0], &after);
+	cr_assert_geq(after.rto_fired - before.rto_fired, 1);
+	cr_assert_geq(after.rto_spurious - before.rto_spurious, 1, "no timeout was recognised as spurious");
+	/* Undone: the window is back, and the packets marked lost were not all re-sent. */
+	cr_assert_lt(after.retransmits - before.retransmits, 50, "%llu retransmits",
+		     (unsigned long long)(after.retransmits - before.retransmits));
+	cr_assert_eq(P.delivered[1], 1);
+	pair_close(&P);
+}

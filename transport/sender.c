@@ -241,6 +241,29 @@ static void complete_messages(struct tern_session *s)
 	}
 }
 
+/* The first ack of new data after an RTO: if it echoes a packet sent
+ * before the timeout, the originals were only late. Restore the window and
+ * send nothing more again. If a real loss hides behind the undo, RACK or
+ * the next RTO still finds it. */
+static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
+{
+	s->rto_undo = false;
+	if (!ts_echo || ts_echo >= s->rto_at)
+		return;
+	s->cc = s->cc_before_rto;
+	s->rtt.backoff = 0;
+	s->in_recovery = false;
+	s->e->stats.rto_spurious++;
+	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
+		struct tern_sb_entry *sb = sb_at(s, psn);
+		if (sb->state == SB_LOST && sb->sent_ns < s->rto_at) {
+			sb->state = SB_INFLIGHT;
+			s->lost_pending--;
+			s->inflight++;
+		}
+	}
+}
+
 void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
@@ -272,6 +295,8 @@ void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
 		s->have_sacked = false;
 	if (s->in_recovery && tern_seq_diff(s->snd_una, s->recovery_point) >= 0)
 		s->in_recovery = false;
+	if (newly && s->rto_undo)
+		check_spurious_rto(s, h->ts_echo);
 	if (newly) {
 		if (h->ts_echo && h->ts_echo <= e->now) {
 			uint64_t rtt = e->now - h->ts_echo;
@@ -316,6 +341,11 @@ void tern_sender_on_rto(struct tern_session *s)
 	}
 	if (any) {
 		e->stats.rto_fired++;
+		if (!s->rto_undo) { /* keep the state from before the first of a series */
+			s->cc_before_rto = s->cc;
+			s->rto_undo = true;
+		}
+		s->rto_at = e->now;
 		s->rtt.backoff++;
 		s->cc.ops->on_timeout(&s->cc, e->now);
 		s->in_recovery = true;

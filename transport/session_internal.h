@@ -75,6 +75,11 @@ struct tern_session {
 	struct tern_tx_msg *txq_head, *txq_tail, *tx_cursor;
 	struct tern_rtt rtt;
 	struct tern_cc cc;
+	/* Eifel (RFC 3522): the state before the last RTO, kept until an ack
+	 * tells whether that timeout was spurious. */
+	struct tern_cc cc_before_rto;
+	uint64_t rto_at;
+	bool rto_undo;
 
 	/* receiver */
 	uint32_t rcv_nxt, rcv_highest, last_rx_psn, unacked_rx;

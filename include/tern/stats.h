@@ -10,6 +10,7 @@ struct tern_stats {
 	uint64_t retransmits;        /* data packets sent again */
 	uint64_t fast_retransmits;   /* of which found lost by SACK/RACK, not RTO */
 	uint64_t rto_fired;          /* retransmission timeouts */
+	uint64_t rto_spurious;       /* of which undone: the originals had arrived (Eifel) */
 	uint64_t acks_sent;          /* standalone ACK packets */
 	uint64_t dup_pkts;           /* data packets received twice, dropped */
 	uint64_t out_of_window;      /* data packets beyond the receive window */
