@@ -1,11 +1,13 @@
 /* tern-bench bw: one-way bandwidth of large messages (up to 64 MiB) over a
  * tern session, counted when each message is acknowledged. */
 #include <getopt.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_simdrv.h"
 #include "bench_util.h"
 #include "tern/tern.h"
 
@@ -73,7 +75,8 @@ static void usage(FILE *f)
 		"WINDOW messages in flight, each counted when it is acknowledged.\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME   uring, sockets or auto (default uring)\n"
+		"  --driver NAME   uring, sockets, sim or auto (default uring); sim measures in\n"
+		"                  simulated time, at least three messages' worth per size\n"
 		"  --sizes LIST    message sizes in bytes, up to 64 MiB\n"
 		"                  (default 65536,1048576,16777216,67108864)\n"
 		"  --window N      messages in flight (default 4)\n"
@@ -100,7 +103,7 @@ int bench_bw(int argc, char **argv)
 			driver = tern_driver_parse(optarg);
 			if (driver == TERN_DRIVER_AUTO)
 				driver = bench_best_driver();
-			if (driver != TERN_DRIVER_URING && driver != TERN_DRIVER_SOCKETS)
+			if (driver != TERN_DRIVER_URING && driver != TERN_DRIVER_SOCKETS && driver != TERN_DRIVER_SIM)
 				goto bad;
 			break;
 		case 's':
@@ -118,6 +121,21 @@ int bench_bw(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (driver == TERN_DRIVER_SIM) {
+		if (!json)
+			printf("tern-bench bw: one-way on the simulated network (10 Gb/s), %u messages in flight\n%12s %12s %10s\n",
+			       window, "size (B)", "MB/s", "Gb/s");
+		for (unsigned i = 0; i < n_sizes; i++) {
+			double secs = fmax(0.02, 3.0 * (double)sizes[i] * 8 / 1e10);
+			double mbs = simdrv_bw(sizes[i], window, secs) / 1e6;
+			if (json)
+				printf("{\"bench\":\"bw\",\"driver\":\"sim\",\"size\":%zu,\"window\":%u,\"mb_per_s\":%.1f,"
+				       "\"gbit_per_s\":%.3f,\"retransmits\":0,\"rtos\":0}\n", sizes[i], window, mbs, mbs * 8 / 1000);
+			else
+				printf("%12zu %12.1f %10.3f\n", sizes[i], mbs, mbs * 8 / 1000);
+		}
+		return 0;
 	}
 	struct bw_run r = { .driver = driver };
 	if (pthread_create(&r.thread, NULL, sink_main, &r))

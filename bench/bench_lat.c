@@ -12,6 +12,7 @@
 #include "bench_util.h"
 #include "hist.h"
 #include "plot.h"
+#include "bench_simdrv.h"
 #include "tern/tern.h"
 
 #define ECHO 1
@@ -40,7 +41,8 @@ static void usage(FILE *f)
 		"Prints percentiles and tern's ratio to each baseline's median.\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME   uring, sockets or auto (default uring)\n"
+		"  --driver NAME   uring, sockets, sim or auto (default uring); sim runs tern\n"
+		"                  alone in simulated time (no baselines there)\n"
 		"  --uring-setup M auto, defer-taskrun, coop-taskrun, plain or sqpoll (tern's ring)\n"
 		"  --size BYTES    request and response size, 0..1400 (default 64)\n"
 		"  --count N       round trips per method (default 200000)\n"
@@ -169,7 +171,7 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 			o->driver = tern_driver_parse(optarg);
 			if (o->driver == TERN_DRIVER_AUTO)
 				o->driver = bench_best_driver();
-			if (o->driver != TERN_DRIVER_URING && o->driver != TERN_DRIVER_SOCKETS)
+			if (o->driver != TERN_DRIVER_URING && o->driver != TERN_DRIVER_SOCKETS && o->driver != TERN_DRIVER_SIM)
 				goto bad;
 			break;
 		case 's': o->size = strtoull(optarg, &end, 10); if (*end || o->size > 1400) goto bad; break;
@@ -196,6 +198,13 @@ int bench_lat(int argc, char **argv)
 	struct lat_opts o;
 	if (parse(argc, argv, &o))
 		return 2;
+	if (o.driver == TERN_DRIVER_SIM) {
+		o.no_baseline = 1; /* the baselines are kernel paths; the simulator has no raw mode */
+		if (o.rate > 0) {
+			fprintf(stderr, "tern-bench lat: --rate is for kernel drivers\n");
+			return 2;
+		}
+	}
 	struct tern_lat tl = { .driver = o.driver, .uring_setup = o.uring_setup };
 	struct baseline m[3];
 	m[0] = (struct baseline){ .name = "tern RPC", .start = tern_start, .round_trip = tern_round_trip,
@@ -204,6 +213,17 @@ int bench_lat(int argc, char **argv)
 	baseline_blocking_init(&m[2]);
 	static struct hist lat[3];
 	int ok[3];
+	unsigned long per = o.count / o.rounds;
+	if (o.driver == TERN_DRIVER_SIM) {
+		for (int i = 0; i < 3; i++)
+			hist_init(&lat[i]);
+		if (simdrv_lat(o.size, o.count, &lat[0]))
+			return 1;
+		ok[0] = 1;
+		ok[1] = ok[2] = 0;
+		m[0].name = "tern RPC (simulated)";
+		goto report;
+	}
 	for (int i = 0; i < 3; i++) {
 		hist_init(&lat[i]);
 		ok[i] = (i == 0 || !o.no_baseline) && (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
@@ -221,7 +241,6 @@ int bench_lat(int argc, char **argv)
 			m[i].round_trip(&m[i]);
 		atomic_store(&m[i].idle, true);
 	}
-	unsigned long per = o.count / o.rounds;
 	struct progress prog = { 0 };
 	for (unsigned r = 0; r < o.rounds; r++) {
 		progress_update(&prog, "lat rounds", r, o.rounds);
@@ -253,8 +272,13 @@ int bench_lat(int argc, char **argv)
 		if (ok[i])
 			m[i].stop(&m[i]);
 	}
+report:;
 	double med0 = hist_pct(&lat[0], 50) / 1e3;
-	if (!o.json) {
+	if (!o.json && o.driver == TERN_DRIVER_SIM) {
+		printf("tern-bench lat: %zu B RPC round trips on the simulated network (10 Gb/s, 2 us), simulated time,\n"
+		       "%lu calls, closed loop; baselines are for kernel drivers\n", o.size, o.count);
+		printf("%-22s %9s %9s %9s %9s %9s %11s\n", "method (us)", "p50", "p90", "p99", "p99.9", "max", "tern/this");
+	} else if (!o.json) {
 		printf("tern-bench lat: %zu B round trips on 127.0.0.1, tern driver %s, %lu per method in %u interleaved rounds, %s\n",
 		       o.size, tern_driver_name((enum tern_driver_kind)o.driver), per * o.rounds, o.rounds,
 		       o.rate > 0 ? "open loop" : "closed loop");

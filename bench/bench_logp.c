@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_simdrv.h"
 #include "bench_util.h"
 #include "hist.h"
 #include "logp.h"
@@ -272,7 +273,8 @@ static void usage(FILE *f)
 		"'±' gives that interval.\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME   uring, sockets or auto (default uring)\n"
+		"  --driver NAME   uring, sockets, sim or auto (default uring); sim gives L and\n"
+		"                  g in simulated time, with o_s = o_r = 0 by construction\n"
 		"  --sizes LIST    message sizes in bytes, comma separated, up to %u\n"
 		"                  (default 64,256,1024,4096,16384,65536)\n"
 		"  --json          one JSON object per size, then one for G\n"
@@ -299,7 +301,7 @@ int bench_logp(int argc, char **argv)
 			driver = tern_driver_parse(optarg);
 			if (driver == TERN_DRIVER_AUTO)
 				driver = bench_best_driver();
-			if (driver != TERN_DRIVER_URING && driver != TERN_DRIVER_SOCKETS)
+			if (driver != TERN_DRIVER_URING && driver != TERN_DRIVER_SOCKETS && driver != TERN_DRIVER_SIM)
 				goto bad;
 			break;
 		case 's':
@@ -319,7 +321,15 @@ int bench_logp(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	struct logp_point pts[MAX_SIZES];
+	double ci[MAX_SIZES][4] = { { 0 } };
 	struct logp_run r = { .driver = driver };
+	if (driver == TERN_DRIVER_SIM) {
+		for (unsigned i = 0; i < n_sizes; i++)
+			if (simdrv_logp(sizes[i], &pts[i]))
+				return 1;
+		goto report;
+	}
 	r.buf = calloc(1, MAX_SIZE);
 	r.timer_ns = calibrate_timer();
 	if (pthread_create(&r.thread, NULL, peer_main, &r))
@@ -343,8 +353,6 @@ int bench_logp(int argc, char **argv)
 			tern_engine_poll(r.e);
 	}
 	settle(&r);
-	struct logp_point pts[MAX_SIZES];
-	double ci[MAX_SIZES][4];
 	struct progress prog = { 0 };
 	for (unsigned i = 0; i < n_sizes; i++) {
 		progress_update(&prog, "logp sizes", i, n_sizes);
@@ -355,6 +363,7 @@ int bench_logp(int argc, char **argv)
 	pthread_join(r.thread, NULL);
 	tern_engine_destroy(r.e);
 	free(r.buf);
+report:;
 	double G = 0, g0 = 0;
 	int have_G = n_sizes >= 2 && logp_fit_G(pts, n_sizes, &G, &g0) == 0;
 	const char *dn = tern_driver_name((enum tern_driver_kind)driver);
@@ -388,8 +397,11 @@ int bench_logp(int argc, char **argv)
 			       g0 / 1e3);
 		return 0;
 	}
-	printf("tern-bench logp: tern sessions over %s on 127.0.0.1 (timer overhead %llu ns subtracted)\n", dn,
-	       (unsigned long long)r.timer_ns);
+	if (driver == TERN_DRIVER_SIM)
+		printf("tern-bench logp: tern sessions on the simulated network (10 Gb/s, 2 us), simulated time\n");
+	else
+		printf("tern-bench logp: tern sessions over %s on 127.0.0.1 (timer overhead %llu ns subtracted)\n", dn,
+		       (unsigned long long)r.timer_ns);
 	printf("%9s %15s %15s %15s %15s %10s\n", "size (B)", "round trip", "o_s", "o_r", "g", "L");
 	for (unsigned i = 0; i < n_sizes; i++)
 		printf("%9.0f %8.2f ±%4.1f%% %8.2f ±%4.1f%% %8.2f ±%4.1f%% %8.2f ±%4.1f%% %10.2f\n", pts[i].size,
@@ -398,9 +410,13 @@ int bench_logp(int argc, char **argv)
 	if (have_G)
 		printf("LogGP fit of g over size: G = %.4f ns/byte (%.2f GB/s), g(0) = %.2f us\n", G,
 		       G > 0 ? 1.0 / G : 0.0, g0 / 1e3);
-	printf("(all in microseconds; L = round trip / 2 - o_s - o_r. On loopback the sender's system call\n"
-	       " also runs the receiver's network stack, so o_s holds what a wire would show as L, and L\n"
-	       " comes out near or below zero.)\n");
+	if (driver == TERN_DRIVER_SIM)
+		printf("(all in simulated microseconds. The simulator charges no CPU time, so o_s = o_r = 0 and L is\n"
+		       " the one-way time, which grows with size by the serialization of the message's packets.)\n");
+	else
+		printf("(all in microseconds; L = round trip / 2 - o_s - o_r. On loopback the sender's system call\n"
+		       " also runs the receiver's network stack, so o_s holds what a wire would show as L, and L\n"
+		       " comes out near or below zero.)\n");
 	return 0;
 bad:
 	fprintf(stderr, "tern-bench logp: bad value '%s' for --%s\n", optarg, lo[li].name);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_simdrv.h"
 #include "bench_util.h"
 #include "tern/tern.h"
 
@@ -179,12 +180,12 @@ static void usage(FILE *f, const char *cmd)
 		"%s\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME     uring, sockets or auto (default uring)\n"
+		"  --driver NAME     uring, sockets, sim or auto (default uring)\n"
 		"  --engines N       engine pairs, a client and a server thread each%s\n"
 		"  --sessions N      sessions per client engine%s\n"
 		"  --depth N         calls in flight per session (default 8)\n"
 		"  --size BYTES      request and response size (default 32)\n"
-		"  --seconds S       measuring time per row (default 2)\n"
+		"  --seconds S       measuring time per row (default 2; sim: 0.02 simulated)\n"
 		"  --json            one JSON object per row\n"
 		"  --help            this text\n",
 		cmd,
@@ -222,7 +223,7 @@ static int bench_rate(int argc, char **argv, bool scale)
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	const char *cmd = scale ? "scale" : "tput";
-	struct tput_cfg c = { .driver = TERN_DRIVER_URING, .depth = 8, .size = 32, .seconds = 2 };
+	struct tput_cfg c = { .driver = TERN_DRIVER_URING, .depth = 8, .size = 32, .seconds = 0 };
 	unsigned engines[8] = { 1, 2, 4 }, sessions[8] = { 1, 8, 64 };
 	int n_eng = scale ? 3 : 1, n_ses = scale ? 3 : 1, json = 0, ch, li = 0;
 	if (!scale) {
@@ -236,7 +237,7 @@ static int bench_rate(int argc, char **argv, bool scale)
 			c.driver = tern_driver_parse(optarg);
 			if (c.driver == TERN_DRIVER_AUTO)
 				c.driver = bench_best_driver();
-			if (c.driver != TERN_DRIVER_URING && c.driver != TERN_DRIVER_SOCKETS)
+			if (c.driver != TERN_DRIVER_URING && c.driver != TERN_DRIVER_SOCKETS && c.driver != TERN_DRIVER_SIM)
 				goto bad;
 			break;
 		case 'e': if ((n_eng = parse_list(optarg, engines, scale ? 8 : 1, MAX_ENGINES)) < 0) goto bad; break;
@@ -249,10 +250,14 @@ static int bench_rate(int argc, char **argv, bool scale)
 		default: usage(stderr, cmd); return 2;
 		}
 	}
+	bool sim = c.driver == TERN_DRIVER_SIM;
+	if (c.seconds == 0)
+		c.seconds = sim ? 0.02 : 2; /* simulated seconds hold many more calls */
 	if (!json)
-		printf("tern-bench %s: %zu B calls over %s on 127.0.0.1, %u in flight per session, %.1f s per row\n"
+		printf("tern-bench %s: %zu B calls over %s, %u in flight per session, %.2f %ss per row\n"
 		       "%8s %9s %14s %16s %10s\n",
-		       cmd, c.size, tern_driver_name((enum tern_driver_kind)c.driver), c.depth, c.seconds, "engines",
+		       cmd, c.size, sim ? "the simulated network" : tern_driver_name((enum tern_driver_kind)c.driver),
+		       c.depth, c.seconds, sim ? "simulated " : "", "engines",
 		       "sessions", "calls/s", "calls/s/engine", "errors/s");
 	struct progress prog = { 0 };
 	for (int i = 0; i < n_eng; i++)
@@ -260,8 +265,8 @@ static int bench_rate(int argc, char **argv, bool scale)
 			progress_update(&prog, cmd, (unsigned)(i * n_ses + k), (unsigned)(n_eng * n_ses));
 			c.engines = engines[i];
 			c.sessions = sessions[k];
-			double err;
-			double rate = run_tput(&c, &err);
+			double err = 0;
+			double rate = sim ? simdrv_tput(c.engines, c.sessions, c.depth, c.size, c.seconds) : run_tput(&c, &err);
 			if (json)
 				printf("{\"bench\":\"%s\",\"driver\":\"%s\",\"engines\":%u,\"sessions\":%u,\"depth\":%u,"
 				       "\"size\":%zu,\"calls_per_s\":%.0f,\"calls_per_s_per_engine\":%.0f,\"errors_per_s\":%.1f}\n",

@@ -38,3 +38,11 @@ plot=$(mktemp --suffix=.svg)
 "$bench" lat --count 2000 --rounds 2 --plot "$plot" >/dev/null
 grep -q "<polyline" "$plot" && grep -q "</svg>" "$plot" && echo "plot ok"
 rm -f "$plot"
+# The simulated backend of each command.
+"$bench" lat --json --driver sim --count 1000 | check \
+	"lat=bench,method,driver,size,loop,n,p50_us,p90_us,p99_us,p999_us,max_us,tern_ratio"
+"$bench" tput --json --driver sim --seconds 0.002 | check \
+	"tput=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
+"$bench" bw --json --driver sim --sizes 65536 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits,rtos"
+"$bench" logp --json --driver sim --sizes 64,4096 | check \
+	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
