@@ -17,7 +17,8 @@ fi
 out=$(mktemp)
 ./build/tools/tern-echo server --bind 127.0.0.1 --port 0 >"$out" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$out"' EXIT
+# Keep the job's own exit status: the server is usually gone by now.
+trap 'rc=$?; kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -f "$out"; exit $rc' EXIT
 for _ in $(seq 100); do
 	grep -q "serving on" "$out" && break
 	sleep 0.05
