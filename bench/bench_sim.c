@@ -66,7 +66,7 @@ static void usage(FILE *f)
 		"  --reorder P      share of packets delayed up to 20 us (default 0)\n"
 		"  --gbps G         link speed (default 10)\n"
 		"  --queue-kb K     receiver's queue (default 1024)\n"
-		"  --cc NAME        aimd, off, or all (default aimd)\n"
+		"  --cc NAME        aimd, off, timely, swift, or all (default aimd)\n"
 		"  --seed N         seed of the simulated network (default 1)\n"
 		"  --json           one JSON object per row\n"
 		"  --help           this text\n");
@@ -240,7 +240,7 @@ int bench_sim(int argc, char **argv)
 	struct opts o;
 	if (parse(argc, argv, &o))
 		return 2;
-	int first = o.cc < 0 ? TERN_CC_AIMD : o.cc, last = o.cc < 0 ? TERN_CC_OFF : o.cc;
+	int first = o.cc < 0 ? TERN_CC_AIMD : o.cc, last = o.cc < 0 ? TERN_CC_SWIFT : o.cc;
 	if (strcmp(o.scenario, "pingpong") == 0) {
 		int rc = 0;
 		for (int cc = first; cc <= last && !rc; cc++) {

@@ -11,6 +11,8 @@ static const struct {
 } algos[] = {
 	[TERN_CC_AIMD] = { "aimd", &tern_cc_aimd_ops },
 	[TERN_CC_OFF] = { "off", &tern_cc_off_ops },
+	[TERN_CC_TIMELY] = { "timely", &tern_cc_timely_ops },
+	[TERN_CC_SWIFT] = { "swift", &tern_cc_swift_ops },
 };
 
 const char *tern_cc_name(enum tern_cc_algo algo)
@@ -28,13 +30,13 @@ int tern_cc_parse(const char *name)
 	return TERN_EINVAL;
 }
 
-int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, uint32_t max_cwnd)
+int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, const struct tern_cc_params *p)
 {
 	if ((unsigned)algo >= sizeof(algos) / sizeof(algos[0]))
 		return TERN_EINVAL;
 	memset(cc, 0, sizeof(*cc));
 	cc->ops = algos[algo].ops;
-	cc->max_cwnd = max_cwnd;
+	cc->p = *p;
 	cc->ops->init(cc);
 	return 0;
 }
@@ -43,7 +45,7 @@ static void off_init(struct tern_cc *cc) { (void)cc; }
 static void off_ack(struct tern_cc *cc, uint32_t acked, uint64_t now) { (void)cc; (void)acked; (void)now; }
 static void off_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t f, uint64_t now) { (void)cc; (void)rtt; (void)f; (void)now; }
 static void off_event(struct tern_cc *cc, uint64_t now) { (void)cc; (void)now; }
-static bool off_can_send(const struct tern_cc *cc, uint32_t inflight) { return inflight < cc->max_cwnd; }
+static bool off_can_send(const struct tern_cc *cc, uint32_t inflight) { return inflight < cc->p.max_cwnd; }
 static uint64_t off_rate(const struct tern_cc *cc) { (void)cc; return 0; }
 
 const struct tern_cc_ops tern_cc_off_ops = {

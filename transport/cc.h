@@ -24,18 +24,42 @@ struct tern_cc_ops {
 	uint64_t (*pacing_rate)(const struct tern_cc *cc);
 };
 
+struct tern_cc_params {
+	uint32_t max_cwnd;        /* the session window: no algorithm goes beyond it */
+	uint32_t mss;             /* bytes per full packet on the wire */
+	uint64_t link_bps;        /* line rate */
+	uint64_t target_ns;       /* Swift's base target delay */
+};
+
 struct tern_cc {
 	const struct tern_cc_ops *ops;
-	uint32_t max_cwnd; /* the session window: no algorithm goes beyond it */
+	struct tern_cc_params p;
 	union {
 		struct { uint32_t cwnd, ssthresh, acc; } aimd;
+		struct {
+			double cwnd;             /* packets; below 1 means paced */
+			double delay;            /* the latest fabric RTT (ns) */
+			uint64_t last_decrease;  /* at most one decrease per RTT */
+			uint32_t timeouts;       /* in a row, without an ack between */
+		} swift;
+		struct {
+			double rate;             /* bytes per second */
+			double prev_rtt, rtt_diff;
+			uint32_t hai;            /* consecutive falling RTT samples */
+			uint64_t last_update;
+		} timely;
 		uint64_t raw[8];
 	} st;
 };
 
-int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, uint32_t max_cwnd);
+int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, const struct tern_cc_params *p);
 
 extern const struct tern_cc_ops tern_cc_aimd_ops;
 extern const struct tern_cc_ops tern_cc_off_ops;
+extern const struct tern_cc_ops tern_cc_timely_ops;
+extern const struct tern_cc_ops tern_cc_swift_ops;
+
+/* Swift's target delay for the current window, in ns (for tests and stats). */
+double tern_swift_target(const struct tern_cc *cc);
 
 #endif

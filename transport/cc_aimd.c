@@ -6,8 +6,8 @@
 
 static void aimd_init(struct tern_cc *cc)
 {
-	cc->st.aimd.cwnd = INIT_CWND < cc->max_cwnd ? INIT_CWND : cc->max_cwnd;
-	cc->st.aimd.ssthresh = cc->max_cwnd;
+	cc->st.aimd.cwnd = INIT_CWND < cc->p.max_cwnd ? INIT_CWND : cc->p.max_cwnd;
+	cc->st.aimd.ssthresh = cc->p.max_cwnd;
 	cc->st.aimd.acc = 0;
 }
 
@@ -15,7 +15,7 @@ static void aimd_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 {
 	(void)now;
 	uint32_t *cwnd = &cc->st.aimd.cwnd;
-	while (acked && *cwnd < cc->max_cwnd) {
+	while (acked && *cwnd < cc->p.max_cwnd) {
 		if (*cwnd < cc->st.aimd.ssthresh) {
 			(*cwnd)++; /* slow start: one per acked packet */
 		} else if (++cc->st.aimd.acc >= *cwnd) {

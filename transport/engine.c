@@ -30,6 +30,8 @@ void tern_engine_config_init(struct tern_engine_config *cfg)
 	cfg->max_sessions = 1024;
 	cfg->max_tx_msgs = 4096;
 	cfg->cc = TERN_CC_AIMD;
+	cfg->link_bps = 10000000000ull;
+	cfg->cc_target_ns = 25000;
 	cfg->delivery = TERN_DELIVER_IN_ORDER;
 	cfg->accept = true;
 	cfg->init_rto_ns = 1000000;
@@ -49,6 +51,8 @@ static int check_config(const struct tern_engine_config *c)
 		return TERN_EINVAL;
 	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED || c->poll_mode > TERN_POLL_ADAPTIVE ||
 	    c->uring_setup > TERN_URING_SETUP_SQPOLL)
+		return TERN_EINVAL;
+	if (c->link_bps < 1000000 || c->cc_target_ns == 0)
 		return TERN_EINVAL;
 	if (c->min_rto_ns == 0 || c->max_rto_ns < c->min_rto_ns || c->init_rto_ns == 0 || c->dead_after_ns == 0)
 		return TERN_EINVAL;

@@ -113,6 +113,35 @@ static bool can_send_more(const struct tern_session *s)
 	return s->cc.ops->can_send(&s->cc, s->inflight);
 }
 
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+void tern_sender_on_pace_timer(struct tern_timer *t, uint64_t now)
+{
+	(void)now;
+	struct tern_session *s = container_of(t, struct tern_session, pace_timer);
+	tern_engine_want_tx(s->e, s);
+}
+
+/* Whether the pacer lets a packet leave now. Sessions whose algorithm asks
+ * for no rate never get here with a wait: the common case costs one call. */
+static bool pace_allows(struct tern_session *s, uint64_t rate)
+{
+	if (!rate || s->e->now >= s->next_send_ns)
+		return true;
+	if (!tern_timer_armed(&s->pace_timer))
+		tern_timer_arm(&s->e->wheel, &s->pace_timer, s->next_send_ns);
+	return false;
+}
+
+static void pace_sent(struct tern_session *s, uint64_t rate, uint32_t payload)
+{
+	if (!rate)
+		return;
+	uint64_t wire = (uint64_t)payload + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4;
+	uint64_t from = s->next_send_ns > s->e->now ? s->next_send_ns : s->e->now;
+	s->next_send_ns = from + wire * 1000000000ull / rate;
+}
+
 static uint32_t next_lost(struct tern_session *s)
 {
 	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++)
@@ -135,7 +164,8 @@ bool tern_sender_transmit(struct tern_session *s)
 	unsigned budget = TERN_TX_BUDGET;
 	if (!s->inflight && !s->lost_pending)
 		s->last_progress_ns = e->now; /* idle until now: the dead clock starts here */
-	while (s->lost_pending && can_send_more(s) && budget) {
+	uint64_t rate = s->cc.ops->pacing_rate(&s->cc);
+	while (s->lost_pending && can_send_more(s) && budget && pace_allows(s, rate)) {
 		uint32_t psn = next_lost(s);
 		struct tern_sb_entry *sb = sb_at(s, psn);
 		sb->state = SB_INFLIGHT;
@@ -145,8 +175,10 @@ bool tern_sender_transmit(struct tern_session *s)
 		budget--;
 		e->stats.retransmits++;
 		send_data(s, psn, s->lost_pending == 0 && !can_send_more(s));
+		pace_sent(s, rate, sb->len);
 	}
-	while (s->tx_cursor && can_send_more(s) && (s->snd_nxt - s->snd_una) < send_limit(s) && budget) {
+	while (s->tx_cursor && can_send_more(s) && (s->snd_nxt - s->snd_una) < send_limit(s) && budget &&
+	       pace_allows(s, rate)) {
 		struct tern_tx_msg *m = s->tx_cursor;
 		uint32_t frag = m->len - m->sent < s->mss ? m->len - m->sent : s->mss;
 		uint32_t psn = s->snd_nxt++;
@@ -165,6 +197,7 @@ bool tern_sender_transmit(struct tern_session *s)
 		 * so an RPC ping-pong sends no standalone acks. */
 		bool last = s->tx_cursor && (!can_send_more(s) || (s->snd_nxt - s->snd_una) >= send_limit(s) || !budget);
 		send_data(s, psn, last);
+		pace_sent(s, rate, frag);
 	}
 	if (s->inflight)
 		arm_rto(s);

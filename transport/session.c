@@ -61,8 +61,11 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tern_timer_init(&s->rto_timer, on_rto_timer);
 	tern_timer_init(&s->ack_timer, on_ack_timer);
 	tern_timer_init(&s->alive_timer, on_alive_timer);
+	tern_timer_init(&s->pace_timer, tern_sender_on_pace_timer);
 	tern_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
-	tern_cc_init(&s->cc, e->cfg.cc, w);
+	struct tern_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
+				     e->cfg.cc_target_ns };
+	tern_cc_init(&s->cc, e->cfg.cc, &cp);
 	tern_sender_init(s);
 	e->sessions[idx] = s;
 	e->n_live++;
@@ -254,6 +257,7 @@ void tern_session_kill(struct tern_session *s, int status, bool notify)
 	tern_timer_cancel(&e->wheel, &s->rto_timer);
 	tern_timer_cancel(&e->wheel, &s->ack_timer);
 	tern_timer_cancel(&e->wheel, &s->alive_timer);
+	tern_timer_cancel(&e->wheel, &s->pace_timer);
 	e->sessions[(s->sid & 0xffff) - 1] = NULL;
 	e->n_live--;
 	e->stats.sessions_dead++;

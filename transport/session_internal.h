@@ -80,6 +80,9 @@ struct tern_session {
 	struct tern_cc cc_before_rto;
 	uint64_t rto_at;
 	bool rto_undo;
+	/* Pacing: the next packet may leave at next_send_ns; pace_timer wakes
+	 * the session then (the engine's wheel is the pacer, Carousel-style). */
+	uint64_t next_send_ns;
 
 	/* receiver */
 	uint32_t rcv_nxt, rcv_highest, last_rx_psn, unacked_rx;
@@ -89,7 +92,7 @@ struct tern_session {
 	uint64_t rx_alloc;      /* bytes held in reassembly buffers */
 	uint64_t echo_ts, echo_rx_ns;
 
-	struct tern_timer rto_timer, ack_timer, alive_timer;
+	struct tern_timer rto_timer, ack_timer, alive_timer, pace_timer;
 	void *rpc; /* the RPC layer's per-session state */
 };
 
@@ -151,6 +154,7 @@ void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p);
 bool tern_sender_transmit(struct tern_session *s);
 void tern_sender_on_rto(struct tern_session *s);
 void tern_sender_fail_all(struct tern_session *s, int status);
+void tern_sender_on_pace_timer(struct tern_timer *t, uint64_t now);
 
 /* receiver.c */
 void tern_receiver_init(struct tern_session *s, uint32_t peer_isn);

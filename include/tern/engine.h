@@ -97,6 +97,10 @@ struct tern_engine_config {
 	uint32_t max_sessions; /* default 1024 */
 	uint32_t max_tx_msgs;  /* messages queued for sending, all sessions; default 4096 */
 	enum tern_cc_algo cc;  /* default TERN_CC_AIMD */
+	uint64_t link_bps;     /* line rate, the most Timely sends at; default 10 Gb/s */
+	/* Swift's base target for the fabric RTT; it must exceed the path's
+	 * unloaded RTT. Default 25 us (docs/congestion.md). */
+	uint64_t cc_target_ns;
 	enum tern_delivery delivery;
 	bool accept;           /* accept sessions that peers open; default true */
 

@@ -1,0 +1,174 @@
+/* Each congestion-control algorithm's update rules, on hand-made inputs. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "transport/cc.h"
+
+#define US 1000ull
+
+static struct tern_cc make(enum tern_cc_algo algo)
+{
+	struct tern_cc cc;
+	struct tern_cc_params p = { .max_cwnd = 256, .mss = 1500, .link_bps = 10000000000ull, .target_ns = 25 * US };
+	cr_assert_eq(tern_cc_init(&cc, algo, &p), 0);
+	return cc;
+}
+
+Test(cc_aimd, slow_start_then_additive_then_halving)
+{
+	struct tern_cc cc = make(TERN_CC_AIMD);
+	cr_assert_eq(cc.st.aimd.cwnd, 10);
+	cc.ops->on_ack(&cc, 5, 0);
+	cr_assert_eq(cc.st.aimd.cwnd, 15, "slow start: one per acked packet");
+	cc.ops->on_loss(&cc, 0);
+	cr_assert_eq(cc.st.aimd.cwnd, 7);
+	cr_assert_eq(cc.st.aimd.ssthresh, 7);
+	cc.ops->on_ack(&cc, 6, 0);
+	cr_assert_eq(cc.st.aimd.cwnd, 7, "avoidance: nothing before a window of acks");
+	cc.ops->on_ack(&cc, 1, 0);
+	cr_assert_eq(cc.st.aimd.cwnd, 8);
+	cr_assert(cc.ops->can_send(&cc, 7));
+	cr_assert(!cc.ops->can_send(&cc, 8));
+	cc.ops->on_timeout(&cc, 0);
+	cr_assert_eq(cc.st.aimd.cwnd, 1);
+	cr_assert_eq(cc.st.aimd.ssthresh, 4);
+	cr_assert_eq(cc.ops->pacing_rate(&cc), 0);
+}
+
+Test(cc_off, only_the_window_limits)
+{
+	struct tern_cc cc = make(TERN_CC_OFF);
+	cc.ops->on_loss(&cc, 0);
+	cc.ops->on_timeout(&cc, 0);
+	cr_assert(cc.ops->can_send(&cc, 255));
+	cr_assert(!cc.ops->can_send(&cc, 256));
+}
+
+Test(cc_swift, grows_under_target_and_cuts_in_proportion_above_it)
+{
+	struct tern_cc cc = make(TERN_CC_SWIFT);
+	double w0 = cc.st.swift.cwnd;
+	cr_assert_float_eq(w0, 10.0, 1e-9);
+	double target = tern_swift_target(&cc);
+	cr_assert(target > 25 * US && target < 50 * US, "target %.0f ns: base plus flow scaling", target);
+	/* Under target: ai / cwnd per acked packet. */
+	cc.ops->on_rtt(&cc, 20 * US, 20 * US, 1000 * US);
+	cc.ops->on_ack(&cc, 10, 1000 * US);
+	cr_assert_float_eq(cc.st.swift.cwnd, 11.0, 1e-9);
+	/* Twice the target: cut by beta * (d - t) / d, here capped at max_mdf = 0.5. */
+	double t = tern_swift_target(&cc);
+	cc.ops->on_rtt(&cc, (uint64_t)(4 * t), (uint64_t)(4 * t), 2000 * US);
+	cr_assert_float_eq(cc.st.swift.cwnd, 5.5, 1e-9);
+	/* A second cut within the same RTT is not taken. */
+	cc.ops->on_rtt(&cc, (uint64_t)(4 * t), (uint64_t)(4 * t), 2000 * US + 10 * US);
+	cr_assert_float_eq(cc.st.swift.cwnd, 5.5, 1e-9);
+	/* A small excess cuts a little: f = 1 - 0.8 * (d - t) / d. */
+	double w = cc.st.swift.cwnd;
+	t = tern_swift_target(&cc);
+	double d = 1.1 * t;
+	cc.ops->on_rtt(&cc, (uint64_t)d, (uint64_t)d, 10000 * US);
+	cr_assert_float_eq(cc.st.swift.cwnd, w * (1 - 0.8 * (d - t) / d), 1e-3);
+	/* Above target, acks do not grow the window. */
+	w = cc.st.swift.cwnd;
+	cc.ops->on_ack(&cc, 5, 10001 * US);
+	cr_assert_float_eq(cc.st.swift.cwnd, w, 1e-12);
+}
+
+Test(cc_swift, below_one_packet_it_paces_and_flow_scaling_favours_small_windows)
+{
+	struct tern_cc cc = make(TERN_CC_SWIFT);
+	cr_assert_eq(cc.ops->pacing_rate(&cc), 0, "a window of packets is not paced");
+	double big = tern_swift_target(&cc);
+	cc.st.swift.cwnd = 0.25;
+	cc.st.swift.delay = 20 * US;
+	cr_assert_gt(tern_swift_target(&cc), big, "smaller windows get a higher target");
+	cr_assert_leq(tern_swift_target(&cc), 50.0 * US + 1e-6, "flow scaling adds at most one target");
+	/* One packet every RTT / cwnd: 1500 B * 0.25 / 20 us = 18.75 MB/s. */
+	cr_assert_eq(cc.ops->pacing_rate(&cc), 18750000);
+	cr_assert(cc.ops->can_send(&cc, 0));
+	cr_assert(!cc.ops->can_send(&cc, 1));
+	/* Below one packet, each ack adds ai (paced acks are sparse). */
+	cc.ops->on_ack(&cc, 1, 0);
+	cr_assert_float_eq(cc.st.swift.cwnd, 1.25, 1e-9);
+}
+
+Test(cc_swift, losses_and_timeouts)
+{
+	struct tern_cc cc = make(TERN_CC_SWIFT);
+	cc.st.swift.delay = 20 * US;
+	cc.ops->on_loss(&cc, 1000 * US);
+	cr_assert_float_eq(cc.st.swift.cwnd, 5.0, 1e-9);
+	cc.ops->on_loss(&cc, 1005 * US); /* within one RTT: ignored */
+	cr_assert_float_eq(cc.st.swift.cwnd, 5.0, 1e-9);
+	/* Timeouts: a decrease each, and the fifth in a row resets to the minimum. */
+	uint64_t now = 2000 * US;
+	for (int i = 0; i < 4; i++, now += 1000 * US)
+		cc.ops->on_timeout(&cc, now);
+	cr_assert_float_eq(cc.st.swift.cwnd, 5.0 / 16, 1e-9);
+	cc.ops->on_timeout(&cc, now);
+	cr_assert_float_eq(cc.st.swift.cwnd, 0.001, 1e-12);
+	/* An ack clears the run. */
+	cc.st.swift.cwnd = 2;
+	cc.ops->on_ack(&cc, 1, now);
+	cr_assert_eq(cc.st.swift.timeouts, 0);
+}
+
+Test(cc_timely, the_four_regions)
+{
+	struct tern_cc cc = make(TERN_CC_TIMELY);
+	double line = 10e9 / 8;
+	cr_assert_float_eq(cc.st.timely.rate, line, 1);
+	cr_assert_eq(cc.ops->pacing_rate(&cc), 0, "at line rate: no pacing (bypass)");
+	/* Above T_high: r * (1 - 0.8 * (1 - T_high / rtt)), a whole RTT after the last update. */
+	cc.ops->on_rtt(&cc, 2000 * US, 2000 * US, 1000 * US);
+	cr_assert_float_eq(cc.st.timely.rate, line * (1 - 0.8 * 0.5), 1);
+	cr_assert_eq(cc.ops->pacing_rate(&cc), (uint64_t)cc.st.timely.rate);
+	/* Below T_low: + 5 MB/s. */
+	double r = cc.st.timely.rate;
+	cc.ops->on_rtt(&cc, 10 * US, 10 * US, 2000 * US);
+	cr_assert_float_eq(cc.st.timely.rate, r + 5e6, 1);
+	/* Between the thresholds with a rising RTT: a decrease by the gradient,
+	 * never below half. From a steady 100 us, a sample of 150 us one unit
+	 * later: gradient 0.02 * 50 us / 1 us = 1, so r * (1 - 0.8) -> held at r / 2. */
+	cc = make(TERN_CC_TIMELY);
+	cc.st.timely.prev_rtt = 100 * US;
+	cc.st.timely.last_update = 3000 * US - 1000;
+	r = cc.st.timely.rate;
+	cc.ops->on_rtt(&cc, 150 * US, 150 * US, 3000 * US);
+	cr_assert_float_eq(cc.st.timely.rate, r * 0.5, 1, "a steep rise halves at most");
+	/* A gentle rise decreases by exactly 0.8 * gradient: 100 -> 102.5 us gives 0.05. */
+	cc = make(TERN_CC_TIMELY);
+	cc.st.timely.prev_rtt = 100 * US;
+	cc.st.timely.last_update = 3000 * US - 1000;
+	r = cc.st.timely.rate;
+	cc.ops->on_rtt(&cc, 102500, 102500, 3000 * US);
+	cr_assert_float_eq(cc.st.timely.rate, r * (1 - 0.8 * 0.05), 1);
+	/* Samples closer than the unit move the rate less (delta = dt / 1 us). */
+	cc = make(TERN_CC_TIMELY);
+	cc.st.timely.rate = 1e9;
+	cc.st.timely.last_update = 3000 * US - 500;
+	cc.ops->on_rtt(&cc, 10 * US, 10 * US, 3000 * US);
+	cr_assert_float_eq(cc.st.timely.rate, 1e9 + 0.5 * 5e6, 1);
+	/* Falling RTTs between the thresholds: additive, then hyperactive after five. */
+	cc = make(TERN_CC_TIMELY);
+	cc.st.timely.rate = 1e9;
+	cc.st.timely.prev_rtt = 91 * US;
+	double before = 0;
+	for (int i = 0; i < 6; i++) {
+		before = cc.st.timely.rate;
+		cc.ops->on_rtt(&cc, (uint64_t)((90 - i) * US), (uint64_t)((90 - i) * US), (uint64_t)(4000 + i * 100) * US);
+	}
+	cr_assert_gt(cc.st.timely.rate, before, "falling RTT: the rate grows");
+	cr_assert_float_eq(cc.st.timely.rate - before, 5 * 5e6, 1, "five in a row: hyperactive increase");
+}
+
+Test(cc_timely, bounds)
+{
+	struct tern_cc cc = make(TERN_CC_TIMELY);
+	for (int i = 0; i < 100; i++)
+		cc.ops->on_rtt(&cc, 5000 * US, 5000 * US, (uint64_t)(1000 + i * 1000) * US);
+	cr_assert_float_eq(cc.st.timely.rate, 5e6, 1, "never below the minimum rate");
+	for (int i = 0; i < 100000; i++)
+		cc.ops->on_rtt(&cc, 10 * US, 10 * US, (uint64_t)(200000 + i * 1000) * US);
+	cr_assert_float_eq(cc.st.timely.rate, 10e9 / 8, 1, "never above line rate");
+}
