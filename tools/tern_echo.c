@@ -31,6 +31,9 @@ struct opts {
 	int quiet;
 	int uring_setup, no_gso;
 	unsigned long zc_min;
+	int cc;
+	unsigned long cc_target_us;
+	long reply; /* server: answer with this many bytes; -1: echo the request */
 };
 
 
@@ -53,15 +56,20 @@ static void usage(FILE *f)
 		"                    sqpoll (default auto; see docs/uring.md)\n"
 		"  --no-gso          io_uring: send packet by packet, not as UDP GSO trains\n"
 		"  --zc-min BYTES    io_uring: SEND_ZC for trains of at least BYTES (default off)\n"
+		"  --cc NAME         congestion control: aimd, off, timely, swift (default aimd)\n"
+		"  --cc-target-us N  Swift's target delay (default 25; above the path's idle RTT)\n"
 		"server options:\n"
 		"  --bind HOST       address to serve on (default: all, IPv6 and IPv4)\n"
 		"  --workers         run the handler on a worker thread\n"
+		"  --reply BYTES     answer with BYTES instead of echoing the request\n"
+		"                    (the client then accepts answers of that size)\n"
 		"client options:\n"
 		"  --size BYTES      request size; the answer is as large (default 64)\n"
 		"  --count N         calls to make (default 100000)\n"
 		"  --depth N         calls in flight at once (default 1)\n"
 		"  --timeout MS      deadline of each call (default 1000)\n"
 		"  --reconnect       open a new session when the server dies or restarts\n"
+		"  --reply BYTES     expect answers of BYTES (a server run with --reply)\n"
 		"  --quiet           print only the summary line\n"
 		"  --help            this text\n"
 		"\n"
@@ -78,9 +86,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, 0, 't' }, { "reconnect", no_argument, 0, 'r' },
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
 		{ "uring-setup", required_argument, 0, 'U' }, { "no-gso", no_argument, 0, 'G' },
-		{ "zc-min", required_argument, 0, 'Z' }, { 0, 0, 0, 0 },
+		{ "zc-min", required_argument, 0, 'Z' }, { "cc", required_argument, 0, 'C' },
+		{ "reply", required_argument, 0, 'R' }, { "cc-target-us", required_argument, 0, 'T' }, { 0, 0, 0, 0 },
 	};
-	*o = (struct opts){ .port = 7100, .size = 64, .count = 100000, .depth = 1, .timeout_ms = 1000 };
+	*o = (struct opts){ .port = 7100, .size = 64, .count = 100000, .depth = 1, .timeout_ms = 1000, .reply = -1 };
 	int c;
 	char *end = NULL;
 	int li = 0;
@@ -104,6 +113,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'U': o->uring_setup = tern_uring_setup_parse(optarg); if (o->uring_setup < 0) goto bad; break;
 		case 'G': o->no_gso = 1; break;
 		case 'Z': o->zc_min = strtoul(optarg, &end, 10); if (*end) goto bad; break;
+		case 'C': o->cc = tern_cc_parse(optarg); if (o->cc < 0) goto bad; break;
+		case 'T': o->cc_target_us = strtoul(optarg, &end, 10); if (*end || !o->cc_target_us || o->cc_target_us > 1000000) goto bad; break;
+		case 'R': o->reply = strtol(optarg, &end, 10); if (*end || o->reply < 0 || o->reply > (64l << 20)) goto bad; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -154,6 +166,9 @@ static struct tern_rpc *make_rpc(const struct opts *o, bool server, void *user,
 	rc.engine.uring_setup = (enum tern_uring_setup)o->uring_setup;
 	rc.engine.uring_no_gso = o->no_gso;
 	rc.engine.uring_zc_min_bytes = (uint32_t)o->zc_min;
+	rc.engine.cc = (enum tern_cc_algo)o->cc;
+	if (o->cc_target_us)
+		rc.engine.cc_target_ns = o->cc_target_us * 1000;
 	rc.engine.bind_host = server ? o->bind : NULL;
 	rc.engine.port = server ? (uint16_t)o->port : 0;
 	rc.engine.cb.on_session = on_session;
@@ -173,25 +188,29 @@ static struct tern_rpc *make_rpc(const struct opts *o, bool server, void *user,
 struct server {
 	struct tern_rpc *rpc;
 	unsigned long served;
+	long reply;
 };
 
 static void echo(struct tern_rpc_req *req, void *arg)
 {
 	struct server *sv = arg;
-	size_t n = tern_rpc_req_len(req);
+	size_t n = sv->reply >= 0 ? (size_t)sv->reply : tern_rpc_req_len(req);
 	void *out = tern_rpc_alloc(sv->rpc, n);
 	if (!out) {
 		tern_rpc_respond_error(req, 12);
 		return;
 	}
-	memcpy(out, tern_rpc_req_data(req), n);
+	if (sv->reply < 0)
+		memcpy(out, tern_rpc_req_data(req), n);
+	else
+		memset(out, 0x5a, n);
 	tern_rpc_respond(req, out, n);
 	__atomic_add_fetch(&sv->served, 1, __ATOMIC_RELAXED);
 }
 
 static int run_server(const struct opts *o)
 {
-	struct server sv = { 0 };
+	struct server sv = { .reply = o->reply };
 	sv.rpc = make_rpc(o, true, &sv, NULL);
 	if (!sv.rpc)
 		return 1;
@@ -271,7 +290,9 @@ static void on_reply(int status, const void *resp, size_t len, void *arg)
 	struct call_ctx *ctx = arg;
 	struct client *cl = ctx->cl;
 	cl->inflight--;
-	if (status == 0 && len == cl->o->size && (len == 0 || memcmp(resp, cl->pattern, len) == 0)) {
+	bool right = cl->o->reply >= 0 ? len == (size_t)cl->o->reply
+				       : len == cl->o->size && (len == 0 || memcmp(resp, cl->pattern, len) == 0);
+	if (status == 0 && right) {
 		cl->lat[cl->ok++] = now_ns() - ctx->sent;
 	} else {
 		int i = status == 0 ? E_OTHER : err_index(status);
@@ -369,8 +390,11 @@ static int run_client(const struct opts *o)
 	}
 	struct tern_stats st;
 	tern_engine_stats(e, &st);
-	printf("ok %lu failed %lu rate %.0f calls/s p50 %.2f us p99 %.2f us goodput %.1f MB/s each way\n", cl.ok,
-	       failed, cl.ok / secs, pct(cl.lat, cl.ok, 50), pct(cl.lat, cl.ok, 99), cl.ok * (double)o->size / secs / 1e6);
+	printf("ok %lu failed %lu rate %.0f calls/s p50 %.2f us p99 %.2f us goodput %.1f MB/s out retransmits %llu "
+	       "data %llu\n",
+	       cl.ok, failed, cl.ok / secs, pct(cl.lat, cl.ok, 50), pct(cl.lat, cl.ok, 99),
+	       cl.ok * (double)o->size / secs / 1e6, (unsigned long long)st.retransmits,
+	       (unsigned long long)st.tx_data_pkts);
 	if (!o->quiet)
 		printf("client: %llu packets out (%llu GSO trains, %llu SEND_ZC, %llu of them copied), %llu retransmits, "
 		       "%llu standalone acks\n",
