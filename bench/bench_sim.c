@@ -25,6 +25,7 @@ struct opts {
 
 int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, double loss, double reorder,
 		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json);
+int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json);
 
 struct pingpong {
 	struct opts o;
@@ -54,9 +55,11 @@ static void usage(FILE *f)
 		"  incast    --senders senders stream to one receiver through its link:\n"
 		"            goodput, utilization, Jain's fairness index, loss,\n"
 		"            retransmissions, queueing delay p50 and p99\n"
+		"  join      one flow throughout, a second from a third to two thirds of\n"
+		"            the run: goodput, each flow's share, Jain, queueing delay per phase\n"
 		"\n"
 		"options:\n"
-		"  --scenario NAME  pingpong, stream or incast\n"
+		"  --scenario NAME  pingpong, stream, incast or join\n"
 		"  --size BYTES     message size (default 64 for pingpong, 65536 otherwise)\n"
 		"  --count N        pingpong: round trips (default 100000)\n"
 		"  --senders N      incast: senders (default 32)\n"
@@ -100,7 +103,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'S': o->seed = strtoull(optarg, &end, 0); if (*end) goto bad; break;
 		case 'x':
-			if (strcmp(optarg, "pingpong") && strcmp(optarg, "stream") && strcmp(optarg, "incast"))
+			if (strcmp(optarg, "pingpong") && strcmp(optarg, "stream") && strcmp(optarg, "incast") &&
+			    strcmp(optarg, "join"))
 				goto bad;
 			o->scenario = optarg;
 			break;
@@ -248,6 +252,17 @@ int bench_sim(int argc, char **argv)
 			rc = run_sim(&o);
 		}
 		return rc;
+	}
+	if (strcmp(o.scenario, "join") == 0) {
+		if (!o.json)
+			printf("tern-bench sim: join, %zu B messages, %.0f ms simulated in three phases, %.0f Gb/s, %u kB queue\n"
+			       "%-6s %-7s %10s %10s %10s %8s %10s %10s\n",
+			       o.size, o.ms, o.gbps, o.queue_kb, "cc", "phase", "Gb/s", "flow 0", "flow 1", "Jain",
+			       "qdelay p50", "p99 (us)");
+		for (int cc = first; cc <= last; cc++)
+			if (bench_sim_join(o.size, cc, o.ms, o.seed, (uint64_t)(o.gbps * 1e9), o.queue_kb * 1024u, o.json))
+				return 1;
+		return 0;
 	}
 	unsigned senders = strcmp(o.scenario, "incast") == 0 ? o.senders : 1;
 	if (!o.json)

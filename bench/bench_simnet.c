@@ -160,3 +160,81 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 	free(sn);
 	return 0;
 }
+
+/* A flow joins and leaves: flow 0 sends throughout, flow 1 from a third to
+ * two thirds of the run. Per phase: goodput, each flow's share, Jain's
+ * index over the active flows, and queueing delay. */
+int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json)
+{
+	struct simnet *sn = calloc(1, sizeof(*sn));
+	sn->n = 2;
+	sn->msg = msg;
+	sn->buf = calloc(1, msg ? msg : 1);
+	hist_init(&sn->qdelay);
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.seed = seed;
+	sc.link.bandwidth_bps = bw_bps;
+	sc.link.queue_bytes = queue_bytes;
+	sc.observe = observe;
+	sc.observe_arg = sn;
+	if (tern_sim_create(&sc, &sn->net))
+		return 1;
+	struct tern_session *s[2];
+	for (unsigned i = 0; i <= 2; i++) {
+		struct tern_engine_config ec;
+		tern_engine_config_init(&ec);
+		ec.sim = sn->net;
+		ec.sim_node = i == 2 ? 0 : i + 1;
+		ec.seed = seed * 1000 + i;
+		ec.cc = (enum tern_cc_algo)cc;
+		ec.delivery = TERN_DELIVER_AS_COMPLETED;
+		ec.dead_after_ns = 60000000000ull;
+		ec.cb = (struct tern_callbacks){ .on_message = on_msg, .on_send_done = on_done, .user = sn };
+		if (tern_engine_create(&ec, &sn->eng[i]))
+			return 1;
+	}
+	struct tern_addr rcv = tern_addr_sim(0);
+	for (unsigned i = 0; i < 2; i++)
+		tern_session_connect(sn->eng[i], &rcv, &s[i]);
+	uint64_t t0 = tern_sim_now(sn->net), third = (uint64_t)(ms * 1e6 / 3);
+	const char *names[3] = { "alone", "joined", "left" };
+	for (int phase = 0; phase < 3; phase++) {
+		uint64_t start = t0 + phase * third, end = start + third;
+		uint64_t d0[2] = { sn->delivered[0], sn->delivered[1] };
+		hist_init(&sn->qdelay);
+		while (tern_sim_now(sn->net) < end) {
+			for (unsigned i = 0; i < 2; i++) {
+				if (i == 1 && phase != 1)
+					continue; /* flow 1 sends only in the middle phase */
+				while (sn->queued[i] - sn->done[i] < 4 &&
+				       tern_session_send(s[i], sn->buf, msg, (void *)(uintptr_t)i) == 0)
+					sn->queued[i]++;
+			}
+			uint64_t step = tern_sim_now(sn->net) + 20000;
+			tern_sim_run(sn->net, sn->eng, 3, step < end ? step : end, NULL, NULL);
+		}
+		double secs = (double)third / 1e9;
+		double g[2] = { (double)(sn->delivered[0] - d0[0]), (double)(sn->delivered[1] - d0[1]) };
+		double total = g[0] + g[1], jain = 1.0;
+		if (phase == 1 && g[0] + g[1] > 0)
+			jain = total * total / (2 * (g[0] * g[0] + g[1] * g[1]));
+		const char *ccn = tern_cc_name((enum tern_cc_algo)cc);
+		if (json)
+			printf("{\"bench\":\"sim\",\"scenario\":\"join\",\"cc\":\"%s\",\"phase\":\"%s\",\"goodput_gbps\":%.3f,"
+			       "\"flow0_share\":%.4f,\"flow1_share\":%.4f,\"jain\":%.4f,\"qdelay_p50_us\":%.3f,"
+			       "\"qdelay_p99_us\":%.3f}\n",
+			       ccn, names[phase], total * 8 / secs / 1e9, total ? g[0] / total : 0, total ? g[1] / total : 0,
+			       jain, hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
+		else
+			printf("%-6s %-7s %10.3f %10.3f %10.3f %8.3f %10.2f %10.2f\n", ccn, names[phase],
+			       total * 8 / secs / 1e9, total ? g[0] / total : 0, total ? g[1] / total : 0, jain,
+			       hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
+	}
+	for (unsigned i = 0; i <= 2; i++)
+		tern_engine_destroy(sn->eng[i]);
+	tern_sim_destroy(sn->net);
+	free(sn->buf);
+	free(sn);
+	return 0;
+}

@@ -46,3 +46,5 @@ rm -f "$plot"
 "$bench" bw --json --driver sim --sizes 65536 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits,rtos"
 "$bench" logp --json --driver sim --sizes 64,4096 | check \
 	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
+"$bench" sim --json --scenario join --ms 3 --cc all | check \
+	"sim=bench,scenario,cc,phase,goodput_gbps,flow0_share,flow1_share,jain,qdelay_p50_us,qdelay_p99_us"

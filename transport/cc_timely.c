@@ -81,9 +81,15 @@ static void timely_on_timeout(struct tern_cc *cc, uint64_t now)
 	(void)now;
 }
 
+/* What the rate sends in T_low: even unpaced at line rate, a session never
+ * puts more in flight than would stay under T_low (eRPC bounds it with a
+ * few credits per session). A full 256-packet window, measured, built
+ * 200 us bursts that halved the rate again and again: 25% of the link. */
 static bool timely_can_send(const struct tern_cc *cc, uint32_t inflight)
 {
-	return inflight < cc->p.max_cwnd;
+	double w = cc->st.timely.rate * T_LOW_NS / 1e9 / (double)cc->p.mss;
+	uint32_t cap = w < 2 ? 2 : w > cc->p.max_cwnd ? cc->p.max_cwnd : (uint32_t)w;
+	return inflight < cap;
 }
 
 static uint64_t timely_pacing_rate(const struct tern_cc *cc)
