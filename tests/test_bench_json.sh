@@ -13,7 +13,7 @@ for line in sys.stdin:
     missing = want[kind] - set(row)
     assert not missing, f"{kind} row lacks {missing}: {line}"
     for k in want[kind]:
-        if k not in ("bench", "method", "driver", "loop", "scenario", "cc"):
+        if k not in ("bench", "method", "driver", "loop", "scenario", "cc", "phase"):
             v = row[k] if isinstance(row[k], list) else [row[k]]
             assert v and all(isinstance(x, (int, float)) for x in v), f"{k} is not numeric: {line}"
     rows += 1
