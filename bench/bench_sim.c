@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "bench_util.h"
+#include "hist.h"
+#include "plot.h"
 #include "tern/tern.h"
 
 struct opts {
@@ -21,10 +23,12 @@ struct opts {
 	double ms, gbps;
 	unsigned queue_kb;
 	int json;
+	const char *plot;
 };
 
 int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, double loss, double reorder,
-		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json);
+		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json,
+		       struct hist *qdelay_out);
 int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json);
 
 struct pingpong {
@@ -72,6 +76,7 @@ static void usage(FILE *f)
 		"  --cc NAME        aimd, off, timely, swift, or all (default aimd)\n"
 		"  --seed N         seed of the simulated network (default 1)\n"
 		"  --json           one JSON object per row\n"
+		"  --plot FILE      stream/incast: queueing-delay CDF of each algorithm, as SVG\n"
 		"  --help           this text\n");
 }
 
@@ -84,7 +89,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "scenario", required_argument, 0, 'x' }, { "senders", required_argument, 0, 'N' },
 		{ "ms", required_argument, 0, 'm' }, { "reorder", required_argument, 0, 'r' },
 		{ "gbps", required_argument, 0, 'g' }, { "queue-kb", required_argument, 0, 'q' },
-		{ "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'j' }, { "plot", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
 	};
 	*o = (struct opts){ .count = 100000, .cc = TERN_CC_AIMD, .seed = 1, .scenario = "pingpong", .senders = 32,
 			    .ms = 20, .gbps = 10, .queue_kb = 1024, .size = (size_t)-1 };
@@ -113,6 +118,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'g': o->gbps = strtod(optarg, &end); if (*end || o->gbps <= 0 || o->gbps > 1000) goto bad; break;
 		case 'q': o->queue_kb = (unsigned)strtoul(optarg, &end, 0); if (*end || o->queue_kb > 1048576) goto bad; break;
 		case 'j': o->json = 1; break;
+		case 'P': o->plot = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -270,9 +276,29 @@ int bench_sim(int argc, char **argv)
 		       "%-10s %-5s %7s %10s %9s %7s %10s %10s %10s %10s %10s\n",
 		       o.scenario, o.size, o.ms, o.gbps, o.queue_kb, o.loss, o.reorder, "scenario", "cc", "senders",
 		       "Gb/s", "util", "Jain", "data pkts", "lost", "retransmit", "qdelay p50", "p99 (us)");
+	static struct hist qd[TERN_CC_SWIFT + 1];
 	for (int cc = first; cc <= last; cc++)
 		if (bench_sim_scenario(o.scenario, senders, o.size, o.loss, o.reorder, cc, o.ms, o.seed,
-				       (uint64_t)(o.gbps * 1e9), o.queue_kb * 1024u, o.json))
+				       (uint64_t)(o.gbps * 1e9), o.queue_kb * 1024u, o.json, &qd[cc]))
 			return 1;
+	if (o.plot) {
+		static double xs[TERN_CC_SWIFT + 1][300], ys[TERN_CC_SWIFT + 1][300];
+		struct plot_series ser[TERN_CC_SWIFT + 1];
+		size_t ns = 0;
+		for (int cc = first; cc <= last; cc++) {
+			size_t k = 0;
+			for (double p = 0; p <= 100.0 && k < 300; p += p < 90 ? 1 : p < 99 ? 0.1 : 0.01) {
+				xs[ns][k] = hist_pct(&qd[cc], p) / 1e3 + 0.01; /* log axis: no zeros */
+				ys[ns][k++] = p;
+			}
+			ser[ns] = (struct plot_series){ tern_cc_name((enum tern_cc_algo)cc), xs[ns], ys[ns], k };
+			ns++;
+		}
+		char title[128];
+		snprintf(title, sizeof(title), "Queueing delay at the bottleneck, %s, %u sender(s)", o.scenario, senders);
+		int rc = plot_svg(o.plot, title, "microseconds", "percentile", true, ser, ns);
+		if (rc)
+			fprintf(stderr, "tern-bench sim: cannot write %s: %s\n", o.plot, strerror(-rc));
+	}
 	return 0;
 }

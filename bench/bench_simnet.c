@@ -52,7 +52,8 @@ static void on_done(struct tern_session *s, void *cookie, int status, void *user
 }
 
 int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, double loss, double reorder,
-		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json)
+		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json,
+		       struct hist *qdelay_out)
 {
 	struct simnet *sn = calloc(1, sizeof(*sn));
 	sn->n = senders;
@@ -153,6 +154,8 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 		printf("%-10s %-5s %7u %10.3f %8.1f%% %7.3f %10llu %9.3f%% %10llu %10.2f %10.2f\n", scenario, ccn,
 		       senders, total * 8 / secs / 1e9, util * 100, jain, (unsigned long long)data_sent, loss_rate * 100,
 		       (unsigned long long)retx, hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
+	if (qdelay_out)
+		*qdelay_out = sn->qdelay;
 	for (unsigned i = 0; i <= senders; i++)
 		tern_engine_destroy(sn->eng[i]);
 	tern_sim_destroy(sn->net);

@@ -48,3 +48,7 @@ rm -f "$plot"
 	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
 "$bench" sim --json --scenario join --ms 3 --cc all | check \
 	"sim=bench,scenario,cc,phase,goodput_gbps,flow0_share,flow1_share,jain,qdelay_p50_us,qdelay_p99_us"
+plot=$(mktemp --suffix=.svg)
+"$bench" sim --scenario incast --senders 4 --ms 2 --cc all --plot "$plot" >/dev/null
+grep -q "swift" "$plot" && grep -q "</svg>" "$plot" && echo "sim plot ok"
+rm -f "$plot"
