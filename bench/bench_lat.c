@@ -73,14 +73,6 @@ struct tern_lat {
 	uint8_t buf[1500];
 };
 
-static void echo(struct tern_rpc_req *req, void *arg)
-{
-	size_t n = tern_rpc_req_len(req);
-	void *out = tern_rpc_alloc(arg, n);
-	memcpy(out, tern_rpc_req_data(req), n);
-	tern_rpc_respond(req, out, n);
-}
-
 static struct tern_rpc *lat_rpc(int driver, int uring_setup, bool server)
 {
 	struct tern_rpc_config rc;
@@ -98,7 +90,7 @@ static void *server_main(void *arg)
 {
 	struct tern_lat *t = arg;
 	struct tern_rpc *rpc = lat_rpc(t->driver, t->uring_setup, true);
-	if (!rpc || tern_rpc_register(rpc, ECHO, echo, rpc, 0)) {
+	if (!rpc || tern_rpc_register(rpc, ECHO, bench_echo, rpc, 0)) {
 		atomic_store(&t->port, -1);
 		return NULL;
 	}
@@ -168,10 +160,8 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (c) {
 		case 'd':
-			o->driver = tern_driver_parse(optarg);
-			if (o->driver == TERN_DRIVER_AUTO)
-				o->driver = bench_best_driver();
-			if (o->driver != TERN_DRIVER_URING && o->driver != TERN_DRIVER_SOCKETS && o->driver != TERN_DRIVER_SIM)
+			o->driver = bench_driver_arg(optarg, true);
+			if (o->driver < 0)
 				goto bad;
 			break;
 		case 's': o->size = strtoull(optarg, &end, 10); if (*end || o->size > 1400) goto bad; break;
@@ -300,26 +290,6 @@ report:;
 		else
 			printf("%-22s %9.2f %9.2f %9.2f %9.2f %9.2f %11.3f\n", m[i].name, p50, p90, p99, p999, max,
 			       med0 / p50);
-	}
-	if (o.plot) {
-		/* CDF: latency at each percentile, finer in the tail. */
-		static double xs[3][300], ys[3][300];
-		struct plot_series ser[3];
-		size_t ns = 0;
-		for (int i = 0; i < 3; i++) {
-			if (!ok[i] || !lat[i].count)
-				continue;
-			size_t k = 0;
-			for (double p = 0; p <= 100.0 && k < 300; p += p < 90 ? 1 : p < 99 ? 0.1 : 0.01) {
-				xs[ns][k] = fmax(hist_pct(&lat[i], p) / 1e3, 0.001);
-				ys[ns][k++] = p;
-			}
-			ser[ns] = (struct plot_series){ m[i].name, xs[ns], ys[ns], k };
-			ns++;
-		}
-		int rc = plot_svg(o.plot, "Round-trip latency, CDF", "microseconds", "percentile", true, ser, ns);
-		if (rc)
-			fprintf(stderr, "tern-bench lat: cannot write %s: %s\n", o.plot, strerror(-rc));
 	}
 	if (o.plot) {
 		/* CDF: latency at each percentile, finer in the tail. */

@@ -298,10 +298,8 @@ int bench_logp(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (c) {
 		case 'd':
-			driver = tern_driver_parse(optarg);
-			if (driver == TERN_DRIVER_AUTO)
-				driver = bench_best_driver();
-			if (driver != TERN_DRIVER_URING && driver != TERN_DRIVER_SOCKETS && driver != TERN_DRIVER_SIM)
+			driver = bench_driver_arg(optarg, true);
+			if (driver < 0)
 				goto bad;
 			break;
 		case 's':

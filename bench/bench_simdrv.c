@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench_simdrv.h"
+#include "bench_util.h"
 #include "tern/tern.h"
 
 #define ECHO 1
@@ -22,15 +23,6 @@ struct simdrv {
 	size_t size;
 	bool stop;
 };
-
-static void echo(struct tern_rpc_req *req, void *arg)
-{
-	size_t n = tern_rpc_req_len(req);
-	void *out = tern_rpc_alloc(arg, n);
-	if (n)
-		memcpy(out, tern_rpc_req_data(req), n);
-	tern_rpc_respond(req, out, n);
-}
 
 static void on_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
 {
@@ -76,7 +68,7 @@ static int open_world(struct simdrv *w, unsigned pairs, unsigned sessions, bool 
 				return -1;
 			w->eng[i] = tern_rpc_engine(w->rpc[i]);
 			if (i % 2 == 1)
-				tern_rpc_register(w->rpc[i], ECHO, echo, w->rpc[i], 0);
+				tern_rpc_register(w->rpc[i], ECHO, bench_echo, w->rpc[i], 0);
 		} else {
 			ec.cb = (struct tern_callbacks){ .on_message = on_msg, .on_send_done = on_done, .user = w };
 			if (tern_engine_create(&ec, &w->eng[i]))

@@ -22,6 +22,7 @@ struct simnet {
 	struct hist qdelay;
 	uint64_t wire_bytes; /* into the bottleneck: headers and all */
 	unsigned queued[MAX_SENDERS], done[MAX_SENDERS];
+	struct tern_session *s[MAX_SENDERS];
 };
 
 static void observe(void *arg, uint32_t dst, uint64_t qd, uint32_t len)
@@ -51,11 +52,15 @@ static void on_done(struct tern_session *s, void *cookie, int status, void *user
 	sn->done[(uintptr_t)cookie]++;
 }
 
-int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, double loss, double reorder,
-		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json,
-		       struct hist *qdelay_out)
+/* n senders on nodes 1..n and the receiver on node 0, one session each to
+ * it; faults on the receiver's link only (that is where incast queues).
+ * The receiver is engine n. */
+static struct simnet *simnet_open(unsigned senders, size_t msg, int cc, uint64_t seed, uint64_t bw_bps,
+				  uint32_t queue_bytes, double loss, double reorder)
 {
 	struct simnet *sn = calloc(1, sizeof(*sn));
+	if (!sn)
+		return NULL;
 	sn->n = senders;
 	sn->msg = msg;
 	sn->buf = calloc(1, msg ? msg : 1);
@@ -68,15 +73,16 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 	sc.observe = observe;
 	sc.observe_arg = sn;
 	sc.pool_pkts = senders > 32 ? 1024 : 4096;
-	if (tern_sim_create(&sc, &sn->net))
-		return 1;
-	/* Faults on the receiver's link only: that is where incast queues. */
+	if (!sn->buf || tern_sim_create(&sc, &sn->net)) {
+		free(sn->buf);
+		free(sn);
+		return NULL;
+	}
 	struct tern_sim_link l = sc.link;
 	l.loss = loss;
 	l.reorder = reorder;
 	l.reorder_delay_ns = reorder > 0 ? 20000 : 0;
 	tern_sim_set_link(sn->net, 0, &l);
-	struct tern_session *s[MAX_SENDERS];
 	for (unsigned i = 0; i <= senders; i++) {
 		struct tern_engine_config ec;
 		tern_engine_config_init(&ec);
@@ -88,13 +94,44 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 		ec.dead_after_ns = 60000000000ull;
 		ec.max_sessions = senders + 8;
 		ec.cb = (struct tern_callbacks){ .on_message = on_msg, .on_send_done = on_done, .user = sn };
-		int idx = i == senders ? (int)senders : (int)i;
-		if (tern_engine_create(&ec, &sn->eng[idx]))
-			return 1;
+		if (tern_engine_create(&ec, &sn->eng[i])) {
+			while (i-- > 0)
+				tern_engine_destroy(sn->eng[i]);
+			tern_sim_destroy(sn->net);
+			free(sn->buf);
+			free(sn);
+			return NULL;
+		}
 	}
 	struct tern_addr rcv = tern_addr_sim(0);
 	for (unsigned i = 0; i < senders; i++)
-		tern_session_connect(sn->eng[i], &rcv, &s[i]);
+		tern_session_connect(sn->eng[i], &rcv, &sn->s[i]);
+	return sn;
+}
+
+static void simnet_close(struct simnet *sn)
+{
+	for (unsigned i = 0; i <= sn->n; i++)
+		tern_engine_destroy(sn->eng[i]);
+	tern_sim_destroy(sn->net);
+	free(sn->buf);
+	free(sn);
+}
+
+/* Keep up to four messages in flight on sender i's session. */
+static void simnet_fill(struct simnet *sn, unsigned i)
+{
+	while (sn->queued[i] - sn->done[i] < 4 && tern_session_send(sn->s[i], sn->buf, sn->msg, (void *)(uintptr_t)i) == 0)
+		sn->queued[i]++;
+}
+
+int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, double loss, double reorder,
+		       int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json,
+		       struct hist *qdelay_out)
+{
+	struct simnet *sn = simnet_open(senders, msg, cc, seed, bw_bps, queue_bytes, loss, reorder);
+	if (!sn)
+		return 1;
 	uint64_t t0 = tern_sim_now(sn->net), until = t0 + (uint64_t)(ms * 1e6);
 	uint64_t warm = t0 + (uint64_t)(ms * 1e6 / 10);
 	uint64_t base[MAX_SENDERS] = { 0 };
@@ -103,9 +140,7 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 	uint64_t retx0 = 0;
 	while (tern_sim_now(sn->net) < until) {
 		for (unsigned i = 0; i < senders; i++)
-			while (sn->queued[i] - sn->done[i] < 4 &&
-			       tern_session_send(s[i], sn->buf, msg, (void *)(uintptr_t)i) == 0)
-				sn->queued[i]++;
+			simnet_fill(sn, i);
 		uint64_t step = tern_sim_now(sn->net) + 20000;
 		tern_sim_run(sn->net, sn->eng, senders + 1, step < until ? step : until, NULL, NULL);
 		if (!warmed && tern_sim_now(sn->net) >= warm) {
@@ -156,11 +191,7 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 		       (unsigned long long)retx, hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
 	if (qdelay_out)
 		*qdelay_out = sn->qdelay;
-	for (unsigned i = 0; i <= senders; i++)
-		tern_engine_destroy(sn->eng[i]);
-	tern_sim_destroy(sn->net);
-	free(sn->buf);
-	free(sn);
+	simnet_close(sn);
 	return 0;
 }
 
@@ -169,37 +200,9 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
  * index over the active flows, and queueing delay. */
 int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json)
 {
-	struct simnet *sn = calloc(1, sizeof(*sn));
-	sn->n = 2;
-	sn->msg = msg;
-	sn->buf = calloc(1, msg ? msg : 1);
-	hist_init(&sn->qdelay);
-	struct tern_sim_config sc;
-	tern_sim_config_init(&sc);
-	sc.seed = seed;
-	sc.link.bandwidth_bps = bw_bps;
-	sc.link.queue_bytes = queue_bytes;
-	sc.observe = observe;
-	sc.observe_arg = sn;
-	if (tern_sim_create(&sc, &sn->net))
+	struct simnet *sn = simnet_open(2, msg, cc, seed, bw_bps, queue_bytes, 0, 0);
+	if (!sn)
 		return 1;
-	struct tern_session *s[2];
-	for (unsigned i = 0; i <= 2; i++) {
-		struct tern_engine_config ec;
-		tern_engine_config_init(&ec);
-		ec.sim = sn->net;
-		ec.sim_node = i == 2 ? 0 : i + 1;
-		ec.seed = seed * 1000 + i;
-		ec.cc = (enum tern_cc_algo)cc;
-		ec.delivery = TERN_DELIVER_AS_COMPLETED;
-		ec.dead_after_ns = 60000000000ull;
-		ec.cb = (struct tern_callbacks){ .on_message = on_msg, .on_send_done = on_done, .user = sn };
-		if (tern_engine_create(&ec, &sn->eng[i]))
-			return 1;
-	}
-	struct tern_addr rcv = tern_addr_sim(0);
-	for (unsigned i = 0; i < 2; i++)
-		tern_session_connect(sn->eng[i], &rcv, &s[i]);
 	uint64_t t0 = tern_sim_now(sn->net), third = (uint64_t)(ms * 1e6 / 3);
 	const char *names[3] = { "alone", "joined", "left" };
 	for (int phase = 0; phase < 3; phase++) {
@@ -207,13 +210,9 @@ int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps
 		uint64_t d0[2] = { sn->delivered[0], sn->delivered[1] };
 		hist_init(&sn->qdelay);
 		while (tern_sim_now(sn->net) < end) {
-			for (unsigned i = 0; i < 2; i++) {
-				if (i == 1 && phase != 1)
-					continue; /* flow 1 sends only in the middle phase */
-				while (sn->queued[i] - sn->done[i] < 4 &&
-				       tern_session_send(s[i], sn->buf, msg, (void *)(uintptr_t)i) == 0)
-					sn->queued[i]++;
-			}
+			simnet_fill(sn, 0);
+			if (phase == 1)
+				simnet_fill(sn, 1); /* flow 1 sends only in the middle phase */
 			uint64_t step = tern_sim_now(sn->net) + 20000;
 			tern_sim_run(sn->net, sn->eng, 3, step < end ? step : end, NULL, NULL);
 		}
@@ -234,10 +233,6 @@ int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps
 			       total * 8 / secs / 1e9, total ? g[0] / total : 0, total ? g[1] / total : 0, jain,
 			       hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
 	}
-	for (unsigned i = 0; i <= 2; i++)
-		tern_engine_destroy(sn->eng[i]);
-	tern_sim_destroy(sn->net);
-	free(sn->buf);
-	free(sn);
+	simnet_close(sn);
 	return 0;
 }

@@ -33,15 +33,6 @@ struct pair_run {
 	unsigned inflight;
 };
 
-static void echo(struct tern_rpc_req *req, void *arg)
-{
-	size_t n = tern_rpc_req_len(req);
-	void *out = tern_rpc_alloc(arg, n);
-	if (n)
-		memcpy(out, tern_rpc_req_data(req), n);
-	tern_rpc_respond(req, out, n);
-}
-
 static struct tern_rpc *make_rpc(int driver)
 {
 	struct tern_rpc_config rc;
@@ -58,7 +49,7 @@ static void *server_main(void *arg)
 {
 	struct pair_run *p = arg;
 	struct tern_rpc *rpc = make_rpc(p->c->driver);
-	if (!rpc || tern_rpc_register(rpc, ECHO, echo, rpc, 0)) {
+	if (!rpc || tern_rpc_register(rpc, ECHO, bench_echo, rpc, 0)) {
 		atomic_store(&p->port, -1);
 		return NULL;
 	}
@@ -234,10 +225,8 @@ static int bench_rate(int argc, char **argv, bool scale)
 	while ((ch = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (ch) {
 		case 'd':
-			c.driver = tern_driver_parse(optarg);
-			if (c.driver == TERN_DRIVER_AUTO)
-				c.driver = bench_best_driver();
-			if (c.driver != TERN_DRIVER_URING && c.driver != TERN_DRIVER_SOCKETS && c.driver != TERN_DRIVER_SIM)
+			c.driver = bench_driver_arg(optarg, true);
+			if (c.driver < 0)
 				goto bad;
 			break;
 		case 'e': if ((n_eng = parse_list(optarg, engines, scale ? 8 : 1, MAX_ENGINES)) < 0) goto bad; break;

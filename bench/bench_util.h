@@ -85,5 +85,13 @@ int bench_scale(int argc, char **argv);
 int bench_bw(int argc, char **argv);
 /* io_uring if this host allows it, else sockets. */
 int bench_best_driver(void);
+/* A --driver argument: uring, sockets, sim (if allow_sim), or auto (the best
+ * kernel driver); -1 for anything else. */
+int bench_driver_arg(const char *name, bool allow_sim);
+
+struct tern_rpc_req;
+/* The RPC handler every command serves: answer with the request's bytes.
+ * arg is the server's struct tern_rpc. */
+void bench_echo(struct tern_rpc_req *req, void *arg);
 
 #endif

@@ -21,6 +21,29 @@ int bench_best_driver(void)
 	return TERN_DRIVER_SOCKETS;
 }
 
+int bench_driver_arg(const char *name, bool allow_sim)
+{
+	int d = tern_driver_parse(name);
+	if (d == TERN_DRIVER_AUTO)
+		d = bench_best_driver();
+	if (d == TERN_DRIVER_URING || d == TERN_DRIVER_SOCKETS || (allow_sim && d == TERN_DRIVER_SIM))
+		return d;
+	return -1;
+}
+
+void bench_echo(struct tern_rpc_req *req, void *arg)
+{
+	size_t n = tern_rpc_req_len(req);
+	void *out = tern_rpc_alloc(arg, n);
+	if (!out) {
+		tern_rpc_respond_error(req, 12);
+		return;
+	}
+	if (n)
+		memcpy(out, tern_rpc_req_data(req), n);
+	tern_rpc_respond(req, out, n);
+}
+
 /* No command: what most people want to know first, in under a minute. */
 static int run_default(void)
 {
