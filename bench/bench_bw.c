@@ -104,15 +104,13 @@ int bench_bw(int argc, char **argv)
 			if (driver < 0)
 				goto bad;
 			break;
-		case 's':
-			n_sizes = 0;
-			for (char *p = optarg; *p && n_sizes < 16; p = *end ? end + 1 : end) {
-				sizes[n_sizes] = strtoull(p, &end, 10);
-				if (end == p || (*end && *end != ',') || !sizes[n_sizes] || sizes[n_sizes] > MAX_MSG)
-					goto bad;
-				n_sizes++;
-			}
+		case 's': {
+			int n = bench_size_list(optarg, sizes, 16, MAX_MSG, false);
+			if (n < 0)
+				goto bad;
+			n_sizes = (unsigned)n;
 			break;
+		}
 		case 'w': window = (unsigned)strtoul(optarg, &end, 10); if (*end || !window || window > 64) goto bad; break;
 		case 't': seconds = strtod(optarg, &end); if (*end || seconds <= 0 || seconds > 600) goto bad; break;
 		case 'j': json = 1; break;

@@ -294,7 +294,6 @@ int bench_logp(int argc, char **argv)
 	size_t sizes[MAX_SIZES] = { 64, 256, 1024, 4096, 16384, 65536 };
 	unsigned n_sizes = 6;
 	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
-	char *end;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (c) {
 		case 'd':
@@ -302,17 +301,13 @@ int bench_logp(int argc, char **argv)
 			if (driver < 0)
 				goto bad;
 			break;
-		case 's':
-			n_sizes = 0;
-			for (char *p = optarg; *p && n_sizes < MAX_SIZES; p = *end ? end + 1 : end) {
-				sizes[n_sizes] = strtoull(p, &end, 10);
-				if (end == p || (*end && *end != ',') || sizes[n_sizes] > MAX_SIZE)
-					goto bad;
-				n_sizes++;
-			}
-			if (!n_sizes)
+		case 's': {
+			int n = bench_size_list(optarg, sizes, MAX_SIZES, MAX_SIZE, true);
+			if (n < 0)
 				goto bad;
+			n_sizes = (unsigned)n;
 			break;
+		}
 		case 'j': json = 1; break;
 		case 'P': plot = optarg; break;
 		case 'h': usage(stdout); return 0;

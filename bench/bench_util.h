@@ -89,6 +89,10 @@ int bench_best_driver(void);
  * kernel driver); -1 for anything else. */
 int bench_driver_arg(const char *name, bool allow_sim);
 
+/* "64,256,4096" into out; the count, or -1 for a bad list (a size above
+ * max, a zero unless allowed, or more than max_n entries). */
+int bench_size_list(const char *arg, size_t *out, unsigned max_n, size_t max, bool allow_zero);
+
 struct tern_rpc_req;
 /* The RPC handler every command serves: answer with the request's bytes.
  * arg is the server's struct tern_rpc. */

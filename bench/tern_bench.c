@@ -1,5 +1,6 @@
 /* tern-bench: tern's measurements, each beside a baseline in the same run. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -29,6 +30,21 @@ int bench_driver_arg(const char *name, bool allow_sim)
 	if (d == TERN_DRIVER_URING || d == TERN_DRIVER_SOCKETS || (allow_sim && d == TERN_DRIVER_SIM))
 		return d;
 	return -1;
+}
+
+int bench_size_list(const char *arg, size_t *out, unsigned max_n, size_t max, bool allow_zero)
+{
+	unsigned n = 0;
+	char *end;
+	for (const char *p = arg; *p; p = *end ? end + 1 : end) {
+		if (n == max_n)
+			return -1;
+		unsigned long long v = strtoull(p, &end, 10);
+		if (end == p || (*end && *end != ',') || v > max || (!v && !allow_zero))
+			return -1;
+		out[n++] = (size_t)v;
+	}
+	return n ? (int)n : -1;
 }
 
 void bench_echo(struct tern_rpc_req *req, void *arg)
