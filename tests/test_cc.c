@@ -132,23 +132,26 @@ Test(cc_timely, the_four_regions)
 	 * later: gradient 0.02 * 50 us / 1 us = 1, so r * (1 - 0.8) -> held at r / 2. */
 	cc = make(TERN_CC_TIMELY);
 	cc.st.timely.prev_rtt = 100 * US;
-	cc.st.timely.last_update = 3000 * US - 1000;
+	cc.st.timely.last_update = 3000 * US - 200 * US; /* more than an RTT ago */
 	r = cc.st.timely.rate;
 	cc.ops->on_rtt(&cc, 150 * US, 150 * US, 3000 * US);
 	cr_assert_float_eq(cc.st.timely.rate, r * 0.5, 1, "a steep rise halves at most");
 	/* A gentle rise decreases by exactly 0.8 * gradient: 100 -> 102.5 us gives 0.05. */
 	cc = make(TERN_CC_TIMELY);
 	cc.st.timely.prev_rtt = 100 * US;
-	cc.st.timely.last_update = 3000 * US - 1000;
+	cc.st.timely.last_update = 3000 * US - 200 * US; /* more than an RTT ago */
 	r = cc.st.timely.rate;
 	cc.ops->on_rtt(&cc, 102500, 102500, 3000 * US);
 	cr_assert_float_eq(cc.st.timely.rate, r * (1 - 0.8 * 0.05), 1);
-	/* Samples closer than the unit move the rate less (delta = dt / 1 us). */
+	/* A second sample within one RTT of the last update does not move the
+	 * rate: every ack of a burst sees the same queue. */
 	cc = make(TERN_CC_TIMELY);
 	cc.st.timely.rate = 1e9;
-	cc.st.timely.last_update = 3000 * US - 500;
+	cc.st.timely.last_update = 3000 * US - 5 * US;
 	cc.ops->on_rtt(&cc, 10 * US, 10 * US, 3000 * US);
-	cr_assert_float_eq(cc.st.timely.rate, 1e9 + 0.5 * 5e6, 1);
+	cr_assert_float_eq(cc.st.timely.rate, 1e9, 1);
+	cc.ops->on_rtt(&cc, 10 * US, 10 * US, 3000 * US + 5 * US);
+	cr_assert_float_eq(cc.st.timely.rate, 1e9 + 5e6, 1);
 	/* Falling RTTs between the thresholds: additive, then hyperactive after five. */
 	cc = make(TERN_CC_TIMELY);
 	cc.st.timely.rate = 1e9;
