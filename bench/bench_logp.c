@@ -36,7 +36,6 @@ struct logp_run {
 	atomic_ullong recv_after;   /* P_TIMED_RECV: poll no earlier than this */
 	atomic_ullong timed_ns;     /* the last timed receive poll */
 	atomic_uint timed_done;
-	atomic_uint sink_count;
 	/* measuring side */
 	struct tern_engine *e;
 	struct tern_session *s;
@@ -59,8 +58,6 @@ static void peer_msg(struct tern_session *s, const struct tern_rx_msg *m, void *
 	p->got = true;
 	if (atomic_load_explicit(&p->r->mode, memory_order_relaxed) == P_ECHO)
 		tern_session_send(s, p->r->buf, m->len, NULL);
-	else
-		atomic_fetch_add_explicit(&p->r->sink_count, 1, memory_order_relaxed);
 }
 
 static struct tern_engine *make_engine(int driver, struct tern_callbacks cb)

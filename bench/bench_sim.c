@@ -37,7 +37,7 @@ struct pingpong {
 	struct tern_session *client;
 	unsigned done, sent;
 	uint64_t t_sent;
-	uint64_t *rtt;
+	struct hist *rtt;
 	struct tern_sim_net *net;
 	int error;
 };
@@ -135,7 +135,8 @@ static void on_message(struct tern_session *s, const struct tern_rx_msg *m, void
 {
 	struct pingpong *pp = user;
 	if (s == pp->client) {
-		pp->rtt[pp->done++] = tern_sim_now(pp->net) - pp->t_sent;
+		hist_add(pp->rtt, tern_sim_now(pp->net) - pp->t_sent);
+		pp->done++;
 		return;
 	}
 	int rc = tern_session_send(s, pp->resp, m->len, NULL); /* server: echo */
@@ -151,22 +152,10 @@ static void on_session(struct tern_session *s, enum tern_session_event ev, int s
 		pp->error = status;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static bool reply_or_error(void *arg)
 {
 	struct pingpong *pp = arg;
 	return pp->done == pp->sent || pp->error;
-}
-
-static double pct(const uint64_t *v, unsigned n, double p)
-{
-	unsigned i = (unsigned)(p / 100.0 * (n - 1) + 0.5);
-	return (double)v[i] / 1000.0;
 }
 
 static int run_sim(const struct opts *o)
@@ -196,7 +185,9 @@ static int run_sim(const struct opts *o)
 		goto out;
 	pp.req = calloc(1, o->size ? o->size : 1);
 	pp.resp = calloc(1, o->size ? o->size : 1);
-	pp.rtt = calloc(o->count, sizeof(*pp.rtt));
+	pp.rtt = malloc(sizeof(*pp.rtt));
+	if (pp.rtt)
+		hist_init(pp.rtt);
 	if (!pp.req || !pp.resp || !pp.rtt) {
 		rc = TERN_ENOMEM;
 		goto out;
@@ -221,14 +212,13 @@ static int run_sim(const struct opts *o)
 		goto out;
 	}
 	double wall_ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
-	qsort(pp.rtt, pp.done, sizeof(*pp.rtt), cmp_u64);
 	struct tern_stats st;
 	tern_engine_stats(eng[0], &st);
 	printf("tern-bench sim: %u round trips of %zu B, loss %.3f, cc %s\n", pp.done, o->size, o->loss,
 	       tern_cc_name((enum tern_cc_algo)o->cc));
 	printf("%-34s %10s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "p99.9", "max");
-	printf("%-34s %10.2f %10.2f %10.2f %10.2f %10.2f\n", "round trip, simulated time (us)", pct(pp.rtt, pp.done, 50),
-	       pct(pp.rtt, pp.done, 90), pct(pp.rtt, pp.done, 99), pct(pp.rtt, pp.done, 99.9), pct(pp.rtt, pp.done, 100));
+	printf("%-34s %10.2f %10.2f %10.2f %10.2f %10.2f\n", "round trip, simulated time (us)", hist_pct(pp.rtt, 50) / 1e3,
+	       hist_pct(pp.rtt, 90) / 1e3, hist_pct(pp.rtt, 99) / 1e3, hist_pct(pp.rtt, 99.9) / 1e3, hist_pct(pp.rtt, 100) / 1e3);
 	printf("host CPU per round trip (both ends, incl. simulator): %.0f ns\n", wall_ns / pp.done);
 	printf("client: %llu pkts sent, %llu retransmits, %llu standalone acks, srtt %.2f us\n",
 	       (unsigned long long)st.tx_pkts, (unsigned long long)st.retransmits,

@@ -17,18 +17,6 @@ static inline uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static inline int bench_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Percentile p (0..100) of sorted v, in microseconds. */
-static inline double bench_pct_us(const uint64_t *v, size_t n, double p)
-{
-	return n ? (double)v[(size_t)(p / 100.0 * (double)(n - 1) + 0.5)] / 1000.0 : 0.0;
-}
-
 /* A progress line on stderr for runs past two seconds; nothing when stderr
  * is not a terminal. Call with done == total to clear it. */
 struct progress {
