@@ -33,6 +33,7 @@ struct logp_run {
 	/* peer thread */
 	pthread_t thread;
 	atomic_int port, mode;
+	atomic_int mode_seen;       /* the mode the peer acts on now */
 	atomic_ullong recv_after;   /* P_TIMED_RECV: poll no earlier than this */
 	atomic_ullong timed_ns;     /* the last timed receive poll */
 	atomic_uint timed_done;
@@ -42,6 +43,8 @@ struct logp_run {
 	unsigned replies, sent, sent_done; /* since the start of the run */
 	uint8_t *buf;
 	uint64_t timer_ns;
+	uint64_t phase_ns;     /* a measurement stops adding batches after this */
+	uint64_t phase_start;
 };
 
 /* ---- the peer: echoes, sinks, or times a receive, as it is told ---- */
@@ -50,12 +53,14 @@ struct peer {
 	struct logp_run *r;
 	struct tern_engine *e;
 	bool got;
+	uint64_t got_ns; /* when the timed message reached the application */
 };
 
 static void peer_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
 {
 	struct peer *p = user;
 	p->got = true;
+	p->got_ns = bench_now_ns();
 	if (atomic_load_explicit(&p->r->mode, memory_order_relaxed) == P_ECHO)
 		tern_session_send(s, p->r->buf, m->len, NULL);
 }
@@ -86,6 +91,7 @@ static void *peer_main(void *arg)
 	atomic_store(&r->port, a.port);
 	int mode;
 	while ((mode = atomic_load_explicit(&r->mode, memory_order_acquire)) != P_STOP) {
+		atomic_store_explicit(&r->mode_seen, mode, memory_order_release);
 		if (mode != P_TIMED_RECV) {
 			tern_engine_poll(p.e);
 			continue;
@@ -94,14 +100,15 @@ static void *peer_main(void *arg)
 		if (!after || bench_now_ns() < after)
 			continue; /* the busy-wait: do not touch the engine yet */
 		/* Every poll until the message is delivered: a large message
-		 * takes several bursts to receive. */
+		 * takes several bursts to receive. The clock stops at delivery,
+		 * before the poll goes on to send the acknowledgement, which a
+		 * ping-pong carries on its reply for free. */
 		p.got = false;
 		uint64_t t0 = bench_now_ns();
 		while (!p.got)
 			tern_engine_poll(p.e);
-		uint64_t t1 = bench_now_ns();
 		atomic_store(&r->recv_after, 0);
-		atomic_store(&r->timed_ns, t1 - t0);
+		atomic_store(&r->timed_ns, p.got_ns - t0);
 		atomic_fetch_add(&r->timed_done, 1);
 	}
 	tern_engine_destroy(p.e);
@@ -141,11 +148,34 @@ static uint64_t sub_timer(const struct logp_run *r, uint64_t d)
 	return d > r->timer_ns ? d - r->timer_ns : 0;
 }
 
+/* Change what the peer does, and wait until it does: a poll the peer began
+ * under the old mode must not take the next message (it would then wait
+ * for a message that already came, and so would we). */
+static void set_mode(struct logp_run *r, int mode)
+{
+	atomic_store_explicit(&r->mode, mode, memory_order_release);
+	struct bench_stall st = { 0 };
+	while (atomic_load_explicit(&r->mode_seen, memory_order_acquire) != mode)
+		bench_stall_check(&st, "the peer to change mode");
+}
+
 static void send_one(struct logp_run *r, size_t size)
 {
-	while (tern_session_send(r->s, r->buf, size, NULL) == TERN_EAGAIN)
+	struct bench_stall st = { 0 };
+	while (tern_session_send(r->s, r->buf, size, NULL) == TERN_EAGAIN) {
 		tern_engine_poll(r->e);
+		bench_stall_check(&st, "room in the send window");
+	}
 	r->sent++;
+}
+
+static void wait_replies(struct logp_run *r, unsigned want)
+{
+	struct bench_stall st = { 0 };
+	while (r->replies < want) {
+		tern_engine_poll(r->e);
+		bench_stall_check(&st, "an echo");
+	}
 }
 
 /* Poll until everything sent so far is acknowledged: a quiet start for the
@@ -168,6 +198,12 @@ struct measure {
 	struct running batches; /* one median per batch */
 };
 
+/* The confidence target is met, or the time for this measurement is up. */
+static bool enough(const struct logp_run *r, const struct measure *m)
+{
+	return running_ci_rel(&m->batches) < CI_TARGET || bench_now_ns() - r->phase_start > r->phase_ns;
+}
+
 static double finish_measure(struct measure *m, double *ci)
 {
 	*ci = running_ci_rel(&m->batches);
@@ -179,19 +215,19 @@ static void measure_size(struct logp_run *r, size_t size, struct logp_point *pt,
 	struct measure mr = { 0 }, ms = { 0 }, mo = { 0 }, mg = { 0 };
 	static struct hist h;
 	/* Round trip (ping-pong), for L. */
-	atomic_store(&r->mode, P_ECHO);
+	set_mode(r, P_ECHO);
+	r->phase_start = bench_now_ns();
 	for (int b = 0; b < MAX_BATCHES; b++) {
 		hist_init(&h);
 		for (int i = 0; i < BATCH; i++) {
 			unsigned want = r->replies + 1;
 			uint64_t t0 = bench_now_ns();
 			send_one(r, size);
-			while (r->replies < want)
-				tern_engine_poll(r->e);
+			wait_replies(r, want);
 			hist_add(&h, sub_timer(r, bench_now_ns() - t0));
 		}
 		running_add(&mr.batches, (double)hist_pct(&h, 50));
-		if (b >= 3 && running_ci_rel(&mr.batches) < CI_TARGET)
+		if (b >= 3 && enough(r, &mr))
 			break;
 	}
 	settle(r);
@@ -199,7 +235,8 @@ static void measure_size(struct logp_run *r, size_t size, struct logp_point *pt,
 	uint64_t rtt = (uint64_t)pt->rtt;
 
 	/* o_s: the send call and the poll that transmits, from a quiet start. */
-	atomic_store(&r->mode, P_SINK);
+	set_mode(r, P_SINK);
+	r->phase_start = bench_now_ns();
 	for (int b = 0; b < MAX_BATCHES; b++) {
 		hist_init(&h);
 		for (int i = 0; i < BATCH / 4; i++) {
@@ -210,13 +247,14 @@ static void measure_size(struct logp_run *r, size_t size, struct logp_point *pt,
 			settle(r);
 		}
 		running_add(&ms.batches, (double)hist_pct(&h, 50));
-		if (b >= 3 && running_ci_rel(&ms.batches) < CI_TARGET)
+		if (b >= 3 && enough(r, &ms))
 			break;
 	}
 	pt->o_s = finish_measure(&ms, &ci[1]);
 
 	/* o_r: the peer busy-waits past the arrival, then times its poll. */
-	atomic_store(&r->mode, P_TIMED_RECV);
+	set_mode(r, P_TIMED_RECV);
+	r->phase_start = bench_now_ns();
 	for (int b = 0; b < MAX_BATCHES; b++) {
 		hist_init(&h);
 		for (int i = 0; i < BATCH / 4; i++) {
@@ -224,20 +262,24 @@ static void measure_size(struct logp_run *r, size_t size, struct logp_point *pt,
 			send_one(r, size);
 			tern_engine_poll(r->e);
 			atomic_store(&r->recv_after, bench_now_ns() + 3 * rtt + 20000);
-			while (atomic_load(&r->timed_done) == done)
+			struct bench_stall st = { 0 };
+			while (atomic_load(&r->timed_done) == done) {
 				tern_engine_poll(r->e);
+				bench_stall_check(&st, "the peer's timed receive");
+			}
 			hist_add(&h, sub_timer(r, atomic_load(&r->timed_ns)));
 		}
 		running_add(&mo.batches, (double)hist_pct(&h, 50));
-		if (b >= 3 && running_ci_rel(&mo.batches) < CI_TARGET)
+		if (b >= 3 && enough(r, &mo))
 			break;
 	}
-	atomic_store(&r->mode, P_SINK);
+	set_mode(r, P_SINK);
 	settle(r);
 	pt->o_r = finish_measure(&mo, &ci[2]);
 
 	/* g: flood, and time the steady part (after the first tenth). */
 	unsigned flood = size >= 65536 ? 400 : 4000;
+	r->phase_start = bench_now_ns();
 	for (int b = 0; b < MAX_BATCHES / 5; b++) {
 		uint64_t t_mark = 0;
 		for (unsigned i = 0; i < flood; i++) {
@@ -250,7 +292,7 @@ static void measure_size(struct logp_run *r, size_t size, struct logp_point *pt,
 		/* The flood ends when the last message is acknowledged. */
 		double per = (double)(bench_now_ns() - 30000 - t_mark) / (double)(flood - flood / 10);
 		running_add(&mg.batches, per);
-		if (b >= 2 && running_ci_rel(&mg.batches) < CI_TARGET)
+		if (b >= 2 && enough(r, &mg))
 			break;
 	}
 	pt->g = finish_measure(&mg, &ci[3]);
@@ -274,6 +316,9 @@ static void usage(FILE *f)
 		"                  g in simulated time, with o_s = o_r = 0 by construction\n"
 		"  --sizes LIST    message sizes in bytes, comma separated, up to %u\n"
 		"                  (default 64,256,1024,4096,16384,65536)\n"
+		"  --phase-seconds S  stop repeating a measurement after S seconds even if\n"
+		"                  its interval is wider than 2%% (default 5; at least 3\n"
+		"                  batches are always run)\n"
 		"  --json          one JSON object per size, then one for G\n"
 		"  --plot FILE     write the parameters over size to FILE as SVG\n"
 		"  --help          this text\n",
@@ -285,12 +330,14 @@ int bench_logp(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "driver", required_argument, 0, 'd' }, { "sizes", required_argument, 0, 's' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
-		{ "plot", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
+		{ "plot", required_argument, 0, 'P' }, { "phase-seconds", required_argument, 0, 'S' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *plot = NULL;
 	size_t sizes[MAX_SIZES] = { 64, 256, 1024, 4096, 16384, 65536 };
 	unsigned n_sizes = 6;
 	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
+	struct logp_run r = { .phase_ns = 5000000000ull };
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (c) {
 		case 'd':
@@ -307,13 +354,21 @@ int bench_logp(int argc, char **argv)
 		}
 		case 'j': json = 1; break;
 		case 'P': plot = optarg; break;
+		case 'S': {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*end || !(v > 0 && v <= 3600))
+				goto bad;
+			r.phase_ns = (uint64_t)(v * 1e9);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	struct logp_point pts[MAX_SIZES];
 	double ci[MAX_SIZES][4] = { { 0 } };
-	struct logp_run r = { .driver = driver };
+	r.driver = driver;
 	if (driver == TERN_DRIVER_SIM) {
 		for (unsigned i = 0; i < n_sizes; i++)
 			if (simdrv_logp(sizes[i], &pts[i]))
@@ -325,8 +380,9 @@ int bench_logp(int argc, char **argv)
 	if (pthread_create(&r.thread, NULL, peer_main, &r))
 		return 1;
 	int port;
+	struct bench_stall st = { 0 };
 	while ((port = atomic_load(&r.port)) == 0)
-		;
+		bench_stall_check(&st, "the peer to start");
 	r.e = make_engine(driver, (struct tern_callbacks){ .on_message = me_msg, .on_send_done = me_sent, .user = &r });
 	struct tern_addr peer;
 	tern_addr_resolve("127.0.0.1", (uint16_t)port, &peer);
@@ -335,12 +391,11 @@ int bench_logp(int argc, char **argv)
 		return 1;
 	}
 	/* Warm up: the handshake, caches, the congestion window. */
-	atomic_store(&r.mode, P_ECHO);
+	set_mode(&r, P_ECHO);
 	for (int i = 0; i < 2000; i++) {
 		unsigned want = r.replies + 1;
 		send_one(&r, 64);
-		while (r.replies < want)
-			tern_engine_poll(r.e);
+		wait_replies(&r, want);
 	}
 	settle(&r);
 	struct progress prog = { 0 };

@@ -17,6 +17,27 @@ static inline uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A benchmark that waits forever tells nobody anything: a wait that makes
+ * no progress for 30 s ends the run with a message and exit status 3.
+ * The clock is read every 1024th call, to stay out of timed loops. */
+struct bench_stall {
+	uint64_t since;
+	unsigned calls;
+};
+
+static inline void bench_stall_check(struct bench_stall *st, const char *what)
+{
+	if (st->calls++ & 1023)
+		return;
+	uint64_t now = bench_now_ns();
+	if (!st->since)
+		st->since = now;
+	else if (now - st->since > 30000000000ull) {
+		fprintf(stderr, "tern-bench: no progress for 30 s waiting for %s; giving up\n", what);
+		exit(3);
+	}
+}
+
 /* A progress line on stderr for runs past two seconds; nothing when stderr
  * is not a terminal. Call with done == total to clear it. */
 struct progress {

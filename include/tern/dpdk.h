@@ -1,0 +1,78 @@
+/* The DPDK datapath: EAL start-up, one port shared by the engines of a
+ * process, one rx/tx queue pair and one mempool per engine (docs/dpdk.md).
+ * Every call returns TERN_ENOTSUP when tern was built without DPDK. */
+#ifndef TERN_DPDK_H
+#define TERN_DPDK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tern_dpdk_port;
+
+/* Start the EAL with these arguments (argv[0] is the program name, as for
+ * rte_eal_init). If the application has initialised the EAL already, this
+ * returns 0 and changes nothing. The EAL cannot be started twice in one
+ * process, nor stopped and started again. */
+int tern_dpdk_init(int argc, char **argv);
+/* The same, from one string split at spaces ("--no-huge -m 512 ..."). */
+int tern_dpdk_init_str(const char *args);
+
+enum tern_dpdk_steering {
+	TERN_STEER_AUTO = 0,     /* the best the port offers: flow rules, else software */
+	TERN_STEER_FLOW = 1,     /* rte_flow: UDP destination port base+i to queue i; fail if refused */
+	TERN_STEER_SOFTWARE = 2, /* a packet on the wrong queue is handed to its engine's ring (counted) */
+};
+
+struct tern_dpdk_neighbor {
+	uint8_t ip[4];  /* IPv4, network order */
+	uint8_t mac[6];
+};
+
+struct tern_dpdk_port_config {
+	const char *device;   /* DPDK port name ("net_memif0", a PCI address), or NULL for port_id */
+	uint16_t port_id;     /* used when device is NULL */
+	uint16_t queues;      /* rx/tx queue pairs = engines; default 1 */
+	const char *ip;       /* our IPv4 address (dotted quad); required */
+	uint16_t udp_port;    /* engine i listens on udp_port + i; required */
+	uint32_t mtu;         /* IP MTU; default 1500 */
+	uint32_t mbufs;       /* mbufs per queue's mempool; default 8191 */
+	uint16_t rx_desc, tx_desc; /* ring sizes; default 1024 each */
+	enum tern_dpdk_steering steering;
+	bool no_arp;          /* neither answer nor send ARP: static neighbours only */
+	bool no_offload;      /* compute checksums in software even if the port offers offload */
+	const struct tern_dpdk_neighbor *neighbors; /* static table, used before ARP */
+	unsigned n_neighbors;
+};
+
+void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg);
+
+/* Configure and start a port. Engines then take its queues: set
+ * tern_engine_config.driver = TERN_DRIVER_DPDK, .dpdk_port = the port and
+ * .engine_index = the queue. */
+int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out);
+/* Stop the port and free its pools. TERN_EBUSY while an engine still uses it. */
+int tern_dpdk_port_destroy(struct tern_dpdk_port *port);
+
+struct tern_dpdk_port_info {
+	uint16_t port_id;
+	uint16_t queues;
+	uint8_t mac[6];
+	bool link_up;
+	uint32_t link_mbps;
+	bool csum_offload;               /* IPv4 and UDP checksums done by the port */
+	enum tern_dpdk_steering steering; /* what AUTO became */
+	char driver[32];                 /* the PMD, "net_memif" */
+};
+
+int tern_dpdk_port_info(struct tern_dpdk_port *port, struct tern_dpdk_port_info *out);
+
+/* Add or replace a neighbour (callable from any thread). */
+int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *port, const struct tern_dpdk_neighbor *n);
+
+/* Every extended statistic of the port, by name, through fn; returns how
+ * many there were, or a negative error. */
+int tern_dpdk_port_xstats(struct tern_dpdk_port *port,
+			  void (*fn)(const char *name, uint64_t value, void *arg), void *arg);
+
+#endif
