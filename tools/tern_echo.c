@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dpdk_setup.h"
 #include "tern/tern.h"
 
 #define ECHO_TYPE 1
@@ -34,6 +35,9 @@ struct opts {
 	int cc;
 	unsigned long cc_target_us;
 	long reply; /* server: answer with this many bytes; -1: echo the request */
+	struct dpdk_setup dpdk;
+	int local_port; /* dpdk client: our UDP port */
+	struct tern_dpdk_port *dpdk_port;
 };
 
 
@@ -44,13 +48,14 @@ static void usage(FILE *f)
 		"       tern-echo client HOST [options]\n"
 		"\n"
 		"An RPC echo server, and a client that calls it and prints latency\n"
-		"percentiles and errors. Both speak tern over kernel UDP.\n"
+		"percentiles and errors. Both speak tern over kernel UDP or DPDK, and\n"
+		"each kind talks to the other.\n"
 		"\n"
 		"common options:\n"
 		"  --port N          UDP port of the server (default 7100; a server given 0\n"
 		"                    takes any free port and prints it)\n"
-		"  --driver NAME     auto, uring or sockets (default auto: io_uring if the\n"
-		"                    kernel allows it, else sockets, with a line saying why)\n"
+		"  --driver NAME     auto, uring, sockets or dpdk (default auto: io_uring if\n"
+		"                    the kernel allows it, else sockets, with a line saying why)\n"
 		"  --poll MODE       busy or adaptive (default busy: lowest latency, one core)\n"
 		"  --uring-setup M   io_uring ring: auto, defer-taskrun, coop-taskrun, plain,\n"
 		"                    sqpoll (default auto; see docs/uring.md)\n"
@@ -58,6 +63,13 @@ static void usage(FILE *f)
 		"  --zc-min BYTES    io_uring: SEND_ZC for trains of at least BYTES (default off)\n"
 		"  --cc NAME         congestion control: aimd, off, timely, swift (default aimd)\n"
 		"  --cc-target-us N  Swift's target delay (default 25; above the path's idle RTT)\n"
+		"dpdk options (docs/dpdk.md):\n"
+		"  --eal ARGS        EAL arguments, one string (\"--no-huge -m 512 --vdev=...\")\n"
+		"  --dpdk-dev NAME   the port (default: port 0)\n"
+		"  --dpdk-ip ADDR    our IPv4 address on the port (required)\n"
+		"  --neighbor IP=MAC a static neighbour, used before ARP\n"
+		"  --local-port N    client: our UDP port (default 7200)\n"
+		"  --no-offload      compute checksums in software\n"
 		"server options:\n"
 		"  --bind HOST       address to serve on (default: all, IPv6 and IPv4)\n"
 		"  --workers         run the handler on a worker thread\n"
@@ -87,9 +99,13 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
 		{ "uring-setup", required_argument, 0, 'U' }, { "no-gso", no_argument, 0, 'G' },
 		{ "zc-min", required_argument, 0, 'Z' }, { "cc", required_argument, 0, 'C' },
-		{ "reply", required_argument, 0, 'R' }, { "cc-target-us", required_argument, 0, 'T' }, { 0, 0, 0, 0 },
+		{ "reply", required_argument, 0, 'R' }, { "cc-target-us", required_argument, 0, 'T' },
+		{ "eal", required_argument, 0, 'E' }, { "dpdk-dev", required_argument, 0, 'V' },
+		{ "dpdk-ip", required_argument, 0, 'I' }, { "neighbor", required_argument, 0, 'N' },
+		{ "local-port", required_argument, 0, 'L' }, { "no-offload", no_argument, 0, 'O' }, { 0, 0, 0, 0 },
 	};
-	*o = (struct opts){ .port = 7100, .size = 64, .count = 100000, .depth = 1, .timeout_ms = 1000, .reply = -1 };
+	*o = (struct opts){ .port = 7100, .size = 64, .count = 100000, .depth = 1, .timeout_ms = 1000, .reply = -1,
+			    .local_port = 7200 };
 	int c;
 	char *end = NULL;
 	int li = 0;
@@ -116,6 +132,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'C': o->cc = tern_cc_parse(optarg); if (o->cc < 0) goto bad; break;
 		case 'T': o->cc_target_us = strtoul(optarg, &end, 10); if (*end || !o->cc_target_us || o->cc_target_us > 1000000) goto bad; break;
 		case 'R': o->reply = strtol(optarg, &end, 10); if (*end || o->reply < 0 || o->reply > (64l << 20)) goto bad; break;
+		case 'E': o->dpdk.eal = optarg; break;
+		case 'V': o->dpdk.dev = optarg; break;
+		case 'I': o->dpdk.ip = optarg; break;
+		case 'N': o->dpdk.neighbor = optarg; break;
+		case 'O': o->dpdk.no_offload = 1; break;
+		case 'L': o->local_port = (int)strtol(optarg, &end, 10); if (*end || o->local_port < 1 || o->local_port > 65535) goto bad; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -138,6 +160,16 @@ static int parse(int argc, char **argv, struct opts *o)
 	} else if (strcmp(o->mode, "server") != 0) {
 		fprintf(stderr, "tern-echo: unknown mode '%s' (server or client)\n", o->mode);
 		return -1;
+	}
+	if (o->driver == TERN_DRIVER_DPDK) {
+		bool server = strcmp(o->mode, "server") == 0;
+		if (server && o->port == 0) {
+			fprintf(stderr, "tern-echo: a dpdk server needs a --port\n");
+			return -1;
+		}
+		o->dpdk.udp_port = (uint16_t)(server ? o->port : o->local_port);
+		if (!(o->dpdk_port = dpdk_setup_open(&o->dpdk, "tern-echo")))
+			return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tern-echo: unexpected argument '%s'\n", argv[optind]);
@@ -173,6 +205,7 @@ static struct tern_rpc *make_rpc(const struct opts *o, bool server, void *user,
 	rc.engine.port = server ? (uint16_t)o->port : 0;
 	rc.engine.cb.on_session = on_session;
 	rc.engine.cb.user = user;
+	rc.engine.dpdk_port = o->dpdk_port;
 	rc.workers = server && o->workers ? 2 : 0;
 	struct tern_rpc *rpc;
 	int rc_ = tern_rpc_create(&rc, &rpc);
@@ -235,6 +268,8 @@ static int run_server(const struct opts *o)
 	       sv.served, (unsigned long long)st.rx_pkts, (unsigned long long)st.tx_pkts,
 	       (unsigned long long)st.retransmits,
 	       (unsigned long long)(st.bad_crc + st.bad_header + st.bad_token + st.unknown_session));
+	if (o->dpdk_port)
+		dpdk_setup_print_stats(stdout, "server", &st);
 	tern_rpc_destroy(sv.rpc);
 	return 0;
 }
@@ -401,6 +436,8 @@ static int run_client(const struct opts *o)
 		       (unsigned long long)st.tx_pkts, (unsigned long long)st.tx_gso_trains,
 		       (unsigned long long)st.tx_zc_sends, (unsigned long long)st.tx_zc_copied,
 		       (unsigned long long)st.retransmits, (unsigned long long)st.acks_sent);
+	if (o->dpdk_port && !o->quiet)
+		dpdk_setup_print_stats(stdout, "client", &st);
 	tern_rpc_destroy(cl.rpc);
 	free(cl.lat);
 	free(cl.pattern);
@@ -419,5 +456,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	return strcmp(o.mode, "server") == 0 ? run_server(&o) : run_client(&o);
+	int rc = strcmp(o.mode, "server") == 0 ? run_server(&o) : run_client(&o);
+	if (o.dpdk_port)
+		tern_dpdk_port_destroy(o.dpdk_port);
+	return rc;
 }

@@ -11,6 +11,9 @@
 #if TERN_HAVE_URING
 #include "drivers/uring/uring_driver.h"
 #endif
+#if TERN_HAVE_DPDK
+#include "drivers/dpdk/dpdk_driver.h"
+#endif
 #include "session_internal.h"
 #include "tern/error.h"
 #include "tern/session.h"
@@ -64,6 +67,7 @@ static const char *const driver_names[] = {
 	[TERN_DRIVER_SIM] = "sim",
 	[TERN_DRIVER_URING] = "uring",
 	[TERN_DRIVER_SOCKETS] = "sockets",
+	[TERN_DRIVER_DPDK] = "dpdk",
 };
 
 const char *tern_driver_name(enum tern_driver_kind kind)
@@ -140,6 +144,13 @@ static int open_driver(const struct tern_engine_config *cfg, struct tern_driver 
 		return rc;
 	case TERN_DRIVER_SOCKETS:
 		return tern_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
+	case TERN_DRIVER_DPDK:
+#if TERN_HAVE_DPDK
+		return tern_dpdk_driver_open(cfg->dpdk_port, cfg->engine_index, cfg->mtu, drv);
+#else
+		engine_log(cfg, "tern: the DPDK driver was not built (no libdpdk at configure time)");
+		return TERN_ENOTSUP;
+#endif
 	case TERN_DRIVER_AUTO:
 		if (cfg->sim) {
 			*kind = TERN_DRIVER_SIM;

@@ -14,6 +14,7 @@ const char *tern_strerror(int err)
 	case TERN_EADDRINUSE: return "address already in use";
 	case TERN_ETIMEDOUT: return "deadline passed";
 	case TERN_ECANCELED: return "cancelled";
+	case TERN_EBUSY: return "still in use";
 	case TERN_EWRONGTHREAD: return "engine used from a thread that did not create it";
 	case TERN_EPEERDEAD: return "peer stopped answering";
 	case TERN_EPEERRESTART: return "peer restarted; session lost";

@@ -13,12 +13,14 @@
 struct tern_engine;
 struct tern_session;
 struct tern_sim_net;
+struct tern_dpdk_port;
 
 enum tern_driver_kind {
 	TERN_DRIVER_AUTO = 0,    /* sim if cfg.sim is set, else io_uring, else sockets */
 	TERN_DRIVER_SIM = 1,     /* in-process simulated network (drivers/sim) */
 	TERN_DRIVER_URING = 2,   /* kernel UDP through io_uring (drivers/uring) */
 	TERN_DRIVER_SOCKETS = 3, /* kernel UDP through recvmmsg/sendmmsg (drivers/sockets) */
+	TERN_DRIVER_DPDK = 4,    /* a queue pair of a DPDK port (drivers/dpdk, include/tern/dpdk.h) */
 };
 
 /* How the io_uring driver sets up its ring (docs/uring.md has the numbers). */
@@ -35,7 +37,7 @@ enum tern_poll_mode {
 	TERN_POLL_ADAPTIVE = 1, /* after spin_polls idle polls, block until a packet or a timer */
 };
 
-/* "auto", "sim", "uring", "sockets"; NULL for an unknown value. */
+/* "auto", "sim", "uring", "sockets", "dpdk"; NULL for an unknown value. */
 const char *tern_driver_name(enum tern_driver_kind kind);
 /* Parse a driver name; TERN_EINVAL if unknown. */
 int tern_driver_parse(const char *name);
@@ -73,6 +75,10 @@ struct tern_engine_config {
 	enum tern_driver_kind driver;
 	struct tern_sim_net *sim; /* TERN_DRIVER_SIM: the network */
 	uint32_t sim_node;        /* TERN_DRIVER_SIM: our node id (our address) */
+
+	/* TERN_DRIVER_DPDK: the port (tern_dpdk_port_create); the engine takes
+	 * its queue engine_index and listens on the port's udp_port + engine_index. */
+	struct tern_dpdk_port *dpdk_port;
 
 	/* UDP drivers: bind to host (name or literal; NULL: all addresses, IPv6
 	 * and IPv4) and port + engine_index (port 0: any free port). */

@@ -16,6 +16,7 @@ enum tern_error {
 	TERN_EADDRINUSE = -EADDRINUSE,  /* address or simulated node already taken */
 	TERN_ETIMEDOUT = -ETIMEDOUT,    /* RPC deadline passed */
 	TERN_ECANCELED = -ECANCELED,    /* RPC cancelled by the caller */
+	TERN_EBUSY = -EBUSY,            /* still in use (a DPDK queue or port) */
 	TERN_EWRONGTHREAD = -1001,      /* engine used from a thread that did not create it */
 	TERN_EPEERDEAD = -1002,         /* peer stopped answering for longer than dead_after */
 	TERN_EPEERRESTART = -1003,      /* peer restarted (new epoch); session is gone */

@@ -29,6 +29,17 @@ struct tern_stats {
 	uint64_t tx_gso_trains;      /* io_uring: sends of several packets as one UDP GSO datagram */
 	uint64_t tx_zc_sends;        /* io_uring: SEND_ZC sends */
 	uint64_t tx_zc_copied;       /* of which the kernel copied after all (loopback, veth) */
+	/* DPDK: this engine's queue pair. */
+	uint64_t nic_rx_frames, nic_tx_frames; /* every frame, ARP included */
+	uint64_t nic_rx_other;       /* dropped: not IPv4/UDP to one of our engines, or IP fragments */
+	uint64_t nic_tx_full;        /* dropped: the tx queue stayed full after bounded retries */
+	uint64_t nic_link_down_drops; /* dropped: link down */
+	uint64_t steer_handoffs;     /* arrived on this queue for another engine, passed by ring */
+	uint64_t steer_drops;        /* of which dropped: that engine's ring was full */
+	uint64_t arp_requests_sent, arp_replies_sent;
+	uint64_t arp_unresolved_drops; /* dropped: no MAC for the next hop yet (ARP asked) */
+	/* DPDK: the whole port (rte_eth_stats), the same on every engine. */
+	uint64_t port_rx_missed, port_rx_errors, port_tx_errors, port_rx_nombuf;
 };
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "cc.h"
+#include "dpdk.h"
 #include "engine.h"
 #include "error.h"
 #include "rpc.h"

@@ -1,0 +1,415 @@
+/* One engine's queue pair on a DPDK port: poll-mode rx/tx bursts, outer
+ * headers from a template, ARP, software steering between engines.
+ * The struct tern_pkt of a packet lives in its mbuf's private area, so a
+ * packet the engine builds is the frame that goes out, and a received
+ * frame is handed up in place. No syscalls and no malloc after open. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "dpdk_internal.h"
+#include "tern/error.h"
+
+#define BURST 32
+#define TX_RETRIES 4               /* a full queue gets this many more tries per burst */
+#define ARP_INTERVAL_NS 10000000ull /* at most one request per neighbour per 10 ms */
+#define LINK_CHECK_NS 100000000ull
+
+struct dpdk_drv {
+	struct tern_driver drv;
+	struct tern_dpdk_port *port;
+	uint16_t q;
+	struct rte_mempool *pool;
+	uint64_t ns_mult; /* tsc cycles to ns, 32.32 fixed point */
+	uint64_t next_link_check;
+	bool link_up, registered;
+	struct tern_stats st; /* only the DPDK fields are used */
+	struct rte_mbuf *ctl[BURST]; /* ARP frames waiting for the next tx */
+	unsigned nctl;
+	uint8_t tmpl[TERN_DPDK_OUTER];
+};
+
+static struct dpdk_drv *to_dd(struct tern_driver *d)
+{
+	return (struct dpdk_drv *)d;
+}
+
+static struct tern_pkt *pkt_of(struct rte_mbuf *m)
+{
+	return (struct tern_pkt *)rte_mbuf_to_priv(m);
+}
+
+static uint64_t dd_now(struct tern_driver *d)
+{
+	return (uint64_t)(((unsigned __int128)rte_get_tsc_cycles() * to_dd(d)->ns_mult) >> 32);
+}
+
+static void queue_ctl(struct dpdk_drv *dd, struct rte_mbuf *m)
+{
+	if (dd->nctl == BURST) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	dd->ctl[dd->nctl++] = m;
+}
+
+/* A frame for another engine: hand it over, counted. */
+static void hand_off(struct dpdk_drv *dd, unsigned q, struct rte_mbuf *m)
+{
+	dd->st.steer_handoffs++;
+	if (rte_ring_enqueue(dd->port->handoff[q], m) != 0) {
+		dd->st.steer_drops++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* The tern packet inside m, or NULL if m is not one for this port (then
+ * m was consumed: freed, answered or handed over). */
+static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool from_ring)
+{
+	struct tern_dpdk_port *p = dd->port;
+	if (m->nb_segs != 1 || m->data_len < sizeof(struct rte_ether_hdr))
+		goto other;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+		if (tern_arp_input(p, m)) {
+			dd->st.arp_replies_sent++;
+			queue_ctl(dd, m);
+		} else {
+			rte_pktmbuf_free(m);
+		}
+		return NULL;
+	}
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || m->data_len < TERN_DPDK_OUTER)
+		goto other;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	unsigned ihl = (ip->version_ihl & 0xf) * 4u;
+	unsigned tot = rte_be_to_cpu_16(ip->total_length);
+	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || ip->next_proto_id != IPPROTO_UDP || ip->dst_addr != p->ip ||
+	    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
+	    tot < ihl + sizeof(struct rte_udp_hdr) || sizeof(*eth) + tot > m->data_len)
+		goto other;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
+	unsigned ulen = rte_be_to_cpu_16(udp->dgram_len);
+	unsigned q = (uint16_t)(rte_be_to_cpu_16(udp->dst_port) - p->udp_base);
+	if (ulen < sizeof(*udp) || ulen > tot - ihl || q >= p->nq)
+		goto other;
+	if (q != dd->q && !from_ring) {
+		hand_off(dd, q, m);
+		return NULL;
+	}
+	struct rte_ether_addr known;
+	if (!tern_neigh_lookup(&p->neigh, ip->src_addr, &known) || !rte_is_same_ether_addr(&known, &eth->src_addr))
+		tern_neigh_set(&p->neigh, ip->src_addr, &eth->src_addr);
+	struct tern_pkt *t = pkt_of(m);
+	t->data = (uint8_t *)(udp + 1);
+	t->len = ulen - (unsigned)sizeof(*udp);
+	t->cap = t->len;
+	t->next = NULL;
+	t->owner = m;
+	memset(&t->peer, 0, sizeof(t->peer));
+	t->peer.family = TERN_AF_INET;
+	t->peer.port = rte_be_to_cpu_16(udp->src_port);
+	memcpy(t->peer.ip, &ip->src_addr, 4);
+	return t;
+other:
+	dd->st.nic_rx_other++;
+	rte_pktmbuf_free(m);
+	return NULL;
+}
+
+static void flush_ctl(struct dpdk_drv *dd);
+
+static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	struct tern_dpdk_port *p = dd->port;
+	struct rte_mbuf *m[BURST];
+	if (n > BURST)
+		n = BURST;
+	unsigned out = 0;
+	/* Frames other engines passed to us first: they are older. */
+	if (p->handoff[dd->q]) {
+		unsigned k = rte_ring_dequeue_burst(p->handoff[dd->q], (void **)m, n, NULL);
+		for (unsigned i = 0; i < k; i++) {
+			struct tern_pkt *t = classify(dd, m[i], true);
+			if (t)
+				pkts[out++] = t;
+		}
+	}
+	if (out < n) {
+		unsigned k = rte_eth_rx_burst(p->port_id, dd->q, m, (uint16_t)(n - out));
+		dd->st.nic_rx_frames += k;
+		for (unsigned i = 0; i < k; i++) {
+			if (i + 1 < k)
+				rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+			struct tern_pkt *t = classify(dd, m[i], false);
+			if (t)
+				pkts[out++] = t;
+		}
+	}
+	flush_ctl(dd); /* ARP replies: the engine may have nothing to send */
+	return out;
+}
+
+/* Put the outer headers in front of t; false if the next hop is unknown. */
+static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
+{
+	struct tern_dpdk_port *p = dd->port;
+	struct rte_mbuf *m = t->owner;
+	uint32_t dst;
+	memcpy(&dst, t->peer.ip, 4);
+	struct rte_ether_addr mac;
+	if (t->peer.family != TERN_AF_INET)
+		return false;
+	if (!tern_neigh_lookup(&p->neigh, dst, &mac)) {
+		dd->st.arp_unresolved_drops++;
+		if (p->arp && tern_neigh_should_ask(&p->neigh, dst, dd_now(&dd->drv), ARP_INTERVAL_NS)) {
+			struct rte_mbuf *req = rte_pktmbuf_alloc(dd->pool);
+			if (req) {
+				tern_arp_request(p, req, dst);
+				dd->st.arp_requests_sent++;
+				queue_ctl(dd, req);
+			}
+		}
+		return false;
+	}
+	uint8_t *h = t->data - TERN_DPDK_OUTER;
+	memcpy(h, dd->tmpl, TERN_DPDK_OUTER);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)h;
+	eth->dst_addr = mac;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + t->len));
+	ip->dst_addr = dst;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->dst_port = rte_cpu_to_be_16(t->peer.port);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + t->len));
+	m->data_off = (uint16_t)(h - (uint8_t *)m->buf_addr);
+	m->data_len = (uint16_t)(TERN_DPDK_OUTER + t->len);
+	m->pkt_len = m->data_len;
+	if (p->csum_offload) {
+		m->l2_len = sizeof(*eth);
+		m->l3_len = sizeof(*ip);
+		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else {
+		m->ol_flags = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	}
+	return true;
+}
+
+static void check_link(struct dpdk_drv *dd)
+{
+	uint64_t now = dd_now(&dd->drv);
+	if (now < dd->next_link_check)
+		return;
+	dd->next_link_check = now + LINK_CHECK_NS;
+	struct rte_eth_link link;
+	if (rte_eth_link_get_nowait(dd->port->port_id, &link) == 0)
+		dd->link_up = link.link_status == RTE_ETH_LINK_UP;
+}
+
+/* Send what we can; a full queue gets TX_RETRIES more tries, so a peer
+ * that went away costs a bounded wait, never a spin. */
+static unsigned send_frames(struct dpdk_drv *dd, struct rte_mbuf **m, unsigned n)
+{
+	unsigned sent = 0;
+	for (int tries = 0; sent < n && tries <= TX_RETRIES; tries++) {
+		unsigned k = rte_eth_tx_burst(dd->port->port_id, dd->q, m + sent, (uint16_t)(n - sent));
+		sent += k;
+		if (k == 0)
+			rte_pause();
+	}
+	dd->st.nic_tx_frames += sent;
+	return sent;
+}
+
+static void flush_ctl(struct dpdk_drv *dd)
+{
+	if (!dd->nctl)
+		return;
+	unsigned sent = send_frames(dd, dd->ctl, dd->nctl);
+	for (unsigned i = sent; i < dd->nctl; i++)
+		rte_pktmbuf_free(dd->ctl[i]);
+	dd->nctl = 0;
+}
+
+static unsigned dd_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	check_link(dd);
+	flush_ctl(dd);
+	if (!dd->link_up) {
+		dd->st.nic_link_down_drops += n;
+		for (unsigned i = 0; i < n; i++)
+			rte_pktmbuf_free(pkts[i]->owner);
+		return n;
+	}
+	if (n > BURST)
+		n = BURST;
+	struct rte_mbuf *m[BURST];
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (frame(dd, pkts[i]))
+			m[k++] = pkts[i]->owner;
+		else
+			rte_pktmbuf_free(pkts[i]->owner);
+	}
+	flush_ctl(dd); /* an ARP request goes before what waits for it */
+	unsigned sent = send_frames(dd, m, k);
+	if (sent < k) {
+		/* Taken, and dropped here: the engine would only offer them again. */
+		dd->st.nic_tx_full += k - sent;
+		for (unsigned i = sent; i < k; i++)
+			rte_pktmbuf_free(m[i]);
+	}
+	return n;
+}
+
+static struct tern_pkt *dd_alloc(struct tern_driver *d)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dd->pool);
+	if (!m)
+		return NULL;
+	struct tern_pkt *t = pkt_of(m);
+	t->data = rte_pktmbuf_mtod(m, uint8_t *) + TERN_DPDK_OUTER;
+	t->cap = (uint32_t)(rte_pktmbuf_tailroom(m) - TERN_DPDK_OUTER);
+	t->len = 0;
+	t->next = NULL;
+	t->owner = m;
+	return t;
+}
+
+static void dd_free(struct tern_driver *d, struct tern_pkt *t)
+{
+	(void)d;
+	rte_pktmbuf_free(t->owner);
+}
+
+static int dd_local_addr(struct tern_driver *d, struct tern_addr *out)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	memset(out, 0, sizeof(*out));
+	out->family = TERN_AF_INET;
+	out->port = (uint16_t)(dd->port->udp_base + dd->q);
+	memcpy(out->ip, &dd->port->ip, 4);
+	return 0;
+}
+
+/* Adaptive mode on a poll-mode driver: a short sleep, no interrupts. */
+static void dd_wait(struct tern_driver *d, uint64_t timeout_ns)
+{
+	(void)d;
+	if (timeout_ns > 50000)
+		timeout_ns = 50000;
+	struct timespec ts = { 0, (long)timeout_ns };
+	nanosleep(&ts, NULL);
+}
+
+static void dd_stats(struct tern_driver *d, struct tern_stats *out)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	const struct tern_stats *s = &dd->st;
+	out->nic_rx_frames += s->nic_rx_frames;
+	out->nic_tx_frames += s->nic_tx_frames;
+	out->nic_rx_other += s->nic_rx_other;
+	out->nic_tx_full += s->nic_tx_full;
+	out->nic_link_down_drops += s->nic_link_down_drops;
+	out->steer_handoffs += s->steer_handoffs;
+	out->steer_drops += s->steer_drops;
+	out->arp_requests_sent += s->arp_requests_sent;
+	out->arp_replies_sent += s->arp_replies_sent;
+	out->arp_unresolved_drops += s->arp_unresolved_drops;
+	struct rte_eth_stats es;
+	if (rte_eth_stats_get(dd->port->port_id, &es) == 0) {
+		out->port_rx_missed = es.imissed;
+		out->port_rx_errors = es.ierrors;
+		out->port_tx_errors = es.oerrors;
+		out->port_rx_nombuf = es.rx_nombuf;
+	}
+}
+
+static void dd_destroy(struct tern_driver *d)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	flush_ctl(dd);
+	struct tern_dpdk_port *p = dd->port;
+	/* Frames handed to us that nobody will read now. */
+	struct rte_mbuf *m;
+	while (p->handoff[dd->q] && rte_ring_dequeue(p->handoff[dd->q], (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	if (dd->registered)
+		rte_thread_unregister();
+	atomic_store(&p->taken[dd->q], false);
+	atomic_fetch_sub(&p->engines, 1);
+	free(dd);
+}
+
+static const struct tern_driver_ops dpdk_ops = {
+	.name = "dpdk",
+	.rx_burst = dd_rx_burst,
+	.tx_burst = dd_tx_burst,
+	.alloc = dd_alloc,
+	.free = dd_free,
+	.now_ns = dd_now,
+	.local_addr = dd_local_addr,
+	.wait = dd_wait,
+	.stats = dd_stats,
+	.destroy = dd_destroy,
+};
+
+static void build_template(struct dpdk_drv *dd)
+{
+	struct tern_dpdk_port *p = dd->port;
+	memset(dd->tmpl, 0, sizeof(dd->tmpl));
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)dd->tmpl;
+	eth->src_addr = p->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = p->ip;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16((uint16_t)(p->udp_base + dd->q));
+}
+
+int tern_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, struct tern_driver **out)
+{
+	if (!p || q >= p->nq || mtu > p->mtu)
+		return TERN_EINVAL;
+	bool no = false;
+	if (!atomic_compare_exchange_strong(&p->taken[q], &no, true))
+		return TERN_EBUSY;
+	struct dpdk_drv *dd = calloc(1, sizeof(*dd));
+	if (!dd) {
+		atomic_store(&p->taken[q], false);
+		return TERN_ENOMEM;
+	}
+	dd->drv.ops = &dpdk_ops;
+	dd->port = p;
+	dd->q = q;
+	dd->pool = p->pool[q];
+	dd->ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / rte_get_tsc_hz());
+	/* An EAL thread id gives this thread the mempool's per-lcore cache. */
+	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() == 0)
+		dd->registered = true;
+	build_template(dd);
+	dd->link_up = true;
+	check_link(dd);
+	atomic_fetch_add(&p->engines, 1);
+	*out = &dd->drv;
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* What the DPDK port, its neighbour table and its engines' drivers share. */
+#ifndef TERN_DPDK_INTERNAL_H
+#define TERN_DPDK_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "drivers/driver.h"
+#include "tern/dpdk.h"
+
+#define TERN_DPDK_MAX_QUEUES 64
+/* Ethernet + IPv4 (no options) + UDP in front of every tern packet. */
+#define TERN_DPDK_OUTER (14u + 20u + 8u)
+
+/* IPv4 to MAC, written by whichever engine hears an ARP or a frame, read
+ * by all: open addressing, lock-free (a key is claimed once by CAS and
+ * never moves; the value is one 64-bit word). */
+#define TERN_NEIGH_SLOTS 1024
+struct tern_neigh_slot {
+	_Atomic uint32_t ip;      /* network order; 0: free */
+	_Atomic uint64_t mac;     /* 48-bit MAC | NEIGH_VALID; 0 while unresolved */
+	_Atomic uint64_t asked_ns; /* last ARP request for it */
+};
+struct tern_neigh_table {
+	struct tern_neigh_slot slot[TERN_NEIGH_SLOTS];
+};
+
+bool tern_neigh_lookup(struct tern_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac);
+void tern_neigh_set(struct tern_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac);
+/* True when the caller should send an ARP request for ip now (at most one
+ * per ip every interval_ns, over all engines). */
+bool tern_neigh_should_ask(struct tern_neigh_table *t, uint32_t ip, uint64_t now_ns, uint64_t interval_ns);
+
+struct rte_mempool;
+struct rte_ring;
+struct rte_flow;
+
+struct tern_dpdk_port {
+	uint16_t port_id, nq;
+	uint32_t ip;         /* network order */
+	uint16_t udp_base;   /* host order */
+	uint32_t mtu;
+	struct rte_ether_addr mac;
+	bool csum_offload, arp;
+	enum tern_dpdk_steering steering;
+	char driver[32];
+	struct rte_mempool *pool[TERN_DPDK_MAX_QUEUES];
+	struct rte_ring *handoff[TERN_DPDK_MAX_QUEUES]; /* software steering: frames for engine q */
+	struct rte_flow *flow[TERN_DPDK_MAX_QUEUES];
+	atomic_bool taken[TERN_DPDK_MAX_QUEUES];
+	atomic_int engines;
+	struct tern_neigh_table neigh;
+};
+
+/* ARP frames: build a request in m; answer or learn from a received one.
+ * tern_arp_input returns true when it turned m into a reply to send. */
+struct rte_mbuf;
+void tern_arp_request(const struct tern_dpdk_port *p, struct rte_mbuf *m, uint32_t target_ip);
+bool tern_arp_input(struct tern_dpdk_port *p, struct rte_mbuf *m);
+
+#include "dpdk_driver.h"
+
+#endif

@@ -1,0 +1,261 @@
+/* A DPDK port shared by the engines of a process: one rx/tx queue pair and
+ * one mempool per engine, steering rules, the neighbour table. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_flow.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dpdk_internal.h"
+#include "tern/error.h"
+
+#define HANDOFF_SLOTS 1024
+
+void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->queues = 1;
+	cfg->mtu = 1500;
+	cfg->mbufs = 8191;
+	cfg->rx_desc = 1024;
+	cfg->tx_desc = 1024;
+}
+
+/* UDP destination port udp_base + q to queue q, in the NIC. */
+static struct rte_flow *flow_to_queue(uint16_t port_id, uint16_t udp_port, uint16_t q)
+{
+	struct rte_flow_attr attr = { .ingress = 1 };
+	struct rte_flow_item_udp udp_spec = { .hdr.dst_port = rte_cpu_to_be_16(udp_port) };
+	struct rte_flow_item_udp udp_mask = { .hdr.dst_port = 0xffff };
+	struct rte_flow_item pattern[] = {
+		{ .type = RTE_FLOW_ITEM_TYPE_ETH },
+		{ .type = RTE_FLOW_ITEM_TYPE_IPV4 },
+		{ .type = RTE_FLOW_ITEM_TYPE_UDP, .spec = &udp_spec, .mask = &udp_mask },
+		{ .type = RTE_FLOW_ITEM_TYPE_END },
+	};
+	struct rte_flow_action_queue queue = { .index = q };
+	struct rte_flow_action actions[] = {
+		{ .type = RTE_FLOW_ACTION_TYPE_QUEUE, .conf = &queue },
+		{ .type = RTE_FLOW_ACTION_TYPE_END },
+	};
+	struct rte_flow_error err;
+	if (rte_flow_validate(port_id, &attr, pattern, actions, &err))
+		return NULL;
+	return rte_flow_create(port_id, &attr, pattern, actions, &err);
+}
+
+static void release(struct tern_dpdk_port *p, bool started)
+{
+	struct rte_flow_error err;
+	for (unsigned q = 0; q < TERN_DPDK_MAX_QUEUES; q++)
+		if (p->flow[q])
+			rte_flow_destroy(p->port_id, p->flow[q], &err);
+	if (started) {
+		rte_eth_dev_stop(p->port_id);
+	}
+	for (unsigned q = 0; q < TERN_DPDK_MAX_QUEUES; q++) {
+		rte_ring_free(p->handoff[q]);
+		/* The port's rings still point at the pools until it is stopped. */
+		rte_mempool_free(p->pool[q]);
+	}
+	free(p);
+}
+
+static int setup_steering(struct tern_dpdk_port *p, enum tern_dpdk_steering want)
+{
+	p->steering = TERN_STEER_SOFTWARE;
+	if (p->nq == 1)
+		return 0; /* nothing to steer */
+	if (want != TERN_STEER_SOFTWARE) {
+		unsigned ok = 0;
+		for (uint16_t q = 0; q < p->nq; q++)
+			if ((p->flow[q] = flow_to_queue(p->port_id, (uint16_t)(p->udp_base + q), q)))
+				ok++;
+		if (ok == p->nq) {
+			p->steering = TERN_STEER_FLOW;
+			return 0;
+		}
+		struct rte_flow_error err;
+		for (uint16_t q = 0; q < p->nq; q++)
+			if (p->flow[q]) {
+				rte_flow_destroy(p->port_id, p->flow[q], &err);
+				p->flow[q] = NULL;
+			}
+		if (want == TERN_STEER_FLOW)
+			return TERN_ENOTSUP;
+	}
+	/* Software steering still catches a frame that arrived elsewhere
+	 * (ARP's queue, an RSS hash): each engine gets a ring. */
+	return 0;
+}
+
+int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out)
+{
+	if (!cfg || !out || !cfg->ip || !cfg->udp_port || cfg->queues == 0 || cfg->queues > TERN_DPDK_MAX_QUEUES ||
+	    cfg->mtu < 576 || cfg->mtu > 9000 || cfg->mbufs < 1024 || (uint32_t)cfg->udp_port + cfg->queues > 65536 ||
+	    cfg->steering > TERN_STEER_SOFTWARE)
+		return TERN_EINVAL;
+	if (rte_eal_process_type() == RTE_PROC_INVALID)
+		return TERN_ENOTSUP; /* call tern_dpdk_init first */
+	struct tern_dpdk_port *p = calloc(1, sizeof(*p));
+	if (!p)
+		return TERN_ENOMEM;
+	struct in_addr a;
+	if (inet_pton(AF_INET, cfg->ip, &a) != 1) {
+		free(p);
+		return TERN_EINVAL;
+	}
+	p->ip = a.s_addr;
+	p->udp_base = cfg->udp_port;
+	p->nq = cfg->queues;
+	p->mtu = cfg->mtu;
+	p->arp = !cfg->no_arp;
+	if (cfg->device) {
+		if (rte_eth_dev_get_port_by_name(cfg->device, &p->port_id)) {
+			free(p);
+			return -ENODEV;
+		}
+	} else {
+		p->port_id = cfg->port_id;
+		if (!rte_eth_dev_is_valid_port(p->port_id)) {
+			free(p);
+			return -ENODEV;
+		}
+	}
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(p->port_id, &info);
+	if (rc || info.max_rx_queues < p->nq || info.max_tx_queues < p->nq) {
+		free(p);
+		return rc ? rc : TERN_EINVAL;
+	}
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name ? info.driver_name : "?");
+	uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	p->csum_offload = !cfg->no_offload && (info.tx_offload_capa & csum) == csum;
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = cfg->mtu;
+	if (p->csum_offload)
+		conf.txmode.offloads = csum;
+	if (p->nq > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	}
+	if ((rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &conf))) {
+		free(p);
+		return rc;
+	}
+	uint16_t nrx = cfg->rx_desc, ntx = cfg->tx_desc;
+	rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nrx, &ntx);
+	int socket = rte_eth_dev_socket_id(p->port_id);
+	if (socket < 0)
+		socket = (int)SOCKET_ID_ANY;
+	uint32_t room = RTE_PKTMBUF_HEADROOM + (cfg->mtu + 14 > 2048 ? cfg->mtu + 14 : 2048);
+	for (uint16_t q = 0; q < p->nq; q++) {
+		char name[RTE_MEMPOOL_NAMESIZE];
+		snprintf(name, sizeof(name), "tern_p%u_q%u", p->port_id, q);
+		p->pool[q] = rte_pktmbuf_pool_create(name, cfg->mbufs, 256,
+						     RTE_ALIGN(sizeof(struct tern_pkt), RTE_MBUF_PRIV_ALIGN),
+						     (uint16_t)room, socket);
+		snprintf(name, sizeof(name), "tern_h%u_q%u", p->port_id, q);
+		p->handoff[q] = p->nq > 1 ? rte_ring_create(name, HANDOFF_SLOTS, socket, RING_F_SC_DEQ) : NULL;
+		if (!p->pool[q] || (p->nq > 1 && !p->handoff[q])) {
+			rc = rte_errno ? -rte_errno : TERN_ENOMEM;
+			goto fail;
+		}
+		struct rte_eth_txconf txc = info.default_txconf;
+		txc.offloads = conf.txmode.offloads;
+		if ((rc = rte_eth_rx_queue_setup(p->port_id, q, nrx, (unsigned)socket, NULL, p->pool[q])) ||
+		    (rc = rte_eth_tx_queue_setup(p->port_id, q, ntx, (unsigned)socket, &txc)))
+			goto fail;
+	}
+	if ((rc = rte_eth_dev_start(p->port_id)))
+		goto fail;
+	rte_eth_macaddr_get(p->port_id, &p->mac);
+	if ((rc = setup_steering(p, cfg->steering))) {
+		release(p, true);
+		return rc;
+	}
+	for (unsigned i = 0; i < cfg->n_neighbors; i++)
+		tern_dpdk_port_add_neighbor(p, &cfg->neighbors[i]);
+	*out = p;
+	return 0;
+fail:
+	release(p, false);
+	return rc;
+}
+
+int tern_dpdk_port_destroy(struct tern_dpdk_port *p)
+{
+	if (!p)
+		return 0;
+	if (atomic_load(&p->engines) != 0)
+		return TERN_EBUSY;
+	release(p, true);
+	return 0;
+}
+
+int tern_dpdk_port_info(struct tern_dpdk_port *p, struct tern_dpdk_port_info *out)
+{
+	if (!p || !out)
+		return TERN_EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->port_id = p->port_id;
+	out->queues = p->nq;
+	memcpy(out->mac, p->mac.addr_bytes, 6);
+	struct rte_eth_link link;
+	if (rte_eth_link_get_nowait(p->port_id, &link) == 0) {
+		out->link_up = link.link_status == RTE_ETH_LINK_UP;
+		out->link_mbps = link.link_speed;
+	}
+	out->csum_offload = p->csum_offload;
+	out->steering = p->steering;
+	snprintf(out->driver, sizeof(out->driver), "%s", p->driver);
+	return 0;
+}
+
+int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *p, const struct tern_dpdk_neighbor *n)
+{
+	if (!p || !n)
+		return TERN_EINVAL;
+	uint32_t ip;
+	memcpy(&ip, n->ip, 4);
+	struct rte_ether_addr mac;
+	memcpy(mac.addr_bytes, n->mac, 6);
+	if (ip == 0 || !rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
+		return TERN_EINVAL;
+	tern_neigh_set(&p->neigh, ip, &mac);
+	return tern_neigh_lookup(&p->neigh, ip, &mac) ? 0 : TERN_ENOMEM;
+}
+
+int tern_dpdk_port_xstats(struct tern_dpdk_port *p, void (*fn)(const char *name, uint64_t value, void *arg),
+			  void *arg)
+{
+	if (!p || !fn)
+		return TERN_EINVAL;
+	int n = rte_eth_xstats_get_names(p->port_id, NULL, 0);
+	if (n <= 0)
+		return n;
+	struct rte_eth_xstat_name *names = calloc((size_t)n, sizeof(*names));
+	struct rte_eth_xstat *vals = calloc((size_t)n, sizeof(*vals));
+	int rc = TERN_ENOMEM;
+	if (names && vals) {
+		int a = rte_eth_xstats_get_names(p->port_id, names, (unsigned)n);
+		int b = rte_eth_xstats_get(p->port_id, vals, (unsigned)n);
+		rc = a < 0 ? a : b < 0 ? b : 0;
+		if (!rc) {
+			int k = a < b ? a : b;
+			for (int i = 0; i < k; i++)
+				if (vals[i].id < (uint64_t)a)
+					fn(names[vals[i].id].name, vals[i].value, arg);
+			rc = k;
+		}
+	}
+	free(names);
+	free(vals);
+	return rc;
+}

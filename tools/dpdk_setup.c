@@ -1,0 +1,75 @@
+#include "dpdk_setup.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static int parse_neighbor(const char *s, struct tern_dpdk_neighbor *n)
+{
+	char ip[32];
+	const char *eq = strchr(s, '=');
+	if (!eq || (size_t)(eq - s) >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, (size_t)(eq - s));
+	ip[eq - s] = 0;
+	unsigned m[6];
+	char tail;
+	if (inet_pton(AF_INET, ip, n->ip) != 1 ||
+	    sscanf(eq + 1, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (m[i] > 255)
+			return -1;
+		n->mac[i] = (uint8_t)m[i];
+	}
+	return 0;
+}
+
+struct tern_dpdk_port *dpdk_setup_open(const struct dpdk_setup *o, const char *prog)
+{
+	if (!o->eal || !o->ip) {
+		fprintf(stderr, "%s: the dpdk driver needs --eal ARGS and --dpdk-ip ADDRESS\n", prog);
+		return NULL;
+	}
+	int rc = tern_dpdk_init_str(o->eal);
+	if (rc) {
+		fprintf(stderr, "%s: cannot start the DPDK EAL with '%s': %s\n", prog, o->eal, tern_strerror(rc));
+		return NULL;
+	}
+	struct tern_dpdk_neighbor nb;
+	struct tern_dpdk_port_config pc;
+	tern_dpdk_port_config_init(&pc);
+	pc.device = o->dev;
+	pc.ip = o->ip;
+	pc.udp_port = o->udp_port;
+	pc.queues = (uint16_t)(o->queues ? o->queues : 1);
+	pc.no_offload = o->no_offload;
+	if (o->neighbor) {
+		if (parse_neighbor(o->neighbor, &nb)) {
+			fprintf(stderr, "%s: bad --neighbor '%s' (want IP=MAC)\n", prog, o->neighbor);
+			return NULL;
+		}
+		pc.neighbors = &nb;
+		pc.n_neighbors = 1;
+	}
+	struct tern_dpdk_port *port;
+	rc = tern_dpdk_port_create(&pc, &port);
+	if (rc) {
+		fprintf(stderr, "%s: cannot start DPDK port %s: %s\n", prog, o->dev ? o->dev : "0", tern_strerror(rc));
+		return NULL;
+	}
+	return port;
+}
+
+void dpdk_setup_print_stats(FILE *f, const char *who, const struct tern_stats *st)
+{
+	fprintf(f,
+		"%s dpdk: frames in %llu out %llu, not ours %llu, tx full %llu, link-down drops %llu, handoffs %llu "
+		"(dropped %llu), arp requests %llu replies %llu unresolved %llu, port missed %llu nombuf %llu\n",
+		who, (unsigned long long)st->nic_rx_frames, (unsigned long long)st->nic_tx_frames,
+		(unsigned long long)st->nic_rx_other, (unsigned long long)st->nic_tx_full,
+		(unsigned long long)st->nic_link_down_drops, (unsigned long long)st->steer_handoffs,
+		(unsigned long long)st->steer_drops, (unsigned long long)st->arp_requests_sent,
+		(unsigned long long)st->arp_replies_sent, (unsigned long long)st->arp_unresolved_drops,
+		(unsigned long long)st->port_rx_missed, (unsigned long long)st->port_rx_nombuf);
+}
