@@ -29,20 +29,26 @@ static inline void udp_echo(struct tern_rpc_req *req, void *arg)
 	tern_rpc_respond(req, out, n);
 }
 
-static inline int udp_side_open(struct udp_side *s, enum tern_driver_kind drv, const char *bind, unsigned workers)
+/* An echo side from a full configuration (any driver). */
+static inline int udp_side_open_cfg(struct udp_side *s, const struct tern_rpc_config *rc)
 {
 	memset(s, 0, sizeof(*s));
+	int r = tern_rpc_create(rc, &s->rpc);
+	if (r)
+		return r;
+	s->e = tern_rpc_engine(s->rpc);
+	tern_engine_local_addr(s->e, &s->addr);
+	return tern_rpc_register(s->rpc, ECHO, udp_echo, s, rc->workers ? TERN_RPC_WORKER : 0);
+}
+
+static inline int udp_side_open(struct udp_side *s, enum tern_driver_kind drv, const char *bind, unsigned workers)
+{
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
 	rc.engine.driver = drv;
 	rc.engine.bind_host = bind;
 	rc.workers = workers;
-	int r = tern_rpc_create(&rc, &s->rpc);
-	if (r)
-		return r;
-	s->e = tern_rpc_engine(s->rpc);
-	tern_engine_local_addr(s->e, &s->addr);
-	return tern_rpc_register(s->rpc, ECHO, udp_echo, s, workers ? TERN_RPC_WORKER : 0);
+	return udp_side_open_cfg(s, &rc);
 }
 
 static inline uint64_t udp_now(void)

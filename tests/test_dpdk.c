@@ -1,0 +1,459 @@
+/* The DPDK driver in one process: two memif ports joined by one socket
+ * (a server and a client role), so every engine is polled by the test
+ * thread. Criterion runs each test in its own process, and each starts
+ * its own EAL. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "transport/rng.h"
+#include "udp_harness.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define SRV_IP "10.77.0.1"
+#define CLI_IP "10.77.0.2"
+#define SRV_PORT 7100
+#define CLI_PORT 7200
+
+static struct tern_dpdk_port *SP, *CP;
+static char sock_path[64];
+
+static void eal_up(bool zero_copy)
+{
+	snprintf(sock_path, sizeof(sock_path), "/tmp/tern-test-memif-%d.sock", getpid());
+	unlink(sock_path);
+	char eal[512];
+	snprintf(eal, sizeof(eal),
+		 "--no-huge -m 512 --no-pci --single-file-segments --file-prefix=tern-test-%d "
+		 "--log-level=lib.eal:warning --log-level=pmd.net.memif:warning "
+		 "--vdev=net_memif0,role=server,socket=%s --vdev=net_memif1,role=client,socket=%s%s",
+		 getpid(), sock_path, sock_path, zero_copy ? ",zero-copy=yes" : "");
+	int rc = tern_dpdk_init_str(eal);
+	if (rc == TERN_ENOTSUP)
+		cr_skip_test("tern was built without DPDK");
+	cr_assert_eq(rc, 0, "EAL: %s", tern_strerror(rc));
+}
+
+static struct tern_dpdk_port *port_up(const char *dev, const char *ip, uint16_t udp, uint16_t queues, bool arp)
+{
+	struct tern_dpdk_port_config pc;
+	tern_dpdk_port_config_init(&pc);
+	pc.device = dev;
+	pc.ip = ip;
+	pc.udp_port = udp;
+	pc.queues = queues;
+	pc.no_arp = !arp;
+	pc.mbufs = 4095;
+	struct tern_dpdk_port *p;
+	int rc = tern_dpdk_port_create(&pc, &p);
+	cr_assert_eq(rc, 0, "port %s: %s", dev, tern_strerror(rc));
+	return p;
+}
+
+/* Both ports started, and the memif link up on both. */
+static void pair_up(bool zero_copy, uint16_t queues, bool arp)
+{
+	eal_up(zero_copy);
+	SP = port_up("net_memif0", SRV_IP, SRV_PORT, queues, arp);
+	CP = port_up("net_memif1", CLI_IP, CLI_PORT, queues, arp);
+	uint64_t until = udp_now() + 5 * SEC;
+	struct tern_dpdk_port_info a, b;
+	do {
+		tern_dpdk_port_info(SP, &a);
+		tern_dpdk_port_info(CP, &b);
+	} while (!(a.link_up && b.link_up) && udp_now() < until);
+	cr_assert(a.link_up && b.link_up, "memif link did not come up");
+	cr_assert_str_eq(a.driver, "net_memif");
+}
+
+static void pair_down(void)
+{
+	if (CP)
+		cr_assert_eq(tern_dpdk_port_destroy(CP), 0);
+	if (SP)
+		cr_assert_eq(tern_dpdk_port_destroy(SP), 0);
+	CP = SP = NULL;
+	/* Close the devices before exit, so that memif's control thread is
+	 * not left running while the process tears the EAL's memory down. */
+	rte_eal_cleanup();
+	unlink(sock_path);
+}
+
+static void side_up(struct udp_side *s, struct tern_dpdk_port *p, uint16_t q, unsigned workers)
+{
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	rc.engine.driver = TERN_DRIVER_DPDK;
+	rc.engine.dpdk_port = p;
+	rc.engine.engine_index = q;
+	rc.workers = workers;
+	int r = udp_side_open_cfg(s, &rc);
+	cr_assert_eq(r, 0, "%s", tern_strerror(r));
+	cr_assert_eq(tern_engine_driver(s->e), TERN_DRIVER_DPDK);
+}
+
+static struct tern_session *connect_to(struct udp_side *c, const char *ip, uint16_t port)
+{
+	struct tern_addr a;
+	cr_assert_eq(tern_addr_resolve(ip, port, &a), 0);
+	struct tern_session *s;
+	cr_assert_eq(tern_session_connect(c->e, &a, &s), 0);
+	return s;
+}
+
+static uint8_t pattern[1 << 20];
+static struct sized_call {
+	int done, status;
+	size_t want, len;
+	bool same;
+} res;
+
+static void sized_cont(int status, const void *resp, size_t len, void *arg)
+{
+	(void)arg;
+	res.done = 1;
+	res.status = status;
+	res.len = len;
+	res.same = status == 0 && len == res.want && (len == 0 || memcmp(resp, pattern, len) == 0);
+}
+
+/* Echo each size once, checking every byte. */
+static void echo_sizes(struct udp_side *cli, struct udp_side *srv, struct tern_session *s)
+{
+	static const size_t sizes[] = { 0, 1, 64, 1000, 1400, 1500, 4096, 9000, 65536, 1 << 20 };
+	struct tern_rng r;
+	tern_rng_seed(&r, 42);
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)tern_rng_next(&r);
+	for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		void *q = tern_rpc_alloc(cli->rpc, n);
+		cr_assert_not_null(q);
+		memcpy(q, pattern, n);
+		res = (struct sized_call){ .want = n };
+		cr_assert_eq(tern_rpc_call(cli->rpc, s, ECHO, q, n, 5 * SEC, sized_cont, NULL, NULL), 0);
+		uint64_t until = udp_now() + 10 * SEC;
+		while (!res.done && udp_now() < until) {
+			tern_engine_poll(cli->e);
+			tern_engine_poll(srv->e);
+		}
+		cr_assert(res.done, "size %zu: no answer", n);
+		cr_assert_eq(res.status, 0, "size %zu: %s", n, tern_strerror(res.status));
+		cr_assert(res.same, "size %zu: %zu bytes came back, not the same", n, res.len);
+	}
+}
+
+static void echo_calls(struct udp_side *cli, struct udp_side *srv, struct tern_session *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char q[32];
+		int len = snprintf(q, sizeof(q), "call %d", i);
+		struct udp_call c;
+		int rc = udp_call_echo(cli, srv, s, q, (size_t)len, SEC, &c);
+		cr_assert_eq(rc, 0, "call %d: %s", i, tern_strerror(rc));
+		cr_assert_eq(c.len, (size_t)len);
+		cr_assert_eq(memcmp(c.resp, q, c.len), 0);
+	}
+}
+
+static struct udp_side S, C;
+
+static void rpc_over_memif(bool zero_copy)
+{
+	pair_up(zero_copy, 1, true);
+	side_up(&S, SP, 0, 0);
+	side_up(&C, CP, 0, 0);
+	cr_assert_eq(S.addr.port, SRV_PORT);
+	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
+	echo_sizes(&C, &S, s);
+	echo_calls(&C, &S, s, 2000);
+	struct tern_stats cs, ss;
+	tern_engine_stats(C.e, &cs);
+	tern_engine_stats(S.e, &ss);
+	cr_assert_geq(cs.arp_requests_sent, 1, "the client found the server by ARP");
+	cr_assert_geq(ss.arp_replies_sent, 1);
+	cr_assert_eq(cs.steer_handoffs + ss.steer_handoffs, 0);
+	cr_assert_eq(cs.nic_rx_other + ss.nic_rx_other, 0);
+	cr_assert_eq(cs.bad_crc + ss.bad_crc + cs.bad_header + ss.bad_header, 0);
+	cr_assert_geq(ss.nic_rx_frames, 2000);
+	tern_rpc_destroy(C.rpc);
+	tern_rpc_destroy(S.rpc);
+	pair_down();
+}
+
+Test(dpdk, rpc_over_memif_copy_mode, .timeout = 60)
+{
+	rpc_over_memif(false);
+}
+
+Test(dpdk, rpc_over_memif_zero_copy_mode, .timeout = 60)
+{
+	rpc_over_memif(true);
+}
+
+Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60)
+{
+	struct tern_dpdk_port_config pc;
+	tern_dpdk_port_config_init(&pc);
+	pc.device = "net_memif0";
+	pc.ip = SRV_IP;
+	pc.udp_port = SRV_PORT;
+	struct tern_dpdk_port *p;
+	eal_up(false);
+	cr_assert_eq(tern_dpdk_init_str("--no-huge -m 64 --no-pci"), 0, "a started EAL is used as it is");
+	pc.ip = NULL;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL);
+	pc.ip = "10.77.0.999";
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL);
+	pc.ip = SRV_IP;
+	pc.device = "net_no_such_port";
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), -ENODEV);
+	pc.device = "net_memif0";
+	pc.queues = 0;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL);
+	pc.queues = 1;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), 0);
+	/* One engine per queue, no queue past the last, no destroy under an engine. */
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.driver = TERN_DRIVER_DPDK;
+	struct tern_engine *e1, *e2;
+	cr_assert_eq(tern_engine_create(&ec, &e1), TERN_EINVAL, "no port given");
+	ec.dpdk_port = p;
+	ec.engine_index = 1;
+	cr_assert_eq(tern_engine_create(&ec, &e1), TERN_EINVAL);
+	ec.engine_index = 0;
+	ec.mtu = 9000;
+	cr_assert_eq(tern_engine_create(&ec, &e1), TERN_EINVAL, "MTU above the port's");
+	ec.mtu = 1500;
+	cr_assert_eq(tern_engine_create(&ec, &e1), 0);
+	cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EBUSY);
+	cr_assert_eq(tern_dpdk_port_destroy(p), TERN_EBUSY);
+	struct tern_addr a;
+	cr_assert_eq(tern_engine_local_addr(e1, &a), 0);
+	cr_assert_eq(a.port, SRV_PORT);
+	char buf[64];
+	cr_assert_str_eq(tern_addr_format(&a, buf, sizeof(buf)), SRV_IP ":7100");
+	tern_engine_destroy(e1);
+	cr_assert_eq(tern_dpdk_port_destroy(p), 0);
+	rte_eal_cleanup();
+	unlink(sock_path);
+}
+
+/* Two engines a side over a two-queue memif: queue i meets queue i, so a
+ * client engine i that calls server port base+i lands on server engine i,
+ * with no software hop. */
+Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60)
+{
+	static struct udp_side S2[2], C2[2];
+	pair_up(false, 2, true);
+	struct tern_dpdk_port_info info;
+	tern_dpdk_port_info(SP, &info);
+	cr_assert_eq(info.queues, 2);
+	for (uint16_t q = 0; q < 2; q++) {
+		side_up(&S2[q], SP, q, 0);
+		side_up(&C2[q], CP, q, 0);
+		cr_assert_eq(S2[q].addr.port, SRV_PORT + q);
+	}
+	struct tern_session *s[2];
+	for (int q = 0; q < 2; q++)
+		s[q] = connect_to(&C2[q], SRV_IP, (uint16_t)(SRV_PORT + q));
+	/* Interleave the two engines' calls, polling all four engines. */
+	for (int i = 0; i < 500; i++) {
+		struct udp_call c[2] = { 0 };
+		for (int q = 0; q < 2; q++) {
+			void *m = tern_rpc_alloc(C2[q].rpc, 16);
+			memset(m, 'a' + q, 16);
+			cr_assert_eq(tern_rpc_call(C2[q].rpc, s[q], ECHO, m, 16, SEC, udp_cont, &c[q], NULL), 0);
+		}
+		uint64_t until = udp_now() + 2 * SEC;
+		while (!(c[0].done && c[1].done) && udp_now() < until)
+			for (int q = 0; q < 2; q++) {
+				tern_engine_poll(C2[q].e);
+				tern_engine_poll(S2[q].e);
+			}
+		for (int q = 0; q < 2; q++) {
+			cr_assert(c[q].done && c[q].status == 0, "engine %d call %d", q, i);
+			cr_assert_eq(c[q].resp[0], 'a' + q);
+		}
+	}
+	for (int q = 0; q < 2; q++) {
+		cr_assert_eq(atomic_load(&S2[q].runs), 500, "server engine %d ran %u", q, atomic_load(&S2[q].runs));
+		struct tern_stats st;
+		tern_engine_stats(S2[q].e, &st);
+		cr_assert_eq(st.steer_handoffs, 0, "server engine %d handed off %llu", q,
+			     (unsigned long long)st.steer_handoffs);
+		tern_engine_stats(C2[q].e, &st);
+		cr_assert_eq(st.steer_handoffs, 0);
+		tern_rpc_destroy(C2[q].rpc);
+		tern_rpc_destroy(S2[q].rpc);
+	}
+	pair_down();
+}
+
+/* A frame on the wrong queue still reaches its engine, through a ring, and
+ * is counted. */
+Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout = 60)
+{
+	static struct udp_side S2[2], C2[2];
+	pair_up(false, 2, true);
+	for (uint16_t q = 0; q < 2; q++) {
+		side_up(&S2[q], SP, q, 0);
+		side_up(&C2[q], CP, q, 0);
+	}
+	/* Client engine 0 (queue 0) calls server engine 1 (port base+1). */
+	struct tern_session *s = connect_to(&C2[0], SRV_IP, SRV_PORT + 1);
+	for (int i = 0; i < 200; i++) {
+		struct udp_call c = { 0 };
+		void *m = tern_rpc_alloc(C2[0].rpc, 8);
+		memcpy(m, "handoff", 8);
+		cr_assert_eq(tern_rpc_call(C2[0].rpc, s, ECHO, m, 8, SEC, udp_cont, &c, NULL), 0);
+		uint64_t until = udp_now() + 2 * SEC;
+		while (!c.done && udp_now() < until)
+			for (int q = 0; q < 2; q++) {
+				tern_engine_poll(C2[q].e);
+				tern_engine_poll(S2[q].e);
+			}
+		cr_assert(c.done && c.status == 0, "call %d: %s", i, tern_strerror(c.status));
+	}
+	cr_assert_eq(atomic_load(&S2[1].runs), 200);
+	cr_assert_eq(atomic_load(&S2[0].runs), 0);
+	struct tern_stats st0, cst1;
+	tern_engine_stats(S2[0].e, &st0);
+	tern_engine_stats(C2[1].e, &cst1);
+	cr_assert_geq(st0.steer_handoffs, 200, "server queue 0 passed the requests on");
+	cr_assert_geq(cst1.steer_handoffs, 200, "client queue 1 passed the answers on");
+	cr_assert_eq(st0.steer_drops, 0);
+	for (int q = 0; q < 2; q++) {
+		tern_rpc_destroy(C2[q].rpc);
+		tern_rpc_destroy(S2[q].rpc);
+	}
+	pair_down();
+}
+
+Test(dpdk, static_neighbours_without_arp, .timeout = 60)
+{
+	pair_up(false, 1, false);
+	struct tern_dpdk_port_info si, ci;
+	tern_dpdk_port_info(SP, &si);
+	tern_dpdk_port_info(CP, &ci);
+	struct tern_dpdk_neighbor ns = { .ip = { 10, 77, 0, 2 } }, nc = { .ip = { 10, 77, 0, 1 } };
+	memcpy(ns.mac, ci.mac, 6);
+	memcpy(nc.mac, si.mac, 6);
+	cr_assert_eq(tern_dpdk_port_add_neighbor(SP, &ns), 0);
+	cr_assert_eq(tern_dpdk_port_add_neighbor(CP, &nc), 0);
+	struct tern_dpdk_neighbor bad = { .ip = { 10, 77, 0, 3 }, .mac = { 1, 2, 3, 4, 5, 6 } }; /* multicast */
+	cr_assert_eq(tern_dpdk_port_add_neighbor(CP, &bad), TERN_EINVAL);
+	side_up(&S, SP, 0, 0);
+	side_up(&C, CP, 0, 2);
+	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
+	echo_calls(&C, &S, s, 200);
+	struct tern_stats cs, ss;
+	tern_engine_stats(C.e, &cs);
+	tern_engine_stats(S.e, &ss);
+	cr_assert_eq(cs.arp_requests_sent + ss.arp_requests_sent + cs.arp_replies_sent + ss.arp_replies_sent, 0);
+	cr_assert_eq(cs.arp_unresolved_drops, 0);
+	tern_rpc_destroy(C.rpc);
+	tern_rpc_destroy(S.rpc);
+	pair_down();
+}
+
+/* Seeded junk and half-valid frames straight onto the wire: counted and
+ * dropped, and the calls go on. */
+Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60)
+{
+	pair_up(false, 1, true);
+	side_up(&S, SP, 0, 0);
+	side_up(&C, CP, 0, 0);
+	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
+	echo_calls(&C, &S, s, 10);
+	struct tern_dpdk_port_info si, ci;
+	tern_dpdk_port_info(SP, &si);
+	tern_dpdk_port_info(CP, &ci);
+	struct rte_mempool *mp = rte_pktmbuf_pool_create("tern_test_junk", 1023, 0, 0, 2048 + 128, SOCKET_ID_ANY);
+	cr_assert_not_null(mp);
+	struct tern_rng r;
+	tern_rng_seed(&r, 7);
+	for (int i = 0; i < 3000; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		cr_assert_not_null(m);
+		uint16_t len = (uint16_t)(tern_rng_next(&r) % 1400);
+		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, len < 14 ? 14 : len);
+		for (unsigned k = 0; k < m->data_len; k++)
+			d[k] = (uint8_t)tern_rng_next(&r);
+		/* Most frames look like IPv4/UDP to the server: the parser's
+		 * length checks, then the tern decoder, see them. */
+		if (i % 4 != 0 && m->data_len >= 42) {
+			memcpy(d, si.mac, 6);
+			memcpy(d + 6, ci.mac, 6);
+			d[12] = 0x08, d[13] = 0x00;
+			d[14] = 0x45;
+			d[23] = 17;
+			memcpy(d + 30, (uint8_t[]){ 10, 77, 0, 1 }, 4);
+			d[36] = SRV_PORT >> 8, d[37] = SRV_PORT & 0xff;
+			if (i % 2) { /* consistent lengths: reaches the tern decoder */
+				uint16_t ipl = (uint16_t)(m->data_len - 14), ul = (uint16_t)(ipl - 20);
+				d[16] = (uint8_t)(ipl >> 8), d[17] = (uint8_t)ipl;
+				d[20] = d[21] = 0;
+				d[38] = (uint8_t)(ul >> 8), d[39] = (uint8_t)ul;
+			}
+		}
+		if (i % 16 == 1 && m->data_len >= 42) {
+			d[12] = 0x08, d[13] = 0x06; /* a mangled ARP */
+		}
+		uint16_t sent = 0;
+		for (int t = 0; t < 100 && !sent; t++) {
+			sent = rte_eth_tx_burst(ci.port_id, 0, &m, 1);
+			tern_engine_poll(S.e);
+		}
+		if (!sent)
+			rte_pktmbuf_free(m);
+	}
+	for (int k = 0; k < 1000; k++)
+		tern_engine_poll(S.e);
+	echo_calls(&C, &S, s, 100);
+	struct tern_stats ss;
+	tern_engine_stats(S.e, &ss);
+	cr_assert_gt(ss.nic_rx_other, 0);
+	cr_assert_gt(ss.bad_crc + ss.bad_header, 0);
+	cr_assert_eq(atomic_load(&S.runs), 110);
+	tern_rpc_destroy(C.rpc);
+	tern_rpc_destroy(S.rpc);
+	rte_mempool_free(mp);
+	pair_down();
+}
+
+/* The server's port goes away: the client's link goes down, its calls end
+ * by their deadline, and sending never spins. */
+Test(dpdk, peer_port_gone_calls_fail_in_time_and_tx_is_bounded, .timeout = 60)
+{
+	pair_up(false, 1, true);
+	side_up(&S, SP, 0, 0);
+	side_up(&C, CP, 0, 0);
+	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
+	echo_calls(&C, &S, s, 10);
+	tern_rpc_destroy(S.rpc);
+	cr_assert_eq(tern_dpdk_port_destroy(SP), 0);
+	SP = NULL;
+	uint64_t t0 = udp_now();
+	int failed = 0;
+	for (int i = 0; i < 20; i++) {
+		struct udp_call c;
+		int rc = udp_call_echo(&C, NULL, s, "x", 1, 100 * MS, &c);
+		if (rc == TERN_ECLOSED || rc == TERN_EPEERDEAD) {
+			failed += 20 - i;
+			break;
+		}
+		cr_assert_eq(rc, TERN_ETIMEDOUT, "%s", tern_strerror(rc));
+		failed++;
+	}
+	cr_assert_eq(failed, 20);
+	cr_assert_lt(udp_now() - t0, 10 * SEC);
+	tern_rpc_destroy(C.rpc);
+	pair_down();
+}
