@@ -23,6 +23,16 @@
 static struct tern_dpdk_port *SP, *CP;
 static char sock_path[64];
 
+/* What the EAL leaves behind: its runtime directory, our memif socket. */
+static void eal_files_gone(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/tern-test-%d", getpid());
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove /var/run/dpdk/tern-test-%d\n", getpid());
+	unlink(sock_path);
+}
+
 static void eal_up(bool zero_copy)
 {
 	snprintf(sock_path, sizeof(sock_path), "/tmp/tern-test-memif-%d.sock", getpid());
@@ -81,7 +91,6 @@ static void pair_down(void)
 	/* Close the devices before exit, so that memif's control thread is
 	 * not left running while the process tears the EAL's memory down. */
 	rte_eal_cleanup();
-	unlink(sock_path);
 }
 
 static void side_up(struct udp_side *s, struct tern_dpdk_port *p, uint16_t q, unsigned workers)
@@ -186,17 +195,17 @@ static void rpc_over_memif(bool zero_copy)
 	pair_down();
 }
 
-Test(dpdk, rpc_over_memif_copy_mode, .timeout = 60)
+Test(dpdk, rpc_over_memif_copy_mode, .timeout = 60, .fini = eal_files_gone)
 {
 	rpc_over_memif(false);
 }
 
-Test(dpdk, rpc_over_memif_zero_copy_mode, .timeout = 60)
+Test(dpdk, rpc_over_memif_zero_copy_mode, .timeout = 60, .fini = eal_files_gone)
 {
 	rpc_over_memif(true);
 }
 
-Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60)
+Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60, .fini = eal_files_gone)
 {
 	struct tern_dpdk_port_config pc;
 	tern_dpdk_port_config_init(&pc);
@@ -242,13 +251,12 @@ Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60)
 	tern_engine_destroy(e1);
 	cr_assert_eq(tern_dpdk_port_destroy(p), 0);
 	rte_eal_cleanup();
-	unlink(sock_path);
 }
 
 /* Two engines a side over a two-queue memif: queue i meets queue i, so a
  * client engine i that calls server port base+i lands on server engine i,
  * with no software hop. */
-Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60)
+Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60, .fini = eal_files_gone)
 {
 	static struct udp_side S2[2], C2[2];
 	pair_up(false, 2, true);
@@ -298,7 +306,7 @@ Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60)
 
 /* A frame on the wrong queue still reaches its engine, through a ring, and
  * is counted. */
-Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout = 60)
+Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout = 60, .fini = eal_files_gone)
 {
 	static struct udp_side S2[2], C2[2];
 	pair_up(false, 2, true);
@@ -336,7 +344,7 @@ Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout
 	pair_down();
 }
 
-Test(dpdk, static_neighbours_without_arp, .timeout = 60)
+Test(dpdk, static_neighbours_without_arp, .timeout = 60, .fini = eal_files_gone)
 {
 	pair_up(false, 1, false);
 	struct tern_dpdk_port_info si, ci;
@@ -365,7 +373,7 @@ Test(dpdk, static_neighbours_without_arp, .timeout = 60)
 
 /* Seeded junk and half-valid frames straight onto the wire: counted and
  * dropped, and the calls go on. */
-Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60)
+Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60, .fini = eal_files_gone)
 {
 	pair_up(false, 1, true);
 	side_up(&S, SP, 0, 0);
@@ -430,7 +438,7 @@ Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60)
 
 /* The server's port goes away: the client's link goes down, its calls end
  * by their deadline, and sending never spins. */
-Test(dpdk, peer_port_gone_calls_fail_in_time_and_tx_is_bounded, .timeout = 60)
+Test(dpdk, peer_port_gone_calls_fail_in_time_and_tx_is_bounded, .timeout = 60, .fini = eal_files_gone)
 {
 	pair_up(false, 1, true);
 	side_up(&S, SP, 0, 0);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tern_config.h"
 #include "udp_harness.h"
 
 #define MS 1000000ull
@@ -364,3 +365,118 @@ Test(process, server_killed_mid_calls_then_restarted, .timeout = 120)
 	stop(&srv3, SIGTERM);
 	tern_rpc_destroy(C.rpc);
 }
+
+/* ---- DPDK: memif between two processes, af_packet and af_xdp on a veth
+ * end, talking to io_uring on the other end ---- */
+
+#if TERN_HAVE_DPDK
+#define EAL "--no-huge -m 512 --no-pci --single-file-segments --log-level=lib.eal:warning " \
+	    "--log-level=pmd.net.memif:warning --log-level=pmd.net.af_xdp:error --file-prefix="
+
+static void dpdk_files_gone(void)
+{
+	sh("rm -rf /var/run/dpdk/tern-ptest-%d-*", getpid());
+}
+
+static void dpdk_down(void)
+{
+	dpdk_files_gone();
+	netns_down();
+}
+
+/* "--eal ..." for a side named who, with these vdevs. */
+static const char *eal_args(char *buf, size_t len, const char *who, const char *vdev)
+{
+	snprintf(buf, len, EAL "tern-ptest-%d-%s --vdev=%s", getpid(), who, vdev);
+	return buf;
+}
+
+/* A server with srv_args on port 7100, then two clients with cli_args:
+ * 3000 small calls 4 deep, and 20 of 100 kB. */
+static void pair_run(const char *srv_ns, const char *const *srv_args, const char *cli_ns,
+		     const char *const *cli_args, const char *host)
+{
+	char *argv[40] = { (char *)echo_bin(), "server", "--port", "7100" };
+	int n = 4;
+	for (int i = 0; srv_args[i]; i++)
+		argv[n++] = (char *)srv_args[i];
+	argv[n] = NULL;
+	struct proc srv = spawn(srv_ns, argv);
+	cr_assert_eq(wait_serving(&srv), 7100);
+	static const char *const tails[2][7] = {
+		{ "--count", "3000", "--depth", "4", "--quiet", NULL },
+		{ "--count", "20", "--size", "100000", "--quiet", NULL },
+	};
+	char out[2][2048];
+	int rc[2];
+	for (int k = 0; k < 2; k++) {
+		char *cargv[40] = { (char *)echo_bin(), "client", (char *)host, "--port", "7100" };
+		int m = 5;
+		for (int i = 0; cli_args[i]; i++)
+			cargv[m++] = (char *)cli_args[i];
+		for (int i = 0; tails[k][i]; i++)
+			cargv[m++] = (char *)tails[k][i];
+		cargv[m] = NULL;
+		struct proc cli = spawn(cli_ns, cargv);
+		rc[k] = finish(&cli, out[k], sizeof(out[k]), 60 * SEC);
+	}
+	stop(&srv, SIGTERM);
+	cr_assert_eq(rc[0], 0, "client: %s", out[0]);
+	cr_assert(strstr(out[0], "ok 3000 failed 0"), "client said: %s", out[0]);
+	cr_assert_eq(rc[1], 0, "client (100 kB): %s", out[1]);
+	cr_assert(strstr(out[1], "ok 20 failed 0"), "client said: %s", out[1]);
+}
+
+static void memif_processes(bool zero_copy)
+{
+	char sock[64], sv[128], cv[160], se[512], ce[512];
+	snprintf(sock, sizeof(sock), "/tmp/tern-ptest-%d.sock", getpid());
+	snprintf(sv, sizeof(sv), "net_memif0,role=server,socket=%s", sock);
+	snprintf(cv, sizeof(cv), "net_memif0,role=client,socket=%s%s", sock, zero_copy ? ",zero-copy=yes" : "");
+	const char *srv[] = { "--driver", "dpdk", "--dpdk-ip", "10.215.0.1", "--eal", eal_args(se, sizeof(se), "s", sv),
+			      NULL };
+	const char *cli[] = { "--driver", "dpdk", "--dpdk-ip", "10.215.0.2", "--eal", eal_args(ce, sizeof(ce), "c", cv),
+			      NULL };
+	pair_run(NULL, srv, NULL, cli, "10.215.0.1");
+}
+
+Test(process, dpdk_memif_between_two_processes_copy_mode, .timeout = 120, .fini = dpdk_files_gone)
+{
+	memif_processes(false);
+}
+
+Test(process, dpdk_memif_between_two_processes_zero_copy_mode, .timeout = 120, .fini = dpdk_files_gone)
+{
+	memif_processes(true);
+}
+
+/* DPDK on the a end of a veth pair (address .3, beside the kernel's .1),
+ * io_uring in namespace b: each calls the other. */
+static void veth_interop(const char *pmd)
+{
+	char addr[32];
+	if (netns_up(addr, sizeof(addr)))
+		cr_skip_test("needs root and iproute2 to create network namespaces");
+	char dpdk_ip[32], kernel_ip[32], vdev[96], e1[512], e2[512];
+	snprintf(dpdk_ip, sizeof(dpdk_ip), "%.*s3", (int)(strlen(addr) - 1), addr);
+	snprintf(kernel_ip, sizeof(kernel_ip), "%.*s2", (int)(strlen(addr) - 1), addr);
+	snprintf(vdev, sizeof(vdev), "%s0,iface=tv%da", pmd, getpid());
+	const char *dpdk_srv[] = { "--driver", "dpdk", "--dpdk-ip", dpdk_ip, "--eal", eal_args(e1, sizeof(e1), "s", vdev),
+				   NULL };
+	const char *uring[] = { "--driver", "uring", NULL };
+	pair_run(ns_a, dpdk_srv, ns_b, uring, dpdk_ip);
+	const char *dpdk_cli[] = { "--driver", "dpdk", "--dpdk-ip", dpdk_ip, "--eal", eal_args(e2, sizeof(e2), "c", vdev),
+				   NULL };
+	pair_run(ns_b, uring, ns_a, dpdk_cli, kernel_ip);
+}
+
+Test(process, dpdk_af_packet_and_io_uring_call_each_other_over_veth, .timeout = 180, .fini = dpdk_down)
+{
+	veth_interop("net_af_packet");
+}
+
+Test(process, dpdk_af_xdp_and_io_uring_call_each_other_over_veth, .timeout = 180, .fini = dpdk_down)
+{
+	veth_interop("net_af_xdp");
+}
+#endif

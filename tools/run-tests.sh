@@ -18,7 +18,7 @@ meson test -C build --print-errorlogs || status=1
 meson configure build-asan -Dfuzz_seconds="$fuzz_seconds"
 meson compile -C build-asan >/dev/null || built sanitizer
 echo "== tests: clang, ASan + UBSan, fuzzing ${fuzz_seconds}s"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+LSAN_OPTIONS=suppressions=$PWD/tools/lsan.supp ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs || status=1
 
 echo "== summary (Criterion cases counted one by one)"

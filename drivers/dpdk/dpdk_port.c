@@ -56,7 +56,10 @@ static void release(struct tern_dpdk_port *p, bool started)
 		if (p->flow[q])
 			rte_flow_destroy(p->port_id, p->flow[q], &err);
 	if (started) {
+		/* Close too: a PMD frees its queues and sockets only then (an
+		 * af_xdp socket would leak). The port cannot be started again. */
 		rte_eth_dev_stop(p->port_id);
+		rte_eth_dev_close(p->port_id);
 	}
 	for (unsigned q = 0; q < TERN_DPDK_MAX_QUEUES; q++) {
 		rte_ring_free(p->handoff[q]);

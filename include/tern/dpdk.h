@@ -51,7 +51,8 @@ void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg);
  * tern_engine_config.driver = TERN_DRIVER_DPDK, .dpdk_port = the port and
  * .engine_index = the queue. */
 int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out);
-/* Stop the port and free its pools. TERN_EBUSY while an engine still uses it. */
+/* Stop and close the port and free its pools; the device cannot be used
+ * again in this process. TERN_EBUSY while an engine still uses it. */
 int tern_dpdk_port_destroy(struct tern_dpdk_port *port);
 
 struct tern_dpdk_port_info {
