@@ -92,6 +92,7 @@ int bench_logp(int argc, char **argv);
 int bench_tput(int argc, char **argv);
 int bench_scale(int argc, char **argv);
 int bench_bw(int argc, char **argv);
+int bench_memif(int argc, char **argv);
 /* io_uring if this host allows it, else sockets. */
 int bench_best_driver(void);
 /* A --driver argument: uring, sockets, sim (if allow_sim), or auto (the best

@@ -91,6 +91,7 @@ static void usage(FILE *f)
 		"  scale the rate as engines (threads) and sessions grow\n"
 		"  bw    one-way bandwidth of large messages, up to 64 MiB\n"
 		"  sim   request/response ping-pong over the simulated network\n"
+		"  memif tern RPC over DPDK memif beside a raw memif ping-pong and echo\n"
 		"\n"
 		"tern-bench COMMAND --help describes a command's options.\n");
 }
@@ -115,6 +116,8 @@ int main(int argc, char **argv)
 		return bench_scale(argc - 1, argv + 1);
 	if (strcmp(argv[1], "bw") == 0)
 		return bench_bw(argc - 1, argv + 1);
+	if (strcmp(argv[1], "memif") == 0)
+		return bench_memif(argc - 1, argv + 1);
 	fprintf(stderr, "tern-bench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

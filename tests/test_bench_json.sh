@@ -13,7 +13,7 @@ for line in sys.stdin:
     missing = want[kind] - set(row)
     assert not missing, f"{kind} row lacks {missing}: {line}"
     for k in want[kind]:
-        if k not in ("bench", "method", "driver", "loop", "scenario", "cc", "phase"):
+        if k not in ("bench", "method", "driver", "loop", "scenario", "cc", "phase", "mode"):
             v = row[k] if isinstance(row[k], list) else [row[k]]
             assert v and all(isinstance(x, (int, float)) for x in v), f"{k} is not numeric: {line}"
     rows += 1
@@ -52,3 +52,15 @@ plot=$(mktemp --suffix=.svg)
 "$bench" sim --scenario incast --senders 4 --ms 2 --cc all --plot "$plot" >/dev/null
 grep -q "swift" "$plot" && grep -q "</svg>" "$plot" && echo "sim plot ok"
 rm -f "$plot"
+# DPDK memif beside its raw baseline, where tern has DPDK.
+if out=$("$bench" memif --json --count 2000 --seconds 0.2 2>/tmp/tern-bench-memif.$$); then
+	echo "$out" | check "memif=bench,method,mode,size,n,p50_us,p99_us,depth,rate_per_s" \
+		"memif_ratio=bench,mode,p50_ratio,rate_ratio"
+elif grep -q "built without DPDK" /tmp/tern-bench-memif.$$; then
+	echo "memif skipped: no DPDK"
+else
+	cat /tmp/tern-bench-memif.$$ >&2
+	rm -f /tmp/tern-bench-memif.$$
+	exit 1
+fi
+rm -f /tmp/tern-bench-memif.$$

@@ -403,9 +403,9 @@ static void pair_run(const char *srv_ns, const char *const *srv_args, const char
 	argv[n] = NULL;
 	struct proc srv = spawn(srv_ns, argv);
 	cr_assert_eq(wait_serving(&srv), 7100);
-	static const char *const tails[2][7] = {
-		{ "--count", "3000", "--depth", "4", "--quiet", NULL },
-		{ "--count", "20", "--size", "100000", "--quiet", NULL },
+	static const char *const tails[2][9] = {
+		{ "--count", "3000", "--depth", "4", "--timeout", "5000", "--quiet", NULL },
+		{ "--count", "20", "--size", "100000", "--timeout", "5000", "--quiet", NULL },
 	};
 	char out[2][2048];
 	int rc[2];
@@ -463,7 +463,9 @@ static void veth_interop(const char *pmd)
 	snprintf(vdev, sizeof(vdev), "%s0,iface=tv%da", pmd, getpid());
 	const char *dpdk_srv[] = { "--driver", "dpdk", "--dpdk-ip", dpdk_ip, "--eal", eal_args(e1, sizeof(e1), "s", vdev),
 				   NULL };
-	const char *uring[] = { "--driver", "uring", NULL };
+	/* The kernel side sleeps when idle: on two cores, two spinning
+	 * processes would starve the softirq work of the veth pair. */
+	const char *uring[] = { "--driver", "uring", "--poll", "adaptive", NULL };
 	pair_run(ns_a, dpdk_srv, ns_b, uring, dpdk_ip);
 	const char *dpdk_cli[] = { "--driver", "dpdk", "--dpdk-ip", dpdk_ip, "--eal", eal_args(e2, sizeof(e2), "c", vdev),
 				   NULL };
