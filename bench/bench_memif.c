@@ -334,6 +334,11 @@ int bench_memif(int argc, char **argv)
 		printf("tern / raw: median round trip %.2fx, rate %.0f%%\n", lat_ratio, rate_ratio * 100);
 	}
 	tern_dpdk_port_destroy(r.cp);
+	/* memif's control thread handles the client's disconnect first. */
+	uint64_t until = bench_now_ns() + 2000000000ull;
+	do
+		tern_dpdk_port_info(r.sp, &r.si);
+	while (r.si.link_up && bench_now_ns() < until);
 	tern_dpdk_port_destroy(r.sp);
 	rte_mempool_free(r.pool);
 	rte_eal_cleanup();
