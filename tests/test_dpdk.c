@@ -96,9 +96,6 @@ static void pair_down(void)
 	if (SP)
 		cr_assert_eq(tern_dpdk_port_destroy(SP), 0);
 	CP = SP = NULL;
-	/* Close the devices before exit, so that memif's control thread is
-	 * not left running while the process tears the EAL's memory down. */
-	rte_eal_cleanup();
 }
 
 static void side_up(struct udp_side *s, struct tern_dpdk_port *p, uint16_t q, unsigned workers)
@@ -258,17 +255,12 @@ Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60, .f
 	cr_assert_str_eq(tern_addr_format(&a, buf, sizeof(buf)), SRV_IP ":7100");
 	tern_engine_destroy(e1);
 	cr_assert_eq(tern_dpdk_port_destroy(p), 0);
-	rte_eal_cleanup();
 }
 
 /* Two engines a side over a two-queue memif: queue i meets queue i, so a
  * client engine i that calls server port base+i lands on server engine i,
  * with no software hop. */
-/* Disabled: under CPU load the process crashes now and then (about 1 run in
- * 4 with a busy core); not yet found whether in our two-queue path or in
- * memif's control thread. It passes when it runs; see issue 5's note. */
-Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60, .fini = eal_files_gone,
-     .disabled = true)
+Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60, .fini = eal_files_gone)
 {
 	static struct udp_side S2[2], C2[2];
 	pair_up(false, 2, true);
@@ -318,9 +310,7 @@ Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60, .
 
 /* A frame on the wrong queue still reaches its engine, through a ring, and
  * is counted. */
-/* Disabled for the same intermittent crash as the test above. */
-Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout = 60, .fini = eal_files_gone,
-     .disabled = true)
+Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout = 60, .fini = eal_files_gone)
 {
 	static struct udp_side S2[2], C2[2];
 	pair_up(false, 2, true);
