@@ -116,16 +116,22 @@ static double raw_rate(struct memif_run *r, unsigned depth, double seconds)
 
 /* ---- tern: an RPC echo server engine on the peer's thread ---- */
 
-static void *tern_server(void *arg)
+/* An RPC endpoint on queue 0 of p, polled by the calling thread. */
+static int memif_rpc(struct tern_dpdk_port *p, struct tern_rpc **out)
 {
-	struct memif_run *r = arg;
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
 	rc.engine.driver = TERN_DRIVER_DPDK;
-	rc.engine.dpdk_port = r->sp;
+	rc.engine.dpdk_port = p;
 	rc.workers = 0;
+	return tern_rpc_create(&rc, out);
+}
+
+static void *tern_server(void *arg)
+{
+	struct memif_run *r = arg;
 	struct tern_rpc *rpc;
-	if (tern_rpc_create(&rc, &rpc) || tern_rpc_register(rpc, 1, bench_echo, rpc, 0)) {
+	if (memif_rpc(r->sp, &rpc) || tern_rpc_register(rpc, 1, bench_echo, rpc, 0)) {
 		atomic_store(&r->ready, -1);
 		return NULL;
 	}
@@ -155,13 +161,8 @@ static void rate_cont(int status, const void *resp, size_t len, void *arg)
 static int tern_side(struct memif_run *r, unsigned count, unsigned depth, double seconds, struct hist *h,
 		     double *rate)
 {
-	struct tern_rpc_config rc;
-	tern_rpc_config_init(&rc);
-	rc.engine.driver = TERN_DRIVER_DPDK;
-	rc.engine.dpdk_port = r->cp;
-	rc.workers = 0;
 	struct tern_rpc *rpc;
-	int rcode = tern_rpc_create(&rc, &rpc);
+	int rcode = memif_rpc(r->cp, &rpc);
 	if (rcode)
 		return rcode;
 	struct tern_addr to;
