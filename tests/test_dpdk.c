@@ -3,6 +3,7 @@
  * thread. Criterion runs each test in its own process, and each starts
  * its own EAL. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -467,5 +468,59 @@ Test(dpdk, peer_port_gone_calls_fail_in_time_and_tx_is_bounded, .timeout = 60, .
 	cr_assert_eq(failed, 20);
 	cr_assert_lt(udp_now() - t0, 10 * SEC);
 	tern_rpc_destroy(C.rpc);
+	pair_down();
+}
+
+/* The server engine runs on its own thread (an EAL-foreign thread, as in a
+ * user's program) with handlers on worker threads; the client makes
+ * blocking calls from the test thread. */
+struct server_thread {
+	pthread_t t;
+	atomic_int state; /* 0 starting, 1 serving, -1 failed */
+	atomic_bool stop;
+};
+
+static void *serve_memif(void *arg)
+{
+	struct server_thread *st = arg;
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	rc.engine.driver = TERN_DRIVER_DPDK;
+	rc.engine.dpdk_port = SP;
+	rc.workers = 2;
+	if (udp_side_open_cfg(&S, &rc)) {
+		atomic_store(&st->state, -1);
+		return NULL;
+	}
+	atomic_store(&st->state, 1);
+	while (!atomic_load(&st->stop))
+		tern_engine_poll(S.e);
+	tern_rpc_destroy(S.rpc);
+	return NULL;
+}
+
+Test(dpdk, sync_calls_to_worker_handlers_on_another_thread, .timeout = 60, .fini = eal_files_gone)
+{
+	pair_up(false, 1, true);
+	static struct server_thread st;
+	cr_assert_eq(pthread_create(&st.t, NULL, serve_memif, &st), 0);
+	while (atomic_load(&st.state) == 0)
+		;
+	cr_assert_eq(atomic_load(&st.state), 1);
+	side_up(&C, CP, 0, 0);
+	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
+	for (int i = 0; i < 2000; i++) {
+		char q[32], r[32];
+		size_t rl = 0;
+		int n = snprintf(q, sizeof(q), "call %d", i);
+		int rc = tern_rpc_call_sync(C.rpc, s, ECHO, q, (size_t)n, SEC, r, sizeof(r), &rl);
+		cr_assert_eq(rc, 0, "call %d: %s", i, tern_strerror(rc));
+		cr_assert_eq(rl, (size_t)n);
+		cr_assert_eq(memcmp(q, r, rl), 0);
+	}
+	cr_assert_eq(atomic_load(&S.runs), 2000);
+	tern_rpc_destroy(C.rpc);
+	atomic_store(&st.stop, true);
+	pthread_join(st.t, NULL);
 	pair_down();
 }

@@ -1,10 +1,13 @@
 /* A DPDK port shared by the engines of a process: one rx/tx queue pair and
  * one mempool per engine, steering rules, the neighbour table. */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <rte_alarm.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
@@ -49,6 +52,36 @@ static struct rte_flow *flow_to_queue(uint16_t port_id, uint16_t udp_port, uint1
 	return rte_flow_create(port_id, &attr, pattern, actions, &err);
 }
 
+static void barrier_reached(void *arg)
+{
+	atomic_store_explicit((atomic_bool *)arg, true, memory_order_release);
+}
+
+/* Waits until the EAL's interrupt thread has finished whatever callback it
+ * is running. A PMD's control path runs there (memif's socket handlers):
+ * closing a port while that thread still handles the port's disconnect
+ * freed the same control channel twice. An alarm callback also runs on
+ * that thread, one callback at a time, so when ours has run, the one
+ * before it has returned. */
+static void interrupt_thread_barrier(void)
+{
+	atomic_bool reached = false;
+	if (rte_eal_alarm_set(1, barrier_reached, &reached) != 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	time_t until = ts.tv_sec + 2;
+	while (!atomic_load_explicit(&reached, memory_order_acquire)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec > until) {
+			/* Waits for the callback if it is running right now. */
+			rte_eal_alarm_cancel(barrier_reached, &reached);
+			return;
+		}
+		sched_yield();
+	}
+}
+
 static void release(struct tern_dpdk_port *p, bool started)
 {
 	struct rte_flow_error err;
@@ -58,8 +91,10 @@ static void release(struct tern_dpdk_port *p, bool started)
 	if (started) {
 		/* Close too: a PMD frees its queues and sockets only then (an
 		 * af_xdp socket would leak). The port cannot be started again. */
+		interrupt_thread_barrier();
 		rte_eth_dev_stop(p->port_id);
 		rte_eth_dev_close(p->port_id);
+		interrupt_thread_barrier();
 	}
 	for (unsigned q = 0; q < TERN_DPDK_MAX_QUEUES; q++) {
 		rte_ring_free(p->handoff[q]);
