@@ -22,6 +22,7 @@
 #define TX_RETRIES 4               /* a full queue gets this many more tries per burst */
 #define ARP_INTERVAL_NS 10000000ull /* at most one request per neighbour per 10 ms */
 #define LINK_CHECK_NS 100000000ull
+#define LINK_POLLS 256
 
 struct dpdk_drv {
 	struct tern_driver drv;
@@ -30,6 +31,7 @@ struct dpdk_drv {
 	struct rte_mempool *pool;
 	uint64_t ns_mult; /* tsc cycles to ns, 32.32 fixed point */
 	uint64_t next_link_check;
+	unsigned link_polls;
 	bool link_up, registered;
 	struct tern_stats st; /* only the DPDK fields are used */
 	struct rte_mbuf *ctl[BURST]; /* ARP frames waiting for the next tx */
@@ -127,6 +129,7 @@ other:
 }
 
 static void flush_ctl(struct dpdk_drv *dd);
+static void check_link(struct dpdk_drv *dd);
 
 static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
 {
@@ -136,6 +139,7 @@ static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 	if (n > BURST)
 		n = BURST;
 	unsigned out = 0;
+	check_link(dd);
 	/* Frames other engines passed to us first: they are older. */
 	if (p->handoff[dd->q]) {
 		unsigned k = rte_ring_dequeue_burst(p->handoff[dd->q], (void **)m, n, NULL);
@@ -203,13 +207,21 @@ static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
 	} else {
 		m->ol_flags = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		/* IPv4 lets UDP go without a checksum, and tern's CRC32C already
+		 * covers every byte of the datagram: computing both in software
+		 * cost 8% of a small RPC's CPU time over memif. */
+		udp->dgram_cksum = 0;
 	}
 	return true;
 }
 
+/* Called on every rx poll, so a clock read every LINK_POLLS polls is
+ * enough, and the send path reads no clock at all. */
 static void check_link(struct dpdk_drv *dd)
 {
+	if (++dd->link_polls < LINK_POLLS)
+		return;
+	dd->link_polls = 0;
 	uint64_t now = dd_now(&dd->drv);
 	if (now < dd->next_link_check)
 		return;
@@ -247,7 +259,6 @@ static void flush_ctl(struct dpdk_drv *dd)
 static unsigned dd_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
 {
 	struct dpdk_drv *dd = to_dd(d);
-	check_link(dd);
 	flush_ctl(dd);
 	if (!dd->link_up) {
 		dd->st.nic_link_down_drops += n;
