@@ -14,9 +14,21 @@ struct tern_pkt {
 	uint32_t len;           /* bytes of tern packet */
 	uint32_t cap;           /* bytes usable from data on */
 	struct tern_addr peer;  /* rx: where it came from; tx: where it goes */
+	uint8_t hops;           /* rx: links crossed (tern_hops_from_ttl); 0 unknown */
 	struct tern_pkt *next;  /* free for the driver's use */
 	void *owner;            /* the pool it returns to */
 };
+
+/* Links a packet crossed, from the TTL (or hop limit) it arrived with:
+ * senders start at 64 (Linux, and our DPDK template), 128 or 255, and
+ * every router takes one off. 1 means the peer is on our link. */
+static inline uint8_t tern_hops_from_ttl(uint8_t ttl)
+{
+	if (ttl == 0)
+		return 0;
+	unsigned start = ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
+	return (uint8_t)(start - ttl + 1);
+}
 
 struct tern_driver;
 

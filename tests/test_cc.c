@@ -35,6 +35,31 @@ Test(cc_aimd, slow_start_then_additive_then_halving)
 	cr_assert_eq(cc.ops->pacing_rate(&cc), 0);
 }
 
+/* A fabric delay above the ceiling (4 targets) is a congestion mark: the
+ * window halves and slow start ends, at most once per round trip. */
+Test(cc_aimd, a_delay_over_the_ceiling_halves_once_per_rtt)
+{
+	struct tern_cc cc = make(TERN_CC_AIMD);
+	cc.ops->on_ack(&cc, 30, 0);
+	cr_assert_eq(cc.st.aimd.cwnd, 40);
+	cc.ops->on_rtt(&cc, 100 * US, 100 * US, 1000 * US);
+	cr_assert_eq(cc.st.aimd.cwnd, 40, "at the ceiling: no mark");
+	cc.ops->on_rtt(&cc, 150 * US, 101 * US, 1000 * US);
+	cr_assert_eq(cc.st.aimd.cwnd, 20, "over it: halved");
+	cr_assert_eq(cc.st.aimd.ssthresh, 20, "and slow start is over");
+	cc.ops->on_rtt(&cc, 300 * US, 300 * US, 1050 * US);
+	cr_assert_eq(cc.st.aimd.cwnd, 20, "not again within the round trip");
+	cc.ops->on_rtt(&cc, 300 * US, 300 * US, 1102 * US);
+	cr_assert_eq(cc.st.aimd.cwnd, 10, "again after one");
+	for (int i = 0; i < 10; i++)
+		cc.ops->on_rtt(&cc, 300 * US, 300 * US, (2000 + 400 * (uint64_t)i) * US);
+	cr_assert_eq(cc.st.aimd.cwnd, 2, "never below the minimum");
+	/* The host's own delay (rtt less fabric) is not a mark. */
+	struct tern_cc h = make(TERN_CC_AIMD);
+	h.ops->on_rtt(&h, 5000 * US, 20 * US, 1000 * US);
+	cr_assert_eq(h.st.aimd.cwnd, 10);
+}
+
 Test(cc_off, only_the_window_limits)
 {
 	struct tern_cc cc = make(TERN_CC_OFF);
@@ -72,6 +97,23 @@ Test(cc_swift, grows_under_target_and_cuts_in_proportion_above_it)
 	w = cc.st.swift.cwnd;
 	cc.ops->on_ack(&cc, 5, 10001 * US);
 	cr_assert_float_eq(cc.st.swift.cwnd, w, 1e-12);
+}
+
+/* Topology scaling: hop_ns more target per link of the path. */
+Test(cc_swift, the_target_grows_with_the_path)
+{
+	struct tern_cc cc = make(TERN_CC_SWIFT);
+	cc.p.hop_ns = 2 * US;
+	double t0 = tern_swift_target(&cc);
+	cc.p.hops = 5;
+	cr_assert_float_eq(tern_swift_target(&cc), t0 + 10.0 * US, 1e-6);
+	/* A delay that is over the short path's target is under the long one's. */
+	double w = cc.st.swift.cwnd;
+	cc.ops->on_rtt(&cc, (uint64_t)(t0 + 5 * US), (uint64_t)(t0 + 5 * US), 1000 * US);
+	cr_assert_float_eq(cc.st.swift.cwnd, w, 1e-9, "no cut under the long path's target");
+	cc.p.hops = 0;
+	cc.ops->on_rtt(&cc, (uint64_t)(t0 + 5 * US), (uint64_t)(t0 + 5 * US), 2000 * US);
+	cr_assert_lt(cc.st.swift.cwnd, w, "cut over the short path's");
 }
 
 Test(cc_swift, below_one_packet_it_paces_and_flow_scaling_favours_small_windows)

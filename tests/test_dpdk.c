@@ -196,6 +196,7 @@ static void rpc_over_memif(bool zero_copy)
 	cr_assert_eq(cs.nic_rx_other + ss.nic_rx_other, 0);
 	cr_assert_eq(cs.bad_crc + ss.bad_crc + cs.bad_header + ss.bad_header, 0);
 	cr_assert_geq(ss.nic_rx_frames, 2000);
+	cr_assert_eq(tern_session_path_hops(s), 1, "the TTL read from the frame: one link");
 	tern_rpc_destroy(C.rpc);
 	tern_rpc_destroy(S.rpc);
 	pair_down();

@@ -42,6 +42,8 @@ Test(session, handshake_then_message_both_ways)
 	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
 	cr_assert_eq(P.delivered[0], 1);
 	cr_assert_gt(tern_session_srtt(P.client), 0);
+	/* The simulated fabric is one switch: two links, as the server saw. */
+	cr_assert_eq(tern_session_path_hops(P.client), 2);
 	pair_close(&P);
 }
 

@@ -59,6 +59,9 @@ Test(udp, uring_and_sockets_engines_talk_both_ways)
 	echo_calls(&B, &A, ba, 3, 1u << 20);
 	cr_assert_eq(atomic_load(&A.runs), 503);
 	cr_assert_eq(atomic_load(&B.runs), 503);
+	/* Both drivers read the TTL: loopback is one link. */
+	cr_assert_eq(tern_session_path_hops(ab), 1);
+	cr_assert_eq(tern_session_path_hops(ba), 1);
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 }
@@ -70,14 +73,18 @@ Test(udp, ipv6_and_host_names)
 		cr_skip_test("no IPv6 loopback here");
 	cr_assert_eq(r, 0, "%s", tern_strerror(r));
 	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_AUTO, NULL, 0), 0);
-	echo_calls(&A, &B, connect_to(&A, "::1", B.addr.port), 100, 300);
+	struct tern_session *s6 = connect_to(&A, "::1", B.addr.port);
+	echo_calls(&A, &B, s6, 100, 300);
+	cr_assert_eq(tern_session_path_hops(s6), 1, "the IPv6 hop limit is read too");
 	echo_calls(&A, &B, connect_to(&A, "[::1]", B.addr.port), 10, 3000);
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 	/* A name that resolves, on a dual-stack server. */
 	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, NULL, 0), 0);
 	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, NULL, 0), 0);
-	echo_calls(&A, &B, connect_to(&A, "localhost", B.addr.port), 100, 64);
+	struct tern_session *sl = connect_to(&A, "localhost", B.addr.port);
+	echo_calls(&A, &B, sl, 100, 64);
+	cr_assert_eq(tern_session_path_hops(sl), 1, "dual-stack sockets read the TTL of either family");
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 	struct tern_addr x;

@@ -14,7 +14,7 @@ static struct tern_wire_hdr sample_hdr(void)
 		.dst_sid = 0x10002, .src_sid = 0x30004, .token = 0xdeadbeef, .src_epoch = 77,
 		.psn = 0xfffffff0u, .ack = 12345, .rwnd = 256, .msg_id = 0x1122334455667788ull,
 		.msg_len = 5000, .frag_off = 1396, .ts = 987654321ull, .ts_echo = 123456789ull,
-		.echo_delay = 4242, .payload_len = 100,
+		.echo_delay = 4242, .payload_len = 100, .echo_hops = 3,
 	};
 	return h;
 }
@@ -37,7 +37,7 @@ Test(wire, round_trip_every_field)
 #define SAME(f) cr_assert_eq(p.h.f, h.f, #f)
 	SAME(type); SAME(flags); SAME(n_sack); SAME(dst_sid); SAME(src_sid); SAME(token); SAME(src_epoch);
 	SAME(psn); SAME(ack); SAME(rwnd); SAME(msg_id); SAME(msg_len); SAME(frag_off); SAME(ts); SAME(ts_echo);
-	SAME(echo_delay); SAME(payload_len);
+	SAME(echo_delay); SAME(payload_len); SAME(echo_hops);
 	cr_assert_eq(tern_wire_sack_get(&p, 0).start, 5);
 	cr_assert_eq(tern_wire_sack_get(&p, 1).end, 3); /* wraps around 2^32 */
 	cr_assert_eq(p.payload[99], 99);
@@ -53,6 +53,18 @@ Test(wire, layout_is_little_endian_at_documented_offsets)
 	cr_assert_eq(buf[15], 0xde);
 	cr_assert_eq(buf[32], 0x88); /* msg_id */
 	cr_assert_eq(buf[68], 100);  /* payload_len */
+	cr_assert_eq(buf[70], 3);    /* echo_hops */
+	cr_assert_eq(buf[71], 0);    /* reserved */
+}
+
+Test(wire, the_reserved_byte_must_be_zero)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	size_t len = build(&h);
+	buf[71] = 1;
+	tern_wire_seal(buf, len);
+	struct tern_wire_pkt p;
+	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADPKT);
 }
 
 Test(wire, every_truncation_is_rejected)

@@ -28,14 +28,19 @@ struct tern_cc_params {
 	uint32_t max_cwnd;        /* the session window: no algorithm goes beyond it */
 	uint32_t mss;             /* bytes per full packet on the wire */
 	uint64_t link_bps;        /* line rate */
-	uint64_t target_ns;       /* Swift's base target delay */
+	uint64_t target_ns;       /* Swift's base target delay; AIMD's ceiling is 4 of them */
+	uint64_t hop_ns;          /* Swift's target per link of the path */
+	uint32_t hops;            /* links of the path, learnt from the peer; 0 unknown */
 };
 
 struct tern_cc {
 	const struct tern_cc_ops *ops;
 	struct tern_cc_params p;
 	union {
-		struct { uint32_t cwnd, ssthresh, acc; } aimd;
+		struct {
+			uint32_t cwnd, ssthresh, acc;
+			uint64_t last_mark, mark_delay; /* the last delay mark (ns) */
+		} aimd;
 		struct {
 			double cwnd;             /* packets; below 1 means paced */
 			double delay;            /* the latest fabric RTT (ns) */

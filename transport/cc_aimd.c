@@ -1,8 +1,15 @@
-/* AIMD with slow start (NewReno-like), counted in packets. */
+/* AIMD with slow start (NewReno-like), counted in packets.
+ *
+ * The congestion signal is a loss, or a fabric delay over a ceiling of
+ * CEILING_TARGETS targets: the mark a switch's ECN would give, for paths
+ * (kernel UDP, most NICs) where tern has none. Loss alone lets AIMD fill
+ * any tail-drop queue before it backs off: on a tbf bottleneck with 16 ms
+ * of buffer its latency was as high as no congestion control at all. */
 #include "cc.h"
 
 #define INIT_CWND 10
 #define MIN_CWND 2
+#define CEILING_TARGETS 4
 
 static void aimd_init(struct tern_cc *cc)
 {
@@ -26,18 +33,32 @@ static void aimd_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 	}
 }
 
+static void halve(struct tern_cc *cc)
+{
+	uint32_t half = cc->st.aimd.cwnd / 2;
+	cc->st.aimd.ssthresh = half > MIN_CWND ? half : MIN_CWND;
+	cc->st.aimd.cwnd = cc->st.aimd.ssthresh;
+	cc->st.aimd.acc = 0;
+}
+
+/* The fabric delay, not the RTT: a receiver slow to answer is not a
+ * congested network. */
 static void aimd_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
 {
-	(void)cc; (void)rtt; (void)fabric_rtt; (void)now;
+	(void)rtt;
+	if (fabric_rtt <= CEILING_TARGETS * cc->p.target_ns)
+		return;
+	if (cc->st.aimd.last_mark && now - cc->st.aimd.last_mark < cc->st.aimd.mark_delay)
+		return; /* at most once per round trip */
+	halve(cc);
+	cc->st.aimd.last_mark = now;
+	cc->st.aimd.mark_delay = fabric_rtt;
 }
 
 static void aimd_on_loss(struct tern_cc *cc, uint64_t now)
 {
 	(void)now;
-	uint32_t half = cc->st.aimd.cwnd / 2;
-	cc->st.aimd.ssthresh = half > MIN_CWND ? half : MIN_CWND;
-	cc->st.aimd.cwnd = cc->st.aimd.ssthresh;
-	cc->st.aimd.acc = 0;
+	halve(cc);
 }
 
 static void aimd_on_timeout(struct tern_cc *cc, uint64_t now)

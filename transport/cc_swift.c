@@ -30,10 +30,14 @@ static double clampd(double v, double lo, double hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Target delay for the current window (ns). */
+/* Target delay for the current window and path (ns): the base, plus
+ * hop_ns per link of the path (Swift's topology scaling: each link adds
+ * serialisation and a queue that may legitimately hold a packet), plus
+ * flow scaling. */
 double tern_swift_target(const struct tern_cc *cc)
 {
-	const double base = (double)cc->p.target_ns, range = FS_RANGE_OF_TARGET * base;
+	const double base = (double)cc->p.target_ns + (double)cc->p.hops * (double)cc->p.hop_ns;
+	const double range = FS_RANGE_OF_TARGET * (double)cc->p.target_ns;
 	const double alpha = range / (1.0 / sqrt(FS_MIN_CWND) - 1.0 / sqrt(FS_MAX_CWND));
 	const double beta = -alpha / sqrt(FS_MAX_CWND);
 	double fs = clampd(alpha / sqrt(cc->st.swift.cwnd) + beta, 0, range);

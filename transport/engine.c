@@ -35,6 +35,7 @@ void tern_engine_config_init(struct tern_engine_config *cfg)
 	cfg->cc = TERN_CC_AIMD;
 	cfg->link_bps = 10000000000ull;
 	cfg->cc_target_ns = 25000;
+	cfg->cc_hop_ns = 1000;
 	cfg->delivery = TERN_DELIVER_IN_ORDER;
 	cfg->accept = true;
 	cfg->init_rto_ns = 1000000;
@@ -298,6 +299,7 @@ struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session 
 	h->ts = e->now;
 	h->ts_echo = s->echo_ts;
 	h->echo_delay = s->echo_ts ? (uint32_t)(e->now - s->echo_rx_ns) : 0;
+	h->echo_hops = s->echo_hops;
 	p->peer = s->peer;
 	return p;
 }
@@ -334,6 +336,7 @@ static void on_packet(struct tern_engine *e, struct tern_pkt *pkt)
 		count_decode_error(e, rc);
 		return;
 	}
+	p.rx_hops = pkt->hops;
 	if (p.h.type == TERN_PKT_SYN) {
 		tern_session_on_syn(e, &pkt->peer, &p);
 		return;

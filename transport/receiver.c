@@ -130,6 +130,7 @@ void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p
 	int32_t d = tern_seq_diff(h->psn, s->rcv_nxt);
 	s->echo_ts = h->ts;
 	s->echo_rx_ns = e->now;
+	s->echo_hops = p->rx_hops;
 	if (d < 0 || (d < (int32_t)e->cfg.window_pkts && bit_get(s, h->psn))) {
 		e->stats.dup_pkts++;
 		want_ack(s); /* the sender missed our ack */

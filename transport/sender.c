@@ -330,6 +330,8 @@ void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
 		s->in_recovery = false;
 	if (newly && s->rto_undo)
 		check_spurious_rto(s, h->ts_echo);
+	if (h->echo_hops)
+		s->cc.p.hops = h->echo_hops; /* our path, as the peer saw it */
 	if (newly) {
 		if (h->ts_echo && h->ts_echo <= e->now) {
 			uint64_t rtt = e->now - h->ts_echo;

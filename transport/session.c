@@ -64,7 +64,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tern_timer_init(&s->pace_timer, tern_sender_on_pace_timer);
 	tern_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
 	struct tern_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
-				     e->cfg.cc_target_ns };
+				     e->cfg.cc_target_ns, e->cfg.cc_hop_ns, 0 };
 	tern_cc_init(&s->cc, e->cfg.cc, &cp);
 	tern_sender_init(s);
 	e->sessions[idx] = s;
@@ -370,4 +370,9 @@ int tern_session_peer(const struct tern_session *s, struct tern_addr *out)
 uint64_t tern_session_srtt(const struct tern_session *s)
 {
 	return s && s->rtt.has_sample ? s->rtt.srtt : 0;
+}
+
+unsigned tern_session_path_hops(const struct tern_session *s)
+{
+	return s ? s->cc.p.hops : 0;
 }

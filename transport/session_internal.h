@@ -91,6 +91,7 @@ struct tern_session {
 	uint64_t deliver_next;
 	uint64_t rx_alloc;      /* bytes held in reassembly buffers */
 	uint64_t echo_ts, echo_rx_ns;
+	uint8_t echo_hops; /* links the peer's latest data packet crossed */
 
 	struct tern_timer rto_timer, ack_timer, alive_timer, pace_timer;
 	void *rpc; /* the RPC layer's per-session state */

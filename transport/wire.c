@@ -48,7 +48,8 @@ size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struc
 	put64(buf + 56, h->ts_echo);
 	put32(buf + 64, h->echo_delay);
 	put16(buf + 68, h->payload_len);
-	put16(buf + 70, 0);
+	buf[70] = h->echo_hops;
+	buf[71] = 0;
 	for (unsigned i = 0; i < h->n_sack; i++) {
 		put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
 		put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
@@ -109,7 +110,8 @@ int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out)
 	h->ts_echo = get64(buf + 56);
 	h->echo_delay = get32(buf + 64);
 	h->payload_len = get16(buf + 68);
-	if (get16(buf + 70) != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
+	h->echo_hops = buf[70];
+	if (buf[71] != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
 		return TERN_EBADPKT;
 	if (tern_wire_hdr_len(h->n_sack) + h->payload_len != len)
 		return TERN_EBADPKT;

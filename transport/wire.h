@@ -41,6 +41,7 @@ struct tern_wire_hdr {
 	uint64_t ts, ts_echo;
 	uint32_t echo_delay;
 	uint16_t payload_len;
+	uint8_t echo_hops; /* links the echoed data packet crossed; 0 unknown */
 };
 
 /* Payload of SYN and SYN_ACK. */
@@ -55,6 +56,7 @@ struct tern_wire_pkt {
 	struct tern_wire_hdr h;
 	const uint8_t *sack;    /* n_sack encoded blocks; read with tern_wire_sack_get */
 	const uint8_t *payload; /* payload_len bytes */
+	uint8_t rx_hops;        /* links this packet crossed, from the driver; 0 unknown */
 };
 
 static inline size_t tern_wire_hdr_len(unsigned n_sack)

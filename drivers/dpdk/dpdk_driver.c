@@ -121,6 +121,7 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 	t->peer.family = TERN_AF_INET;
 	t->peer.port = rte_be_to_cpu_16(udp->src_port);
 	memcpy(t->peer.ip, &ip->src_addr, 4);
+	t->hops = tern_hops_from_ttl(ip->time_to_live);
 	return t;
 other:
 	dd->st.nic_rx_other++;

@@ -12,6 +12,8 @@
 
 #define SIM_MAX_NODES 65536
 #define SIM_HEADROOM 64
+/* Every node hangs off one switch: a packet crosses two links. */
+#define SIM_HOPS 2
 
 
 
@@ -215,6 +217,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	dst->busy_until = start + ser;
 	uint64_t arrival = dst->busy_until + l->delay_ns;
 	p->peer = tern_addr_sim(src);
+	p->hops = SIM_HOPS;
 
 	if (chance(net, l->duplicate)) {
 		struct tern_pkt *copy = tern_pkt_pool_alloc(net->nodes[src]->pool);
@@ -222,6 +225,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 			memcpy(copy->data, p->data, p->len);
 			copy->len = p->len;
 			copy->peer = p->peer;
+			copy->hops = p->hops;
 			net->stats.duplicated++;
 			net->stats.sent++;
 			flight_push(net, dst, copy, arrival + 1);

@@ -22,6 +22,7 @@ struct sock_drv {
 	struct mmsghdr msgs[BURST];
 	struct iovec iov[BURST];
 	struct sockaddr_storage names[BURST];
+	_Alignas(struct cmsghdr) char ctl[BURST][TERN_UDP_CMSG_ROOM];
 };
 
 static struct sock_drv *to_sd(struct tern_driver *d)
@@ -41,7 +42,9 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 		sd->iov[ready] = (struct iovec){ sd->rx[ready]->data, sd->rx[ready]->cap };
 		sd->msgs[ready].msg_hdr = (struct msghdr){ .msg_name = &sd->names[ready],
 							   .msg_namelen = sizeof(sd->names[ready]),
-							   .msg_iov = &sd->iov[ready], .msg_iovlen = 1 };
+							   .msg_iov = &sd->iov[ready], .msg_iovlen = 1,
+							   .msg_control = sd->ctl[ready],
+							   .msg_controllen = TERN_UDP_CMSG_ROOM };
 	}
 	if (!ready)
 		return 0;
@@ -55,6 +58,11 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 			continue; /* larger than any tern packet: not ours; buffer reused */
 		p->len = sd->msgs[i].msg_len;
 		tern_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
+		p->hops = 0;
+		struct msghdr *mh = &sd->msgs[i].msg_hdr;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+			if ((p->hops = tern_udp_cmsg_hops(c)))
+				break;
 		pkts[out++] = p;
 		sd->rx[i] = NULL;
 	}

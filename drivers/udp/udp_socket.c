@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drivers/driver.h"
 #include "tern/error.h"
 
 #define SOCK_BUF_BYTES (4 << 20)
@@ -18,6 +19,12 @@ static int bind_family(int family, const struct tern_addr *host, uint16_t port)
 	int zero = 0, buf = SOCK_BUF_BYTES;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* The TTL each datagram arrives with: the path's hop count, which
+	 * Swift's target scales with. A dual-stack socket needs both. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
 	if (family == AF_INET6) {
@@ -42,6 +49,18 @@ static int bind_family(int family, const struct tern_addr *host, uint16_t port)
 		return err == EADDRINUSE ? TERN_EADDRINUSE : -err;
 	}
 	return fd;
+}
+
+uint8_t tern_udp_cmsg_hops(const struct cmsghdr *c)
+{
+	int ttl;
+	if (c->cmsg_len < CMSG_LEN(sizeof(ttl)))
+		return 0;
+	if (!(c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) &&
+	    !(c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
+		return 0;
+	memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+	return ttl > 0 && ttl < 256 ? tern_hops_from_ttl((uint8_t)ttl) : 0;
 }
 
 int tern_udp_open(const char *host, uint16_t port, struct tern_udp_socket *out)

@@ -22,6 +22,10 @@ socklen_t tern_udp_to_sockaddr(const struct tern_udp_socket *s, const struct ter
 			       struct sockaddr_storage *out);
 void tern_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out);
 int tern_udp_local_addr(const struct tern_udp_socket *s, struct tern_addr *out);
+/* Room for the control message that carries a datagram's TTL. */
+#define TERN_UDP_CMSG_ROOM 32
+/* The hop count in c if it carries a TTL or hop limit, else 0. */
+uint8_t tern_udp_cmsg_hops(const struct cmsghdr *c);
 
 static inline uint64_t tern_clock_ns(void)
 {

@@ -127,6 +127,11 @@ static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 	p->len = io_uring_recvmsg_payload_length(o, cqe->res, &ud->recv_hdr);
 	p->cap = p->len;
 	tern_udp_from_sockaddr(io_uring_recvmsg_name(o), &p->peer);
+	p->hops = 0;
+	for (struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, &ud->recv_hdr); c;
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, &ud->recv_hdr, c))
+		if ((p->hops = tern_udp_cmsg_hops(c)))
+			break;
 	ud->backlog[ud->bl_tail++ & (RX_BUFS - 1)] = p;
 }
 
@@ -414,10 +419,12 @@ static int setup_buffers(struct uring_drv *ud, uint32_t max_pkt, char *reason, s
 		snprintf(reason, rlen, "no provided buffer rings: %s (kernel older than 5.19?)", strerror(-rc));
 		return TERN_ENOTSUP;
 	}
-	/* Each buffer holds the recvmsg_out header, the source address and a
-	 * whole tern packet. */
+	/* Each buffer holds the recvmsg_out header, the source address, the
+	 * control message with the TTL and a whole tern packet. */
 	ud->recv_hdr.msg_namelen = sizeof(struct sockaddr_in6);
-	ud->rx_buf_size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_in6) + max_pkt + 63) & ~63u;
+	ud->recv_hdr.msg_controllen = TERN_UDP_CMSG_ROOM; /* the TTL */
+	ud->rx_buf_size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_in6) +
+				     TERN_UDP_CMSG_ROOM + max_pkt + 63) & ~63u;
 	if (posix_memalign((void **)&ud->rx_mem, 64, (size_t)RX_BUFS * ud->rx_buf_size))
 		return TERN_ENOMEM;
 	for (uint32_t i = 0; i < RX_BUFS; i++) {

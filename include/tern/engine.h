@@ -107,6 +107,10 @@ struct tern_engine_config {
 	/* Swift's base target for the fabric RTT; it must exceed the path's
 	 * unloaded RTT. Default 25 us (docs/congestion.md). */
 	uint64_t cc_target_ns;
+	/* Swift's target grows by this much per link of the path, counted
+	 * from the IP TTL each end sees (Swift's topology scaling). Default
+	 * 1 us; 0 turns it off. */
+	uint64_t cc_hop_ns;
 	enum tern_delivery delivery;
 	bool accept;           /* accept sessions that peers open; default true */
 

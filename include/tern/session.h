@@ -28,5 +28,9 @@ void *tern_session_user(const struct tern_session *s);
 int tern_session_peer(const struct tern_session *s, struct tern_addr *out);
 /* Smoothed RTT in ns (0 before the first sample). */
 uint64_t tern_session_srtt(const struct tern_session *s);
+/* Links our packets cross to the peer (1: the same link), from the TTL the
+ * peer saw and echoed back; 0 before the first echo, or if either end's
+ * driver cannot read TTLs. Swift's target scales with it. */
+unsigned tern_session_path_hops(const struct tern_session *s);
 
 #endif
