@@ -421,9 +421,12 @@ static int setup_buffers(struct uring_drv *ud, uint32_t max_pkt, char *reason, s
 	}
 	/* Each buffer holds the recvmsg_out header, the source address, the
 	 * control message with the TTL and a whole tern packet. */
-	ud->recv_hdr.msg_namelen = sizeof(struct sockaddr_in6);
+	_Static_assert(sizeof(struct io_uring_recvmsg_out) % 8 == 0, "the name room starts aligned");
+	/* The kernel puts the control data right after the name room: a
+	 * multiple of 8 keeps its cmsghdr aligned. */
+	ud->recv_hdr.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~7u;
 	ud->recv_hdr.msg_controllen = TERN_UDP_CMSG_ROOM; /* the TTL */
-	ud->rx_buf_size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_in6) +
+	ud->rx_buf_size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + ud->recv_hdr.msg_namelen +
 				     TERN_UDP_CMSG_ROOM + max_pkt + 63) & ~63u;
 	if (posix_memalign((void **)&ud->rx_mem, 64, (size_t)RX_BUFS * ud->rx_buf_size))
 		return TERN_ENOMEM;
