@@ -252,9 +252,9 @@ int bench_sim(int argc, char **argv)
 	if (strcmp(o.scenario, "join") == 0) {
 		if (!o.json)
 			printf("tern-bench sim: join, %zu B messages, %.0f ms simulated in three phases, %.0f Gb/s, %u kB queue\n"
-			       "%-6s %-7s %10s %10s %10s %8s %10s %10s\n",
+			       "%-6s %-7s %10s %10s %10s %8s %10s %10s %10s %10s\n",
 			       o.size, o.ms, o.gbps, o.queue_kb, "cc", "phase", "Gb/s", "flow 0", "flow 1", "Jain",
-			       "qdelay p50", "p99 (us)");
+			       "lost", "retransmit", "qdelay p50", "p99 (us)");
 		for (int cc = first; cc <= last; cc++)
 			if (bench_sim_join(o.size, cc, o.ms, o.seed, (uint64_t)(o.gbps * 1e9), o.queue_kb * 1024u, o.json))
 				return 1;

@@ -195,9 +195,21 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 	return 0;
 }
 
+static uint64_t senders_retransmits(struct simnet *sn, unsigned senders)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < senders; i++) {
+		struct tern_stats es;
+		tern_engine_stats(sn->eng[i], &es);
+		n += es.retransmits;
+	}
+	return n;
+}
+
 /* A flow joins and leaves: flow 0 sends throughout, flow 1 from a third to
  * two thirds of the run. Per phase: goodput, each flow's share, Jain's
- * index over the active flows, and queueing delay. */
+ * index over the active flows, data loss, retransmissions and queueing
+ * delay. */
 int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps, uint32_t queue_bytes, int json)
 {
 	struct simnet *sn = simnet_open(2, msg, cc, seed, bw_bps, queue_bytes, 0, 0);
@@ -208,6 +220,9 @@ int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps
 	for (int phase = 0; phase < 3; phase++) {
 		uint64_t start = t0 + phase * third, end = start + third;
 		uint64_t d0[2] = { sn->delivered[0], sn->delivered[1] };
+		struct tern_sim_stats st0, st1;
+		tern_sim_stats(sn->net, &st0);
+		uint64_t retx0 = senders_retransmits(sn, 2);
 		hist_init(&sn->qdelay);
 		while (tern_sim_now(sn->net) < end) {
 			simnet_fill(sn, 0);
@@ -216,6 +231,10 @@ int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps
 			uint64_t step = tern_sim_now(sn->net) + 20000;
 			tern_sim_run(sn->net, sn->eng, 3, step < end ? step : end, NULL, NULL);
 		}
+		tern_sim_stats(sn->net, &st1);
+		uint64_t sent = st1.data_sent - st0.data_sent, lost = st1.data_lost - st0.data_lost;
+		double loss = sent ? (double)lost / (double)sent : 0;
+		unsigned long long retx = (unsigned long long)(senders_retransmits(sn, 2) - retx0);
 		double secs = (double)third / 1e9;
 		double g[2] = { (double)(sn->delivered[0] - d0[0]), (double)(sn->delivered[1] - d0[1]) };
 		double total = g[0] + g[1], jain = 1.0;
@@ -224,14 +243,14 @@ int bench_sim_join(size_t msg, int cc, double ms, uint64_t seed, uint64_t bw_bps
 		const char *ccn = tern_cc_name((enum tern_cc_algo)cc);
 		if (json)
 			printf("{\"bench\":\"sim\",\"scenario\":\"join\",\"cc\":\"%s\",\"phase\":\"%s\",\"goodput_gbps\":%.3f,"
-			       "\"flow0_share\":%.4f,\"flow1_share\":%.4f,\"jain\":%.4f,\"qdelay_p50_us\":%.3f,"
-			       "\"qdelay_p99_us\":%.3f}\n",
+			       "\"flow0_share\":%.4f,\"flow1_share\":%.4f,\"jain\":%.4f,\"loss_rate\":%.5f,"
+			       "\"retransmits\":%llu,\"qdelay_p50_us\":%.3f,\"qdelay_p99_us\":%.3f}\n",
 			       ccn, names[phase], total * 8 / secs / 1e9, total ? g[0] / total : 0, total ? g[1] / total : 0,
-			       jain, hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
+			       jain, loss, retx, hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
 		else
-			printf("%-6s %-7s %10.3f %10.3f %10.3f %8.3f %10.2f %10.2f\n", ccn, names[phase],
+			printf("%-6s %-7s %10.3f %10.3f %10.3f %8.3f %9.3f%% %10llu %10.2f %10.2f\n", ccn, names[phase],
 			       total * 8 / secs / 1e9, total ? g[0] / total : 0, total ? g[1] / total : 0, jain,
-			       hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
+			       100 * loss, retx, hist_pct(&sn->qdelay, 50) / 1e3, hist_pct(&sn->qdelay, 99) / 1e3);
 	}
 	simnet_close(sn);
 	return 0;
