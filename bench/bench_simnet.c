@@ -118,6 +118,17 @@ static void simnet_close(struct simnet *sn)
 	free(sn);
 }
 
+static uint64_t senders_retransmits(struct simnet *sn, unsigned senders)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < senders; i++) {
+		struct tern_stats es;
+		tern_engine_stats(sn->eng[i], &es);
+		n += es.retransmits;
+	}
+	return n;
+}
+
 /* Keep up to four messages in flight on sender i's session. */
 static void simnet_fill(struct simnet *sn, unsigned i)
 {
@@ -149,11 +160,7 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 			tern_sim_stats(sn->net, &st0);
 			hist_init(&sn->qdelay);
 			sn->wire_bytes = 0;
-			for (unsigned i = 0; i < senders; i++) {
-				struct tern_stats es;
-				tern_engine_stats(sn->eng[i], &es);
-				retx0 += es.retransmits;
-			}
+			retx0 = senders_retransmits(sn, senders);
 		}
 	}
 	struct tern_sim_stats st;
@@ -168,13 +175,7 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 	/* Utilization of the bottleneck counts what crosses it, headers included;
 	 * goodput is the payload alone (at most 1396/1472 of the link). */
 	double util = bw_bps ? (double)sn->wire_bytes * 8 / secs / (double)bw_bps : 0;
-	uint64_t retx = 0;
-	retx -= retx0;
-	for (unsigned i = 0; i < senders; i++) {
-		struct tern_stats es;
-		tern_engine_stats(sn->eng[i], &es);
-		retx += es.retransmits;
-	}
+	uint64_t retx = senders_retransmits(sn, senders) - retx0;
 	uint64_t data_sent = st.data_sent - st0.data_sent, data_lost = st.data_lost - st0.data_lost;
 	double loss_rate = data_sent ? (double)data_lost / (double)data_sent : 0;
 	const char *ccn = tern_cc_name((enum tern_cc_algo)cc);
@@ -193,17 +194,6 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 		*qdelay_out = sn->qdelay;
 	simnet_close(sn);
 	return 0;
-}
-
-static uint64_t senders_retransmits(struct simnet *sn, unsigned senders)
-{
-	uint64_t n = 0;
-	for (unsigned i = 0; i < senders; i++) {
-		struct tern_stats es;
-		tern_engine_stats(sn->eng[i], &es);
-		n += es.retransmits;
-	}
-	return n;
 }
 
 /* A flow joins and leaves: flow 0 sends throughout, flow 1 from a third to
