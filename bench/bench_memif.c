@@ -223,6 +223,94 @@ out:
 	return rcode;
 }
 
+
+/* ---- --cpu: both ends polled by this thread, so a round trip costs only
+ * CPU work (no waiting on the other core); repeatable under callgrind ---- */
+
+__attribute__((noinline)) static double raw_cpu(struct memif_run *r, unsigned count)
+{
+	struct rte_mbuf *m[BURST];
+	struct bench_stall st = { 0 };
+	uint64_t t0 = bench_now_ns();
+	for (unsigned i = 0; i < count; i++) {
+		struct rte_mbuf *f = raw_frame(r);
+		if (!f) {
+			bench_stall_check(&st, "a raw memif frame");
+			continue;
+		}
+		raw_send(r, f);
+		uint16_t n;
+		while ((n = rte_eth_rx_burst(r->si.port_id, 0, m, BURST)) == 0)
+			bench_stall_check(&st, "a raw memif frame at the peer");
+		/* A memif client refills its rx ring only when it polls, so the
+		 * echo may have to wait for a client poll. */
+		struct rte_mbuf *e[BURST];
+		uint16_t k = 0, got = 0;
+		while (k < n || !got) {
+			if (k < n)
+				k += rte_eth_tx_burst(r->si.port_id, 0, m + k, (uint16_t)(n - k));
+			uint16_t g = rte_eth_rx_burst(r->ci.port_id, 0, e, BURST);
+			rte_pktmbuf_free_bulk(e, g);
+			got += g;
+			bench_stall_check(&st, "a raw memif echo");
+		}
+	}
+	return (double)(bench_now_ns() - t0) / count;
+}
+
+static void cpu_cont(int status, const void *resp, size_t len, void *arg)
+{
+	(void)resp;
+	(void)len;
+	*(int *)arg = status == 0 ? 1 : status;
+}
+
+/* ns of CPU per RPC round trip, both engines polled here. */
+__attribute__((noinline)) static int tern_cpu(struct memif_run *r, unsigned count, double *ns)
+{
+	struct tern_rpc *srv = NULL, *cli = NULL;
+	struct tern_session *s;
+	struct tern_addr to;
+	int rc = memif_rpc(r->sp, &srv);
+	if (!rc)
+		rc = tern_rpc_register(srv, 1, bench_echo, srv, 0);
+	if (!rc)
+		rc = memif_rpc(r->cp, &cli);
+	tern_addr_resolve(SRV_IP, 7100, &to);
+	if (!rc)
+		rc = tern_session_connect(tern_rpc_engine(cli), &to, &s);
+	struct tern_engine *se = srv ? tern_rpc_engine(srv) : NULL, *ce = cli ? tern_rpc_engine(cli) : NULL;
+	uint64_t t0 = 0;
+	for (unsigned i = 0; !rc && i < count + 1000; i++) {
+		if (i == 1000) /* warm: ARP, handshake, caches */
+			t0 = bench_now_ns();
+		int done = 0;
+		void *q = tern_rpc_alloc(cli, r->size);
+		if (!q) {
+			rc = TERN_ENOMEM;
+			break;
+		}
+		if ((rc = tern_rpc_call(cli, s, 1, q, r->size, 1000000000ull, cpu_cont, &done, NULL))) {
+			tern_rpc_free(cli, q);
+			break;
+		}
+		struct bench_stall st = { 0 };
+		while (!done) {
+			tern_engine_poll(ce);
+			tern_engine_poll(se);
+			bench_stall_check(&st, "an RPC answer");
+		}
+		if (done < 0)
+			rc = done;
+	}
+	*ns = rc ? 0 : (double)(bench_now_ns() - t0) / count;
+	if (cli)
+		tern_rpc_destroy(cli);
+	if (srv)
+		tern_rpc_destroy(srv);
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -239,6 +327,8 @@ static void usage(FILE *f)
 		"  --depth N      calls / frames in flight for the rate (default 16)\n"
 		"  --seconds S    length of each rate run (default 2)\n"
 		"  --zero-copy    the memif client in zero-copy mode\n"
+		"  --cpu          poll both ends from one thread and report the CPU time\n"
+		"                 of one round trip, raw and tern (no rate run)\n"
 		"  --json         one JSON object per method, then the ratios\n"
 		"  --help         this text\n");
 }
@@ -249,12 +339,13 @@ int bench_memif(int argc, char **argv)
 		{ "count", required_argument, 0, 'n' }, { "size", required_argument, 0, 's' },
 		{ "depth", required_argument, 0, 'D' }, { "seconds", required_argument, 0, 'S' },
 		{ "zero-copy", no_argument, 0, 'z' }, { "json", no_argument, 0, 'j' },
+		{ "cpu", no_argument, 0, 'c' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	unsigned long count = 100000;
 	unsigned depth = 16;
 	double seconds = 2;
-	int zc = 0, json = 0, c, li = 0;
+	int zc = 0, json = 0, cpu = 0, c, li = 0;
 	struct memif_run r = { .size = 32 };
 	char *end;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
@@ -265,6 +356,7 @@ int bench_memif(int argc, char **argv)
 		case 'S': seconds = strtod(optarg, &end); if (*end || !(seconds > 0 && seconds <= 600)) goto bad; break;
 		case 'z': zc = 1; break;
 		case 'j': json = 1; break;
+		case 'c': cpu = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -301,6 +393,22 @@ int bench_memif(int argc, char **argv)
 		tern_dpdk_port_info(r.sp, &r.si);
 		tern_dpdk_port_info(r.cp, &r.ci);
 		bench_stall_check(&st, "the memif link");
+	}
+	if (cpu) {
+		double raw_ns = raw_cpu(&r, (unsigned)count), tern_ns = 0;
+		rc = tern_cpu(&r, (unsigned)count, &tern_ns);
+		if (rc)
+			fprintf(stderr, "tern-bench memif: calls failed: %s\n", tern_strerror(rc));
+		else if (json)
+			printf("{\"bench\":\"memif_cpu\",\"mode\":\"%s\",\"size\":%zu,\"n\":%lu,\"raw_ns\":%.1f,"
+			       "\"tern_ns\":%.1f}\n",
+			       zc ? "zero-copy" : "copy", r.size, count, raw_ns, tern_ns);
+		else
+			printf("tern-bench memif --cpu: %zu B, %lu round trips, both ends on one thread (%s mode)\n"
+			       "  raw memif round trip  %8.1f ns of CPU\n  tern RPC round trip   %8.1f ns of CPU "
+			       "(%.2fx)\n",
+			       r.size, count, zc ? "zero-copy" : "copy", raw_ns, tern_ns, tern_ns / raw_ns);
+		goto teardown;
 	}
 	static struct hist raw_h, tern_h;
 	hist_init(&raw_h);
@@ -354,6 +462,7 @@ int bench_memif(int argc, char **argv)
 		       rpc_rate);
 		printf("tern / raw: median round trip %.2fx, rate %.0f%%\n", lat_ratio, rate_ratio * 100);
 	}
+teardown:
 	tern_dpdk_port_destroy(r.cp);
 	/* memif's control thread handles the client's disconnect first. */
 	uint64_t until = bench_now_ns() + 2000000000ull;
@@ -367,7 +476,7 @@ int bench_memif(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/tern-bench-%d", getpid());
 	if (system(cmd) != 0)
 		fprintf(stderr, "tern-bench memif: could not remove /var/run/dpdk/tern-bench-%d\n", getpid());
-	return 0;
+	return rc ? 1 : 0;
 bad:
 	fprintf(stderr, "tern-bench memif: bad value '%s' for --%s\n", optarg, lo[li].name);
 	return 2;

@@ -43,9 +43,8 @@ static void maybe_release(struct rpc_call *c)
 
 static void complete(struct rpc_call *c, int status, const void *resp, size_t len)
 {
-	struct tern_rpc *rpc = c->rpc;
 	c->active = false;
-	tern_timer_cancel(&rpc->e->wheel, &c->timer);
+	tern_timer_stop(&c->timer); /* the slots live as long as the engine */
 	if (c->s && c->s->rpc)
 		((struct rpc_sess *)c->s->rpc)->calls_out--;
 	tern_rpc_cont cont = c->cont;

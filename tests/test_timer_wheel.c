@@ -132,3 +132,54 @@ Test(timer_wheel, random_timers_fire_in_time_and_next_is_exact)
 		cr_assert_eq(p[i].fired_at, p[i].t.expiry, "timer %d late", i);
 	}
 }
+
+/* Moving a timer later leaves it where it sits; when the wheel reaches it
+ * there, it moves on and fires at the later time, never before. */
+Test(timer_wheel, a_timer_moved_later_fires_at_the_later_time)
+{
+	tern_wheel_init(&w, 0);
+	struct probe p = { .w = &w };
+	tern_timer_init(&p.t, on_fire);
+	tern_timer_arm(&w, &p.t, 10000);
+	tern_timer_arm(&w, &p.t, 30000);
+	cr_assert(tern_timer_armed(&p.t));
+	cr_assert_eq(tern_wheel_advance(&w, 20000), 0);
+	cr_assert_eq(p.fired, 0);
+	cr_assert_eq(tern_wheel_next(&w), 30000);
+	cr_assert_eq(tern_wheel_advance(&w, 30000), 1);
+	cr_assert_eq(p.fired_at, 30000);
+	cr_assert_not(tern_timer_armed(&p.t));
+	/* Earlier than where it sits: it moves at once. */
+	tern_timer_arm(&w, &p.t, 90000);
+	tern_timer_arm(&w, &p.t, 40000);
+	cr_assert_eq(tern_wheel_advance(&w, 40000), 1);
+	cr_assert_eq(p.fired, 2);
+	cr_assert_eq(tern_wheel_next(&w), UINT64_MAX);
+}
+
+/* A stopped timer never fires, is not the next deadline, and is dropped
+ * when its time passes; arming it again works as if it had been cancelled. */
+Test(timer_wheel, a_stopped_timer_never_fires_and_can_be_armed_again)
+{
+	tern_wheel_init(&w, 0);
+	struct probe p = { .w = &w }, q = { .w = &w };
+	tern_timer_init(&p.t, on_fire);
+	tern_timer_init(&q.t, on_fire);
+	tern_timer_arm(&w, &p.t, 5000);
+	tern_timer_arm(&w, &q.t, 70000);
+	tern_timer_stop(&p.t);
+	cr_assert_not(tern_timer_armed(&p.t));
+	cr_assert_eq(tern_wheel_next(&w), 70000);
+	cr_assert_eq(tern_wheel_advance(&w, 6000), 0);
+	cr_assert_eq(w.count, 1); /* p was dropped */
+	tern_timer_arm(&w, &p.t, 8000);
+	tern_timer_stop(&p.t);
+	tern_timer_arm(&w, &p.t, 9000); /* stopped then armed later: fires once, at 9000 */
+	cr_assert_eq(tern_wheel_advance(&w, 8500), 0);
+	cr_assert_eq(tern_wheel_advance(&w, 9000), 1);
+	cr_assert_eq(p.fired, 1);
+	cr_assert_eq(p.fired_at, 9000);
+	tern_timer_cancel(&w, &q.t);
+	cr_assert_eq(w.count, 0);
+	cr_assert_eq(tern_wheel_next(&w), UINT64_MAX);
+}

@@ -24,10 +24,8 @@ uint32_t tern_crc32c_sw(uint32_t crc, const void *data, size_t len)
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 
-__attribute__((target("sse4.2"))) uint32_t tern_crc32c_hw(uint32_t crc, const void *data, size_t len)
+__attribute__((target("sse4.2"))) static inline uint64_t hw_run(uint64_t c, const uint8_t *p, size_t len)
 {
-	const uint8_t *p = data;
-	uint64_t c = ~crc;
 	while (len >= 8) {
 		uint64_t v;
 		memcpy(&v, p, 8);
@@ -38,7 +36,19 @@ __attribute__((target("sse4.2"))) uint32_t tern_crc32c_hw(uint32_t crc, const vo
 	uint32_t c32 = (uint32_t)c;
 	while (len--)
 		c32 = _mm_crc32_u8(c32, *p++);
-	return ~c32;
+	return c32;
+}
+
+__attribute__((target("sse4.2"))) uint32_t tern_crc32c_hw(uint32_t crc, const void *data, size_t len)
+{
+	return ~(uint32_t)hw_run(~crc, data, len);
+}
+
+__attribute__((target("sse4.2"))) static uint32_t hole_hw(const uint8_t *p, size_t len, size_t hole)
+{
+	uint64_t c = hw_run(0xffffffffu, p, hole);
+	c = _mm_crc32_u32((uint32_t)c, 0);
+	return ~(uint32_t)hw_run(c, p + hole + 4, len - hole - 4);
 }
 
 int tern_crc32c_hw_available(void)
@@ -62,4 +72,17 @@ uint32_t tern_crc32c(uint32_t crc, const void *data, size_t len)
 	if (tern_crc32c_hw_available())
 		return tern_crc32c_hw(crc, data, len);
 	return tern_crc32c_sw(crc, data, len);
+}
+
+uint32_t tern_crc32c_hole(const void *data, size_t len, size_t hole)
+{
+	static const uint8_t zero[4];
+	const uint8_t *p = data;
+#if defined(__x86_64__)
+	if (tern_crc32c_hw_available())
+		return hole_hw(p, len, hole);
+#endif
+	uint32_t c = tern_crc32c_sw(0, p, hole);
+	c = tern_crc32c_sw(c, zero, sizeof(zero));
+	return tern_crc32c_sw(c, p + hole + 4, len - hole - 4);
 }

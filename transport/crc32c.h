@@ -11,5 +11,8 @@ uint32_t tern_crc32c(uint32_t crc, const void *data, size_t len);
 uint32_t tern_crc32c_sw(uint32_t crc, const void *data, size_t len);
 uint32_t tern_crc32c_hw(uint32_t crc, const void *data, size_t len);
 int tern_crc32c_hw_available(void);
+/* The CRC of len bytes with the 4 at hole read as zeros (a packet whose
+ * CRC field sits at hole), in one pass. */
+uint32_t tern_crc32c_hole(const void *data, size_t len, size_t hole);
 
 #endif

@@ -209,7 +209,7 @@ void tern_receiver_send_ack(struct tern_session *s, uint8_t flags)
 	e->stats.acks_sent++;
 	s->ack_now = false;
 	s->unacked_rx = 0;
-	tern_timer_cancel(&e->wheel, &s->ack_timer);
+	tern_timer_stop(&s->ack_timer);
 }
 
 void tern_receiver_free(struct tern_session *s)

@@ -98,7 +98,7 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	if (s->rcv_highest == s->rcv_nxt) {
 		s->ack_now = false;
 		s->unacked_rx = 0;
-		tern_timer_cancel(&e->wheel, &s->ack_timer);
+		tern_timer_stop(&s->ack_timer);
 	}
 }
 
@@ -348,7 +348,7 @@ void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
 			return;
 	}
 	if (s->inflight == 0 && s->lost_pending == 0)
-		tern_timer_cancel(&e->wheel, &s->rto_timer);
+		tern_timer_stop(&s->rto_timer);
 	else if (newly)
 		tern_timer_arm(&e->wheel, &s->rto_timer, e->now + tern_rtt_timeout(&s->rtt));
 	if (s->lost_pending || s->tx_cursor)

@@ -15,6 +15,7 @@ void tern_timer_init(struct tern_timer *t, tern_timer_fn fn)
 	t->next = 0;
 	t->pprev = 0;
 	t->expiry = 0;
+	t->due = 0;
 	t->fn = fn;
 }
 
@@ -64,16 +65,21 @@ static void remove_armed(struct tern_timer_wheel *w, struct tern_timer *t)
 		slot_check_empty(w, (unsigned)(pp - &w->slot[0]));
 }
 
-void tern_timer_arm(struct tern_timer_wheel *w, struct tern_timer *t, uint64_t expiry)
+void tern_timer_arm(struct tern_timer_wheel *w, struct tern_timer *t, uint64_t due)
 {
-	if (t->pprev)
+	t->due = due ? due : 1;
+	if (t->pprev) {
+		if (t->expiry <= t->due)
+			return; /* the wheel reaches it first and moves it on */
 		remove_armed(w, t);
-	t->expiry = expiry;
+	}
+	t->expiry = t->due;
 	insert(w, t);
 }
 
 void tern_timer_cancel(struct tern_timer_wheel *w, struct tern_timer *t)
 {
+	t->due = 0;
 	if (t->pprev)
 		remove_armed(w, t);
 }
@@ -91,14 +97,22 @@ static unsigned run_slot(struct tern_timer_wheel *w, unsigned s, uint64_t now)
 	while (pending) {
 		struct tern_timer *t = pending;
 		list_unlink(t);
-		if (t->expiry <= now) {
-			w->count--;
-			t->fn(t, now);
-			fired++;
-		} else {
+		if (t->expiry > now) { /* a later turn */
 			list_push(&w->slot[s], t);
 			w->occupied[s / 64] |= 1ull << (s % 64);
+			continue;
 		}
+		w->count--;
+		if (!t->due)
+			continue; /* stopped */
+		if (t->due > now) { /* moved later since it was linked */
+			t->expiry = t->due;
+			insert(w, t);
+			continue;
+		}
+		t->due = 0;
+		t->fn(t, now);
+		fired++;
 	}
 	return fired;
 }
@@ -108,16 +122,27 @@ unsigned tern_wheel_advance(struct tern_timer_wheel *w, uint64_t now)
 	uint64_t target = now >> TERN_WHEEL_TICK_SHIFT;
 	if (target < w->cur_tick)
 		return 0;
+	/* Most polls stay within one tick: one bit says whether to look. */
+	unsigned cur = w->cur_tick & MASK;
+	if (target == w->cur_tick && !(w->occupied[cur / 64] >> (cur % 64) & 1))
+		return 0;
 	unsigned fired = 0;
 	uint64_t span = target - w->cur_tick + 1;
 	if (span > TERN_WHEEL_SLOTS)
 		span = TERN_WHEEL_SLOTS;
-	if (w->count) {
-		for (uint64_t i = 0; i < span; i++) {
-			unsigned s = (w->cur_tick + i) & MASK;
-			if (w->occupied[s / 64] & (1ull << (s % 64)))
-				fired += run_slot(w, s, now);
+	/* Visit only occupied slots, a bitmap word at a time. */
+	for (uint64_t d = 0; w->count && d < span;) {
+		unsigned s = (w->cur_tick + d) & MASK;
+		uint64_t word = w->occupied[s / 64] >> (s % 64);
+		if (!word) {
+			d += 64 - (s % 64);
+			continue;
 		}
+		d += (uint64_t)__builtin_ctzll(word);
+		if (d >= span)
+			break;
+		fired += run_slot(w, (w->cur_tick + d) & MASK, now);
+		d++;
 	}
 	/* Stay on the target tick: timers later within it are seen next time. */
 	w->cur_tick = target;
@@ -144,6 +169,8 @@ uint64_t tern_wheel_next(const struct tern_timer_wheel *w)
 		s = tick & MASK;
 		bool due_this_turn = false;
 		for (const struct tern_timer *t = w->slot[s]; t; t = t->next) {
+			if (!t->due)
+				continue; /* stopped: dropped when the wheel passes */
 			if (t->expiry < best)
 				best = t->expiry;
 			if ((t->expiry >> TERN_WHEEL_TICK_SHIFT) <= tick)

@@ -22,10 +22,7 @@ static inline uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); r
 
 static uint32_t packet_crc(const uint8_t *buf, size_t len)
 {
-	static const uint8_t zero[4];
-	uint32_t c = tern_crc32c(0, buf, CRC_OFF);
-	c = tern_crc32c(c, zero, sizeof(zero));
-	return tern_crc32c(c, buf + CRC_OFF + 4, len - CRC_OFF - 4);
+	return tern_crc32c_hole(buf, len, CRC_OFF);
 }
 
 size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks)
