@@ -2,6 +2,7 @@
 #ifndef TERN_DRIVER_H
 #define TERN_DRIVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tern/addr.h"
@@ -11,7 +12,8 @@
  * headroom in front of it for the outer headers it must write. */
 struct tern_pkt {
 	uint8_t *data;
-	uint32_t len;           /* bytes of tern packet */
+	uint32_t len;           /* bytes of tern packet at data */
+	uint32_t ext_len;       /* tx: bytes attached after them (ops->attach); 0 otherwise */
 	uint32_t cap;           /* bytes usable from data on */
 	struct tern_addr peer;  /* rx: where it came from; tx: where it goes */
 	uint8_t hops;           /* rx: links crossed (tern_hops_from_ttl); 0 unknown */
@@ -30,6 +32,28 @@ static inline uint8_t tern_hops_from_ttl(uint8_t ttl)
 	return (uint8_t)(start - ttl + 1);
 }
 
+/* A count of the device's references to memory the caller owns (a message
+ * sent by attach). The driver takes one per attached packet and drops it
+ * with tern_ext_ref_put, possibly from inside its own free path. */
+struct tern_ext_ref {
+	uint32_t refs;
+};
+
+static inline void tern_ext_ref_get(struct tern_ext_ref *r)
+{
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
+}
+
+static inline void tern_ext_ref_put(struct tern_ext_ref *r)
+{
+	__atomic_sub_fetch(&r->refs, 1, __ATOMIC_RELEASE);
+}
+
+static inline bool tern_ext_ref_idle(struct tern_ext_ref *r)
+{
+	return __atomic_load_n(&r->refs, __ATOMIC_ACQUIRE) == 0;
+}
+
 struct tern_driver;
 
 struct tern_driver_ops {
@@ -44,6 +68,14 @@ struct tern_driver_ops {
 	int (*local_addr)(struct tern_driver *d, struct tern_addr *out);
 	/* Block until a packet may be ready or timeout_ns passes. */
 	void (*wait)(struct tern_driver *d, uint64_t timeout_ns);
+	/* Optional zero copy: send len bytes at buf, which the caller keeps
+	 * valid while ref counts the device's use, after p's len bytes (sets
+	 * p->ext_len). false: not for this buffer; the caller copies. */
+	bool (*attach)(struct tern_driver *d, struct tern_pkt *p, const void *buf, uint32_t len,
+		       struct tern_ext_ref *ref);
+	/* Optional: the device lets go of sent packets it still holds (called
+	 * while attached memory waits, since a NIC frees on later sends). */
+	void (*tx_cleanup)(struct tern_driver *d);
 	/* Optional: add the driver's own counters. */
 	void (*stats)(struct tern_driver *d, struct tern_stats *out);
 	void (*destroy)(struct tern_driver *d);

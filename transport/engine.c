@@ -43,6 +43,7 @@ void tern_engine_config_init(struct tern_engine_config *cfg)
 	cfg->max_rto_ns = 100000000;
 	cfg->dead_after_ns = 2000000000ull;
 	cfg->ack_delay_ns = 20000;
+	cfg->attach_min_bytes = 1024;
 }
 
 static int check_config(const struct tern_engine_config *c)
@@ -219,6 +220,29 @@ fail:
 	return rc;
 }
 
+/* Messages acked (or failed) while the device still read their buffers:
+ * give each back once it has let go. force: the engine is going away. */
+static bool release_held(struct tern_engine *e, bool force)
+{
+	bool busy = false;
+	struct tern_tx_msg **pp = &e->tx_held;
+	while (*pp) {
+		struct tern_tx_msg *m = *pp;
+		if (!tern_ext_ref_idle(&m->ext)) {
+			busy = true;
+			if (!force) {
+				pp = &m->next;
+				continue;
+			}
+		}
+		*pp = m->next;
+		tern_sender_msg_finish(e, m->sess, m, m->status);
+	}
+	if (e->tx_held && e->drv->ops->tx_cleanup)
+		e->drv->ops->tx_cleanup(e->drv);
+	return busy;
+}
+
 static void reap_zombies(struct tern_engine *e)
 {
 	while (e->zombies) {
@@ -238,10 +262,18 @@ void tern_engine_destroy(struct tern_engine *e)
 	reap_zombies(e);
 	for (unsigned i = 0; i < e->ntx; i++)
 		e->drv->ops->free(e->drv, e->txbuf[i]);
+	/* Sent packets that still point into message buffers: a NIC frees
+	 * them once it is done, which tx_cleanup asks for. */
+	for (unsigned i = 0; e->tx_held && i < 1000; i++)
+		release_held(e, false);
+	/* Past that, the owners get their buffers back, and the message table
+	 * the late frees count down in is left allocated, not freed under them. */
+	bool device_busy = release_held(e, true);
 	e->drv->ops->destroy(e->drv);
 	free(e->sessions);
 	free(e->gen);
-	free(e->tx_msgs);
+	if (!device_busy)
+		free(e->tx_msgs);
 	free(e);
 }
 
@@ -276,7 +308,7 @@ void tern_engine_flush_tx(struct tern_engine *e)
 void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p)
 {
 	e->stats.tx_pkts++;
-	e->stats.tx_bytes += p->len;
+	e->stats.tx_bytes += p->len + p->ext_len;
 	e->txbuf[e->ntx++] = p;
 	if (e->ntx == TERN_TX_BATCH)
 		tern_engine_flush_tx(e);
@@ -289,6 +321,7 @@ struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session 
 		e->stats.tx_no_buffer++;
 		return NULL;
 	}
+	p->ext_len = 0;
 	memset(h, 0, sizeof(*h));
 	h->dst_sid = s->peer_sid;
 	h->src_sid = s->sid;
@@ -311,6 +344,7 @@ void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uin
 		e->stats.tx_no_buffer++;
 		return;
 	}
+	p->ext_len = 0;
 	struct tern_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .token = token,
 				   .src_epoch = e->epoch, .ts = e->now };
 	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
@@ -405,6 +439,8 @@ int tern_engine_poll(struct tern_engine *e)
 	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
 	unsigned tx = run_tx(e);
 	reap_zombies(e);
+	if (e->tx_held)
+		release_held(e, false);
 	unsigned work = n + fired + tx;
 	if (work)
 		e->idle_polls = 0;

@@ -45,9 +45,8 @@ int tern_session_send(struct tern_session *s, const void *buf, size_t len, void 
 	return 0;
 }
 
-static void msg_release(struct tern_session *s, struct tern_tx_msg *m, int status)
+void tern_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct tern_tx_msg *m, int status)
 {
-	struct tern_engine *e = s->e;
 	void *cookie = m->cookie;
 	m->next = e->tx_free;
 	e->tx_free = m;
@@ -55,6 +54,22 @@ static void msg_release(struct tern_session *s, struct tern_tx_msg *m, int statu
 		e->stats.msgs_sent++;
 	if (e->cfg.cb.on_send_done)
 		e->cfg.cb.on_send_done(s, cookie, status, e->cfg.cb.user);
+}
+
+/* Acked or failed. If the device still reads from the buffer (attached
+ * packets not yet sent or freed), the caller gets it back only then. */
+static void msg_release(struct tern_session *s, struct tern_tx_msg *m, int status)
+{
+	struct tern_engine *e = s->e;
+	if (!tern_ext_ref_idle(&m->ext)) {
+		e->stats.tx_attach_held++;
+		m->status = status;
+		m->sess = s;
+		m->next = e->tx_held;
+		e->tx_held = m;
+		return;
+	}
+	tern_sender_msg_finish(e, s, m, status);
 }
 
 void tern_sender_fail_all(struct tern_session *s, int status)
@@ -87,9 +102,19 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	h.msg_len = sb->msg->len;
 	h.frag_off = sb->off;
 	h.payload_len = sb->len;
-	memcpy(p->data + TERN_WIRE_HDR_LEN, sb->msg->buf + sb->off, sb->len);
-	e->stats.tx_copy_bytes += sb->len;
-	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+	const uint8_t *payload = sb->msg->buf + sb->off;
+	/* Large payloads go from the message buffer itself where the driver
+	 * can chain it (DPDK external mbufs); the rest is copied, and counted. */
+	p->len = TERN_WIRE_HDR_LEN; /* what the attached payload follows */
+	if (e->cfg.attach_min_bytes && sb->len >= e->cfg.attach_min_bytes && e->drv->ops->attach &&
+	    e->drv->ops->attach(e->drv, p, payload, sb->len, &sb->msg->ext)) {
+		e->stats.tx_attach_bytes += sb->len;
+		p->len = (uint32_t)tern_wire_encode_split(p->data, &h, NULL, payload);
+	} else {
+		memcpy(p->data + TERN_WIRE_HDR_LEN, payload, sb->len);
+		e->stats.tx_copy_bytes += sb->len;
+		p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+	}
 	tern_engine_queue_pkt(e, p);
 	e->stats.tx_data_pkts++;
 	sb->sent_ns = e->now;

@@ -274,6 +274,9 @@ void tern_session_kill(struct tern_session *s, int status, bool notify)
 
 void tern_session_free(struct tern_session *s)
 {
+	for (struct tern_tx_msg *m = s->e->tx_held; m; m = m->next)
+		if (m->sess == s)
+			m->sess = NULL;
 	free(s->sb);
 	free(s->slots);
 	free(s->rcv_bits);

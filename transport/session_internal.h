@@ -29,6 +29,11 @@ struct tern_tx_msg {
 	uint32_t sent;     /* bytes cut into packets so far */
 	uint32_t last_psn; /* valid once segmented */
 	bool segmented;
+	/* Packets the device may still read from buf (driver attach): the
+	 * message is released only when they are gone as well as acked. */
+	struct tern_ext_ref ext;
+	int status;                 /* while held for ext */
+	struct tern_session *sess;  /* while held; NULL once the session is gone */
 };
 
 enum sb_state { SB_INFLIGHT = 1, SB_SACKED = 2, SB_LOST = 3 };
@@ -114,6 +119,7 @@ struct tern_engine {
 	uint32_t n_live;
 
 	struct tern_tx_msg *tx_msgs, *tx_free;
+	struct tern_tx_msg *tx_held; /* ended, waiting for the device to let go of buf */
 	struct tern_session *tx_head, *tx_tail, *zombies;
 	struct tern_pkt *txbuf[TERN_TX_BATCH];
 	unsigned ntx;
@@ -130,6 +136,9 @@ static inline bool tern_engine_on_owner(const struct tern_engine *e)
 {
 	return pthread_equal(pthread_self(), e->owner);
 }
+
+/* sender.c: hand a message back to its owner (s NULL: the session is gone) */
+void tern_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct tern_tx_msg *m, int status);
 
 /* engine.c */
 void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s);

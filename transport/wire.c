@@ -25,7 +25,7 @@ static uint32_t packet_crc(const uint8_t *buf, size_t len)
 	return tern_crc32c_hole(buf, len, CRC_OFF);
 }
 
-size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks)
+static size_t put_header(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks)
 {
 	buf[0] = TERN_WIRE_VERSION;
 	buf[1] = h->type;
@@ -51,9 +51,23 @@ size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struc
 		put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
 		put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
 	}
-	size_t len = tern_wire_hdr_len(h->n_sack) + h->payload_len;
+	return tern_wire_hdr_len(h->n_sack);
+}
+
+size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks)
+{
+	size_t len = put_header(buf, h, sacks) + h->payload_len;
 	tern_wire_seal(buf, len);
 	return len;
+}
+
+size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks,
+			      const uint8_t *payload)
+{
+	size_t hl = put_header(buf, h, sacks);
+	uint32_t c = tern_crc32c_hole(buf, hl, CRC_OFF);
+	put32(buf + CRC_OFF, tern_crc32c(c, payload, h->payload_len));
+	return hl;
 }
 
 void tern_wire_seal(uint8_t *buf, size_t len)

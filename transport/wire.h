@@ -69,6 +69,11 @@ static inline size_t tern_wire_hdr_len(unsigned n_sack)
  * Returns the packet length. */
 size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks);
 
+/* The same with the payload elsewhere (a buffer the device reads in
+ * place): the CRC covers header and payload. Returns the header length. */
+size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks,
+			      const uint8_t *payload);
+
 /* Write the CRC of a packet of len >= TERN_WIRE_HDR_LEN bytes. */
 void tern_wire_seal(uint8_t *buf, size_t len);
 

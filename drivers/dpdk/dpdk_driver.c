@@ -12,6 +12,7 @@
 #include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_ring.h>
 #include <rte_udp.h>
 
@@ -115,6 +116,7 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 	struct tern_pkt *t = pkt_of(m);
 	t->data = (uint8_t *)(udp + 1);
 	t->len = ulen - (unsigned)sizeof(*udp);
+	t->ext_len = 0;
 	t->cap = t->len;
 	t->next = NULL;
 	t->owner = m;
@@ -203,14 +205,15 @@ static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)h;
 	eth->dst_addr = mac;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + t->len));
+	uint32_t len = t->len + t->ext_len;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + len));
 	ip->dst_addr = dst;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 	udp->dst_port = rte_cpu_to_be_16(t->peer.port);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + t->len));
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
 	m->data_off = (uint16_t)(h - (uint8_t *)m->buf_addr);
 	m->data_len = (uint16_t)(TERN_DPDK_OUTER + t->len);
-	m->pkt_len = m->data_len;
+	m->pkt_len = TERN_DPDK_OUTER + len; /* the attached segment, if any, follows */
 	if (p->csum_offload) {
 		m->l2_len = sizeof(*eth);
 		m->l3_len = sizeof(*ip);
@@ -309,9 +312,59 @@ static struct tern_pkt *dd_alloc(struct tern_driver *d)
 	t->data = rte_pktmbuf_mtod(m, uint8_t *) + TERN_DPDK_OUTER;
 	t->cap = (uint32_t)(rte_pktmbuf_tailroom(m) - TERN_DPDK_OUTER);
 	t->len = 0;
+	t->ext_len = 0;
 	t->next = NULL;
 	t->owner = m;
 	return t;
+}
+
+/* The device is done with an attached segment (sent, or dropped). */
+static void ext_done(void *addr, void *opaque)
+{
+	(void)addr;
+	tern_ext_ref_put(opaque);
+}
+
+/* Chain [buf, buf + len) behind t's frame as an external-buffer mbuf,
+ * whose own private area holds the shared info that reports its end. */
+static bool dd_attach(struct tern_driver *d, struct tern_pkt *t, const void *buf, uint32_t len,
+		      struct tern_ext_ref *ref)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	struct tern_dpdk_port *p = dd->port;
+	if (t->ext_len || len == 0 || len > UINT16_MAX)
+		return false;
+	rte_iova_t iova = RTE_BAD_IOVA;
+	if (!p->attach_any) {
+		/* A NIC reads it by DMA: DPDK memory, and IOVA = VA keeps a range
+		 * that is contiguous in VA contiguous for the device. */
+		if (!p->attach_dma || !rte_mem_virt2memseg(buf, NULL))
+			return false;
+		iova = (rte_iova_t)(uintptr_t)buf;
+	}
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dd->pool);
+	if (!m)
+		return false;
+	struct rte_mbuf_ext_shared_info *sh = rte_mbuf_to_priv(m);
+	sh->free_cb = ext_done;
+	sh->fcb_opaque = ref;
+	rte_mbuf_ext_refcnt_set(sh, 1);
+	tern_ext_ref_get(ref);
+	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)buf, iova, (uint16_t)len, sh);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	struct rte_mbuf *head = t->owner;
+	head->next = m;
+	head->nb_segs = 2;
+	t->ext_len = len;
+	return true;
+}
+
+/* A NIC frees sent mbufs on later sends; with none coming, ask. */
+static void dd_tx_cleanup(struct tern_driver *d)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	rte_eth_tx_done_cleanup(dd->port->port_id, dd->q, 0);
 }
 
 static void dd_free(struct tern_driver *d, struct tern_pkt *t)
@@ -385,6 +438,8 @@ static const struct tern_driver_ops dpdk_ops = {
 	.tx_burst = dd_tx_burst,
 	.alloc = dd_alloc,
 	.free = dd_free,
+	.attach = dd_attach,
+	.tx_cleanup = dd_tx_cleanup,
 	.now_ns = dd_now,
 	.local_addr = dd_local_addr,
 	.wait = dd_wait,

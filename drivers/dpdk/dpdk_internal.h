@@ -7,11 +7,19 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_mbuf.h>
 
 #include "drivers/driver.h"
 #include "tern/dpdk.h"
 
 #define TERN_DPDK_MAX_QUEUES 64
+/* An mbuf's private area: a struct tern_pkt, or for an external-buffer
+ * segment the shared info that counts its use. */
+#define TERN_DPDK_PRIV_SIZE                                                                                        \
+	RTE_ALIGN(sizeof(struct tern_pkt) > sizeof(struct rte_mbuf_ext_shared_info) ? sizeof(struct tern_pkt)     \
+										      : sizeof(struct rte_mbuf_ext_shared_info), \
+		  RTE_MBUF_PRIV_ALIGN)
+
 /* Ethernet + IPv4 (no options) + UDP in front of every tern packet. */
 #define TERN_DPDK_OUTER (14u + 20u + 8u)
 
@@ -45,6 +53,10 @@ struct tern_dpdk_port {
 	uint32_t mtu;
 	struct rte_ether_addr mac;
 	bool csum_offload, arp;
+	/* Sends may chain external buffers (multi-segment mbufs): attach_any
+	 * for software ports that copy every segment and never read IOVAs,
+	 * attach_dma for NICs, with buffers in DPDK memory and IOVA = VA. */
+	bool attach_any, attach_dma;
 	enum tern_dpdk_steering steering;
 	char driver[32];
 	struct rte_mempool *pool[TERN_DPDK_MAX_QUEUES];

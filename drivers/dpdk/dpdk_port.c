@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include <rte_alarm.h>
+#include <rte_bus.h>
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
@@ -132,6 +134,33 @@ static int setup_steering(struct tern_dpdk_port *p, enum tern_dpdk_steering want
 	return 0;
 }
 
+/* Which ports may send a payload from the caller's memory, chained as an
+ * external mbuf. Only where it is known safe: memif in copy mode and
+ * af_packet copy every segment into their rings and never read an IOVA;
+ * memif zero-copy and af_xdp would hand the device an address outside
+ * their shared region (af_xdp copies only the first segment besides).
+ * Hardware ports need multi-segment sends and addresses the device can
+ * use: DPDK memory with IOVA = VA (checked per buffer when sending). */
+static void choose_attach(struct tern_dpdk_port *p, const struct rte_eth_dev_info *info)
+{
+	p->attach_any = p->attach_dma = false;
+	if (!(info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))
+		return;
+	const char *drv = info->driver_name ? info->driver_name : "";
+	const struct rte_devargs *da = info->device ? rte_dev_devargs(info->device) : NULL;
+	const char *args = da && da->args ? da->args : "";
+	if (strcmp(drv, "net_memif") == 0) {
+		p->attach_any = !strstr(args, "zero-copy=yes") && !strstr(args, "zero-copy=y");
+		return;
+	}
+	if (strcmp(drv, "net_af_packet") == 0) {
+		p->attach_any = true;
+		return;
+	}
+	const struct rte_bus *bus = info->device ? rte_dev_bus(info->device) : NULL;
+	p->attach_dma = bus && strcmp(rte_bus_name(bus), "pci") == 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
+}
+
 int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out)
 {
 	if (!cfg || !out || !cfg->ip || !cfg->udp_port || cfg->queues == 0 || cfg->queues > TERN_DPDK_MAX_QUEUES ||
@@ -179,6 +208,9 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	conf.rxmode.mtu = cfg->mtu;
 	if (p->csum_offload)
 		conf.txmode.offloads = csum;
+	choose_attach(p, &info);
+	if (p->attach_any || p->attach_dma)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (p->nq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
@@ -196,9 +228,8 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	for (uint16_t q = 0; q < p->nq; q++) {
 		char name[RTE_MEMPOOL_NAMESIZE];
 		snprintf(name, sizeof(name), "tern_p%u_q%u", p->port_id, q);
-		p->pool[q] = rte_pktmbuf_pool_create(name, cfg->mbufs, 256,
-						     RTE_ALIGN(sizeof(struct tern_pkt), RTE_MBUF_PRIV_ALIGN),
-						     (uint16_t)room, socket);
+		p->pool[q] = rte_pktmbuf_pool_create(name, cfg->mbufs, 256, TERN_DPDK_PRIV_SIZE, (uint16_t)room,
+						     socket);
 		snprintf(name, sizeof(name), "tern_h%u_q%u", p->port_id, q);
 		p->handoff[q] = p->nq > 1 ? rte_ring_create(name, HANDOFF_SLOTS, socket, RING_F_SC_DEQ) : NULL;
 		if (!p->pool[q] || (p->nq > 1 && !p->handoff[q])) {
@@ -251,6 +282,7 @@ int tern_dpdk_port_info(struct tern_dpdk_port *p, struct tern_dpdk_port_info *ou
 		out->link_mbps = link.link_speed;
 	}
 	out->csum_offload = p->csum_offload;
+	out->tx_attach = p->attach_any || p->attach_dma;
 	out->steering = p->steering;
 	snprintf(out->driver, sizeof(out->driver), "%s", p->driver);
 	return 0;

@@ -27,6 +27,9 @@ struct sim_node {
 	int ge_bad;
 	uint64_t busy_until;
 	struct tern_sim_heap inbound;
+	/* attach_tx: references of sent packets, let go at the next send */
+	struct tern_ext_ref *held[64];
+	unsigned n_held;
 };
 
 struct tern_sim_net {
@@ -279,10 +282,48 @@ static unsigned sim_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsi
 	return got;
 }
 
+/* Like a NIC's completions: what was sent before is let go now. */
+static void sim_tx_cleanup(struct tern_driver *d)
+{
+	struct sim_node *node = to_node(d);
+	for (unsigned i = 0; i < node->n_held; i++)
+		tern_ext_ref_put(node->held[i]);
+	node->n_held = 0;
+}
+
+static bool sim_attach(struct tern_driver *d, struct tern_pkt *p, const void *buf, uint32_t len,
+		       struct tern_ext_ref *ref)
+{
+	struct sim_node *node = to_node(d);
+	if (!node->net->cfg.attach_tx || node->n_held == sizeof(node->held) / sizeof(node->held[0]) ||
+	    p->ext_len || p->len + len > p->cap)
+		return false;
+	/* The simulated wire needs the bytes in the packet: read them now, as
+	 * the device would when the packet leaves, and hold the reference. */
+	memcpy(p->data + p->len, buf, len);
+	p->ext_len = len;
+	tern_ext_ref_get(ref);
+	node->held[node->n_held++] = ref;
+	return true;
+}
+
 static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
 {
 	struct sim_node *node = to_node(d);
+	unsigned keep = 0;
+	for (unsigned i = 0; i < n; i++)
+		keep += pkts[i]->ext_len != 0;
+	/* Completions of earlier sends, not of this burst's own packets. */
+	if (node->n_held > keep) {
+		unsigned old = node->n_held - keep;
+		for (unsigned i = 0; i < old; i++)
+			tern_ext_ref_put(node->held[i]);
+		memmove(node->held, node->held + old, keep * sizeof(node->held[0]));
+		node->n_held = keep;
+	}
 	for (unsigned i = 0; i < n; i++) {
+		pkts[i]->len += pkts[i]->ext_len; /* the wire carries one datagram */
+		pkts[i]->ext_len = 0;
 		struct sim_node *dst = NULL;
 		if (pkts[i]->peer.family == TERN_AF_SIM && pkts[i]->peer.sim_node < node->net->n_nodes)
 			dst = node->net->nodes[pkts[i]->peer.sim_node];
@@ -329,6 +370,7 @@ static void sim_wait(struct tern_driver *d, uint64_t timeout_ns)
 static void sim_detach(struct tern_driver *d)
 {
 	struct sim_node *node = to_node(d);
+	sim_tx_cleanup(d);
 	drain_inbound(node);
 	node->attached = 0;
 }
@@ -339,6 +381,8 @@ static const struct tern_driver_ops sim_ops = {
 	.tx_burst = sim_tx_burst,
 	.alloc = sim_alloc,
 	.free = sim_free,
+	.attach = sim_attach,
+	.tx_cleanup = sim_tx_cleanup,
 	.now_ns = sim_now,
 	.local_addr = sim_local_addr,
 	.wait = sim_wait,

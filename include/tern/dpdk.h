@@ -62,6 +62,7 @@ struct tern_dpdk_port_info {
 	bool link_up;
 	uint32_t link_mbps;
 	bool csum_offload;               /* IPv4 and UDP checksums done by the port */
+	bool tx_attach;                  /* large payloads may leave from the message buffer (external mbufs) */
 	enum tern_dpdk_steering steering; /* what AUTO became */
 	char driver[32];                 /* the PMD, "net_memif" */
 };

@@ -66,7 +66,8 @@ struct tern_callbacks {
 	void (*on_session)(struct tern_session *s, enum tern_session_event ev, int status, void *user);
 	void (*on_message)(struct tern_session *s, const struct tern_rx_msg *msg, void *user);
 	/* A message handed to tern_session_send is acknowledged (status 0) or failed;
-	 * its buffer belongs to the caller again. */
+	 * its buffer belongs to the caller again. s is NULL if the session ended
+	 * while the device was still sending from the buffer (DPDK external mbufs). */
 	void (*on_send_done)(struct tern_session *s, void *cookie, int status, void *user);
 	void *user;
 };
@@ -79,6 +80,10 @@ struct tern_engine_config {
 	/* TERN_DRIVER_DPDK: the port (tern_dpdk_port_create); the engine takes
 	 * its queue engine_index and listens on the port's udp_port + engine_index. */
 	struct tern_dpdk_port *dpdk_port;
+	/* Payloads of at least this many bytes per packet are sent from the
+	 * message buffer itself, as external mbufs, where the port allows it
+	 * (docs/dpdk.md); smaller ones are copied. Default 1024; 0: always copy. */
+	uint32_t attach_min_bytes;
 
 	/* UDP drivers: bind to host (name or literal; NULL: all addresses, IPv6
 	 * and IPv4) and port + engine_index (port 0: any free port). */

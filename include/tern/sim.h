@@ -34,6 +34,11 @@ struct tern_sim_config {
 	 * the queue before its first bit leaves (for queueing-delay studies). */
 	void (*observe)(void *arg, uint32_t dst, uint64_t queue_delay_ns, uint32_t len);
 	void *observe_arg;
+	/* Send large payloads from the message buffers, as a NIC does with
+	 * external mbufs: the buffer is read as the packet leaves and let go
+	 * only at the node's next send (or cleanup), so a message can be
+	 * acknowledged while the device still holds it. For tests of that. */
+	bool attach_tx;
 };
 
 /* Data packets are told apart by the tern packet type so that losses of data

@@ -23,6 +23,8 @@ struct tern_stats {
 	uint64_t msgs_sent;          /* messages fully acknowledged */
 	uint64_t msgs_delivered;     /* messages handed to the application */
 	uint64_t tx_copy_bytes;      /* bytes copied from user buffers into packets */
+	uint64_t tx_attach_bytes;    /* bytes sent from user buffers without a copy (DPDK external buffers) */
+	uint64_t tx_attach_held;     /* messages acked while the device still held their buffer: given back later */
 	uint64_t rx_copy_bytes;      /* bytes copied during reassembly */
 	uint64_t sessions_opened, sessions_dead;
 	uint64_t idle_blocks;        /* adaptive mode: times the engine slept in the driver */
