@@ -314,7 +314,9 @@ void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p)
 		tern_engine_flush_tx(e);
 }
 
-struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s, struct tern_wire_hdr *h)
+/* A packet to send, counted when the pool is empty. Drivers do not touch
+ * ext_len outside attach, so it is cleared here for all of them. */
+static struct tern_pkt *tx_alloc(struct tern_engine *e)
 {
 	struct tern_pkt *p = e->drv->ops->alloc(e->drv);
 	if (!p) {
@@ -322,6 +324,14 @@ struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session 
 		return NULL;
 	}
 	p->ext_len = 0;
+	return p;
+}
+
+struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s, struct tern_wire_hdr *h)
+{
+	struct tern_pkt *p = tx_alloc(e);
+	if (!p)
+		return NULL;
 	memset(h, 0, sizeof(*h));
 	h->dst_sid = s->peer_sid;
 	h->src_sid = s->sid;
@@ -339,12 +349,9 @@ struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session 
 
 void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token)
 {
-	struct tern_pkt *p = e->drv->ops->alloc(e->drv);
-	if (!p) {
-		e->stats.tx_no_buffer++;
+	struct tern_pkt *p = tx_alloc(e);
+	if (!p)
 		return;
-	}
-	p->ext_len = 0;
 	struct tern_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .token = token,
 				   .src_epoch = e->epoch, .ts = e->now };
 	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);

@@ -116,7 +116,6 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 	struct tern_pkt *t = pkt_of(m);
 	t->data = (uint8_t *)(udp + 1);
 	t->len = ulen - (unsigned)sizeof(*udp);
-	t->ext_len = 0;
 	t->cap = t->len;
 	t->next = NULL;
 	t->owner = m;
@@ -312,7 +311,6 @@ static struct tern_pkt *dd_alloc(struct tern_driver *d)
 	t->data = rte_pktmbuf_mtod(m, uint8_t *) + TERN_DPDK_OUTER;
 	t->cap = (uint32_t)(rte_pktmbuf_tailroom(m) - TERN_DPDK_OUTER);
 	t->len = 0;
-	t->ext_len = 0;
 	t->next = NULL;
 	t->owner = m;
 	return t;
@@ -336,8 +334,8 @@ static bool dd_attach(struct tern_driver *d, struct tern_pkt *t, const void *buf
 		return false;
 	rte_iova_t iova = RTE_BAD_IOVA;
 	if (!p->attach_any) {
-		/* A NIC reads it by DMA: DPDK memory, and IOVA = VA keeps a range
-		 * that is contiguous in VA contiguous for the device. */
+		/* A NIC reads it by DMA: it must be DPDK memory, and with IOVA = VA
+		 * a range contiguous in VA is contiguous for the device too. */
 		if (!p->attach_dma || !rte_mem_virt2memseg(buf, NULL))
 			return false;
 		iova = (rte_iova_t)(uintptr_t)buf;
