@@ -15,6 +15,7 @@ struct tern_pkt {
 	uint32_t len;           /* bytes of tern packet at data */
 	uint32_t ext_len;       /* tx: bytes attached after them (ops->attach); 0 otherwise */
 	uint32_t cap;           /* bytes usable from data on */
+	uint16_t src_port;      /* tx: the UDP source port the peer asked for (RSS steering); 0: ours */
 	struct tern_addr peer;  /* rx: where it came from; tx: where it goes */
 	uint8_t hops;           /* rx: links crossed (tern_hops_from_ttl); 0 unknown */
 	struct tern_pkt *next;  /* free for the driver's use */
@@ -76,6 +77,10 @@ struct tern_driver_ops {
 	/* Optional: the device lets go of sent packets it still holds (called
 	 * while attached memory waits, since a NIC frees on later sends). */
 	void (*tx_cleanup)(struct tern_driver *d);
+	/* Optional: the UDP source port peer should send from so that the
+	 * NIC's RSS hash puts its packets on this engine's queue (told to it
+	 * in the handshake); 0 when any port will do. */
+	uint16_t (*steer_port)(struct tern_driver *d, const struct tern_addr *peer);
 	/* Optional: add the driver's own counters. */
 	void (*stats)(struct tern_driver *d, struct tern_stats *out);
 	void (*destroy)(struct tern_driver *d);

@@ -11,7 +11,9 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "drivers/rss_toeplitz.h"
 #include "transport/rng.h"
+#include "transport/session_internal.h"
 #include "udp_harness.h"
 
 #define MS 1000000ull
@@ -362,6 +364,154 @@ Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout
 		tern_rpc_destroy(S2[q].rpc);
 	}
 	pair_down();
+}
+
+static const uint8_t RSS_KEY[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+static uint16_t rss_reta[128];
+
+static struct tern_dpdk_port *port_up_rss(const char *dev, const char *ip, uint16_t udp)
+{
+	struct tern_dpdk_port_config pc;
+	tern_dpdk_port_config_init(&pc);
+	pc.device = dev;
+	pc.ip = ip;
+	pc.udp_port = udp;
+	pc.queues = 2;
+	pc.mbufs = 4095;
+	pc.steering = TERN_STEER_RSS;
+	pc.rss_key = RSS_KEY;
+	pc.rss_key_len = sizeof(RSS_KEY);
+	pc.rss_reta = rss_reta;
+	pc.rss_reta_size = 128;
+	struct tern_dpdk_port *p;
+	int rc = tern_dpdk_port_create(&pc, &p);
+	cr_assert_eq(rc, 0, "port %s: %s", dev, tern_strerror(rc));
+	return p;
+}
+
+static uint32_t ip_of(const char *s)
+{
+	struct tern_addr a;
+	cr_assert_eq(tern_addr_resolve(s, 1, &a), 0);
+	uint32_t ip;
+	memcpy(&ip, a.ip, 4);
+	return ip;
+}
+
+/* RSS steering with the key and table given (memif reports neither, and
+ * pairs queue i with queue i whatever the hash, so this checks what each
+ * side asks for and that the other sends from it). Each engine asks its
+ * peer for a source port whose Toeplitz hash lands on the engine's own
+ * queue; every frame then leaves from it, and a RST sent back to that
+ * port still finds the engine that used it. */
+Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout = 60, .fini = eal_files_gone)
+{
+	static struct udp_side S2[2], C2[2];
+	for (int i = 0; i < 128; i++)
+		rss_reta[i] = (uint16_t)(i % 2);
+	struct tern_rss rss = { .key_len = sizeof(RSS_KEY), .reta_size = 128 };
+	memcpy(rss.key, RSS_KEY, sizeof(RSS_KEY));
+	memcpy(rss.reta, rss_reta, sizeof(rss_reta));
+	eal_up(false);
+	SP = port_up_rss("net_memif0", SRV_IP, SRV_PORT);
+	CP = port_up_rss("net_memif1", CLI_IP, CLI_PORT);
+	struct tern_dpdk_port_info si, ci;
+	uint64_t until = udp_now() + 5 * SEC;
+	do {
+		tern_dpdk_port_info(SP, &si);
+		tern_dpdk_port_info(CP, &ci);
+	} while (!(si.link_up && ci.link_up) && udp_now() < until);
+	cr_assert(si.link_up && ci.link_up, "memif link did not come up");
+	cr_assert_eq(si.steering, TERN_STEER_RSS);
+	cr_assert_eq(ci.steering, TERN_STEER_RSS);
+	for (uint16_t q = 0; q < 2; q++) {
+		side_up(&S2[q], SP, q, 0);
+		side_up(&C2[q], CP, q, 0);
+	}
+	struct tern_session *s[2];
+	for (int q = 0; q < 2; q++) {
+		s[q] = connect_to(&C2[q], SRV_IP, (uint16_t)(SRV_PORT + q));
+		echo_calls(&C2[q], &S2[q], s[q], 100);
+	}
+	uint32_t sip = ip_of(SRV_IP), cip = ip_of(CLI_IP);
+	for (int q = 0; q < 2; q++) {
+		/* What the server engine asked of the client, and the reverse. */
+		uint16_t to_srv = tern_session_steer_port(s[q]);
+		cr_assert_geq(to_srv, 49152, "engine %d: no port asked for", q);
+		cr_assert_eq(tern_rss_queue_udp4(&rss, cip, sip, to_srv, (uint16_t)(SRV_PORT + q)), q);
+		struct tern_session *back = S2[q].e->sessions[0];
+		for (uint32_t i = 0; !back && i < S2[q].e->cfg.max_sessions; i++)
+			back = S2[q].e->sessions[i];
+		cr_assert_not_null(back);
+		uint16_t to_cli = tern_session_steer_port(back);
+		cr_assert_geq(to_cli, 49152);
+		cr_assert_eq(tern_rss_queue_udp4(&rss, sip, cip, to_cli, (uint16_t)(CLI_PORT + q)), q);
+		struct tern_stats cs, ss;
+		tern_engine_stats(C2[q].e, &cs);
+		tern_engine_stats(S2[q].e, &ss);
+		cr_assert_geq(cs.steer_ports_asked, 1);
+		cr_assert_geq(ss.steer_ports_asked, 1);
+		cr_assert_geq(cs.steer_port_frames, 100, "client engine %d sent %llu from the port", q,
+			      (unsigned long long)cs.steer_port_frames);
+		cr_assert_geq(ss.steer_port_frames, 100);
+		cr_assert_eq(cs.steer_handoffs + ss.steer_handoffs, 0);
+	}
+	/* The server forgets client 1's session (as if it had lost it): it
+	 * answers the next request with a RST to the client's steered port,
+	 * which must still reach client engine 1 and end the call at once. */
+	s[1]->peer_sid ^= 0x5a5a0000u;
+	struct udp_call c;
+	int rc = udp_call_echo(&C2[1], &S2[1], s[1], "gone?", 5, 5 * SEC, &c);
+	cr_assert_eq(rc, TERN_ECLOSED, "%s", tern_strerror(rc));
+	struct tern_stats cs;
+	tern_engine_stats(C2[1].e, &cs);
+	cr_assert_geq(cs.steer_port_replies, 1, "the RST came back to the steered port");
+	echo_calls(&C2[0], &S2[0], s[0], 10); /* the other engine is untouched */
+	for (int q = 0; q < 2; q++) {
+		tern_rpc_destroy(C2[q].rpc);
+		tern_rpc_destroy(S2[q].rpc);
+	}
+	pair_down();
+}
+
+Test(dpdk, rss_steering_refused_without_a_known_key_and_table, .timeout = 60, .fini = eal_files_gone)
+{
+	eal_up(false);
+	struct tern_dpdk_port_config pc;
+	tern_dpdk_port_config_init(&pc);
+	pc.device = "net_memif0";
+	pc.ip = SRV_IP;
+	pc.udp_port = SRV_PORT;
+	pc.queues = 2;
+	pc.steering = TERN_STEER_RSS;
+	struct tern_dpdk_port *p;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_ENOTSUP, "memif has no RSS to learn");
+	pc.rss_key = RSS_KEY;
+	pc.rss_key_len = sizeof(RSS_KEY);
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_ENOTSUP, "a key but no table");
+	pc.rss_key_len = 8;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL, "key too short");
+	pc.rss_key_len = sizeof(RSS_KEY);
+	uint16_t bad[4] = { 0, 1, 2, 1 };
+	pc.rss_reta = bad;
+	pc.rss_reta_size = 4;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL, "a table entry names no queue of ours");
+	pc.steering = 4;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL);
+	/* Refused before the device was touched: it can still be used. AUTO
+	 * on a port without flow rules or RSS: software. */
+	pc.steering = TERN_STEER_AUTO;
+	pc.rss_key = NULL;
+	pc.rss_reta = NULL;
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), 0);
+	struct tern_dpdk_port_info info;
+	tern_dpdk_port_info(p, &info);
+	cr_assert_eq(info.steering, TERN_STEER_SOFTWARE);
+	cr_assert_eq(tern_dpdk_port_destroy(p), 0);
 }
 
 Test(dpdk, static_neighbours_without_arp, .timeout = 60, .fini = eal_files_gone)

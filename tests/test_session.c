@@ -47,6 +47,48 @@ Test(session, handshake_then_message_both_ways)
 	pair_close(&P);
 }
 
+/* A receiver whose NIC steers by RSS asks the peer, in the handshake, for
+ * a source port; the peer then sends everything from it, and the session
+ * does not mind where its packets come from. */
+Test(session, the_source_port_a_peer_asks_for_is_used)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.steer_port = 50123;
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	establish();
+	cr_assert_eq(tern_session_steer_port(P.client), 50123);
+	cr_assert_eq(tern_session_steer_port(P.server), 50123);
+	struct tern_sim_stats before;
+	tern_sim_stats(P.net, &before);
+	for (int i = 0; i < 20; i++) {
+		cr_assert_eq(tern_session_send(P.client, "ping", 4, NULL), 0);
+		cr_assert_eq(tern_session_send(P.server, "pong", 4, NULL), 0);
+	}
+	cr_assert_eq(pair_run(&P, 200 * MS, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[0], 20);
+	cr_assert_eq(P.delivered[1], 20);
+	struct tern_sim_stats after;
+	tern_sim_stats(P.net, &after);
+	cr_assert_eq(after.steered - before.steered, after.sent - before.sent, "every packet from the asked port");
+	cr_assert_eq(P.client_status, 1);
+	pair_close(&P);
+}
+
+/* Without a request, the engine's own port. */
+Test(session, no_source_port_unless_asked)
+{
+	open_default();
+	establish();
+	cr_assert_eq(tern_session_steer_port(P.client), 0);
+	cr_assert_eq(tern_session_steer_port(P.server), 0);
+	struct tern_sim_stats st;
+	tern_sim_stats(P.net, &st);
+	cr_assert_eq(st.steered, 0);
+	pair_close(&P);
+}
+
 Test(session, sends_before_establishment_wait_for_it)
 {
 	open_default();

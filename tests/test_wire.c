@@ -126,6 +126,11 @@ Test(wire, per_type_rules)
 	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	cr_assert_eq(decode_sealed(h), 0);
+	h.payload_len = TERN_WIRE_HANDSHAKE_LEN_V1; /* a peer from before steering ports */
+	cr_assert_eq(decode_sealed(h), 0);
+	h.payload_len = TERN_WIRE_HANDSHAKE_LEN + 4;
+	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	h.type = TERN_PKT_ACK;
 	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
 	h.payload_len = 0;
@@ -172,10 +177,17 @@ Test(wire, random_bytes_never_decode)
 
 Test(wire, handshake_round_trip)
 {
-	struct tern_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20 }, b;
+	struct tern_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20, 61234 }, b;
+	memset(buf, 0xee, 64);
 	tern_wire_handshake_put(buf, &a);
-	b = tern_wire_handshake_get(buf);
-	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0);
+	cr_assert_eq(buf[18] | buf[19], 0, "the reserved bytes are zero");
+	cr_assert_eq(buf[20], 0xee, "nothing written past the payload");
+	b = tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN);
+	cr_assert(a.token == b.token && a.isn == b.isn && a.window == b.window && a.max_msg == b.max_msg &&
+		  a.steer_port == b.steer_port);
+	/* The shorter, older handshake has no steering port. */
+	b = tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN_V1);
+	cr_assert(b.max_msg == a.max_msg && b.steer_port == 0);
 }
 
 Test(wire, sequence_distance_wraps)

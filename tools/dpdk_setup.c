@@ -65,11 +65,14 @@ void dpdk_setup_print_stats(FILE *f, const char *who, const struct tern_stats *s
 {
 	fprintf(f,
 		"%s dpdk: frames in %llu out %llu, not ours %llu, tx full %llu, link-down drops %llu, handoffs %llu "
-		"(dropped %llu), arp requests %llu replies %llu unresolved %llu, port missed %llu nombuf %llu\n",
+		"(dropped %llu), rss ports asked %llu frames from them %llu replies to them %llu, arp requests %llu "
+		"replies %llu unresolved %llu, port missed %llu nombuf %llu\n",
 		who, (unsigned long long)st->nic_rx_frames, (unsigned long long)st->nic_tx_frames,
 		(unsigned long long)st->nic_rx_other, (unsigned long long)st->nic_tx_full,
 		(unsigned long long)st->nic_link_down_drops, (unsigned long long)st->steer_handoffs,
-		(unsigned long long)st->steer_drops, (unsigned long long)st->arp_requests_sent,
+		(unsigned long long)st->steer_drops, (unsigned long long)st->steer_ports_asked,
+		(unsigned long long)st->steer_port_frames, (unsigned long long)st->steer_port_replies,
+		(unsigned long long)st->arp_requests_sent,
 		(unsigned long long)st->arp_replies_sent, (unsigned long long)st->arp_unresolved_drops,
 		(unsigned long long)st->port_rx_missed, (unsigned long long)st->port_rx_nombuf);
 }

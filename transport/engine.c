@@ -324,6 +324,7 @@ static struct tern_pkt *tx_alloc(struct tern_engine *e)
 		return NULL;
 	}
 	p->ext_len = 0;
+	p->src_port = 0;
 	return p;
 }
 
@@ -344,6 +345,7 @@ struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session 
 	h->echo_delay = s->echo_ts ? (uint32_t)(e->now - s->echo_rx_ns) : 0;
 	h->echo_hops = s->echo_hops;
 	p->peer = s->peer;
+	p->src_port = s->steer_port;
 	return p;
 }
 

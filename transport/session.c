@@ -102,7 +102,9 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 	if (type == TERN_PKT_SYN)
 		h.token = 0;
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
-	struct tern_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size };
+	struct tern_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0 };
+	if (e->drv->ops->steer_port)
+		hs.steer_port = e->drv->ops->steer_port(e->drv, &s->peer);
 	tern_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
 	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
 	tern_engine_queue_pkt(e, p);
@@ -110,12 +112,13 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 
 static void establish(struct tern_session *s, const struct tern_wire_pkt *p)
 {
-	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload);
+	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload, p->h.payload_len);
 	s->peer_sid = p->h.src_sid;
 	s->peer_epoch = p->h.src_epoch;
 	s->peer_token = hs.token;
 	s->peer_rwnd = hs.window < s->e->cfg.window_pkts ? hs.window : s->e->cfg.window_pkts;
 	s->peer_max_msg = hs.max_msg;
+	s->steer_port = hs.steer_port;
 	tern_receiver_init(s, hs.isn);
 	s->state = S_ESTABLISHED;
 	tern_timer_arm(&s->e->wheel, &s->alive_timer, s->e->now + keepalive_interval(s->e));
@@ -123,7 +126,7 @@ static void establish(struct tern_session *s, const struct tern_wire_pkt *p)
 
 void tern_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tern_wire_pkt *p)
 {
-	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload);
+	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload, p->h.payload_len);
 	/* A retransmitted SYN finds its session. A SYN from the same address
 	 * with a new epoch suggests the peer restarted, but anyone can send
 	 * that: we only ping the old sessions. A live peer answers; a restarted
@@ -378,4 +381,9 @@ uint64_t tern_session_srtt(const struct tern_session *s)
 unsigned tern_session_path_hops(const struct tern_session *s)
 {
 	return s ? s->cc.p.hops : 0;
+}
+
+uint16_t tern_session_steer_port(const struct tern_session *s)
+{
+	return s ? s->steer_port : 0;
 }

@@ -65,6 +65,7 @@ struct tern_session {
 	uint32_t sid, peer_sid, my_token, peer_token, peer_epoch;
 	struct tern_addr peer;
 	uint8_t state;
+	uint16_t steer_port; /* our UDP source port towards the peer, as it asked; 0: the engine's */
 	bool on_tx_list, send_syn, send_syn_ack, ack_now, ping;
 	void *user;
 	struct tern_session *tx_next, *zombie_next;

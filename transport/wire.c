@@ -87,7 +87,9 @@ static int check_type_rules(const struct tern_wire_hdr *h)
 		return 0;
 	case TERN_PKT_SYN:
 	case TERN_PKT_SYN_ACK:
-		return h->payload_len == TERN_WIRE_HANDSHAKE_LEN ? 0 : TERN_EBADPKT;
+		return h->payload_len == TERN_WIRE_HANDSHAKE_LEN || h->payload_len == TERN_WIRE_HANDSHAKE_LEN_V1
+			       ? 0
+			       : TERN_EBADPKT;
 	case TERN_PKT_ACK:
 	case TERN_PKT_CLOSE:
 	case TERN_PKT_RST:
@@ -153,10 +155,14 @@ void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs)
 	put32(dst + 4, hs->isn);
 	put32(dst + 8, hs->window);
 	put32(dst + 12, hs->max_msg);
+	put16(dst + 16, hs->steer_port);
+	put16(dst + 18, 0); /* reserved */
 }
 
-struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src)
+struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src, size_t len)
 {
-	struct tern_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12) };
+	struct tern_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12), 0 };
+	if (len >= TERN_WIRE_HANDSHAKE_LEN)
+		hs.steer_port = get16(src + 16);
 	return hs;
 }

@@ -9,7 +9,9 @@
 #define TERN_WIRE_HDR_LEN 76
 #define TERN_WIRE_SACK_LEN 8
 #define TERN_WIRE_MAX_SACK 16
-#define TERN_WIRE_HANDSHAKE_LEN 16
+#define TERN_WIRE_HANDSHAKE_LEN 20
+/* What peers before the steering port sent; still accepted. */
+#define TERN_WIRE_HANDSHAKE_LEN_V1 16
 /* IPv4 + UDP: what the kernel or the DPDK driver puts in front of us. */
 #define TERN_WIRE_OUTER_V4 28
 
@@ -50,6 +52,9 @@ struct tern_wire_handshake {
 	uint32_t isn;     /* our first packet sequence number */
 	uint32_t window;  /* our receive window in packets */
 	uint32_t max_msg; /* largest message we accept */
+	/* The UDP source port the peer should send from, so that our NIC's
+	 * RSS hash puts its packets on our engine's queue; 0: any. */
+	uint16_t steer_port;
 };
 
 struct tern_wire_pkt {
@@ -83,7 +88,9 @@ int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out);
 
 struct tern_wire_sack tern_wire_sack_get(const struct tern_wire_pkt *p, unsigned i);
 void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs);
-struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src);
+/* Read a handshake payload of len bytes (TERN_WIRE_HANDSHAKE_LEN, or the
+ * older TERN_WIRE_HANDSHAKE_LEN_V1 without a steering port). */
+struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src, size_t len);
 
 /* Signed distance a - b in sequence space (wraps at 2^32). */
 static inline int32_t tern_seq_diff(uint32_t a, uint32_t b)

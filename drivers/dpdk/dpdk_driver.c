@@ -103,9 +103,21 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 		goto other;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
 	unsigned ulen = rte_be_to_cpu_16(udp->dgram_len);
-	unsigned q = (uint16_t)(rte_be_to_cpu_16(udp->dst_port) - p->udp_base);
-	if (ulen < sizeof(*udp) || ulen > tot - ihl || q >= p->nq)
+	uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
+	unsigned q = (uint16_t)(dport - p->udp_base);
+	if (ulen < sizeof(*udp) || ulen > tot - ihl)
 		goto other;
+	if (q >= p->nq) {
+		/* To a source port a peer asked one of our engines to send from:
+		 * an answer to such a packet (a RST from a peer that lost the
+		 * session) belongs to that engine. */
+		unsigned owner = atomic_load_explicit(&p->steer_owner[dport], memory_order_relaxed);
+		if (owner == 0)
+			goto other;
+		q = owner - 1;
+		if (!from_ring)
+			dd->st.steer_port_replies++;
+	}
 	if (q != dd->q && !from_ring) {
 		hand_off(dd, q, m);
 		return NULL;
@@ -209,6 +221,14 @@ static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
 	ip->dst_addr = dst;
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 	udp->dst_port = rte_cpu_to_be_16(t->peer.port);
+	if (t->src_port) {
+		/* The port this peer's RSS wants (told in its handshake). */
+		udp->src_port = rte_cpu_to_be_16(t->src_port);
+		uint8_t me = (uint8_t)(dd->q + 1);
+		if (atomic_load_explicit(&p->steer_owner[t->src_port], memory_order_relaxed) != me)
+			atomic_store_explicit(&p->steer_owner[t->src_port], me, memory_order_relaxed);
+		dd->st.steer_port_frames++;
+	}
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
 	m->data_off = (uint16_t)(h - (uint8_t *)m->buf_addr);
 	m->data_len = (uint16_t)(TERN_DPDK_OUTER + t->len);
@@ -381,6 +401,23 @@ static int dd_local_addr(struct tern_driver *d, struct tern_addr *out)
 	return 0;
 }
 
+/* RSS steering: the source port from which peer's packets to this
+ * engine hash onto its queue. Seeded by the peer's own port, so that two
+ * engines of one peer host mostly get different ports. */
+static uint16_t dd_steer_port(struct tern_driver *d, const struct tern_addr *peer)
+{
+	struct dpdk_drv *dd = to_dd(d);
+	struct tern_dpdk_port *p = dd->port;
+	if (p->steering != TERN_STEER_RSS || peer->family != TERN_AF_INET)
+		return 0;
+	uint32_t ip;
+	memcpy(&ip, peer->ip, 4);
+	uint16_t port = tern_rss_pick_src_port(&p->rss, ip, p->ip, (uint16_t)(p->udp_base + dd->q), dd->q, peer->port);
+	if (port)
+		dd->st.steer_ports_asked++;
+	return port;
+}
+
 /* Adaptive mode on a poll-mode driver: a short sleep, no interrupts. */
 static void dd_wait(struct tern_driver *d, uint64_t timeout_ns)
 {
@@ -402,6 +439,9 @@ static void dd_stats(struct tern_driver *d, struct tern_stats *out)
 	out->nic_link_down_drops += s->nic_link_down_drops;
 	out->steer_handoffs += s->steer_handoffs;
 	out->steer_drops += s->steer_drops;
+	out->steer_ports_asked += s->steer_ports_asked;
+	out->steer_port_frames += s->steer_port_frames;
+	out->steer_port_replies += s->steer_port_replies;
 	out->arp_requests_sent += s->arp_requests_sent;
 	out->arp_replies_sent += s->arp_replies_sent;
 	out->arp_unresolved_drops += s->arp_unresolved_drops;
@@ -441,6 +481,7 @@ static const struct tern_driver_ops dpdk_ops = {
 	.now_ns = dd_now,
 	.local_addr = dd_local_addr,
 	.wait = dd_wait,
+	.steer_port = dd_steer_port,
 	.stats = dd_stats,
 	.destroy = dd_destroy,
 };

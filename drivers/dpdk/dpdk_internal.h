@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "drivers/driver.h"
+#include "drivers/rss_toeplitz.h"
 #include "tern/dpdk.h"
 
 #define TERN_DPDK_MAX_QUEUES 64
@@ -62,6 +63,10 @@ struct tern_dpdk_port {
 	struct rte_mempool *pool[TERN_DPDK_MAX_QUEUES];
 	struct rte_ring *handoff[TERN_DPDK_MAX_QUEUES]; /* software steering: frames for engine q */
 	struct rte_flow *flow[TERN_DPDK_MAX_QUEUES];
+	struct tern_rss rss; /* RSS steering: the port's key and table */
+	/* 1 + the engine that last sent from a source port a peer asked for,
+	 * so that a frame back to that port (a RST) finds it; 0: none. */
+	_Atomic uint8_t steer_owner[65536];
 	atomic_bool taken[TERN_DPDK_MAX_QUEUES];
 	atomic_int engines;
 	struct tern_neigh_table neigh;

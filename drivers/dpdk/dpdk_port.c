@@ -106,12 +106,79 @@ static void release(struct tern_dpdk_port *p, bool started)
 	free(p);
 }
 
-static int setup_steering(struct tern_dpdk_port *p, enum tern_dpdk_steering want)
+/* The key tern asks a port to hash with: the well-known Toeplitz key,
+ * repeated to the port's length. Any key works; a known one means the
+ * hints are right even where the port cannot report its key. */
+static void default_rss_key(uint8_t *key, unsigned len)
 {
+	static const uint8_t k[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+		0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+		0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	for (unsigned i = 0; i < len; i++)
+		key[i] = k[i % sizeof(k)];
+}
+
+/* Whether RSS steering can work, told before the device is touched (a
+ * port that fails after it started is closed for good). */
+static bool rss_possible(const struct tern_dpdk_port_config *cfg, const struct rte_eth_dev_info *info)
+{
+	bool key = cfg->rss_key || ((info->flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_UDP) &&
+				    info->hash_key_size >= 16 && info->hash_key_size <= TERN_RSS_MAX_KEY);
+	bool reta = cfg->rss_reta || (info->reta_size > 0 && info->reta_size <= TERN_RSS_MAX_RETA);
+	return key && reta;
+}
+
+/* The key and table RSS steering computes with: from the configuration
+ * where given, else read back from the port (after setting a round-robin
+ * table, so that every engine's queue is in it). */
+static bool learn_rss(struct tern_dpdk_port *p, const struct tern_dpdk_port_config *cfg,
+		      const struct rte_eth_dev_info *info)
+{
+	struct tern_rss *r = &p->rss;
+	memset(r, 0, sizeof(*r));
+	if (cfg->rss_key) {
+		memcpy(r->key, cfg->rss_key, cfg->rss_key_len);
+		r->key_len = cfg->rss_key_len;
+	} else {
+		struct rte_eth_rss_conf rc = { .rss_key = r->key, .rss_key_len = info->hash_key_size };
+		if (info->hash_key_size < 16 || info->hash_key_size > TERN_RSS_MAX_KEY ||
+		    rte_eth_dev_rss_hash_conf_get(p->port_id, &rc) != 0 || !(rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP))
+			return false; /* unknown key, or UDP ports not hashed: a source port changes nothing */
+		r->key_len = info->hash_key_size;
+	}
+	if (cfg->rss_reta) {
+		memcpy(r->reta, cfg->rss_reta, cfg->rss_reta_size * sizeof(uint16_t));
+		r->reta_size = cfg->rss_reta_size;
+		return true;
+	}
+	uint16_t n = info->reta_size;
+	if (n == 0 || n > TERN_RSS_MAX_RETA)
+		return false;
+	struct rte_eth_rss_reta_entry64 conf[TERN_RSS_MAX_RETA / RTE_ETH_RETA_GROUP_SIZE];
+	memset(conf, 0, sizeof(conf));
+	for (uint16_t i = 0; i < n; i++) {
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = (uint16_t)(i % p->nq);
+	}
+	rte_eth_dev_rss_reta_update(p->port_id, conf, n); /* a port that refuses keeps its own */
+	if (rte_eth_dev_rss_reta_query(p->port_id, conf, n) != 0)
+		return false;
+	for (uint16_t i = 0; i < n; i++)
+		r->reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	r->reta_size = n;
+	return true;
+}
+
+static int setup_steering(struct tern_dpdk_port *p, const struct tern_dpdk_port_config *cfg,
+			  const struct rte_eth_dev_info *info)
+{
+	enum tern_dpdk_steering want = cfg->steering;
 	p->steering = TERN_STEER_SOFTWARE;
 	if (p->nq == 1)
 		return 0; /* nothing to steer */
-	if (want != TERN_STEER_SOFTWARE) {
+	if (want == TERN_STEER_AUTO || want == TERN_STEER_FLOW) {
 		unsigned ok = 0;
 		for (uint16_t q = 0; q < p->nq; q++)
 			if ((p->flow[q] = flow_to_queue(p->port_id, (uint16_t)(p->udp_base + q), q)))
@@ -127,6 +194,14 @@ static int setup_steering(struct tern_dpdk_port *p, enum tern_dpdk_steering want
 				p->flow[q] = NULL;
 			}
 		if (want == TERN_STEER_FLOW)
+			return TERN_ENOTSUP;
+	}
+	if ((want == TERN_STEER_AUTO || want == TERN_STEER_RSS) && rss_possible(cfg, info)) {
+		if (learn_rss(p, cfg, info)) {
+			p->steering = TERN_STEER_RSS;
+			return 0;
+		}
+		if (want == TERN_STEER_RSS)
 			return TERN_ENOTSUP;
 	}
 	/* Software steering still catches a frame that arrived elsewhere
@@ -165,8 +240,12 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 {
 	if (!cfg || !out || !cfg->ip || !cfg->udp_port || cfg->queues == 0 || cfg->queues > TERN_DPDK_MAX_QUEUES ||
 	    cfg->mtu < 576 || cfg->mtu > 9000 || cfg->mbufs < 1024 || (uint32_t)cfg->udp_port + cfg->queues > 65536 ||
-	    cfg->steering > TERN_STEER_SOFTWARE)
+	    cfg->steering > TERN_STEER_RSS || (cfg->rss_key && (cfg->rss_key_len < 16 || cfg->rss_key_len > TERN_RSS_MAX_KEY)) ||
+	    (cfg->rss_reta && (cfg->rss_reta_size == 0 || cfg->rss_reta_size > TERN_RSS_MAX_RETA)))
 		return TERN_EINVAL;
+	for (uint32_t i = 0; cfg->rss_reta && i < cfg->rss_reta_size; i++)
+		if (cfg->rss_reta[i] >= cfg->queues)
+			return TERN_EINVAL;
 	if (rte_eal_process_type() == RTE_PROC_INVALID)
 		return TERN_ENOTSUP; /* call tern_dpdk_init first */
 	struct tern_dpdk_port *p = calloc(1, sizeof(*p));
@@ -200,6 +279,10 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 		free(p);
 		return rc ? rc : TERN_EINVAL;
 	}
+	if (cfg->steering == TERN_STEER_RSS && p->nq > 1 && !rss_possible(cfg, &info)) {
+		free(p);
+		return TERN_ENOTSUP;
+	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name ? info.driver_name : "?");
 	uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	p->csum_offload = !cfg->no_offload && (info.tx_offload_capa & csum) == csum;
@@ -211,11 +294,27 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	choose_attach(p, &info);
 	if (p->attach_any || p->attach_dma)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	uint8_t key[TERN_RSS_MAX_KEY];
 	if (p->nq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		if (info.hash_key_size >= 16 && info.hash_key_size <= TERN_RSS_MAX_KEY) {
+			if (cfg->rss_key && cfg->rss_key_len == info.hash_key_size)
+				memcpy(key, cfg->rss_key, cfg->rss_key_len);
+			else
+				default_rss_key(key, info.hash_key_size);
+			conf.rx_adv_conf.rss_conf.rss_key = key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+		}
 	}
-	if ((rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &conf))) {
+	rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &conf);
+	if (rc && conf.rx_adv_conf.rss_conf.rss_key) {
+		/* A port that takes no key of ours hashes with its own. */
+		conf.rx_adv_conf.rss_conf.rss_key = NULL;
+		conf.rx_adv_conf.rss_conf.rss_key_len = 0;
+		rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &conf);
+	}
+	if (rc) {
 		free(p);
 		return rc;
 	}
@@ -245,7 +344,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	if ((rc = rte_eth_dev_start(p->port_id)))
 		goto fail;
 	rte_eth_macaddr_get(p->port_id, &p->mac);
-	if ((rc = setup_steering(p, cfg->steering))) {
+	if ((rc = setup_steering(p, cfg, &info))) {
 		release(p, true);
 		return rc;
 	}

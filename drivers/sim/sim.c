@@ -219,7 +219,10 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 		net->cfg.observe(net->cfg.observe_arg, dst->id, start - net->now, p->len);
 	dst->busy_until = start + ser;
 	uint64_t arrival = dst->busy_until + l->delay_ns;
+	uint16_t sport = p->src_port;
+	net->stats.steered += sport != 0;
 	p->peer = tern_addr_sim(src);
+	p->peer.port = sport;
 	p->hops = SIM_HOPS;
 
 	if (chance(net, l->duplicate)) {
@@ -375,6 +378,12 @@ static void sim_detach(struct tern_driver *d)
 	node->attached = 0;
 }
 
+static uint16_t sim_steer_port(struct tern_driver *d, const struct tern_addr *peer)
+{
+	(void)peer;
+	return to_node(d)->net->cfg.steer_port;
+}
+
 static const struct tern_driver_ops sim_ops = {
 	.name = "sim",
 	.rx_burst = sim_rx_burst,
@@ -386,6 +395,7 @@ static const struct tern_driver_ops sim_ops = {
 	.now_ns = sim_now,
 	.local_addr = sim_local_addr,
 	.wait = sim_wait,
+	.steer_port = sim_steer_port,
 	.destroy = sim_detach,
 };
 

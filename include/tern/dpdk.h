@@ -18,10 +18,17 @@ int tern_dpdk_init(int argc, char **argv);
 /* The same, from one string split at spaces ("--no-huge -m 512 ..."). */
 int tern_dpdk_init_str(const char *args);
 
+/* How a frame for engine i reaches queue i (docs/dpdk.md). In every mode
+ * a frame that still lands elsewhere is handed over in software, counted. */
 enum tern_dpdk_steering {
-	TERN_STEER_AUTO = 0,     /* the best the port offers: flow rules, else software */
+	TERN_STEER_AUTO = 0,     /* the best the port offers: flow rules, else RSS, else software */
 	TERN_STEER_FLOW = 1,     /* rte_flow: UDP destination port base+i to queue i; fail if refused */
 	TERN_STEER_SOFTWARE = 2, /* a packet on the wrong queue is handed to its engine's ring (counted) */
+	/* Each peer is told, in the handshake, a UDP source port whose RSS
+	 * hash (software Toeplitz with the port's key and table) lands on its
+	 * engine's queue; DPDK peers send from it, kernel peers cannot and are
+	 * handed over. Fails if the port's RSS key and table are unknown. */
+	TERN_STEER_RSS = 3,
 };
 
 struct tern_dpdk_neighbor {
@@ -43,6 +50,14 @@ struct tern_dpdk_port_config {
 	bool no_offload;      /* compute checksums in software even if the port offers offload */
 	const struct tern_dpdk_neighbor *neighbors; /* static table, used before ARP */
 	unsigned n_neighbors;
+	/* RSS steering: the port's hash key (16 to 64 bytes) and redirection
+	 * table (entry = queue, at most 2048 entries), for a driver that can
+	 * report neither. NULL: tern sets its own key and a round-robin table
+	 * and reads both back from the port. */
+	const uint8_t *rss_key;
+	uint32_t rss_key_len;
+	const uint16_t *rss_reta;
+	uint32_t rss_reta_size;
 };
 
 void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg);

@@ -32,5 +32,10 @@ uint64_t tern_session_srtt(const struct tern_session *s);
  * peer saw and echoed back; 0 before the first echo, or if either end's
  * driver cannot read TTLs. Swift's target scales with it. */
 unsigned tern_session_path_hops(const struct tern_session *s);
+/* The UDP source port our packets to the peer leave from because the peer
+ * asked for it in the handshake (its NIC's RSS then puts them on the
+ * peer's engine queue; docs/dpdk.md), or 0: the engine's own port. Only
+ * the DPDK driver can send from another port; the others ignore it. */
+uint16_t tern_session_steer_port(const struct tern_session *s);
 
 #endif

@@ -39,6 +39,10 @@ struct tern_sim_config {
 	 * only at the node's next send (or cleanup), so a message can be
 	 * acknowledged while the device still holds it. For tests of that. */
 	bool attach_tx;
+	/* Every node asks its peers, in the handshake, to send from this UDP
+	 * source port, as an RSS-steered DPDK port does; packets then arrive
+	 * with the port they were sent from as the peer's. 0: off. */
+	uint16_t steer_port;
 };
 
 /* Data packets are told apart by the tern packet type so that losses of data
@@ -47,6 +51,7 @@ struct tern_sim_stats {
 	uint64_t sent, delivered;
 	uint64_t lost, queue_drops, duplicated, corrupted, reordered;
 	uint64_t data_sent, data_lost; /* data packets; lost includes queue drops */
+	uint64_t steered;              /* packets sent from a source port the peer asked for */
 };
 
 void tern_sim_config_init(struct tern_sim_config *cfg);

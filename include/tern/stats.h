@@ -38,6 +38,9 @@ struct tern_stats {
 	uint64_t nic_link_down_drops; /* dropped: link down */
 	uint64_t steer_handoffs;     /* arrived on this queue for another engine, passed by ring */
 	uint64_t steer_drops;        /* of which dropped: that engine's ring was full */
+	uint64_t steer_ports_asked;  /* RSS steering: handshakes asking the peer for a source port */
+	uint64_t steer_port_frames;  /* frames sent from a source port the peer asked for */
+	uint64_t steer_port_replies; /* frames to such a port (a RST, say) routed to the engine that used it */
 	uint64_t arp_requests_sent, arp_replies_sent;
 	uint64_t arp_unresolved_drops; /* dropped: no MAC for the next hop yet (ARP asked) */
 	/* DPDK: the whole port (rte_eth_stats), the same on every engine. */

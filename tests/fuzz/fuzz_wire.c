@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < p.h.payload_len; i++)
 			sink += p.payload[i];
 		if (p.h.type == TERN_PKT_SYN || p.h.type == TERN_PKT_SYN_ACK)
-			sink += tern_wire_handshake_get(p.payload).window;
+			sink += tern_wire_handshake_get(p.payload, p.h.payload_len).steer_port;
 		(void)sink;
 	}
 	free(buf);
