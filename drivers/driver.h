@@ -3,6 +3,7 @@
 #define TERN_DRIVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tern/addr.h"
@@ -81,6 +82,10 @@ struct tern_driver_ops {
 	 * NIC's RSS hash puts its packets on this engine's queue (told to it
 	 * in the handshake); 0 when any port will do. */
 	uint16_t (*steer_port)(struct tern_driver *d, const struct tern_addr *peer);
+	/* Optional: memory for message buffers the device can send from in
+	 * place (see attach); any thread. Without them: malloc and free. */
+	void *(*buf_alloc)(struct tern_driver *d, size_t len);
+	void (*buf_free)(struct tern_driver *d, void *buf);
 	/* Optional: add the driver's own counters. */
 	void (*stats)(struct tern_driver *d, struct tern_stats *out);
 	void (*destroy)(struct tern_driver *d);

@@ -59,7 +59,8 @@ struct rpc_buf *tern_rpc_buf_new(struct tern_rpc *rpc, size_t len)
 		if (b)
 			b->cap = RPC_SMALL_CAP;
 	} else {
-		b = malloc(sizeof(*b) + RPC_HDR_LEN + len);
+		/* Where the device can send it from without a copy. */
+		b = tern_engine_alloc_buffer(rpc->e, sizeof(*b) + RPC_HDR_LEN + len);
 		if (b)
 			b->cap = (uint32_t)len;
 	}
@@ -81,7 +82,10 @@ void tern_rpc_buf_release(struct tern_rpc *rpc, struct rpc_buf *b)
 		return;
 	}
 	b->magic = 0;
-	free(b);
+	if (b->cap == RPC_SMALL_CAP)
+		free(b);
+	else
+		tern_engine_free_buffer(rpc->e, b);
 }
 
 void *tern_rpc_alloc(struct tern_rpc *rpc, size_t len)

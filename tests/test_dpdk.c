@@ -24,6 +24,7 @@
 #define CLI_PORT 7200
 
 static struct tern_dpdk_port *SP, *CP;
+static bool dpdk_buffers; /* the next ports give message buffers from DPDK memory */
 static char sock_path[64];
 
 /* What the EAL leaves behind: its runtime directory, our memif socket. */
@@ -62,6 +63,7 @@ static struct tern_dpdk_port *port_up(const char *dev, const char *ip, uint16_t 
 	pc.queues = queues;
 	pc.no_arp = !arp;
 	pc.mbufs = 4095;
+	pc.dpdk_buffers = dpdk_buffers;
 	struct tern_dpdk_port *p;
 	int rc = tern_dpdk_port_create(&pc, &p);
 	cr_assert_eq(rc, 0, "port %s: %s", dev, tern_strerror(rc));
@@ -226,6 +228,49 @@ Test(dpdk, rpc_over_memif_copy_mode, .timeout = 60, .fini = eal_files_gone)
 Test(dpdk, rpc_over_memif_zero_copy_mode, .timeout = 60, .fini = eal_files_gone)
 {
 	rpc_over_memif(true);
+}
+
+/* A NIC sends a payload in place only from DPDK memory, so on such ports
+ * (or when asked, as here on memif) large RPC buffers come from it; small
+ * ones stay in the RPC layer's pool. */
+Test(dpdk, large_rpc_buffers_come_from_dpdk_memory_where_the_device_needs_it, .timeout = 60,
+     .fini = eal_files_gone)
+{
+	dpdk_buffers = true;
+	pair_up(false, 1, true);
+	side_up(&S, SP, 0, 0);
+	side_up(&C, CP, 0, 0);
+	void *big = tern_rpc_alloc(C.rpc, 65536), *small = tern_rpc_alloc(C.rpc, 100);
+	cr_assert(big && small);
+	cr_assert_not_null(rte_mem_virt2memseg_list(big), "a large buffer in DPDK memory");
+	cr_assert_null(rte_mem_virt2memseg_list(small));
+	tern_rpc_free(C.rpc, big);
+	tern_rpc_free(C.rpc, small);
+	void *raw = tern_engine_alloc_buffer(C.e, 4096);
+	cr_assert_not_null(rte_mem_virt2memseg_list(raw));
+	tern_engine_free_buffer(C.e, raw);
+	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
+	echo_sizes(&C, &S, s); /* up to 1 MiB, every byte checked, attached from DPDK memory */
+	struct tern_stats ss;
+	tern_engine_stats(S.e, &ss);
+	cr_assert_geq(ss.tx_attach_bytes, 1u << 20);
+	tern_rpc_destroy(C.rpc);
+	tern_rpc_destroy(S.rpc);
+	pair_down();
+	dpdk_buffers = false;
+}
+
+/* By default a port that copies every segment (memif) keeps the heap. */
+Test(dpdk, rpc_buffers_stay_on_the_heap_where_the_port_copies, .timeout = 60, .fini = eal_files_gone)
+{
+	pair_up(false, 1, true);
+	side_up(&C, CP, 0, 0);
+	void *big = tern_rpc_alloc(C.rpc, 65536);
+	cr_assert_not_null(big);
+	cr_assert_null(rte_mem_virt2memseg_list(big));
+	tern_rpc_free(C.rpc, big);
+	tern_rpc_destroy(C.rpc);
+	pair_down();
 }
 
 Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60, .fini = eal_files_gone)

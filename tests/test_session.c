@@ -89,6 +89,87 @@ Test(session, no_source_port_unless_asked)
 	pair_close(&P);
 }
 
+/* Deliver what is in flight, then poll only engine i once. */
+static void deliver_and_poll(int i)
+{
+	tern_sim_advance(P.net, tern_sim_now(P.net) + MS);
+	tern_engine_poll(P.eng[i]);
+}
+
+static uint64_t acks_sent(int i)
+{
+	struct tern_stats st;
+	tern_engine_stats(P.eng[i], &st);
+	return st.acks_sent;
+}
+
+static int sends_done;
+static void count_done(struct pair *p, int side, void *cookie, int status)
+{
+	(void)p;
+	(void)side;
+	(void)cookie;
+	sends_done += status == 0;
+}
+
+/* An ACK that in-order data asks for waits for the next poll: what the
+ * receiver sends meanwhile (an RPC answer, the next request) carries it,
+ * and no ACK packet goes out. Without such data it leaves one poll later. */
+Test(session, an_ack_waits_one_poll_for_data_to_carry_it)
+{
+	open_default();
+	establish();
+	P.on_send_done = count_done;
+	for (int round = 0; round < 2; round++) {
+		uint64_t before = acks_sent(1);
+		sends_done = 0;
+		cr_assert_eq(tern_session_send(P.client, "a", 1, NULL), 0);
+		cr_assert_eq(tern_session_send(P.client, "b", 1, NULL), 0);
+		tern_engine_poll(P.eng[0]);
+		deliver_and_poll(1); /* two in-order packets: an ACK is due */
+		cr_assert_eq(P.delivered[1], 2 * (uint64_t)round + 2);
+		cr_assert_eq(acks_sent(1), before, "held for one poll");
+		if (round == 0) {
+			cr_assert_eq(tern_session_send(P.server, "r", 1, NULL), 0);
+			tern_engine_poll(P.eng[1]);
+			cr_assert_eq(acks_sent(1), before, "the answer carried the ack");
+		} else {
+			tern_engine_poll(P.eng[1]);
+			cr_assert_eq(acks_sent(1), before + 1, "nothing to carry it: an ACK of its own");
+		}
+		deliver_and_poll(0);
+		cr_assert_eq(sends_done, 2, "round %d: both messages acknowledged", round);
+		cr_assert_eq(pair_run(&P, 10 * MS, NULL, NULL), TERN_EAGAIN);
+	}
+	pair_close(&P);
+}
+
+/* A gap is news for the sender's loss recovery: acknowledged at once. */
+Test(session, a_gap_is_acknowledged_at_once)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	establish();
+	uint64_t before = acks_sent(1);
+	cr_assert_eq(tern_session_send(P.client, "a", 1, NULL), 0);
+	tern_engine_poll(P.eng[0]);
+	/* The first packet is lost on the way. */
+	struct tern_sim_link lossy = { .loss = 1.0 };
+	cr_assert_eq(tern_sim_set_link(P.net, 2, &lossy), 0);
+	tern_sim_advance(P.net, tern_sim_now(P.net) + MS);
+	struct tern_sim_link clean = { 0 };
+	cr_assert_eq(tern_sim_set_link(P.net, 2, &clean), 0);
+	cr_assert_eq(tern_session_send(P.client, "b", 1, NULL), 0);
+	tern_engine_poll(P.eng[0]);
+	deliver_and_poll(1);
+	cr_assert_eq(acks_sent(1), before + 1, "the gap reported in the same poll");
+	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[1], 2);
+	pair_close(&P);
+}
+
 Test(session, sends_before_establishment_wait_for_it)
 {
 	open_default();

@@ -435,6 +435,7 @@ int tern_engine_poll(struct tern_engine *e)
 	if (!tern_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	e->now = e->drv->ops->now_ns(e->drv);
+	e->polls++;
 	if (e->poll_hook)
 		e->poll_hook(e->poll_hook_arg);
 	struct tern_pkt *pkts[TERN_RX_BURST];
@@ -485,6 +486,25 @@ int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
 enum tern_driver_kind tern_engine_driver(const struct tern_engine *e)
 {
 	return e->kind;
+}
+
+void *tern_engine_alloc_buffer(struct tern_engine *e, size_t len)
+{
+	if (!e)
+		return NULL;
+	if (e->drv->ops->buf_alloc)
+		return e->drv->ops->buf_alloc(e->drv, len);
+	return malloc(len ? len : 1);
+}
+
+void tern_engine_free_buffer(struct tern_engine *e, void *buf)
+{
+	if (!e || !buf)
+		return;
+	if (e->drv->ops->buf_free)
+		e->drv->ops->buf_free(e->drv, buf);
+	else
+		free(buf);
 }
 
 int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out)

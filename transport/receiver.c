@@ -120,6 +120,18 @@ static bool take_fragment(struct tern_session *s, const struct tern_wire_pkt *p)
 static void want_ack(struct tern_session *s)
 {
 	s->ack_now = true;
+	s->ack_hold_poll = 0;
+	tern_engine_want_tx(s->e, s);
+}
+
+/* In order and complete so far: the ACK may ride on what we send next, if
+ * that leaves by the end of the next poll (docs/architecture.md). */
+static void want_ack_soon(struct tern_session *s)
+{
+	if (!s->ack_now) {
+		s->ack_now = true;
+		s->ack_hold_poll = s->e->polls;
+	}
 	tern_engine_want_tx(s->e, s);
 }
 
@@ -156,8 +168,10 @@ void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p
 		bit_set(s, s->rcv_nxt, false);
 		s->rcv_nxt++;
 	}
-	if (d != 0 || had_holes || (h->flags & TERN_FLAG_ACK_REQ) || ++s->unacked_rx >= 2)
-		want_ack(s);
+	if (d != 0 || had_holes)
+		want_ack(s); /* loss news: at once */
+	else if ((h->flags & TERN_FLAG_ACK_REQ) || ++s->unacked_rx >= 2)
+		want_ack_soon(s);
 	else if (!tern_timer_armed(&s->ack_timer))
 		tern_timer_arm(&e->wheel, &s->ack_timer, e->now + e->cfg.ack_delay_ns);
 }
@@ -208,6 +222,7 @@ void tern_receiver_send_ack(struct tern_session *s, uint8_t flags)
 	tern_engine_queue_pkt(e, p);
 	e->stats.acks_sent++;
 	s->ack_now = false;
+	s->ack_hold_poll = 0;
 	s->unacked_rx = 0;
 	tern_timer_stop(&s->ack_timer);
 }

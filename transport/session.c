@@ -245,7 +245,9 @@ void tern_session_transmit(struct tern_session *s)
 	}
 	if (tern_sender_transmit(s))
 		tern_engine_want_tx(e, s);
-	if (s->ack_now || s->ping) {
+	if (s->ack_now && !s->ping && s->ack_hold_poll == e->polls) {
+		tern_engine_want_tx(e, s); /* next poll, unless data takes it first */
+	} else if (s->ack_now || s->ping) {
 		tern_receiver_send_ack(s, s->ping ? TERN_FLAG_ACK_REQ : 0);
 		s->ping = false;
 	}

@@ -92,6 +92,10 @@ struct tern_session {
 
 	/* receiver */
 	uint32_t rcv_nxt, rcv_highest, last_rx_psn, unacked_rx;
+	/* An ACK wanted in this poll for in-order data may wait for the next
+	 * poll's sends, which carry it (an RPC's next request acks the last
+	 * answer): 0 when it may not wait. */
+	uint64_t ack_hold_poll;
 	uint64_t *rcv_bits;
 	struct tern_rx_slot *slots;
 	uint64_t deliver_next;
@@ -111,6 +115,7 @@ struct tern_engine {
 	struct tern_rng rng;
 	enum tern_driver_kind kind;
 	uint32_t idle_polls;
+	uint64_t polls; /* tern_engine_poll calls so far; the first is 1 */
 	uint32_t epoch, mask, mss;
 	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
 	uint64_t now;

@@ -11,6 +11,7 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_memory.h>
 #include <rte_ring.h>
@@ -378,6 +379,24 @@ static bool dd_attach(struct tern_driver *d, struct tern_pkt *t, const void *buf
 	return true;
 }
 
+/* Message buffers a NIC can send from: DPDK memory, on the port's socket.
+ * If that runs out, the C heap still works (the payload is then copied). */
+static void *dd_buf_alloc(struct tern_driver *d, size_t len)
+{
+	struct tern_dpdk_port *p = to_dd(d)->port;
+	void *b = p->dpdk_buffers ? rte_malloc_socket("tern_msg", len, RTE_CACHE_LINE_SIZE, p->socket) : NULL;
+	return b ? b : malloc(len ? len : 1);
+}
+
+static void dd_buf_free(struct tern_driver *d, void *buf)
+{
+	(void)d;
+	if (rte_mem_virt2memseg_list(buf))
+		rte_free(buf);
+	else
+		free(buf);
+}
+
 /* A NIC frees sent mbufs on later sends; with none coming, ask. */
 static void dd_tx_cleanup(struct tern_driver *d)
 {
@@ -482,6 +501,8 @@ static const struct tern_driver_ops dpdk_ops = {
 	.local_addr = dd_local_addr,
 	.wait = dd_wait,
 	.steer_port = dd_steer_port,
+	.buf_alloc = dd_buf_alloc,
+	.buf_free = dd_buf_free,
 	.stats = dd_stats,
 	.destroy = dd_destroy,
 };

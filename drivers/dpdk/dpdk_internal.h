@@ -58,6 +58,8 @@ struct tern_dpdk_port {
 	 * for software ports that copy every segment and never read IOVAs,
 	 * attach_dma for NICs, with buffers in DPDK memory and IOVA = VA. */
 	bool attach_any, attach_dma;
+	bool dpdk_buffers; /* message buffers from rte_malloc (attach_dma or asked for) */
+	int socket;
 	enum tern_dpdk_steering steering;
 	char driver[32];
 	struct rte_mempool *pool[TERN_DPDK_MAX_QUEUES];

@@ -292,6 +292,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	if (p->csum_offload)
 		conf.txmode.offloads = csum;
 	choose_attach(p, &info);
+	p->dpdk_buffers = p->attach_dma || cfg->dpdk_buffers;
 	if (p->attach_any || p->attach_dma)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	uint8_t key[TERN_RSS_MAX_KEY];
@@ -323,6 +324,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	int socket = rte_eth_dev_socket_id(p->port_id);
 	if (socket < 0)
 		socket = (int)SOCKET_ID_ANY;
+	p->socket = socket;
 	uint32_t room = RTE_PKTMBUF_HEADROOM + (cfg->mtu + 14 > 2048 ? cfg->mtu + 14 : 2048);
 	for (uint16_t q = 0; q < p->nq; q++) {
 		char name[RTE_MEMPOOL_NAMESIZE];

@@ -48,6 +48,10 @@ struct tern_dpdk_port_config {
 	enum tern_dpdk_steering steering;
 	bool no_arp;          /* neither answer nor send ARP: static neighbours only */
 	bool no_offload;      /* compute checksums in software even if the port offers offload */
+	/* tern_engine_alloc_buffer (and tern_rpc_alloc over 2 KiB) from DPDK
+	 * memory even where the port does not need it; by default only ports
+	 * that DMA from attached buffers (NICs) get DPDK memory. */
+	bool dpdk_buffers;
 	const struct tern_dpdk_neighbor *neighbors; /* static table, used before ARP */
 	unsigned n_neighbors;
 	/* RSS steering: the port's hash key (16 to 64 bytes) and redirection

@@ -149,4 +149,12 @@ int tern_engine_stats(struct tern_engine *e, struct tern_stats *out);
 enum tern_driver_kind tern_engine_driver(const struct tern_engine *e);
 int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out);
 
+/* Memory for message buffers this engine's device can send from in place
+ * (DPDK memory on a NIC port, so large payloads leave without a copy; the
+ * C heap elsewhere). Callable from any thread; free with
+ * tern_engine_free_buffer on the same engine. tern_rpc_alloc uses it for
+ * buffers over 2 KiB. */
+void *tern_engine_alloc_buffer(struct tern_engine *e, size_t len);
+void tern_engine_free_buffer(struct tern_engine *e, void *buf);
+
 #endif

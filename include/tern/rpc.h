@@ -47,7 +47,9 @@ int tern_rpc_register(struct tern_rpc *rpc, uint16_t type, tern_rpc_handler hand
 
 /* Message buffers in memory the RPC layer owns, with room for its header:
  * fill one and hand it to tern_rpc_call or tern_rpc_respond, which take it
- * over. NULL if len is over the engine's max_msg_size or memory is out. */
+ * over. NULL if len is over the engine's max_msg_size or memory is out.
+ * Buffers over 2 KiB come from tern_engine_alloc_buffer, so that a DPDK
+ * NIC sends them without a copy. */
 void *tern_rpc_alloc(struct tern_rpc *rpc, size_t len);
 void tern_rpc_free(struct tern_rpc *rpc, void *buf);
 
