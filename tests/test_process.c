@@ -392,17 +392,22 @@ static const char *eal_args(char *buf, size_t len, const char *who, const char *
 }
 
 /* A server with srv_args on port 7100, then two clients with cli_args:
- * 3000 small calls 4 deep, and 20 of 100 kB. */
+ * 3000 small calls 4 deep, and 20 of 100 kB. With memif_sock, a new
+ * server for each client (and the socket file a crashed one left goes
+ * first). A memif server needs that: DPDK 22.11's memif
+ * unmaps the peer's rings when the peer disconnects without waiting for
+ * the datapath, so a server preempted inside a burst at that moment
+ * crashes (docs/dpdk.md; 1 to 2 runs in 10 on a loaded 2-core VM, before
+ * and after this test's client changed). */
 static void pair_run(const char *srv_ns, const char *const *srv_args, const char *cli_ns,
-		     const char *const *cli_args, const char *host)
+		     const char *const *cli_args, const char *host, const char *memif_sock)
 {
 	char *argv[40] = { (char *)echo_bin(), "server", "--port", "7100" };
 	int n = 4;
 	for (int i = 0; srv_args[i]; i++)
 		argv[n++] = (char *)srv_args[i];
 	argv[n] = NULL;
-	struct proc srv = spawn(srv_ns, argv);
-	cr_assert_eq(wait_serving(&srv), 7100);
+	struct proc srv = { 0 };
 	static const char *const tails[2][9] = {
 		{ "--count", "3000", "--depth", "4", "--timeout", "5000", "--quiet", NULL },
 		{ "--count", "20", "--size", "100000", "--timeout", "5000", "--quiet", NULL },
@@ -410,6 +415,13 @@ static void pair_run(const char *srv_ns, const char *const *srv_args, const char
 	char out[2][2048];
 	int rc[2];
 	for (int k = 0; k < 2; k++) {
+		if (k == 0 || memif_sock) {
+			stop(&srv, SIGTERM);
+			if (memif_sock)
+				unlink(memif_sock);
+			srv = spawn(srv_ns, argv);
+			cr_assert_eq(wait_serving(&srv), 7100);
+		}
 		char *cargv[40] = { (char *)echo_bin(), "client", (char *)host, "--port", "7100" };
 		int m = 5;
 		for (int i = 0; cli_args[i]; i++)
@@ -442,7 +454,7 @@ static void memif_processes(bool zero_copy)
 			      NULL };
 	const char *cli[] = { "--driver", "dpdk", "--dpdk-ip", "10.215.0.2", "--eal", eal_args(ce, sizeof(ce), "c", cv),
 			      NULL };
-	pair_run(NULL, srv, NULL, cli, "10.215.0.1");
+	pair_run(NULL, srv, NULL, cli, "10.215.0.1", sock);
 }
 
 Test(process, dpdk_memif_between_two_processes_copy_mode, .timeout = 120, .fini = dpdk_files_gone)
@@ -475,10 +487,10 @@ static void veth_interop(const char *pmd)
 	/* The kernel side sleeps when idle: on two cores, two spinning
 	 * processes would starve the softirq work of the veth pair. */
 	const char *uring[] = { "--driver", "uring", "--poll", "adaptive", NULL };
-	pair_run(ns_a, dpdk_srv, ns_b, uring, dpdk_ip);
+	pair_run(ns_a, dpdk_srv, ns_b, uring, dpdk_ip, NULL);
 	const char *dpdk_cli[] = { "--driver", "dpdk", "--dpdk-ip", dpdk_ip, "--eal", eal_args(e2, sizeof(e2), "c", vdev),
 				   NULL };
-	pair_run(ns_b, uring, ns_a, dpdk_cli, kernel_ip);
+	pair_run(ns_b, uring, ns_a, dpdk_cli, kernel_ip, NULL);
 }
 
 Test(process, dpdk_af_packet_and_io_uring_call_each_other_over_veth, .timeout = 180, .fini = dpdk_down)
