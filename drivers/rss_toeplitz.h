@@ -20,6 +20,9 @@ struct tern_rss {
 	uint16_t reta[TERN_RSS_MAX_RETA];
 };
 
+/* The key most NICs ship with (Microsoft's RSS verification key). */
+extern const uint8_t tern_rss_well_known_key[40];
+
 /* The Toeplitz hash of n input bytes; the key needs n + 4 bytes. */
 uint32_t tern_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in, size_t n);
 

@@ -25,6 +25,8 @@
 
 static struct tern_dpdk_port *SP, *CP;
 static bool dpdk_buffers; /* the next ports give message buffers from DPDK memory */
+static uint16_t rss_reta[128];
+static bool rss_steering; /* the next ports steer by RSS with the well-known key and rss_reta */
 static char sock_path[64];
 
 /* What the EAL leaves behind: its runtime directory, our memif socket. */
@@ -64,6 +66,13 @@ static struct tern_dpdk_port *port_up(const char *dev, const char *ip, uint16_t 
 	pc.no_arp = !arp;
 	pc.mbufs = 4095;
 	pc.dpdk_buffers = dpdk_buffers;
+	if (rss_steering) {
+		pc.steering = TERN_STEER_RSS;
+		pc.rss_key = tern_rss_well_known_key;
+		pc.rss_key_len = sizeof(tern_rss_well_known_key);
+		pc.rss_reta = rss_reta;
+		pc.rss_reta_size = 128;
+	}
 	struct tern_dpdk_port *p;
 	int rc = tern_dpdk_port_create(&pc, &p);
 	cr_assert_eq(rc, 0, "port %s: %s", dev, tern_strerror(rc));
@@ -411,33 +420,6 @@ Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout
 	pair_down();
 }
 
-static const uint8_t RSS_KEY[40] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
-};
-static uint16_t rss_reta[128];
-
-static struct tern_dpdk_port *port_up_rss(const char *dev, const char *ip, uint16_t udp)
-{
-	struct tern_dpdk_port_config pc;
-	tern_dpdk_port_config_init(&pc);
-	pc.device = dev;
-	pc.ip = ip;
-	pc.udp_port = udp;
-	pc.queues = 2;
-	pc.mbufs = 4095;
-	pc.steering = TERN_STEER_RSS;
-	pc.rss_key = RSS_KEY;
-	pc.rss_key_len = sizeof(RSS_KEY);
-	pc.rss_reta = rss_reta;
-	pc.rss_reta_size = 128;
-	struct tern_dpdk_port *p;
-	int rc = tern_dpdk_port_create(&pc, &p);
-	cr_assert_eq(rc, 0, "port %s: %s", dev, tern_strerror(rc));
-	return p;
-}
-
 static uint32_t ip_of(const char *s)
 {
 	struct tern_addr a;
@@ -458,19 +440,14 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 	static struct udp_side S2[2], C2[2];
 	for (int i = 0; i < 128; i++)
 		rss_reta[i] = (uint16_t)(i % 2);
-	struct tern_rss rss = { .key_len = sizeof(RSS_KEY), .reta_size = 128 };
-	memcpy(rss.key, RSS_KEY, sizeof(RSS_KEY));
+	struct tern_rss rss = { .key_len = sizeof(tern_rss_well_known_key), .reta_size = 128 };
+	memcpy(rss.key, tern_rss_well_known_key, sizeof(tern_rss_well_known_key));
 	memcpy(rss.reta, rss_reta, sizeof(rss_reta));
-	eal_up(false);
-	SP = port_up_rss("net_memif0", SRV_IP, SRV_PORT);
-	CP = port_up_rss("net_memif1", CLI_IP, CLI_PORT);
+	rss_steering = true;
+	pair_up(false, 2, true);
 	struct tern_dpdk_port_info si, ci;
-	uint64_t until = udp_now() + 5 * SEC;
-	do {
-		tern_dpdk_port_info(SP, &si);
-		tern_dpdk_port_info(CP, &ci);
-	} while (!(si.link_up && ci.link_up) && udp_now() < until);
-	cr_assert(si.link_up && ci.link_up, "memif link did not come up");
+	tern_dpdk_port_info(SP, &si);
+	tern_dpdk_port_info(CP, &ci);
 	cr_assert_eq(si.steering, TERN_STEER_RSS);
 	cr_assert_eq(ci.steering, TERN_STEER_RSS);
 	for (uint16_t q = 0; q < 2; q++) {
@@ -488,7 +465,7 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 		uint16_t to_srv = tern_session_steer_port(s[q]);
 		cr_assert_geq(to_srv, 49152, "engine %d: no port asked for", q);
 		cr_assert_eq(tern_rss_queue_udp4(&rss, cip, sip, to_srv, (uint16_t)(SRV_PORT + q)), q);
-		struct tern_session *back = S2[q].e->sessions[0];
+		struct tern_session *back = NULL; /* the server's end: its only session */
 		for (uint32_t i = 0; !back && i < S2[q].e->cfg.max_sessions; i++)
 			back = S2[q].e->sessions[i];
 		cr_assert_not_null(back);
@@ -521,6 +498,7 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 		tern_rpc_destroy(S2[q].rpc);
 	}
 	pair_down();
+	rss_steering = false;
 }
 
 Test(dpdk, rss_steering_refused_without_a_known_key_and_table, .timeout = 60, .fini = eal_files_gone)
@@ -535,12 +513,12 @@ Test(dpdk, rss_steering_refused_without_a_known_key_and_table, .timeout = 60, .f
 	pc.steering = TERN_STEER_RSS;
 	struct tern_dpdk_port *p;
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_ENOTSUP, "memif has no RSS to learn");
-	pc.rss_key = RSS_KEY;
-	pc.rss_key_len = sizeof(RSS_KEY);
+	pc.rss_key = tern_rss_well_known_key;
+	pc.rss_key_len = sizeof(tern_rss_well_known_key);
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_ENOTSUP, "a key but no table");
 	pc.rss_key_len = 8;
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL, "key too short");
-	pc.rss_key_len = sizeof(RSS_KEY);
+	pc.rss_key_len = sizeof(tern_rss_well_known_key);
 	uint16_t bad[4] = { 0, 1, 2, 1 };
 	pc.rss_reta = bad;
 	pc.rss_reta_size = 4;
