@@ -19,6 +19,7 @@ struct tern_pkt {
 	uint16_t src_port;      /* tx: the UDP source port the peer asked for (RSS steering); 0: ours */
 	struct tern_addr peer;  /* rx: where it came from; tx: where it goes */
 	uint8_t hops;           /* rx: links crossed (tern_hops_from_ttl); 0 unknown */
+	bool link_checked;      /* rx: the link verified this datagram (see tern_driver) */
 	struct tern_pkt *next;  /* free for the driver's use */
 	void *owner;            /* the pool it returns to */
 };
@@ -94,6 +95,13 @@ struct tern_driver_ops {
 /* Backends embed this as their first member. */
 struct tern_driver {
 	const struct tern_driver_ops *ops;
+	/* What we send is checked on its way by something the receiving end
+	 * verifies: a UDP checksum the NIC fills in, or memory (memif). Peers
+	 * that can tell (rx_link_checks) then get packets without tern's CRC. */
+	bool tx_link_checks;
+	/* rx fills tern_pkt.link_checked truthfully: set only where a NIC
+	 * verified a non-zero UDP checksum, or the link is memory. */
+	bool rx_link_checks;
 };
 
 #endif

@@ -89,6 +89,110 @@ Test(session, no_source_port_unless_asked)
 	pair_close(&P);
 }
 
+/* Links that check every datagram (memif, a NIC's UDP checksum): after
+ * the handshake, which always has its CRC, nothing carries tern's CRC,
+ * and what the link corrupts it drops, so the data still arrives whole. */
+static uint8_t crc_msgs[2][40][300];
+static void check_content(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
+{
+	(void)p;
+	(void)s;
+	cr_assert_eq(m->len, sizeof(crc_msgs[0][0]));
+	cr_assert_eq(memcmp(m->data, crc_msgs[!side][m->seq], m->len), 0, "message %lu", (unsigned long)m->seq);
+}
+
+static void exchange_checked(int n)
+{
+	for (int i = 0; i < n; i++) {
+		content_fill(crc_msgs[0][i], sizeof(crc_msgs[0][i]), 100 + (uint64_t)i);
+		content_fill(crc_msgs[1][i], sizeof(crc_msgs[1][i]), 900 + (uint64_t)i);
+		cr_assert_eq(tern_session_send(P.client, crc_msgs[0][i], sizeof(crc_msgs[0][i]), NULL), 0);
+		cr_assert_eq(tern_session_send(P.server, crc_msgs[1][i], sizeof(crc_msgs[1][i]), NULL), 0);
+	}
+	cr_assert_eq(pair_run(&P, 2 * SEC, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[0], (uint64_t)n);
+	cr_assert_eq(P.delivered[1], (uint64_t)n);
+}
+
+Test(session, no_crc_where_both_links_check)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.link_checked = true;
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	P.on_message = check_content;
+	establish();
+	cr_assert(P.client->hdr_flags == TERN_FLAG_NO_CRC && P.server->hdr_flags == TERN_FLAG_NO_CRC);
+	struct tern_sim_stats before, after;
+	tern_sim_stats(P.net, &before);
+	exchange_checked(20);
+	tern_sim_stats(P.net, &after);
+	cr_assert_gt(after.sent - before.sent, 40);
+	cr_assert_eq(after.no_crc - before.no_crc, after.sent - before.sent, "no packet carries a CRC");
+	pair_close(&P);
+}
+
+Test(session, corruption_on_a_checked_link_is_dropped_there_and_recovered)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.seed = 11;
+	sc.link_checked = true;
+	sc.link.corrupt = 0.1;
+	sc.link.delay_ns = 10000;
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	P.on_message = check_content;
+	establish();
+	exchange_checked(40);
+	struct tern_sim_stats st;
+	tern_sim_stats(P.net, &st);
+	cr_assert_gt(st.corrupted, 0);
+	struct tern_stats es[2];
+	tern_engine_stats(P.eng[0], &es[0]);
+	tern_engine_stats(P.eng[1], &es[1]);
+	cr_assert_eq(es[0].bad_crc + es[1].bad_crc, 0, "the link dropped them, not tern");
+	cr_assert_gt(es[0].retransmits + es[1].retransmits, 0);
+	pair_close(&P);
+}
+
+/* The CRC is left out per direction: only towards a peer whose link
+ * checks, and only from a sender whose link checks. */
+Test(session, the_crc_stays_towards_a_peer_that_cannot_tell)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.link_checked = true;
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	P.eng[0]->drv->rx_link_checks = false; /* the client cannot tell what its link checked */
+	P.on_message = check_content;
+	establish();
+	cr_assert_eq(P.client->hdr_flags, TERN_FLAG_NO_CRC, "the server can tell: no CRC to it");
+	cr_assert_eq(P.server->hdr_flags, 0, "the client cannot: the server keeps the CRC");
+	exchange_checked(10);
+	pair_close(&P);
+}
+
+Test(session, a_packet_without_crc_from_an_unchecked_link_is_dropped)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.link_checked = true;
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	establish();
+	P.eng[1]->drv->rx_link_checks = false; /* from now on the server cannot tell */
+	cr_assert_eq(tern_session_send(P.client, "x", 1, NULL), 0);
+	pair_run(&P, 20 * MS, NULL, NULL);
+	cr_assert_eq(P.delivered[1], 0);
+	struct tern_stats st;
+	tern_engine_stats(P.eng[1], &st);
+	cr_assert_gt(st.bad_crc, 0);
+	pair_close(&P);
+}
+
 /* Deliver what is in flight, then poll only engine i once. */
 static void deliver_and_poll(int i)
 {

@@ -177,17 +177,55 @@ Test(wire, random_bytes_never_decode)
 
 Test(wire, handshake_round_trip)
 {
-	struct tern_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20, 61234 }, b;
+	struct tern_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20, 61234, 0 }, b;
 	memset(buf, 0xee, 64);
 	tern_wire_handshake_put(buf, &a);
-	cr_assert_eq(buf[18] | buf[19], 0, "the reserved bytes are zero");
+	cr_assert_eq(buf[18] | buf[19], 0, "no caps: the bytes are zero");
 	cr_assert_eq(buf[20], 0xee, "nothing written past the payload");
 	b = tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN);
 	cr_assert(a.token == b.token && a.isn == b.isn && a.window == b.window && a.max_msg == b.max_msg &&
-		  a.steer_port == b.steer_port);
-	/* The shorter, older handshake has no steering port. */
+		  a.steer_port == b.steer_port && b.caps == 0);
+	a.caps = TERN_CAP_LINK_CHECKED;
+	tern_wire_handshake_put(buf, &a);
+	cr_assert_eq(buf[18], TERN_CAP_LINK_CHECKED, "caps at offset 18, little-endian");
+	cr_assert_eq(tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
+	buf[19] = 0x80; /* a newer peer's cap: not ours to act on */
+	cr_assert_eq(tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
+	/* The shorter, older handshake has no steering port and no caps. */
 	b = tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN_V1);
-	cr_assert(b.max_msg == a.max_msg && b.steer_port == 0);
+	cr_assert(b.max_msg == a.max_msg && b.steer_port == 0 && b.caps == 0);
+}
+
+Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	h.flags |= TERN_FLAG_NO_CRC;
+	size_t len = build(&h);
+	uint32_t crc;
+	memcpy(&crc, buf + 72, 4);
+	cr_assert_eq(crc, 0, "no CRC is written");
+	struct tern_wire_pkt p;
+	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADCRC, "unchecked: refused");
+	cr_assert_eq(tern_wire_decode_link(buf, len, false, &p), TERN_EBADCRC);
+	cr_assert_eq(tern_wire_decode_link(buf, len, true, &p), 0);
+	cr_assert_eq(p.h.flags, TERN_FLAG_ACK_REQ | TERN_FLAG_NO_CRC);
+	cr_assert_eq(p.h.msg_id, h.msg_id);
+	cr_assert_eq(p.payload[99], 99);
+	/* The split form (payload elsewhere) leaves it out the same way. */
+	size_t hl = tern_wire_encode_split(buf, &h, (struct tern_wire_sack[2]){ { 5, 9 }, { 1, 3 } }, buf + 1000);
+	memcpy(&crc, buf + 72, 4);
+	cr_assert(hl == TERN_WIRE_HDR_LEN + 16 && crc == 0);
+}
+
+Test(wire, a_flip_into_the_no_crc_flag_is_refused_even_on_a_checked_link)
+{
+	struct tern_wire_hdr h = sample_hdr();
+	size_t len = build(&h);
+	struct tern_wire_pkt p;
+	buf[2] |= TERN_FLAG_NO_CRC; /* the CRC field still holds a CRC, not 0 */
+	cr_assert_eq(tern_wire_decode_link(buf, len, true, &p), TERN_EBADCRC);
+	buf[2] &= (uint8_t)~TERN_FLAG_NO_CRC;
+	cr_assert_eq(tern_wire_decode_link(buf, len, true, &p), 0, "a packet with its CRC is fine on any link");
 }
 
 Test(wire, sequence_distance_wraps)

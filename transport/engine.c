@@ -344,6 +344,7 @@ struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session 
 	h->ts_echo = s->echo_ts;
 	h->echo_delay = s->echo_ts ? (uint32_t)(e->now - s->echo_rx_ns) : 0;
 	h->echo_hops = s->echo_hops;
+	h->flags = s->hdr_flags;
 	p->peer = s->peer;
 	p->src_port = s->steer_port;
 	return p;
@@ -374,7 +375,7 @@ static void on_packet(struct tern_engine *e, struct tern_pkt *pkt)
 	struct tern_wire_pkt p;
 	e->stats.rx_pkts++;
 	e->stats.rx_bytes += pkt->len;
-	int rc = tern_wire_decode(pkt->data, pkt->len, &p);
+	int rc = tern_wire_decode_link(pkt->data, pkt->len, e->drv->rx_link_checks && pkt->link_checked, &p);
 	if (rc) {
 		count_decode_error(e, rc);
 		return;

@@ -215,7 +215,7 @@ void tern_receiver_send_ack(struct tern_session *s, uint8_t flags)
 		return;
 	struct tern_wire_sack sacks[TERN_WIRE_MAX_SACK];
 	h.type = TERN_PKT_ACK;
-	h.flags = flags;
+	h.flags |= flags;
 	h.psn = s->snd_nxt;
 	h.n_sack = (uint8_t)build_sacks(s, sacks);
 	p->len = (uint32_t)tern_wire_encode(p->data, &h, sacks);

@@ -99,10 +99,12 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 	if (!p)
 		return;
 	h.type = type;
+	h.flags = 0; /* a handshake always has its CRC: the peer's caps may be unknown */
 	if (type == TERN_PKT_SYN)
 		h.token = 0;
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
-	struct tern_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0 };
+	struct tern_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
+					  e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0 };
 	if (e->drv->ops->steer_port)
 		hs.steer_port = e->drv->ops->steer_port(e->drv, &s->peer);
 	tern_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
@@ -119,6 +121,9 @@ static void establish(struct tern_session *s, const struct tern_wire_pkt *p)
 	s->peer_rwnd = hs.window < s->e->cfg.window_pkts ? hs.window : s->e->cfg.window_pkts;
 	s->peer_max_msg = hs.max_msg;
 	s->steer_port = hs.steer_port;
+	/* The CRC goes only where our link checks what we send and the peer
+	 * can tell that its link checked what it got. */
+	s->hdr_flags = s->e->drv->tx_link_checks && (hs.caps & TERN_CAP_LINK_CHECKED) ? TERN_FLAG_NO_CRC : 0;
 	tern_receiver_init(s, hs.isn);
 	s->state = S_ESTABLISHED;
 	tern_timer_arm(&s->e->wheel, &s->alive_timer, s->e->now + keepalive_interval(s->e));
@@ -388,4 +393,9 @@ unsigned tern_session_path_hops(const struct tern_session *s)
 uint16_t tern_session_steer_port(const struct tern_session *s)
 {
 	return s ? s->steer_port : 0;
+}
+
+bool tern_session_link_checked(const struct tern_session *s)
+{
+	return s && (s->hdr_flags & TERN_FLAG_NO_CRC);
 }

@@ -66,6 +66,9 @@ struct tern_session {
 	struct tern_addr peer;
 	uint8_t state;
 	uint16_t steer_port; /* our UDP source port towards the peer, as it asked; 0: the engine's */
+	/* TERN_FLAG_NO_CRC when both links check (docs/protocol.md); else 0.
+	 * tern_engine_pkt_for puts it in every packet of the session. */
+	uint8_t hdr_flags;
 	bool on_tx_list, send_syn, send_syn_ack, ack_now, ping;
 	void *user;
 	struct tern_session *tx_next, *zombie_next;

@@ -65,6 +65,10 @@ size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const
 			      const uint8_t *payload)
 {
 	size_t hl = put_header(buf, h, sacks);
+	if (h->flags & TERN_FLAG_NO_CRC) {
+		put32(buf + CRC_OFF, 0);
+		return hl;
+	}
 	uint32_t c = tern_crc32c_hole(buf, hl, CRC_OFF);
 	put32(buf + CRC_OFF, tern_crc32c(c, payload, h->payload_len));
 	return hl;
@@ -72,7 +76,7 @@ size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const
 
 void tern_wire_seal(uint8_t *buf, size_t len)
 {
-	put32(buf + CRC_OFF, packet_crc(buf, len));
+	put32(buf + CRC_OFF, buf[2] & TERN_FLAG_NO_CRC ? 0 : packet_crc(buf, len));
 }
 
 static int check_type_rules(const struct tern_wire_hdr *h)
@@ -100,6 +104,11 @@ static int check_type_rules(const struct tern_wire_hdr *h)
 }
 
 int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out)
+{
+	return tern_wire_decode_link(buf, len, false, out);
+}
+
+int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tern_wire_pkt *out)
 {
 	if (len < TERN_WIRE_HDR_LEN)
 		return TERN_EBADPKT;
@@ -131,8 +140,13 @@ int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out)
 	int rc = check_type_rules(h);
 	if (rc)
 		return rc;
-	if (get32(buf + CRC_OFF) != packet_crc(buf, len))
+	if (h->flags & TERN_FLAG_NO_CRC) {
+		/* Unchecked by anyone: a bit flip may have set this flag. */
+		if (!link_checked || get32(buf + CRC_OFF) != 0)
+			return TERN_EBADCRC;
+	} else if (get32(buf + CRC_OFF) != packet_crc(buf, len)) {
 		return TERN_EBADCRC;
+	}
 	out->sack = buf + TERN_WIRE_HDR_LEN;
 	out->payload = buf + tern_wire_hdr_len(h->n_sack);
 	for (unsigned i = 0; i < h->n_sack; i++) {
@@ -156,13 +170,15 @@ void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs)
 	put32(dst + 8, hs->window);
 	put32(dst + 12, hs->max_msg);
 	put16(dst + 16, hs->steer_port);
-	put16(dst + 18, 0); /* reserved */
+	put16(dst + 18, hs->caps);
 }
 
 struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src, size_t len)
 {
-	struct tern_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12), 0 };
-	if (len >= TERN_WIRE_HANDSHAKE_LEN)
+	struct tern_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12), 0, 0 };
+	if (len >= TERN_WIRE_HANDSHAKE_LEN) {
 		hs.steer_port = get16(src + 16);
+		hs.caps = get16(src + 18) & TERN_CAP_LINK_CHECKED; /* unknown bits: a newer peer's */
+	}
 	return hs;
 }

@@ -2,6 +2,7 @@
 #ifndef TERN_WIRE_H
 #define TERN_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,10 @@ enum tern_pkt_type {
 enum tern_pkt_flags {
 	TERN_FLAG_ACK_REQ = 1, /* sender stops here: acknowledge without delay */
 	TERN_FLAG_RETX = 2,    /* this data packet is a retransmission */
-	TERN_FLAG_ALL = 3,
+	/* No CRC (the field is 0): the link below checks this datagram (a UDP
+	 * checksum, or memory). Only sent to a peer that said it can tell. */
+	TERN_FLAG_NO_CRC = 4,
+	TERN_FLAG_ALL = 7,
 };
 
 struct tern_wire_sack {
@@ -55,6 +59,14 @@ struct tern_wire_handshake {
 	/* The UDP source port the peer should send from, so that our NIC's
 	 * RSS hash puts its packets on our engine's queue; 0: any. */
 	uint16_t steer_port;
+	uint16_t caps; /* TERN_CAP_* */
+};
+
+/* What the sender of a handshake can do (its caps field). */
+enum tern_wire_caps {
+	/* It knows which datagrams its link checked, and takes packets
+	 * without a CRC (TERN_FLAG_NO_CRC) when the link did. */
+	TERN_CAP_LINK_CHECKED = 1,
 };
 
 struct tern_wire_pkt {
@@ -70,8 +82,8 @@ static inline size_t tern_wire_hdr_len(unsigned n_sack)
 }
 
 /* Write header and SACK blocks at buf; the payload (h->payload_len bytes)
- * must already sit at buf + tern_wire_hdr_len(h->n_sack). Fills the CRC.
- * Returns the packet length. */
+ * must already sit at buf + tern_wire_hdr_len(h->n_sack). Fills the CRC,
+ * or 0 under TERN_FLAG_NO_CRC. Returns the packet length. */
 size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks);
 
 /* The same with the payload elsewhere (a buffer the device reads in
@@ -83,8 +95,13 @@ size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const
 void tern_wire_seal(uint8_t *buf, size_t len);
 
 /* Parse and check a packet of len bytes: lengths, version, type, flags,
- * per-type rules and CRC. Returns 0 or TERN_EBADPKT / EBADVERSION / EBADCRC. */
+ * per-type rules and CRC. Returns 0 or TERN_EBADPKT / EBADVERSION / EBADCRC.
+ * A packet without CRC (TERN_FLAG_NO_CRC) is TERN_EBADCRC. */
 int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out);
+
+/* The same, for a datagram the link checked (link_checked: a UDP checksum
+ * the NIC verified, or memory): a packet without CRC is taken as well. */
+int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tern_wire_pkt *out);
 
 struct tern_wire_sack tern_wire_sack_get(const struct tern_wire_pkt *p, unsigned i);
 void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs);

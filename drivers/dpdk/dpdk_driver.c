@@ -137,6 +137,10 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 	t->peer.port = rte_be_to_cpu_16(udp->src_port);
 	memcpy(t->peer.ip, &ip->src_addr, 4);
 	t->hops = tern_hops_from_ttl(ip->time_to_live);
+	/* A checksum of 0 is none: only a non-zero one the NIC found good counts. */
+	t->link_checked = p->memory_link ||
+			  (udp->dgram_cksum != 0 &&
+			   (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD);
 	return t;
 other:
 	dd->st.nic_rx_other++;
@@ -538,6 +542,8 @@ int tern_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, st
 		return TERN_ENOMEM;
 	}
 	dd->drv.ops = &dpdk_ops;
+	dd->drv.tx_link_checks = p->memory_link || p->csum_offload;
+	dd->drv.rx_link_checks = p->memory_link || p->rx_csum;
 	dd->port = p;
 	dd->q = q;
 	dd->pool = p->pool[q];

@@ -54,6 +54,8 @@ struct tern_dpdk_port {
 	uint32_t mtu;
 	struct rte_ether_addr mac;
 	bool csum_offload, arp;
+	bool rx_csum;     /* the NIC verifies received UDP checksums (RX_OFFLOAD_UDP_CKSUM) */
+	bool memory_link; /* memif: frames cross shared memory, never a wire */
 	/* Sends may chain external buffers (multi-segment mbufs): attach_any
 	 * for software ports that copy every segment and never read IOVAs,
 	 * attach_dma for NICs, with buffers in DPDK memory and IOVA = VA. */

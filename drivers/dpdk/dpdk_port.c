@@ -282,11 +282,16 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name ? info.driver_name : "?");
 	uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	p->csum_offload = !cfg->no_offload && (info.tx_offload_capa & csum) == csum;
+	uint64_t rx_csum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	p->rx_csum = !cfg->no_offload && (info.rx_offload_capa & rx_csum) == rx_csum;
+	p->memory_link = strcmp(p->driver, "net_memif") == 0;
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
 	conf.rxmode.mtu = cfg->mtu;
 	if (p->csum_offload)
 		conf.txmode.offloads = csum;
+	if (p->rx_csum)
+		conf.rxmode.offloads = rx_csum;
 	choose_attach(p, &info);
 	p->dpdk_buffers = p->attach_dma || cfg->dpdk_buffers;
 	if (p->attach_any || p->attach_dma)
@@ -379,6 +384,8 @@ int tern_dpdk_port_info(struct tern_dpdk_port *p, struct tern_dpdk_port_info *ou
 		out->link_mbps = link.link_speed;
 	}
 	out->csum_offload = p->csum_offload;
+	out->rx_csum_offload = p->rx_csum;
+	out->link_checks_tx = p->memory_link || p->csum_offload;
 	out->tx_attach = p->attach_any || p->attach_dma;
 	out->steering = p->steering;
 	snprintf(out->driver, sizeof(out->driver), "%s", p->driver);

@@ -198,6 +198,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	int is_data = p->len >= 2 && p->data[1] == TERN_PKT_DATA;
 	net->stats.sent++;
 	net->stats.data_sent += is_data;
+	net->stats.no_crc += p->len >= 3 && (p->data[2] & TERN_FLAG_NO_CRC);
 	if (!dst->attached || link_drops(net, dst)) {
 		net->stats.lost++;
 		net->stats.data_lost += is_data;
@@ -224,6 +225,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	p->peer = tern_addr_sim(src);
 	p->peer.port = sport;
 	p->hops = SIM_HOPS;
+	p->link_checked = net->cfg.link_checked;
 
 	if (chance(net, l->duplicate)) {
 		struct tern_pkt *copy = tern_pkt_pool_alloc(net->nodes[src]->pool);
@@ -232,6 +234,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 			copy->len = p->len;
 			copy->peer = p->peer;
 			copy->hops = p->hops;
+			copy->link_checked = p->link_checked;
 			net->stats.duplicated++;
 			net->stats.sent++;
 			flight_push(net, dst, copy, arrival + 1);
@@ -241,6 +244,12 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 		uint64_t bit = tern_rng_below(&net->rng, (uint64_t)p->len * 8);
 		p->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		net->stats.corrupted++;
+		if (net->cfg.link_checked) { /* the checksum catches it */
+			net->stats.lost++;
+			net->stats.data_lost += is_data;
+			tern_pkt_pool_free(p);
+			return;
+		}
 	}
 	if (chance(net, l->reorder)) {
 		arrival += tern_rng_below(&net->rng, l->reorder_delay_ns + 1);
@@ -410,6 +419,7 @@ int tern_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tern
 		return TERN_EADDRINUSE;
 	node->attached = 1;
 	node->drv.ops = &sim_ops;
+	node->drv.tx_link_checks = node->drv.rx_link_checks = net->cfg.link_checked;
 	*out = &node->drv;
 	return 0;
 }

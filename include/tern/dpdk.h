@@ -81,6 +81,10 @@ struct tern_dpdk_port_info {
 	bool link_up;
 	uint32_t link_mbps;
 	bool csum_offload;               /* IPv4 and UDP checksums done by the port */
+	bool rx_csum_offload;            /* received UDP checksums verified by the port */
+	/* Frames cross memory (memif) or carry a checksum the port computes:
+	 * tern leaves out its own CRC towards peers that can tell (docs/protocol.md). */
+	bool link_checks_tx;
 	bool tx_attach;                  /* large payloads may leave from the message buffer (external mbufs) */
 	enum tern_dpdk_steering steering; /* what AUTO became */
 	char driver[32];                 /* the PMD, "net_memif" */

@@ -2,6 +2,7 @@
 #ifndef TERN_SESSION_H
 #define TERN_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,9 @@ unsigned tern_session_path_hops(const struct tern_session *s);
  * peer's engine queue; docs/dpdk.md), or 0: the engine's own port. Only
  * the DPDK driver can send from another port; the others ignore it. */
 uint16_t tern_session_steer_port(const struct tern_session *s);
+/* Our packets to the peer go without tern's CRC32C, because our link
+ * checks them (memif, or a NIC's UDP checksum) and the peer's driver can
+ * tell that it did (docs/protocol.md, Integrity). */
+bool tern_session_link_checked(const struct tern_session *s);
 
 #endif

@@ -43,6 +43,10 @@ struct tern_sim_config {
 	 * source port, as an RSS-steered DPDK port does; packets then arrive
 	 * with the port they were sent from as the peer's. 0: off. */
 	uint16_t steer_port;
+	/* Links check every datagram, as a NIC does a UDP checksum: a corrupted
+	 * packet is dropped by the link (counted as corrupted and lost), and
+	 * tern leaves its own CRC out (docs/protocol.md). */
+	bool link_checked;
 };
 
 /* Data packets are told apart by the tern packet type so that losses of data
@@ -52,6 +56,7 @@ struct tern_sim_stats {
 	uint64_t lost, queue_drops, duplicated, corrupted, reordered;
 	uint64_t data_sent, data_lost; /* data packets; lost includes queue drops */
 	uint64_t steered;              /* packets sent from a source port the peer asked for */
+	uint64_t no_crc;               /* packets sent without tern's CRC (TERN_FLAG_NO_CRC) */
 };
 
 void tern_sim_config_init(struct tern_sim_config *cfg);

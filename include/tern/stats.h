@@ -14,7 +14,7 @@ struct tern_stats {
 	uint64_t acks_sent;          /* standalone ACK packets */
 	uint64_t dup_pkts;           /* data packets received twice, dropped */
 	uint64_t out_of_window;      /* data packets beyond the receive window */
-	uint64_t bad_crc;            /* dropped: CRC32C mismatch */
+	uint64_t bad_crc;            /* dropped: CRC32C mismatch, or no CRC where the link did not check */
 	uint64_t bad_header;         /* dropped: malformed or unknown version */
 	uint64_t bad_token;          /* dropped: wrong session token */
 	uint64_t unknown_session;    /* dropped: no such session */

@@ -1,5 +1,6 @@
 /* libFuzzer target for the packet decoder. Half the inputs get a valid CRC
- * first, so the fuzzer reaches the checks behind it. */
+ * first, so the fuzzer reaches the checks behind it; bit 1 of the mode byte
+ * decodes as from a link that checked the datagram (packets without CRC). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((mode & 1) && size >= TERN_WIRE_HDR_LEN)
 		tern_wire_seal(buf, size);
 	struct tern_wire_pkt p;
-	if (tern_wire_decode(buf, size, &p) == 0) {
+	if (tern_wire_decode_link(buf, size, (mode & 2) != 0, &p) == 0) {
 		/* Touch everything the decoder vouched for. */
 		volatile uint32_t sink = 0;
 		for (unsigned i = 0; i < p.h.n_sack; i++)
@@ -30,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < p.h.payload_len; i++)
 			sink += p.payload[i];
 		if (p.h.type == TERN_PKT_SYN || p.h.type == TERN_PKT_SYN_ACK)
-			sink += tern_wire_handshake_get(p.payload, p.h.payload_len).steer_port;
+			sink += tern_wire_handshake_get(p.payload, p.h.payload_len).steer_port +
+				tern_wire_handshake_get(p.payload, p.h.payload_len).caps;
 		(void)sink;
 	}
 	free(buf);
