@@ -192,6 +192,9 @@ int tern_rpc_call_sync(struct tern_rpc *rpc, struct tern_session *s, uint16_t ty
 		tern_rpc_free(rpc, buf);
 		return rc;
 	}
+	/* Nothing to batch it with: out now, not after the next poll's
+	 * receive and timers (tern_rpc_call read the clock). */
+	tern_engine_transmit_now(rpc->e);
 	while (!r.done) {
 		rc = tern_engine_poll(rpc->e);
 		if (rc < 0)

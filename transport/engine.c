@@ -399,6 +399,8 @@ static void on_packet(struct tern_engine *e, struct tern_pkt *pkt)
 
 static unsigned run_tx(struct tern_engine *e)
 {
+	if (!e->tx_head && !e->ntx)
+		return 0;
 	unsigned n = 0;
 	struct tern_session *head = e->tx_head;
 	e->tx_head = e->tx_tail = NULL;
@@ -411,6 +413,11 @@ static unsigned run_tx(struct tern_engine *e)
 	}
 	tern_engine_flush_tx(e);
 	return n;
+}
+
+void tern_engine_transmit_now(struct tern_engine *e)
+{
+	run_tx(e);
 }
 
 /* Adaptive mode, idle for a while: sleep in the driver until a packet
@@ -447,8 +454,12 @@ int tern_engine_poll(struct tern_engine *e)
 		on_packet(e, pkts[i]);
 		e->drv->ops->free(e->drv, pkts[i]);
 	}
-	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
+	/* Answers and acks leave before the timers run: the wheel is not on
+	 * the round trip's path. What a timer sends goes in this poll too. */
 	unsigned tx = run_tx(e);
+	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
+	if (fired && e->tx_head)
+		tx += run_tx(e);
 	reap_zombies(e);
 	if (e->tx_held)
 		release_held(e, false);

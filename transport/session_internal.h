@@ -153,6 +153,9 @@ void tern_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struc
 void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s);
 void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p);
 void tern_engine_flush_tx(struct tern_engine *e);
+/* Send what sessions have queued now, not at the next poll; e->now must be
+ * fresh. For a caller that will only wait next (a synchronous call). */
+void tern_engine_transmit_now(struct tern_engine *e);
 /* A packet with the common fields of s filled in, payload room at data +
  * tern_wire_hdr_len(n_sack); NULL when the pool is empty (counted). */
 struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s, struct tern_wire_hdr *h);
