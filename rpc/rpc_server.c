@@ -85,11 +85,6 @@ void tern_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, co
 		return;
 	}
 	struct tern_rpc_req *req = rpc->free_reqs;
-	if ((!req || rs->n_served >= rpc->cfg.max_per_session) && rpc->e->deferred_acks) {
-		/* Acks not yet handled this poll may end answers and free slots. */
-		tern_session_run_deferred_acks(rpc->e);
-		req = rpc->free_reqs;
-	}
 	if (!req || rs->n_served >= rpc->cfg.max_per_session) {
 		send_status(rpc, s, h, TERN_EAGAIN);
 		return;

@@ -96,6 +96,8 @@ static void h_ping(struct tern_rpc_req *req, void *arg)
 	tern_rpc_respond(req, tern_rpc_alloc(w->rpc[0], 0), 0);
 }
 
+static unsigned client_max_calls; /* 0: the default */
+
 static void open_world(double loss, uint32_t client_max_msg)
 {
 	memset(&W, 0, sizeof(W));
@@ -116,6 +118,8 @@ static void open_world(double loss, uint32_t client_max_msg)
 		rc.engine.cb.user = &W;
 		if (i == 0 && client_max_msg)
 			rc.engine.max_msg_size = client_max_msg;
+		if (i == 0 && client_max_calls)
+			rc.max_calls = client_max_calls;
 		cr_assert_eq(tern_rpc_create(&rc, &W.rpc[i]), 0);
 		W.eng[i] = tern_rpc_engine(W.rpc[i]);
 	}
@@ -312,6 +316,58 @@ Test(rpc, a_full_pipeline_is_never_refused)
 		cr_assert_neq(pipe_done, before, "no progress");
 	}
 	cr_assert_eq(pipe_failed, 0, "%u calls refused", pipe_failed);
+	close_world();
+}
+
+/* A client with every call slot in use issues the next call from the
+ * continuation of the last: the answer's ack has ended that call's
+ * request, so its slot is free by then. */
+static unsigned chain_left, chain_refused;
+static void chain_cont(int status, const void *resp, size_t len, void *arg)
+{
+	(void)resp;
+	(void)len;
+	(void)arg;
+	pipe_done++;
+	pipe_failed += status != 0;
+	if (!chain_left)
+		return;
+	chain_left--;
+	void *q = tern_rpc_alloc(W.rpc[0], 8);
+	cr_assert_not_null(q);
+	memset(q, 3, 8);
+	int rc = tern_rpc_call(W.rpc[0], W.client, T_ECHO, q, 8, 10 * SEC, chain_cont, NULL, NULL);
+	if (rc) {
+		chain_refused++;
+		tern_rpc_free(W.rpc[0], q);
+	}
+}
+
+Test(rpc, a_call_from_a_continuation_finds_the_slot_it_freed)
+{
+	client_max_calls = 8;
+	open_world(0, 0);
+	pipe_done = pipe_failed = chain_refused = 0;
+	chain_left = 2000;
+	unsigned started = 0;
+	/* Fill every slot, then let the continuations keep them full. */
+	for (; started < client_max_calls; started++) {
+		void *q = tern_rpc_alloc(W.rpc[0], 8);
+		cr_assert_not_null(q);
+		if (tern_rpc_call(W.rpc[0], W.client, T_ECHO, q, 8, 10 * SEC, chain_cont, NULL, NULL)) {
+			tern_rpc_free(W.rpc[0], q);
+			break;
+		}
+	}
+	cr_assert_eq(started, client_max_calls, "every slot in use");
+	unsigned want = started + 2000;
+	while (pipe_done < want - chain_refused) {
+		unsigned before = pipe_done;
+		tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + SEC, pipe_progress, &before);
+		cr_assert_neq(pipe_done, before, "no progress");
+	}
+	cr_assert_eq(chain_refused, 0, "%u calls refused from a continuation", chain_refused);
+	cr_assert_eq(pipe_failed, 0);
 	close_world();
 }
 

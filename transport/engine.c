@@ -457,8 +457,6 @@ int tern_engine_poll(struct tern_engine *e)
 	/* Answers and acks leave before the timers run: the wheel is not on
 	 * the round trip's path. What a timer sends goes in this poll too. */
 	unsigned tx = run_tx(e);
-	if (e->deferred_acks && tern_session_run_deferred_acks(e))
-		tx += run_tx(e); /* what the acks let go (the window opened) */
 	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
 	if (fired && e->tx_head)
 		tx += run_tx(e);

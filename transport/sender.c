@@ -30,10 +30,6 @@ int tern_session_send(struct tern_session *s, const void *buf, size_t len, void 
 	if (len > limit)
 		return TERN_EMSGSIZE;
 	struct tern_tx_msg *m = e->tx_free;
-	if (!m && e->deferred_acks) {
-		tern_session_run_deferred_acks(e); /* they may end sent messages */
-		m = e->tx_free;
-	}
 	if (!m)
 		return TERN_EAGAIN;
 	e->tx_free = m->next;

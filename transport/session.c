@@ -181,48 +181,6 @@ static void on_rst(struct tern_session *s, const struct tern_wire_pkt *p)
 	tern_session_kill(s, restarted ? TERN_EPEERRESTART : TERN_ECLOSED, true);
 }
 
-/* A cumulative ack without SACK blocks: the latest one stands for all
- * before it, so only the newest is kept. */
-static void defer_ack(struct tern_session *s, const struct tern_wire_pkt *p)
-{
-	if (s->ack_deferred) {
-		if (tern_seq_diff(p->h.ack, s->deferred_ack.ack) >= 0)
-			s->deferred_ack = p->h;
-		return;
-	}
-	s->deferred_ack = p->h;
-	s->ack_deferred = true;
-	if (!s->deferred_listed) {
-		s->deferred_listed = true;
-		s->deferred_next = s->e->deferred_acks;
-		s->e->deferred_acks = s;
-	}
-}
-
-static void run_deferred_ack(struct tern_session *s)
-{
-	if (!s->ack_deferred)
-		return;
-	s->ack_deferred = false; /* stays on the engine's list; skipped there */
-	if (s->state == S_DEAD)
-		return;
-	struct tern_wire_pkt p = { .h = s->deferred_ack };
-	tern_sender_on_ack(s, &p);
-}
-
-bool tern_session_run_deferred_acks(struct tern_engine *e)
-{
-	bool more = false;
-	while (e->deferred_acks) {
-		struct tern_session *s = e->deferred_acks;
-		e->deferred_acks = s->deferred_next;
-		s->deferred_listed = false;
-		run_deferred_ack(s);
-		more |= s->state != S_DEAD && (s->lost_pending || s->tx_cursor);
-	}
-	return more;
-}
-
 void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
@@ -257,17 +215,11 @@ void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *
 		tern_engine_want_tx(e, s);
 		break;
 	case TERN_PKT_DATA:
-		if (p->h.n_sack == 0 && s->state == S_ESTABLISHED) {
-			defer_ack(s, p);
-		} else {
-			run_deferred_ack(s);
-			tern_sender_on_ack(s, p);
-		}
+		tern_sender_on_ack(s, p);
 		if (s->state == S_ESTABLISHED)
 			tern_receiver_on_data(s, p);
 		break;
 	case TERN_PKT_ACK:
-		run_deferred_ack(s);
 		tern_sender_on_ack(s, p);
 		if (p->h.flags & TERN_FLAG_ACK_REQ) {
 			s->ack_now = true;

@@ -108,13 +108,6 @@ struct tern_session {
 
 	struct tern_timer rto_timer, ack_timer, alive_timer, pace_timer;
 	void *rpc; /* the RPC layer's per-session state */
-
-	/* The ack a DATA packet carried, handled after this poll's first
-	 * transmit: the answer a handler gave leaves before the work its
-	 * request's ack causes (completions, RTT, congestion control). */
-	bool ack_deferred, deferred_listed;
-	struct tern_wire_hdr deferred_ack;
-	struct tern_session *deferred_next;
 };
 
 struct tern_engine {
@@ -137,7 +130,6 @@ struct tern_engine {
 	struct tern_tx_msg *tx_msgs, *tx_free;
 	struct tern_tx_msg *tx_held; /* ended, waiting for the device to let go of buf */
 	struct tern_session *tx_head, *tx_tail, *zombies;
-	struct tern_session *deferred_acks; /* sessions with ack_deferred, this poll */
 	struct tern_pkt *txbuf[TERN_TX_BATCH];
 	unsigned ntx;
 	struct tern_stats stats;
@@ -175,8 +167,6 @@ void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *
 void tern_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tern_wire_pkt *p);
 void tern_session_kill(struct tern_session *s, int status, bool notify);
 void tern_session_transmit(struct tern_session *s);
-/* Handle the acks deferred in this poll; true if that let a session send. */
-bool tern_session_run_deferred_acks(struct tern_engine *e);
 void tern_session_free(struct tern_session *s);
 
 /* sender.c */
