@@ -277,9 +277,9 @@ Test(rpc, many_calls_under_loss_run_each_handler_once)
 }
 
 /* The client keeps as many calls out as the server serves per session.
- * The next request's ack frees the slot of the answer it acknowledges;
- * the server handles that ack after its own sends, but must still make
- * room first rather than refuse the call. */
+ * The next request's ack frees the slot of the answer it acknowledges,
+ * so the server must handle that ack before it looks for a slot for the
+ * request (docs/benchmarks.md: an ack handled later refused calls). */
 static unsigned pipe_done, pipe_failed;
 static void pipe_cont(int status, const void *resp, size_t len, void *arg)
 {

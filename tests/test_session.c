@@ -11,12 +11,29 @@
 
 static struct pair P;
 
+static void open_sim(const struct tern_sim_config *sc)
+{
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, sc, NULL), 0);
+}
+
 static void open_default(void)
 {
 	struct tern_sim_config sc;
 	tern_sim_config_init(&sc);
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_sim(&sc);
+}
+
+/* Links that check every datagram, as memif or a NIC's UDP checksum. */
+static void open_checked(double corrupt)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.seed = 11;
+	sc.link_checked = true;
+	sc.link.corrupt = corrupt;
+	sc.link.delay_ns = 10000;
+	open_sim(&sc);
 }
 
 static void establish(void)
@@ -55,8 +72,7 @@ Test(session, the_source_port_a_peer_asks_for_is_used)
 	struct tern_sim_config sc;
 	tern_sim_config_init(&sc);
 	sc.steer_port = 50123;
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_sim(&sc);
 	establish();
 	cr_assert_eq(tern_session_steer_port(P.client), 50123);
 	cr_assert_eq(tern_session_steer_port(P.server), 50123);
@@ -116,11 +132,7 @@ static void exchange_checked(int n)
 
 Test(session, no_crc_where_both_links_check)
 {
-	struct tern_sim_config sc;
-	tern_sim_config_init(&sc);
-	sc.link_checked = true;
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_checked(0);
 	P.on_message = check_content;
 	establish();
 	cr_assert(P.client->hdr_flags == TERN_FLAG_NO_CRC && P.server->hdr_flags == TERN_FLAG_NO_CRC);
@@ -135,14 +147,7 @@ Test(session, no_crc_where_both_links_check)
 
 Test(session, corruption_on_a_checked_link_is_dropped_there_and_recovered)
 {
-	struct tern_sim_config sc;
-	tern_sim_config_init(&sc);
-	sc.seed = 11;
-	sc.link_checked = true;
-	sc.link.corrupt = 0.1;
-	sc.link.delay_ns = 10000;
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_checked(0.1);
 	P.on_message = check_content;
 	establish();
 	exchange_checked(40);
@@ -161,11 +166,7 @@ Test(session, corruption_on_a_checked_link_is_dropped_there_and_recovered)
  * checks, and only from a sender whose link checks. */
 Test(session, the_crc_stays_towards_a_peer_that_cannot_tell)
 {
-	struct tern_sim_config sc;
-	tern_sim_config_init(&sc);
-	sc.link_checked = true;
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_checked(0);
 	P.eng[0]->drv->rx_link_checks = false; /* the client cannot tell what its link checked */
 	P.on_message = check_content;
 	establish();
@@ -177,11 +178,7 @@ Test(session, the_crc_stays_towards_a_peer_that_cannot_tell)
 
 Test(session, a_packet_without_crc_from_an_unchecked_link_is_dropped)
 {
-	struct tern_sim_config sc;
-	tern_sim_config_init(&sc);
-	sc.link_checked = true;
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_checked(0);
 	establish();
 	P.eng[1]->drv->rx_link_checks = false; /* from now on the server cannot tell */
 	cr_assert_eq(tern_session_send(P.client, "x", 1, NULL), 0);
@@ -253,8 +250,7 @@ Test(session, a_gap_is_acknowledged_at_once)
 {
 	struct tern_sim_config sc;
 	tern_sim_config_init(&sc);
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_sim(&sc);
 	establish();
 	uint64_t before = acks_sent(1);
 	/* The first packet is lost on the way (the link decides as it is sent). */
@@ -663,8 +659,7 @@ Test(session, attached_buffers_come_back_only_after_the_device_lets_go)
 	sc.attach_tx = true;
 	sc.seed = 5;
 	sc.link.loss = 0.02;
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_sim(&sc);
 	P.on_send_done = attached_done;
 	P.on_message = attached_check;
 	attach_done = 0;
@@ -700,8 +695,7 @@ Test(session, an_engine_destroyed_while_the_device_holds_a_buffer_gives_it_back)
 	struct tern_sim_config sc;
 	tern_sim_config_init(&sc);
 	sc.attach_tx = true;
-	memset(&P, 0, sizeof(P));
-	cr_assert_eq(pair_open(&P, &sc, NULL), 0);
+	open_sim(&sc);
 	P.on_send_done = closed_done;
 	establish();
 	content_fill(big, sizeof(big), 78);
