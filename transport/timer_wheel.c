@@ -117,6 +117,20 @@ static unsigned run_slot(struct tern_timer_wheel *w, unsigned s, uint64_t now)
 	return fired;
 }
 
+/* The distance from the current tick to the first occupied slot at d or
+ * after, reading the bitmap a word at a time; >= limit if none before it. */
+static uint64_t next_occupied(const struct tern_timer_wheel *w, uint64_t d, uint64_t limit)
+{
+	while (d < limit) {
+		unsigned s = (w->cur_tick + d) & MASK;
+		uint64_t word = w->occupied[s / 64] >> (s % 64);
+		if (word)
+			return d + (uint64_t)__builtin_ctzll(word);
+		d += 64 - (s % 64);
+	}
+	return d;
+}
+
 unsigned tern_wheel_advance(struct tern_timer_wheel *w, uint64_t now)
 {
 	uint64_t target = now >> TERN_WHEEL_TICK_SHIFT;
@@ -130,20 +144,9 @@ unsigned tern_wheel_advance(struct tern_timer_wheel *w, uint64_t now)
 	uint64_t span = target - w->cur_tick + 1;
 	if (span > TERN_WHEEL_SLOTS)
 		span = TERN_WHEEL_SLOTS;
-	/* Visit only occupied slots, a bitmap word at a time. */
-	for (uint64_t d = 0; w->count && d < span;) {
-		unsigned s = (w->cur_tick + d) & MASK;
-		uint64_t word = w->occupied[s / 64] >> (s % 64);
-		if (!word) {
-			d += 64 - (s % 64);
-			continue;
-		}
-		d += (uint64_t)__builtin_ctzll(word);
-		if (d >= span)
-			break;
+	/* Visit only occupied slots. */
+	for (uint64_t d = 0; w->count && (d = next_occupied(w, d, span)) < span; d++)
 		fired += run_slot(w, (w->cur_tick + d) & MASK, now);
-		d++;
-	}
 	/* Stay on the target tick: timers later within it are seen next time. */
 	w->cur_tick = target;
 	return fired;
@@ -154,19 +157,9 @@ uint64_t tern_wheel_next(const struct tern_timer_wheel *w)
 	if (!w->count)
 		return UINT64_MAX;
 	uint64_t best = UINT64_MAX;
-	for (uint64_t d = 0; d < TERN_WHEEL_SLOTS;) {
+	for (uint64_t d = 0; (d = next_occupied(w, d, TERN_WHEEL_SLOTS)) < TERN_WHEEL_SLOTS; d++) {
 		uint64_t tick = w->cur_tick + d;
 		unsigned s = tick & MASK;
-		uint64_t word = w->occupied[s / 64] >> (s % 64);
-		if (!word) {
-			d += 64 - (s % 64);
-			continue;
-		}
-		d += (uint64_t)__builtin_ctzll(word);
-		if (d >= TERN_WHEEL_SLOTS)
-			break;
-		tick = w->cur_tick + d;
-		s = tick & MASK;
 		bool due_this_turn = false;
 		for (const struct tern_timer *t = w->slot[s]; t; t = t->next) {
 			if (!t->due)
@@ -178,7 +171,6 @@ uint64_t tern_wheel_next(const struct tern_timer_wheel *w)
 		}
 		if (due_this_turn)
 			return best;
-		d++;
 	}
 	return best;
 }
