@@ -1,7 +1,9 @@
 /* tern-bench memif: tern RPC over DPDK memif beside a raw memif ping-pong
  * and echo (frames bounced by the peer, no tern work) in the same run.
  * Both ports live in this process, joined by one memif socket; the peer
- * runs on its own thread. */
+ * runs on its own thread, bouncing raw frames or polling a tern server
+ * as the client asks. The two methods alternate in rounds, so a VM whose
+ * speed drifts during the run slows both alike. */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,10 +25,14 @@
 #define CLI_IP "10.216.0.2"
 #define BURST 32
 
+/* What the peer thread does. */
+enum peer_mode { PEER_RAW = 1, PEER_TERN = 2, PEER_STOP = 3 };
+
 struct memif_run {
 	struct tern_dpdk_port *sp, *cp;
 	struct tern_dpdk_port_info si, ci;
-	atomic_bool stop;
+	atomic_int want; /* the mode the client asks for */
+	atomic_int cur;  /* the mode the peer is in */
 	atomic_int ready;
 	size_t size;
 	struct rte_mempool *pool;
@@ -34,19 +40,15 @@ struct memif_run {
 
 /* ---- raw: the peer bounces every frame back as it is ---- */
 
-static void *raw_bounce(void *arg)
+static void raw_bounce(struct memif_run *r)
 {
-	struct memif_run *r = arg;
 	struct rte_mbuf *m[BURST];
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		uint16_t n = rte_eth_rx_burst(r->si.port_id, 0, m, BURST);
-		uint16_t k = 0;
-		for (int t = 0; k < n && t < 100; t++)
-			k += rte_eth_tx_burst(r->si.port_id, 0, m + k, (uint16_t)(n - k));
-		for (; k < n; k++)
-			rte_pktmbuf_free(m[k]);
-	}
-	return NULL;
+	uint16_t n = rte_eth_rx_burst(r->si.port_id, 0, m, BURST);
+	uint16_t k = 0;
+	for (int t = 0; k < n && t < 100; t++)
+		k += rte_eth_tx_burst(r->si.port_id, 0, m + k, (uint16_t)(n - k));
+	for (; k < n; k++)
+		rte_pktmbuf_free(m[k]);
 }
 
 static struct rte_mbuf *raw_frame(struct memif_run *r)
@@ -100,8 +102,8 @@ static unsigned long raw_pingpong(struct memif_run *r, unsigned count, struct hi
 	return lost;
 }
 
-/* Frames per second with depth frames in flight. */
-static double raw_rate(struct memif_run *r, unsigned depth, double seconds)
+/* Frames echoed with depth frames in flight for seconds; *ns: how long. */
+static uint64_t raw_rate(struct memif_run *r, unsigned depth, double seconds, uint64_t *ns)
 {
 	struct rte_mbuf *m[BURST];
 	unsigned inflight = 0;
@@ -121,6 +123,7 @@ static double raw_rate(struct memif_run *r, unsigned depth, double seconds)
 		inflight -= n;
 		done += n;
 	}
+	*ns = bench_now_ns() - t0;
 	/* Drain what is still out. */
 	uint64_t quiet = bench_now_ns() + 10000000;
 	while (inflight && bench_now_ns() < quiet) {
@@ -128,7 +131,7 @@ static double raw_rate(struct memif_run *r, unsigned depth, double seconds)
 		rte_pktmbuf_free_bulk(m, n);
 		inflight -= n;
 	}
-	return (double)done / ((double)(bench_now_ns() - t0) / 1e9);
+	return done;
 }
 
 /* ---- tern: an RPC echo server engine on the peer's thread ---- */
@@ -144,20 +147,41 @@ static int memif_rpc(struct tern_dpdk_port *p, struct tern_rpc **out)
 	return tern_rpc_create(&rc, out);
 }
 
-static void *tern_server(void *arg)
+/* The peer thread: owns the tern server, and bounces raw frames or polls
+ * the server as the client asks. */
+static void *peer(void *arg)
 {
 	struct memif_run *r = arg;
-	struct tern_rpc *rpc;
+	struct tern_rpc *rpc = NULL;
 	if (memif_rpc(r->sp, &rpc) || tern_rpc_register(rpc, 1, bench_echo, rpc, 0)) {
+		tern_rpc_destroy(rpc);
 		atomic_store(&r->ready, -1);
 		return NULL;
 	}
-	atomic_store(&r->ready, 1);
 	struct tern_engine *e = tern_rpc_engine(rpc);
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed))
-		tern_engine_poll(e);
+	int cur = 0;
+	atomic_store(&r->ready, 1);
+	for (;;) {
+		int m = atomic_load_explicit(&r->want, memory_order_acquire);
+		if (m != cur)
+			atomic_store_explicit(&r->cur, cur = m, memory_order_release);
+		if (m == PEER_STOP)
+			break;
+		if (m == PEER_RAW)
+			raw_bounce(r);
+		else
+			tern_engine_poll(e);
+	}
 	tern_rpc_destroy(rpc);
 	return NULL;
+}
+
+static void peer_mode(struct memif_run *r, int m)
+{
+	struct bench_stall st = { 0 };
+	atomic_store_explicit(&r->want, m, memory_order_release);
+	while (atomic_load_explicit(&r->cur, memory_order_acquire) != m)
+		bench_stall_check(&st, "the peer thread");
 }
 
 struct rate_ctx {
@@ -175,58 +199,167 @@ static void rate_cont(int status, const void *resp, size_t len, void *arg)
 		c->done++;
 }
 
-static int tern_side(struct memif_run *r, unsigned count, unsigned depth, double seconds, struct hist *h,
-		     double *rate, double *frames_per_call)
-{
+struct tern_client {
 	struct tern_rpc *rpc;
-	int rcode = memif_rpc(r->cp, &rpc);
-	if (rcode)
-		return rcode;
+	struct tern_engine *e;
+	struct tern_session *s;
+};
+
+static int tern_client_open(struct memif_run *r, struct tern_client *c)
+{
+	*c = (struct tern_client){ 0 };
+	int rc = memif_rpc(r->cp, &c->rpc);
+	if (rc)
+		return rc;
+	c->e = tern_rpc_engine(c->rpc);
 	struct tern_addr to;
 	tern_addr_resolve(SRV_IP, 7100, &to);
-	struct tern_session *s;
-	if ((rcode = tern_session_connect(tern_rpc_engine(rpc), &to, &s)))
-		goto out;
-	static uint8_t req[1 << 16], resp[1 << 16];
-	size_t rl;
-	for (unsigned i = 0; i < 1000; i++) /* warm: ARP, handshake, caches */
-		if ((rcode = tern_rpc_call_sync(rpc, s, 1, req, r->size, 1000000000ull, resp, sizeof(resp), &rl)))
-			goto out;
-	for (unsigned i = 0; i < count; i++) {
-		uint64_t t0 = bench_now_ns();
-		if ((rcode = tern_rpc_call_sync(rpc, s, 1, req, r->size, 1000000000ull, resp, sizeof(resp), &rl)))
-			goto out;
-		hist_add(h, bench_now_ns() - t0);
-	}
-	struct rate_ctx c = { 0 };
-	struct tern_engine *e = tern_rpc_engine(rpc);
-	struct tern_stats before, after;
-	tern_engine_stats(e, &before);
-	uint64_t t0 = bench_now_ns(), until = t0 + (uint64_t)(seconds * 1e9);
-	while (bench_now_ns() < until) {
-		while (c.inflight < depth) {
-			void *q = tern_rpc_alloc(rpc, r->size);
-			if (!q || tern_rpc_call(rpc, s, 1, q, r->size, 1000000000ull, rate_cont, &c, NULL)) {
-				tern_rpc_free(rpc, q);
-				break;
-			}
-			c.inflight++;
-		}
-		tern_engine_poll(e);
-	}
-	*rate = (double)c.done / ((double)(bench_now_ns() - t0) / 1e9);
-	tern_engine_stats(e, &after);
-	*frames_per_call = c.done ? (double)(after.nic_tx_frames - before.nic_tx_frames) / (double)c.done : 0;
-	struct bench_stall st = { 0 };
-	while (c.inflight) {
-		tern_engine_poll(e);
-		bench_stall_check(&st, "the last calls");
-	}
-out:
-	tern_rpc_destroy(rpc);
-	return rcode;
+	return tern_session_connect(c->e, &to, &c->s);
 }
 
+static int tern_lat(struct memif_run *r, struct tern_client *c, unsigned n, struct hist *h)
+{
+	static uint8_t req[1 << 16], resp[1 << 16];
+	size_t rl;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t t0 = bench_now_ns();
+		int rc = tern_rpc_call_sync(c->rpc, c->s, 1, req, r->size, 1000000000ull, resp, sizeof(resp), &rl);
+		if (rc)
+			return rc;
+		if (h)
+			hist_add(h, bench_now_ns() - t0);
+	}
+	return 0;
+}
+
+/* Before the peer leaves tern for raw frames: long enough for the last
+ * answer's delayed ack, so no timer is left for the raw round to fire. */
+static void tern_quiet(struct tern_client *c)
+{
+	uint64_t until = bench_now_ns() + 100000;
+	while (bench_now_ns() < until)
+		tern_engine_poll(c->e);
+}
+
+/* Calls answered with depth in flight for seconds; *ns: how long, *frames:
+ * frames the client sent meanwhile. */
+static uint64_t tern_rate(struct memif_run *r, struct tern_client *c, unsigned depth, double seconds,
+			  uint64_t *ns, uint64_t *frames)
+{
+	struct rate_ctx rc = { 0 };
+	struct tern_stats before, after;
+	tern_engine_stats(c->e, &before);
+	uint64_t t0 = bench_now_ns(), until = t0 + (uint64_t)(seconds * 1e9);
+	while (bench_now_ns() < until) {
+		while (rc.inflight < depth) {
+			void *q = tern_rpc_alloc(c->rpc, r->size);
+			if (!q || tern_rpc_call(c->rpc, c->s, 1, q, r->size, 1000000000ull, rate_cont, &rc, NULL)) {
+				tern_rpc_free(c->rpc, q);
+				break;
+			}
+			rc.inflight++;
+		}
+		tern_engine_poll(c->e);
+	}
+	*ns = bench_now_ns() - t0;
+	uint64_t done = rc.done;
+	tern_engine_stats(c->e, &after);
+	*frames = after.nic_tx_frames - before.nic_tx_frames;
+	struct bench_stall st = { 0 };
+	while (rc.inflight) {
+		tern_engine_poll(c->e);
+		bench_stall_check(&st, "the last calls");
+	}
+	return done;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* min, median, max of v[0..n) (sorted in place) */
+static void spread(double *v, unsigned n, double out[3])
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	out[0] = v[0];
+	out[1] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	out[2] = v[n - 1];
+}
+
+struct memif_result {
+	struct hist raw_h, tern_h;
+	double raw_fps, tern_rps, fpc;
+	double lat_spread[3], rate_spread[3];
+	unsigned long raw_lost;
+};
+
+/* Latency then rate, each in rounds that alternate which method goes
+ * first; the peer thread follows the client's mode. */
+static int run_rounds(struct memif_run *r, unsigned long count, unsigned rounds, unsigned depth, double seconds,
+		      struct memif_result *res)
+{
+	static struct hist rh, th;
+	double lat_ratio[1000], rate_ratio[1000];
+	struct tern_client c;
+	peer_mode(r, PEER_RAW);
+	res->raw_lost = raw_pingpong(r, 1000, &rh); /* warm */
+	peer_mode(r, PEER_TERN);
+	int rc = tern_client_open(r, &c);
+	if (!rc)
+		rc = tern_lat(r, &c, 1000, NULL); /* warm: ARP, handshake, caches */
+	hist_init(&res->raw_h);
+	hist_init(&res->tern_h);
+	for (unsigned k = 0; !rc && k < rounds; k++) {
+		unsigned n = (unsigned)(count / rounds + (k < count % rounds));
+		hist_init(&rh);
+		hist_init(&th);
+		for (unsigned step = 0; !rc && step < 2; step++) {
+			if ((k + step) % 2 == 0) {
+				peer_mode(r, PEER_RAW);
+				res->raw_lost += raw_pingpong(r, n, &rh);
+			} else {
+				peer_mode(r, PEER_TERN);
+				rc = tern_lat(r, &c, n, &th);
+				tern_quiet(&c);
+			}
+		}
+		hist_merge(&res->raw_h, &rh);
+		hist_merge(&res->tern_h, &th);
+		lat_ratio[k] = (double)hist_pct(&th, 50) / (double)hist_pct(&rh, 50);
+	}
+	uint64_t raw_done = 0, raw_ns = 0, tern_done = 0, tern_ns = 0, frames = 0;
+	for (unsigned k = 0; !rc && k < rounds; k++) {
+		uint64_t rd = 0, rn = 1, td = 0, tn = 1, f = 0;
+		for (unsigned step = 0; step < 2; step++) {
+			if ((k + step) % 2 == 0) {
+				peer_mode(r, PEER_RAW);
+				rd = raw_rate(r, depth, seconds / rounds, &rn);
+			} else {
+				peer_mode(r, PEER_TERN);
+				td = tern_rate(r, &c, depth, seconds / rounds, &tn, &f);
+				tern_quiet(&c);
+			}
+		}
+		raw_done += rd;
+		raw_ns += rn;
+		tern_done += td;
+		tern_ns += tn;
+		frames += f;
+		rate_ratio[k] = ((double)td / (double)tn) / ((double)rd / (double)rn);
+	}
+	if (!rc) {
+		res->raw_fps = (double)raw_done / ((double)raw_ns / 1e9);
+		res->tern_rps = (double)tern_done / ((double)tern_ns / 1e9);
+		res->fpc = tern_done ? (double)frames / (double)tern_done : 0;
+		spread(lat_ratio, rounds, res->lat_spread);
+		spread(rate_ratio, rounds, res->rate_spread);
+	}
+	/* The client goes first, while the peer still polls the server. */
+	tern_rpc_destroy(c.rpc);
+	return rc;
+}
 
 /* ---- --cpu: both ends polled by this thread, so a round trip costs only
  * CPU work (no waiting on the other core); repeatable under callgrind ---- */
@@ -329,7 +462,9 @@ static void usage(FILE *f)
 		"  --count N      round trips timed, each method (default 100000)\n"
 		"  --size BYTES   request and answer size (default 32)\n"
 		"  --depth N      calls / frames in flight for the rate (default 16)\n"
-		"  --seconds S    length of each rate run (default 2)\n"
+		"  --seconds S    length of each method's rate run, all rounds (default 2)\n"
+		"  --rounds N     alternate raw and tern in N rounds each, for latency and\n"
+		"                 for rate, so drift in the VM's speed hits both (default 20)\n"
 		"  --zero-copy    the memif client in zero-copy mode\n"
 		"  --cpu          poll both ends from one thread and report the CPU time\n"
 		"                 of one round trip, raw and tern (no rate run)\n"
@@ -343,12 +478,13 @@ int bench_memif(int argc, char **argv)
 		{ "count", required_argument, 0, 'n' }, { "size", required_argument, 0, 's' },
 		{ "depth", required_argument, 0, 'D' }, { "seconds", required_argument, 0, 'S' },
 		{ "zero-copy", no_argument, 0, 'z' }, { "json", no_argument, 0, 'j' },
-		{ "cpu", no_argument, 0, 'c' },
+		{ "cpu", no_argument, 0, 'c' }, { "rounds", required_argument, 0, 'R' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	unsigned long count = 100000;
 	unsigned depth = 16;
 	double seconds = 2;
+	unsigned rounds = 20;
 	int zc = 0, json = 0, cpu = 0, c, li = 0;
 	struct memif_run r = { .size = 32 };
 	char *end;
@@ -358,12 +494,17 @@ int bench_memif(int argc, char **argv)
 		case 's': r.size = strtoul(optarg, &end, 10); if (*end || r.size > 1300) goto bad; break;
 		case 'D': depth = (unsigned)strtoul(optarg, &end, 10); if (*end || !depth || depth > 256) goto bad; break;
 		case 'S': seconds = strtod(optarg, &end); if (*end || !(seconds > 0 && seconds <= 600)) goto bad; break;
+		case 'R': rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !rounds || rounds > 1000) goto bad; break;
 		case 'z': zc = 1; break;
 		case 'j': json = 1; break;
 		case 'c': cpu = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (!cpu && count < rounds) {
+		fprintf(stderr, "tern-bench memif: --count must be at least --rounds (%u)\n", rounds);
+		return 2;
 	}
 	char sock[64], eal[512];
 	snprintf(sock, sizeof(sock), "/tmp/tern-bench-memif-%d.sock", getpid());
@@ -414,60 +555,57 @@ int bench_memif(int argc, char **argv)
 			       r.size, count, zc ? "zero-copy" : "copy", raw_ns, tern_ns, tern_ns / raw_ns);
 		goto teardown;
 	}
-	static struct hist raw_h, tern_h;
-	hist_init(&raw_h);
-	hist_init(&tern_h);
+	static struct memif_result res;
 	pthread_t t;
-	pthread_create(&t, NULL, raw_bounce, &r);
-	unsigned long raw_lost = raw_pingpong(&r, 1000, &raw_h); /* warm */
-	hist_init(&raw_h);
-	raw_lost += raw_pingpong(&r, (unsigned)count, &raw_h);
-	if (raw_lost)
-		fprintf(stderr, "tern-bench memif: %lu raw frames had no echo within 10 ms and were sent again\n",
-			raw_lost);
-	double raw_fps = raw_rate(&r, depth, seconds);
-	atomic_store(&r.stop, true);
-	pthread_join(t, NULL);
-	atomic_store(&r.stop, false);
-	pthread_create(&t, NULL, tern_server, &r);
+	pthread_create(&t, NULL, peer, &r);
+	struct bench_stall st2 = { 0 };
 	while (!atomic_load(&r.ready))
-		;
-	double rpc_rate = 0, fpc = 0;
-	rc = atomic_load(&r.ready) < 0 ? TERN_ENOMEM
-				       : tern_side(&r, (unsigned)count, depth, seconds, &tern_h, &rpc_rate, &fpc);
-	atomic_store(&r.stop, true);
+		bench_stall_check(&st2, "the peer thread");
+	rc = atomic_load(&r.ready) < 0 ? TERN_ENOMEM : run_rounds(&r, count, rounds, depth, seconds, &res);
+	if (atomic_load(&r.ready) > 0)
+		peer_mode(&r, PEER_STOP);
 	pthread_join(t, NULL);
+	if (res.raw_lost)
+		fprintf(stderr, "tern-bench memif: %lu raw frames had no echo within 10 ms and were sent again\n",
+			res.raw_lost);
 	if (rc) {
 		fprintf(stderr, "tern-bench memif: calls failed: %s\n", tern_strerror(rc));
-		return 1;
+		goto teardown;
 	}
-	double lat_ratio = (double)hist_pct(&tern_h, 50) / (double)hist_pct(&raw_h, 50);
-	double rate_ratio = rpc_rate / raw_fps;
+	double lat_ratio = (double)hist_pct(&res.tern_h, 50) / (double)hist_pct(&res.raw_h, 50);
+	double rate_ratio = res.tern_rps / res.raw_fps;
 	const char *mode = zc ? "zero-copy" : "copy";
 	if (json) {
-		const struct hist *hs[2] = { &raw_h, &tern_h };
+		const struct hist *hs[2] = { &res.raw_h, &res.tern_h };
 		const char *names[2] = { "raw memif", "tern rpc" };
-		double rates[2] = { raw_fps, rpc_rate };
+		double rates[2] = { res.raw_fps, res.tern_rps };
 		for (int i = 0; i < 2; i++)
 			printf("{\"bench\":\"memif\",\"method\":\"%s\",\"mode\":\"%s\",\"size\":%zu,\"n\":%lu,\"p50_us\":%.3f,"
 			       "\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f,\"depth\":%u,\"rate_per_s\":%.0f}\n",
 			       names[i], mode, r.size, count, hist_pct(hs[i], 50) / 1e3, hist_pct(hs[i], 99) / 1e3,
 			       hist_pct(hs[i], 99.9) / 1e3, hist_pct(hs[i], 100) / 1e3, depth, rates[i]);
-		printf("{\"bench\":\"memif_ratio\",\"mode\":\"%s\",\"p50_ratio\":%.3f,\"rate_ratio\":%.3f,"
+		printf("{\"bench\":\"memif_ratio\",\"mode\":\"%s\",\"rounds\":%u,\"p50_ratio\":%.3f,\"rate_ratio\":%.3f,"
+		       "\"p50_ratio_rounds\":[%.3f,%.3f,%.3f],\"rate_ratio_rounds\":[%.3f,%.3f,%.3f],"
 		       "\"client_frames_per_call\":%.3f}\n",
-		       mode, lat_ratio, rate_ratio, fpc);
+		       mode, rounds, lat_ratio, rate_ratio, res.lat_spread[0], res.lat_spread[1], res.lat_spread[2],
+		       res.rate_spread[0], res.rate_spread[1], res.rate_spread[2], res.fpc);
 	} else {
 		printf("tern-bench memif: %zu B requests over DPDK memif (%s mode), %lu round trips each, rate with %u "
-		       "in flight for %.1f s\n",
-		       r.size, mode, count, depth, seconds);
+		       "in flight for %.1f s each; raw and tern alternate in %u rounds\n",
+		       r.size, mode, count, depth, seconds, rounds);
 		printf("%-22s %9s %9s %9s %9s %14s\n", "method (us)", "p50", "p99", "p99.9", "max", "rate (/s)");
-		printf("%-22s %9.2f %9.2f %9.2f %9.2f %14.0f\n", "raw memif ping-pong", hist_pct(&raw_h, 50) / 1e3,
-		       hist_pct(&raw_h, 99) / 1e3, hist_pct(&raw_h, 99.9) / 1e3, hist_pct(&raw_h, 100) / 1e3, raw_fps);
-		printf("%-22s %9.2f %9.2f %9.2f %9.2f %14.0f\n", "tern RPC", hist_pct(&tern_h, 50) / 1e3,
-		       hist_pct(&tern_h, 99) / 1e3, hist_pct(&tern_h, 99.9) / 1e3, hist_pct(&tern_h, 100) / 1e3,
-		       rpc_rate);
+		printf("%-22s %9.2f %9.2f %9.2f %9.2f %14.0f\n", "raw memif ping-pong", hist_pct(&res.raw_h, 50) / 1e3,
+		       hist_pct(&res.raw_h, 99) / 1e3, hist_pct(&res.raw_h, 99.9) / 1e3, hist_pct(&res.raw_h, 100) / 1e3,
+		       res.raw_fps);
+		printf("%-22s %9.2f %9.2f %9.2f %9.2f %14.0f\n", "tern RPC", hist_pct(&res.tern_h, 50) / 1e3,
+		       hist_pct(&res.tern_h, 99) / 1e3, hist_pct(&res.tern_h, 99.9) / 1e3, hist_pct(&res.tern_h, 100) / 1e3,
+		       res.tern_rps);
 		printf("tern / raw: median round trip %.2fx, rate %.0f%%\n", lat_ratio, rate_ratio * 100);
-		printf("client frames sent per call in the rate run: %.3f (1 = every ack rode on a request)\n", fpc);
+		printf("per round (min / median / max): median round trip %.2fx / %.2fx / %.2fx, rate %.0f%% / %.0f%% / "
+		       "%.0f%%\n",
+		       res.lat_spread[0], res.lat_spread[1], res.lat_spread[2], res.rate_spread[0] * 100,
+		       res.rate_spread[1] * 100, res.rate_spread[2] * 100);
+		printf("client frames sent per call in the rate run: %.3f (1 = every ack rode on a request)\n", res.fpc);
 	}
 teardown:
 	tern_dpdk_port_destroy(r.cp);
