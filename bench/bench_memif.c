@@ -347,7 +347,8 @@ static int run_rounds(struct memif_run *r, unsigned long count, unsigned rounds,
 		tern_done += td;
 		tern_ns += tn;
 		frames += f;
-		rate_ratio[k] = ((double)td / (double)tn) / ((double)rd / (double)rn);
+		/* No raw echo at all says nothing of tern: call that round 0. */
+		rate_ratio[k] = rd ? ((double)td / (double)tn) / ((double)rd / (double)rn) : 0;
 	}
 	if (!rc) {
 		res->raw_fps = (double)raw_done / ((double)raw_ns / 1e9);
@@ -459,7 +460,8 @@ static void usage(FILE *f)
 		"Needs DPDK (root, or a user allowed to use it).\n"
 		"\n"
 		"options:\n"
-		"  --count N      round trips timed, each method (default 100000)\n"
+		"  --count N      round trips timed, each method; at least --rounds\n"
+		"                 (default 100000)\n"
 		"  --size BYTES   request and answer size (default 32)\n"
 		"  --depth N      calls / frames in flight for the rate (default 16)\n"
 		"  --seconds S    length of each method's rate run, all rounds (default 2)\n"
@@ -573,7 +575,7 @@ int bench_memif(int argc, char **argv)
 		goto teardown;
 	}
 	double lat_ratio = (double)hist_pct(&res.tern_h, 50) / (double)hist_pct(&res.raw_h, 50);
-	double rate_ratio = res.tern_rps / res.raw_fps;
+	double rate_ratio = res.raw_fps > 0 ? res.tern_rps / res.raw_fps : 0;
 	const char *mode = zc ? "zero-copy" : "copy";
 	if (json) {
 		const struct hist *hs[2] = { &res.raw_h, &res.tern_h };
