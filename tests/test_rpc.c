@@ -295,6 +295,19 @@ static bool pipe_progress(void *arg)
 	return pipe_done != *(unsigned *)arg;
 }
 
+/* An 8-byte echo call from the client, ending in cont; the buffer goes
+ * back if the call is refused. */
+static int echo8(tern_rpc_cont cont, int fill)
+{
+	void *q = tern_rpc_alloc(W.rpc[0], 8);
+	cr_assert_not_null(q);
+	memset(q, fill, 8);
+	int rc = tern_rpc_call(W.rpc[0], W.client, T_ECHO, q, 8, 10 * SEC, cont, NULL, NULL);
+	if (rc)
+		tern_rpc_free(W.rpc[0], q);
+	return rc;
+}
+
 Test(rpc, a_full_pipeline_is_never_refused)
 {
 	open_world(0, 0);
@@ -305,10 +318,7 @@ Test(rpc, a_full_pipeline_is_never_refused)
 	pipe_done = pipe_failed = 0;
 	while (pipe_done < total) {
 		while (issued < total && issued - pipe_done < depth) {
-			void *q = tern_rpc_alloc(W.rpc[0], 8);
-			cr_assert_not_null(q);
-			memset(q, 7, 8);
-			cr_assert_eq(tern_rpc_call(W.rpc[0], W.client, T_ECHO, q, 8, 10 * SEC, pipe_cont, NULL, NULL), 0);
+			cr_assert_eq(echo8(pipe_cont, 7), 0);
 			issued++;
 		}
 		unsigned before = pipe_done;
@@ -325,22 +335,12 @@ Test(rpc, a_full_pipeline_is_never_refused)
 static unsigned chain_left, chain_refused;
 static void chain_cont(int status, const void *resp, size_t len, void *arg)
 {
-	(void)resp;
-	(void)len;
-	(void)arg;
-	pipe_done++;
-	pipe_failed += status != 0;
+	pipe_cont(status, resp, len, arg);
 	if (!chain_left)
 		return;
 	chain_left--;
-	void *q = tern_rpc_alloc(W.rpc[0], 8);
-	cr_assert_not_null(q);
-	memset(q, 3, 8);
-	int rc = tern_rpc_call(W.rpc[0], W.client, T_ECHO, q, 8, 10 * SEC, chain_cont, NULL, NULL);
-	if (rc) {
+	if (echo8(chain_cont, 3))
 		chain_refused++;
-		tern_rpc_free(W.rpc[0], q);
-	}
 }
 
 Test(rpc, a_call_from_a_continuation_finds_the_slot_it_freed)
@@ -351,14 +351,9 @@ Test(rpc, a_call_from_a_continuation_finds_the_slot_it_freed)
 	chain_left = 2000;
 	unsigned started = 0;
 	/* Fill every slot, then let the continuations keep them full. */
-	for (; started < client_max_calls; started++) {
-		void *q = tern_rpc_alloc(W.rpc[0], 8);
-		cr_assert_not_null(q);
-		if (tern_rpc_call(W.rpc[0], W.client, T_ECHO, q, 8, 10 * SEC, chain_cont, NULL, NULL)) {
-			tern_rpc_free(W.rpc[0], q);
+	for (; started < client_max_calls; started++)
+		if (echo8(chain_cont, 3))
 			break;
-		}
-	}
 	cr_assert_eq(started, client_max_calls, "every slot in use");
 	unsigned want = started + 2000;
 	while (pipe_done < want - chain_refused) {
