@@ -245,6 +245,59 @@ Test(session, an_ack_waits_one_poll_for_data_to_carry_it)
 	pair_close(&P);
 }
 
+static uint64_t tx_at[16];
+static void answer_and_note_tx(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
+{
+	(void)m;
+	if (side != 1)
+		return;
+	struct tern_stats st;
+	tern_engine_stats(p->eng[1], &st);
+	tx_at[p->delivered[1] - 1] = st.tx_pkts;
+	cr_assert_eq(tern_session_send(s, "r", 1, NULL), 0);
+}
+
+/* A burst of requests: answers to the first ones leave while the rest are
+ * handled, so that the peer is not idle until the whole burst is done. */
+Test(session, answers_to_a_burst_leave_while_the_rest_is_handled)
+{
+	open_default();
+	establish();
+	cr_assert_eq(pair_run(&P, 10 * MS, NULL, NULL), TERN_EAGAIN); /* the handshake's last ack is in */
+	P.on_message = answer_and_note_tx;
+	for (int i = 0; i < 10; i++) /* the initial window is 10 packets */
+		cr_assert_eq(tern_session_send(P.client, "q", 1, NULL), 0);
+	tern_engine_poll(P.eng[0]);
+	deliver_and_poll(1); /* all ten in one receive burst */
+	cr_assert_eq(P.delivered[1], 10);
+	cr_assert_geq(tx_at[8], tx_at[0] + 8, "the first eight answers were sent before the ninth request was handled");
+	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[0], 10);
+	pair_close(&P);
+}
+
+/* What the application sends between polls leaves at the start of the
+ * next poll, before that poll's receive work. */
+Test(session, sends_between_polls_leave_before_the_next_receive)
+{
+	open_default();
+	establish();
+	P.on_message = answer_and_note_tx;
+	cr_assert_eq(tern_session_send(P.client, "q", 1, NULL), 0);
+	tern_engine_poll(P.eng[0]);
+	tern_sim_advance(P.net, tern_sim_now(P.net) + MS); /* the request is at the server */
+	struct tern_stats st;
+	tern_engine_stats(P.eng[1], &st);
+	uint64_t before = st.tx_pkts;
+	cr_assert_eq(tern_session_send(P.server, "s", 1, NULL), 0);
+	tern_engine_poll(P.eng[1]);
+	cr_assert_eq(P.delivered[1], 1);
+	cr_assert_eq(tx_at[0], before + 1, "the message sent before the poll was out before the request was handled");
+	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[0], 2);
+	pair_close(&P);
+}
+
 /* A gap is news for the sender's loss recovery: acknowledged at once. */
 Test(session, a_gap_is_acknowledged_at_once)
 {

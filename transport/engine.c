@@ -446,6 +446,9 @@ int tern_engine_poll(struct tern_engine *e)
 	e->polls++;
 	if (e->poll_hook)
 		e->poll_hook(e->poll_hook_arg);
+	/* What the application sent since the last poll leaves first, not
+	 * after this poll's receive work. */
+	unsigned tx = e->tx_head ? run_tx(e) : 0;
 	struct tern_pkt *pkts[TERN_RX_BURST];
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
 	for (unsigned i = 0; i < n; i++) {
@@ -453,10 +456,15 @@ int tern_engine_poll(struct tern_engine *e)
 			__builtin_prefetch(pkts[i + 1]->data);
 		on_packet(e, pkts[i]);
 		e->drv->ops->free(e->drv, pkts[i]);
+		/* Answers to the first packets of a burst leave while the rest
+		 * are handled, so the peer works on them meanwhile: sending all
+		 * at the end made the two ends take turns (docs/architecture.md). */
+		if ((i + 1) % TERN_RX_CHUNK == 0 && e->tx_head)
+			tx += run_tx(e);
 	}
 	/* Answers and acks leave before the timers run: the wheel is not on
 	 * the round trip's path. What a timer sends goes in this poll too. */
-	unsigned tx = run_tx(e);
+	tx += run_tx(e);
 	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
 	if (fired && e->tx_head)
 		tx += run_tx(e);

@@ -15,6 +15,7 @@
 #include "wire.h"
 
 #define TERN_RX_BURST 32
+#define TERN_RX_CHUNK 8 /* received packets handled between two transmits */
 #define TERN_TX_BATCH 64
 #define TERN_TX_BUDGET 64 /* packets one session may send per poll */
 

@@ -25,6 +25,14 @@
 #define ARP_INTERVAL_NS 10000000ull /* at most one request per neighbour per 10 ms */
 #define LINK_CHECK_NS 100000000ull
 #define LINK_POLLS 256
+#define STASH 64                   /* freed mbufs kept for the next allocations */
+
+/* The neighbour slot of the last address seen, so that a stream of frames
+ * to or from one peer costs one load, not a table search. */
+struct neigh_cache {
+	uint32_t ip;
+	struct tern_neigh_slot *slot; /* NULL: look again */
+};
 
 struct dpdk_drv {
 	struct tern_driver drv;
@@ -40,6 +48,12 @@ struct dpdk_drv {
 	unsigned nctl;
 	uint8_t tmpl[TERN_DPDK_OUTER];
 	uint32_t tmpl_ip_sum; /* the template's IPv4 header words, unfolded */
+	struct neigh_cache rx_seen, tx_seen;
+	/* Plain mbufs of our pool freed by this engine, reused LIFO (warm in
+	 * cache) before the mempool, whose per-lcore cache costs a TLS lookup
+	 * and its generic layers on every call. */
+	struct rte_mbuf *stash[STASH];
+	unsigned nstash;
 };
 
 static struct dpdk_drv *to_dd(struct tern_driver *d)
@@ -123,9 +137,11 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 		hand_off(dd, q, m);
 		return NULL;
 	}
-	struct rte_ether_addr known;
-	if (!tern_neigh_lookup(&p->neigh, ip->src_addr, &known) || !rte_is_same_ether_addr(&known, &eth->src_addr))
-		tern_neigh_set(&p->neigh, ip->src_addr, &eth->src_addr);
+	if (ip->src_addr != dd->rx_seen.ip || !dd->rx_seen.slot) {
+		dd->rx_seen.ip = ip->src_addr;
+		dd->rx_seen.slot = ip->src_addr ? tern_neigh_find(&p->neigh, ip->src_addr, true) : NULL;
+	}
+	tern_neigh_slot_learn(dd->rx_seen.slot, &eth->src_addr);
 	struct tern_pkt *t = pkt_of(m);
 	t->data = (uint8_t *)(udp + 1);
 	t->len = ulen - (unsigned)sizeof(*udp);
@@ -151,6 +167,16 @@ other:
 static void flush_ctl(struct dpdk_drv *dd);
 static void check_link(struct dpdk_drv *dd);
 
+/* Called on every rx poll, so a clock read every LINK_POLLS polls is
+ * enough, and the send path reads no clock at all. */
+static inline void maybe_check_link(struct dpdk_drv *dd)
+{
+	if (__builtin_expect(++dd->link_polls >= LINK_POLLS, 0)) {
+		dd->link_polls = 0;
+		check_link(dd);
+	}
+}
+
 static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
 {
 	struct dpdk_drv *dd = to_dd(d);
@@ -159,7 +185,7 @@ static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 	if (n > BURST)
 		n = BURST;
 	unsigned out = 0;
-	check_link(dd);
+	maybe_check_link(dd);
 	/* Frames other engines passed to us first: they are older. */
 	if (p->handoff[dd->q]) {
 		unsigned k = rte_ring_dequeue_burst(p->handoff[dd->q], (void **)m, n, NULL);
@@ -204,7 +230,11 @@ static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
 	struct rte_ether_addr mac;
 	if (t->peer.family != TERN_AF_INET)
 		return false;
-	if (!tern_neigh_lookup(&p->neigh, dst, &mac)) {
+	if (dst != dd->tx_seen.ip || !dd->tx_seen.slot) {
+		dd->tx_seen.ip = dst;
+		dd->tx_seen.slot = tern_neigh_find(&p->neigh, dst, false);
+	}
+	if (!tern_neigh_slot_mac(dd->tx_seen.slot, &mac)) {
 		dd->st.arp_unresolved_drops++;
 		if (p->arp && tern_neigh_should_ask(&p->neigh, dst, dd_now(&dd->drv), ARP_INTERVAL_NS)) {
 			struct rte_mbuf *req = rte_pktmbuf_alloc(dd->pool);
@@ -254,13 +284,8 @@ static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
 	return true;
 }
 
-/* Called on every rx poll, so a clock read every LINK_POLLS polls is
- * enough, and the send path reads no clock at all. */
-static void check_link(struct dpdk_drv *dd)
+static __attribute__((noinline)) void check_link(struct dpdk_drv *dd)
 {
-	if (++dd->link_polls < LINK_POLLS)
-		return;
-	dd->link_polls = 0;
 	uint64_t now = dd_now(&dd->drv);
 	if (now < dd->next_link_check)
 		return;
@@ -329,9 +354,13 @@ static unsigned dd_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 static struct tern_pkt *dd_alloc(struct tern_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dd->pool);
-	if (!m)
+	struct rte_mbuf *m;
+	if (dd->nstash) {
+		m = dd->stash[--dd->nstash];
+		rte_pktmbuf_reset(m);
+	} else if (!(m = rte_pktmbuf_alloc(dd->pool))) {
 		return NULL;
+	}
 	struct tern_pkt *t = pkt_of(m);
 	t->data = rte_pktmbuf_mtod(m, uint8_t *) + TERN_DPDK_OUTER;
 	t->cap = (uint32_t)(rte_pktmbuf_tailroom(m) - TERN_DPDK_OUTER);
@@ -410,8 +439,15 @@ static void dd_tx_cleanup(struct tern_driver *d)
 
 static void dd_free(struct tern_driver *d, struct tern_pkt *t)
 {
-	(void)d;
-	rte_pktmbuf_free(t->owner);
+	struct dpdk_drv *dd = to_dd(d);
+	struct rte_mbuf *m = t->owner;
+	/* Only what rte_pktmbuf_free would hand straight back to our pool. */
+	if (dd->nstash < STASH && m->pool == dd->pool && m->next == NULL && RTE_MBUF_DIRECT(m) &&
+	    rte_mbuf_refcnt_read(m) == 1) {
+		dd->stash[dd->nstash++] = m;
+		return;
+	}
+	rte_pktmbuf_free(m);
 }
 
 static int dd_local_addr(struct tern_driver *d, struct tern_addr *out)
@@ -486,6 +522,8 @@ static void dd_destroy(struct tern_driver *d)
 	struct rte_mbuf *m;
 	while (p->handoff[dd->q] && rte_ring_dequeue(p->handoff[dd->q], (void **)&m) == 0)
 		rte_pktmbuf_free(m);
+	while (dd->nstash)
+		rte_pktmbuf_free(dd->stash[--dd->nstash]);
 	if (dd->registered)
 		rte_thread_unregister();
 	atomic_store(&p->taken[dd->q], false);

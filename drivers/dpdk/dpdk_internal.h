@@ -38,6 +38,13 @@ struct tern_neigh_table {
 };
 
 bool tern_neigh_lookup(struct tern_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac);
+/* The slot of ip (claimed if create; NULL if absent or the table is full).
+ * A slot keeps its address for the table's life, so an engine may keep a
+ * pointer to it and read or learn the MAC there without a search. */
+struct tern_neigh_slot *tern_neigh_find(struct tern_neigh_table *t, uint32_t ip, bool create);
+bool tern_neigh_slot_mac(struct tern_neigh_slot *s, struct rte_ether_addr *mac);
+/* Store mac (a unicast address) in s unless it is there already. */
+void tern_neigh_slot_learn(struct tern_neigh_slot *s, const struct rte_ether_addr *mac);
 void tern_neigh_set(struct tern_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac);
 /* True when the caller should send an ARP request for ip now (at most one
  * per ip every interval_ns, over all engines). */

@@ -23,7 +23,7 @@ static uint32_t neigh_hash(uint32_t ip)
 }
 
 /* The slot for ip, claimed if create; NULL if absent (or the table is full). */
-static struct tern_neigh_slot *neigh_slot(struct tern_neigh_table *t, uint32_t ip, bool create)
+struct tern_neigh_slot *tern_neigh_find(struct tern_neigh_table *t, uint32_t ip, bool create)
 {
 	uint32_t h = neigh_hash(ip);
 	for (uint32_t i = 0; i < TERN_NEIGH_SLOTS; i++) {
@@ -42,9 +42,8 @@ static struct tern_neigh_slot *neigh_slot(struct tern_neigh_table *t, uint32_t i
 	return NULL;
 }
 
-bool tern_neigh_lookup(struct tern_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac)
+bool tern_neigh_slot_mac(struct tern_neigh_slot *s, struct rte_ether_addr *mac)
 {
-	struct tern_neigh_slot *s = neigh_slot(t, ip, false);
 	uint64_t w = s ? atomic_load_explicit(&s->mac, memory_order_acquire) : 0;
 	if (!(w & NEIGH_VALID))
 		return false;
@@ -52,18 +51,31 @@ bool tern_neigh_lookup(struct tern_neigh_table *t, uint32_t ip, struct rte_ether
 	return true;
 }
 
+void tern_neigh_slot_learn(struct tern_neigh_slot *s, const struct rte_ether_addr *mac)
+{
+	uint64_t w = mac_word(mac);
+	if (!s || atomic_load_explicit(&s->mac, memory_order_relaxed) == w)
+		return;
+	if (rte_is_zero_ether_addr(mac) || !rte_is_unicast_ether_addr(mac))
+		return;
+	atomic_store_explicit(&s->mac, w, memory_order_release);
+}
+
+bool tern_neigh_lookup(struct tern_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac)
+{
+	return tern_neigh_slot_mac(tern_neigh_find(t, ip, false), mac);
+}
+
 void tern_neigh_set(struct tern_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac)
 {
 	if (ip == 0 || rte_is_zero_ether_addr(mac) || !rte_is_unicast_ether_addr(mac))
 		return;
-	struct tern_neigh_slot *s = neigh_slot(t, ip, true);
-	if (s && atomic_load_explicit(&s->mac, memory_order_relaxed) != mac_word(mac))
-		atomic_store_explicit(&s->mac, mac_word(mac), memory_order_release);
+	tern_neigh_slot_learn(tern_neigh_find(t, ip, true), mac);
 }
 
 bool tern_neigh_should_ask(struct tern_neigh_table *t, uint32_t ip, uint64_t now_ns, uint64_t interval_ns)
 {
-	struct tern_neigh_slot *s = neigh_slot(t, ip, true);
+	struct tern_neigh_slot *s = tern_neigh_find(t, ip, true);
 	if (!s)
 		return false;
 	uint64_t last = atomic_load_explicit(&s->asked_ns, memory_order_relaxed);
