@@ -160,13 +160,18 @@ void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p
 	bool had_holes = s->rcv_highest != s->rcv_nxt;
 	if (!take_fragment(s, p))
 		return; /* not acked: the sender will try again */
-	bit_set(s, h->psn, true);
 	s->last_rx_psn = h->psn;
-	if (tern_seq_diff(h->psn + 1, s->rcv_highest) > 0)
-		s->rcv_highest = h->psn + 1;
-	while (s->rcv_nxt != s->rcv_highest && bit_get(s, s->rcv_nxt)) {
-		bit_set(s, s->rcv_nxt, false);
-		s->rcv_nxt++;
+	if (d == 0 && !had_holes) {
+		/* The next packet with nothing above it: no bit to set and clear. */
+		s->rcv_nxt = s->rcv_highest = h->psn + 1;
+	} else {
+		bit_set(s, h->psn, true);
+		if (tern_seq_diff(h->psn + 1, s->rcv_highest) > 0)
+			s->rcv_highest = h->psn + 1;
+		while (s->rcv_nxt != s->rcv_highest && bit_get(s, s->rcv_nxt)) {
+			bit_set(s, s->rcv_nxt, false);
+			s->rcv_nxt++;
+		}
 	}
 	if (d != 0 || had_holes)
 		want_ack(s); /* loss news: at once */
