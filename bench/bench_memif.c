@@ -246,9 +246,10 @@ static void tern_quiet(struct tern_client *c)
 }
 
 /* Calls answered with depth in flight for seconds; *ns: how long, *frames:
- * frames the client sent meanwhile. */
+ * frames the client sent meanwhile, *rx, *rx_polls: packets it received and
+ * polls that received any. */
 static uint64_t tern_rate(struct memif_run *r, struct tern_client *c, unsigned depth, double seconds,
-			  uint64_t *ns, uint64_t *frames)
+			  uint64_t *ns, uint64_t *frames, uint64_t *rx, uint64_t *rx_polls)
 {
 	struct rate_ctx rc = { 0 };
 	struct tern_stats before, after;
@@ -269,6 +270,8 @@ static uint64_t tern_rate(struct memif_run *r, struct tern_client *c, unsigned d
 	uint64_t done = rc.done;
 	tern_engine_stats(c->e, &after);
 	*frames = after.nic_tx_frames - before.nic_tx_frames;
+	*rx = after.rx_pkts - before.rx_pkts;
+	*rx_polls = after.rx_polls - before.rx_polls;
 	struct bench_stall st = { 0 };
 	while (rc.inflight) {
 		tern_engine_poll(c->e);
@@ -294,7 +297,7 @@ static void spread(double *v, unsigned n, double out[3])
 
 struct memif_result {
 	struct hist raw_h, tern_h;
-	double raw_fps, tern_rps, fpc;
+	double raw_fps, tern_rps, fpc, rx_per_poll;
 	double lat_spread[3], rate_spread[3];
 	unsigned long raw_lost;
 };
@@ -333,16 +336,16 @@ static int run_rounds(struct memif_run *r, unsigned long count, unsigned rounds,
 		hist_merge(&res->tern_h, &th);
 		lat_ratio[k] = (double)hist_pct(&th, 50) / (double)hist_pct(&rh, 50);
 	}
-	uint64_t raw_done = 0, raw_ns = 0, tern_done = 0, tern_ns = 0, frames = 0;
+	uint64_t raw_done = 0, raw_ns = 0, tern_done = 0, tern_ns = 0, frames = 0, rx = 0, rx_polls = 0;
 	for (unsigned k = 0; !rc && k < rounds; k++) {
-		uint64_t rd = 0, rn = 1, td = 0, tn = 1, f = 0;
+		uint64_t rd = 0, rn = 1, td = 0, tn = 1, f = 0, x = 0, xp = 0;
 		for (unsigned step = 0; step < 2; step++) {
 			if ((k + step) % 2 == 0) {
 				peer_mode(r, PEER_RAW);
 				rd = raw_rate(r, depth, seconds / rounds, &rn);
 			} else {
 				peer_mode(r, PEER_TERN);
-				td = tern_rate(r, &c, depth, seconds / rounds, &tn, &f);
+				td = tern_rate(r, &c, depth, seconds / rounds, &tn, &f, &x, &xp);
 				tern_quiet(&c);
 			}
 		}
@@ -351,6 +354,8 @@ static int run_rounds(struct memif_run *r, unsigned long count, unsigned rounds,
 		tern_done += td;
 		tern_ns += tn;
 		frames += f;
+		rx += x;
+		rx_polls += xp;
 		/* No raw echo at all says nothing of tern: call that round 0. */
 		rate_ratio[k] = rd ? ((double)td / (double)tn) / ((double)rd / (double)rn) : 0;
 	}
@@ -358,6 +363,7 @@ static int run_rounds(struct memif_run *r, unsigned long count, unsigned rounds,
 		res->raw_fps = (double)raw_done / ((double)raw_ns / 1e9);
 		res->tern_rps = (double)tern_done / ((double)tern_ns / 1e9);
 		res->fpc = tern_done ? (double)frames / (double)tern_done : 0;
+		res->rx_per_poll = rx_polls ? (double)rx / (double)rx_polls : 0;
 		spread(lat_ratio, rounds, res->lat_spread);
 		spread(rate_ratio, rounds, res->rate_spread);
 	}
@@ -592,9 +598,9 @@ int bench_memif(int argc, char **argv)
 			       hist_pct(hs[i], 99.9) / 1e3, hist_pct(hs[i], 100) / 1e3, depth, rates[i]);
 		printf("{\"bench\":\"memif_ratio\",\"mode\":\"%s\",\"rounds\":%u,\"p50_ratio\":%.3f,\"rate_ratio\":%.3f,"
 		       "\"p50_ratio_rounds\":[%.3f,%.3f,%.3f],\"rate_ratio_rounds\":[%.3f,%.3f,%.3f],"
-		       "\"client_frames_per_call\":%.3f}\n",
+		       "\"client_frames_per_call\":%.3f,\"client_rx_per_poll\":%.2f}\n",
 		       mode, rounds, lat_ratio, rate_ratio, res.lat_spread[0], res.lat_spread[1], res.lat_spread[2],
-		       res.rate_spread[0], res.rate_spread[1], res.rate_spread[2], res.fpc);
+		       res.rate_spread[0], res.rate_spread[1], res.rate_spread[2], res.fpc, res.rx_per_poll);
 	} else {
 		printf("tern-bench memif: %zu B requests over DPDK memif (%s mode), %lu round trips each, rate with %u "
 		       "in flight for %.1f s each; raw and tern alternate in %u rounds\n",
@@ -612,6 +618,9 @@ int bench_memif(int argc, char **argv)
 		       res.lat_spread[0], res.lat_spread[1], res.lat_spread[2], res.rate_spread[0] * 100,
 		       res.rate_spread[1] * 100, res.rate_spread[2] * 100);
 		printf("client frames sent per call in the rate run: %.3f (1 = every ack rode on a request)\n", res.fpc);
+		/* 16 in flight would arrive as bursts of 16 if the ends took turns. */
+		printf("client packets per receiving poll in the rate run: %.2f (of %u in flight)\n", res.rx_per_poll,
+		       depth);
 	}
 teardown:
 	tern_dpdk_port_destroy(r.cp);

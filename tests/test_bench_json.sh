@@ -55,7 +55,7 @@ rm -f "$plot"
 # DPDK memif beside its raw baseline, where tern has DPDK.
 if out=$("$bench" memif --json --count 2000 --seconds 0.2 2>/tmp/tern-bench-memif.$$); then
 	echo "$out" | check "memif=bench,method,mode,size,n,p50_us,p99_us,depth,rate_per_s" \
-		"memif_ratio=bench,mode,rounds,p50_ratio,rate_ratio,p50_ratio_rounds,rate_ratio_rounds,client_frames_per_call"
+		"memif_ratio=bench,mode,rounds,p50_ratio,rate_ratio,p50_ratio_rounds,rate_ratio_rounds,client_frames_per_call,client_rx_per_poll"
 elif grep -q "built without DPDK" /tmp/tern-bench-memif.$$; then
 	echo "memif skipped: no DPDK"
 else

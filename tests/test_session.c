@@ -268,8 +268,14 @@ Test(session, answers_to_a_burst_leave_while_the_rest_is_handled)
 	for (int i = 0; i < 10; i++) /* the initial window is 10 packets */
 		cr_assert_eq(tern_session_send(P.client, "q", 1, NULL), 0);
 	tern_engine_poll(P.eng[0]);
+	struct tern_stats a, b;
+	tern_engine_stats(P.eng[1], &a);
 	deliver_and_poll(1); /* all ten in one receive burst */
+	tern_engine_stats(P.eng[1], &b);
 	cr_assert_eq(P.delivered[1], 10);
+	cr_assert_eq(b.polls, a.polls + 1);
+	cr_assert_eq(b.rx_polls, a.rx_polls + 1, "one poll received them");
+	cr_assert_eq(b.rx_pkts, a.rx_pkts + 10);
 	cr_assert_geq(tx_at[8], tx_at[0] + 8, "the first eight answers were sent before the ninth request was handled");
 	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
 	cr_assert_eq(P.delivered[0], 10);

@@ -451,6 +451,7 @@ int tern_engine_poll(struct tern_engine *e)
 	unsigned tx = e->tx_head ? run_tx(e) : 0;
 	struct tern_pkt *pkts[TERN_RX_BURST];
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
+	e->stats.rx_polls += n != 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
 			__builtin_prefetch(pkts[i + 1]->data);
@@ -498,6 +499,7 @@ int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
 	if (!tern_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	*out = e->stats;
+	out->polls = e->polls;
 	if (e->drv->ops->stats)
 		e->drv->ops->stats(e->drv, out);
 	return 0;

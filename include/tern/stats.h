@@ -28,6 +28,8 @@ struct tern_stats {
 	uint64_t rx_copy_bytes;      /* bytes copied during reassembly */
 	uint64_t sessions_opened, sessions_dead;
 	uint64_t idle_blocks;        /* adaptive mode: times the engine slept in the driver */
+	uint64_t polls;              /* tern_engine_poll calls */
+	uint64_t rx_polls;           /* of which received at least one packet (rx_pkts / rx_polls: the burst) */
 	uint64_t tx_gso_trains;      /* io_uring: sends of several packets as one UDP GSO datagram */
 	uint64_t tx_zc_sends;        /* io_uring: SEND_ZC sends */
 	uint64_t tx_zc_copied;       /* of which the kernel copied after all (loopback, veth) */
