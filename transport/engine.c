@@ -448,7 +448,7 @@ int tern_engine_poll(struct tern_engine *e)
 		e->poll_hook(e->poll_hook_arg);
 	/* What the application sent since the last poll leaves first, not
 	 * after this poll's receive work. */
-	unsigned tx = e->tx_head ? run_tx(e) : 0;
+	unsigned tx = run_tx(e);
 	struct tern_pkt *pkts[TERN_RX_BURST];
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
 	e->stats.rx_polls += n != 0;
@@ -460,7 +460,7 @@ int tern_engine_poll(struct tern_engine *e)
 		/* Answers to the first packets of a burst leave while the rest
 		 * are handled, so the peer works on them meanwhile: sending all
 		 * at the end made the two ends take turns (docs/architecture.md). */
-		if ((i + 1) % TERN_RX_CHUNK == 0 && e->tx_head)
+		if ((i + 1) % TERN_RX_CHUNK == 0)
 			tx += run_tx(e);
 	}
 	/* Answers and acks leave before the timers run: the wheel is not on

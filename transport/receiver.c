@@ -161,10 +161,7 @@ void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p
 	if (!take_fragment(s, p))
 		return; /* not acked: the sender will try again */
 	s->last_rx_psn = h->psn;
-	if (d == 0 && !had_holes) {
-		/* The next packet with nothing above it: no bit to set and clear. */
-		s->rcv_nxt = s->rcv_highest = h->psn + 1;
-	} else {
+	if (d != 0 || had_holes) {
 		bit_set(s, h->psn, true);
 		if (tern_seq_diff(h->psn + 1, s->rcv_highest) > 0)
 			s->rcv_highest = h->psn + 1;
@@ -172,10 +169,12 @@ void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p
 			bit_set(s, s->rcv_nxt, false);
 			s->rcv_nxt++;
 		}
-	}
-	if (d != 0 || had_holes)
 		want_ack(s); /* loss news: at once */
-	else if ((h->flags & TERN_FLAG_ACK_REQ) || ++s->unacked_rx >= 2)
+		return;
+	}
+	/* The next packet with nothing above it: no bit to set and clear. */
+	s->rcv_nxt = s->rcv_highest = h->psn + 1;
+	if ((h->flags & TERN_FLAG_ACK_REQ) || ++s->unacked_rx >= 2)
 		want_ack_soon(s);
 	else if (!tern_timer_armed(&s->ack_timer))
 		tern_timer_arm(&e->wheel, &s->ack_timer, e->now + e->cfg.ack_delay_ns);

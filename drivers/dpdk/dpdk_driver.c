@@ -34,6 +34,16 @@ struct neigh_cache {
 	struct tern_neigh_slot *slot; /* NULL: look again */
 };
 
+static struct tern_neigh_slot *neigh_cached(struct tern_neigh_table *t, struct neigh_cache *c, uint32_t ip,
+					    bool create)
+{
+	if (ip != c->ip || !c->slot) {
+		c->ip = ip;
+		c->slot = ip ? tern_neigh_find(t, ip, create) : NULL; /* 0 marks a free slot */
+	}
+	return c->slot;
+}
+
 struct dpdk_drv {
 	struct tern_driver drv;
 	struct tern_dpdk_port *port;
@@ -137,11 +147,7 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 		hand_off(dd, q, m);
 		return NULL;
 	}
-	if (ip->src_addr != dd->rx_seen.ip || !dd->rx_seen.slot) {
-		dd->rx_seen.ip = ip->src_addr;
-		dd->rx_seen.slot = ip->src_addr ? tern_neigh_find(&p->neigh, ip->src_addr, true) : NULL;
-	}
-	tern_neigh_slot_learn(dd->rx_seen.slot, &eth->src_addr);
+	tern_neigh_slot_learn(neigh_cached(&p->neigh, &dd->rx_seen, ip->src_addr, true), &eth->src_addr);
 	struct tern_pkt *t = pkt_of(m);
 	t->data = (uint8_t *)(udp + 1);
 	t->len = ulen - (unsigned)sizeof(*udp);
@@ -230,11 +236,7 @@ static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
 	struct rte_ether_addr mac;
 	if (t->peer.family != TERN_AF_INET)
 		return false;
-	if (dst != dd->tx_seen.ip || !dd->tx_seen.slot) {
-		dd->tx_seen.ip = dst;
-		dd->tx_seen.slot = tern_neigh_find(&p->neigh, dst, false);
-	}
-	if (!tern_neigh_slot_mac(dd->tx_seen.slot, &mac)) {
+	if (!tern_neigh_slot_mac(neigh_cached(&p->neigh, &dd->tx_seen, dst, false), &mac)) {
 		dd->st.arp_unresolved_drops++;
 		if (p->arp && tern_neigh_should_ask(&p->neigh, dst, dd_now(&dd->drv), ARP_INTERVAL_NS)) {
 			struct rte_mbuf *req = rte_pktmbuf_alloc(dd->pool);
