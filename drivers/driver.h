@@ -102,6 +102,10 @@ struct tern_driver {
 	/* rx fills tern_pkt.link_checked truthfully: set only where a NIC
 	 * verified a non-zero UDP checksum, or the link is memory. */
 	bool rx_link_checks;
+	/* now_ns costs more than an idle poll's other work (rdtsc in a VM):
+	 * a poll with nothing to send or receive may skip it (the engine
+	 * reads it at least every TERN_IDLE_CLOCK_POLLS polls). */
+	bool lazy_clock;
 };
 
 #endif

@@ -194,6 +194,15 @@ static void on_session_end(void *arg, struct tern_session *s, int status)
 	}
 }
 
+/* The start of every engine poll, after its clock reading. */
+static void poll_hook(void *arg)
+{
+	struct tern_rpc *rpc = arg;
+	if (rpc->to_arm)
+		tern_rpc_client_arm_deadlines(rpc);
+	tern_rpc_workers_drain(rpc);
+}
+
 int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
 {
 	if (!cfg || !out || !cfg->max_calls || !cfg->max_per_session || cfg->workers > 64 ||
@@ -218,7 +227,7 @@ int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
 		tern_rpc_destroy(rpc);
 		return rc;
 	}
-	rpc->e->poll_hook = tern_rpc_workers_drain;
+	rpc->e->poll_hook = poll_hook;
 	rpc->e->poll_hook_arg = rpc;
 	rpc->e->session_end_hook = on_session_end;
 	rpc->e->session_end_arg = rpc;

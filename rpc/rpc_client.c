@@ -91,12 +91,28 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	c->buf = b;
 	c->active = c->tx_pending = true;
 	rs->calls_out++;
-	rpc->e->now = tern_engine_now(rpc->e);
-	if (timeout_ns)
-		tern_timer_arm(&rpc->e->wheel, &c->timer, rpc->e->now + timeout_ns);
+	c->timeout_ns = timeout_ns;
+	if (timeout_ns && !c->arm_pending) {
+		c->arm_pending = true;
+		c->next_arm = rpc->to_arm;
+		rpc->to_arm = c;
+	}
 	if (call_id)
 		*call_id = c->id;
 	return 0;
+}
+
+void tern_rpc_client_arm_deadlines(struct tern_rpc *rpc)
+{
+	struct tern_engine *e = rpc->e;
+	while (rpc->to_arm) {
+		struct rpc_call *c = rpc->to_arm;
+		rpc->to_arm = c->next_arm;
+		c->arm_pending = false;
+		/* Ended already, or its slot reused by a call without deadline. */
+		if (c->active && c->timeout_ns)
+			tern_timer_arm(&e->wheel, &c->timer, e->now + c->timeout_ns);
+	}
 }
 
 static struct rpc_call *find_call(struct tern_rpc *rpc, uint64_t id)
@@ -193,7 +209,8 @@ int tern_rpc_call_sync(struct tern_rpc *rpc, struct tern_session *s, uint16_t ty
 		return rc;
 	}
 	/* Nothing to batch it with: out now, not after the next poll's
-	 * receive and timers (tern_rpc_call read the clock). */
+	 * receive and timers. */
+	rpc->e->now = tern_engine_now(rpc->e);
 	tern_engine_transmit_now(rpc->e);
 	while (!r.done) {
 		rc = tern_engine_poll(rpc->e);

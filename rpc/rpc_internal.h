@@ -54,9 +54,11 @@ struct rpc_call {
 	void *arg;
 	struct tern_timer timer;
 	struct rpc_buf *buf;  /* the request, while the transport holds it */
+	uint64_t timeout_ns;  /* 0: none; armed by the next poll */
 	bool active;          /* waiting for its end */
 	bool tx_pending;      /* the transport still holds buf */
-	struct rpc_call *next_free;
+	bool arm_pending;     /* on the rpc's to_arm list */
+	struct rpc_call *next_free, *next_arm;
 };
 
 enum req_state { REQ_FREE = 0, REQ_RUNNING, REQ_QUEUED, REQ_SENT };
@@ -113,6 +115,9 @@ struct tern_rpc {
 	void *user;
 	struct rpc_handler *handler_page[256]; /* type >> 8, allocated on register */
 	struct rpc_call *calls, *free_calls;
+	/* Calls made since the last poll: their deadlines start at the next
+	 * poll's clock reading, which spares every call a clock read. */
+	struct rpc_call *to_arm;
 	struct tern_rpc_req *reqs, *free_reqs;
 	struct rpc_buf *small_free;
 	uint32_t small_count;
@@ -137,6 +142,8 @@ int tern_rpc_client_init(struct tern_rpc *rpc);
 void tern_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len);
 void tern_rpc_client_send_done(struct rpc_call *c, int status);
 void tern_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status);
+/* At the start of a poll (e->now fresh): arm the deadlines of new calls. */
+void tern_rpc_client_arm_deadlines(struct tern_rpc *rpc);
 
 /* rpc_server.c */
 int tern_rpc_server_init(struct tern_rpc *rpc);

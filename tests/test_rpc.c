@@ -216,6 +216,26 @@ Test(rpc, deadline_cancel_and_late_answers)
 	close_world();
 }
 
+/* Deadlines are armed by the poll after the call: one cancelled before
+ * that poll never fires, and one set before it runs its whole length. */
+Test(rpc, a_deadline_set_between_polls_runs_from_the_next_poll)
+{
+	open_world(0, 0);
+	uint64_t id;
+	cr_assert_eq(call(T_NEVER, "x", 1, 1 * MS, &id), 0);
+	cr_assert_eq(tern_rpc_cancel(W.rpc[0], id), 0);
+	cr_assert_eq(W.done, 1);
+	cr_assert_eq(W.last_status, TERN_ECANCELED);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 20 * MS, NULL, NULL);
+	cr_assert_eq(W.done, 1, "the continuation ran again: %d", W.last_status);
+	uint64_t t0 = tern_sim_now(W.net);
+	cr_assert_eq(call(T_NEVER, "x", 1, 3 * MS, NULL), 0);
+	cr_assert_eq(run_one(1 * SEC), TERN_ETIMEDOUT);
+	uint64_t took = tern_sim_now(W.net) - t0;
+	cr_assert(took >= 3 * MS && took < 4 * MS, "timed out after %llu us", (unsigned long long)(took / 1000));
+	close_world();
+}
+
 Test(rpc, peer_gone_ends_calls_within_their_deadline)
 {
 	open_world(0, 0);

@@ -181,7 +181,7 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 	if (!e)
 		return TERN_ENOMEM;
 	e->cfg = *cfg;
-	e->owner = pthread_self();
+	e->owner = tern_thread_self();
 	e->mask = cfg->window_pkts - 1;
 	e->sessions = calloc(cfg->max_sessions, sizeof(*e->sessions));
 	e->gen = calloc(cfg->max_sessions, sizeof(*e->gen));
@@ -436,22 +436,38 @@ static void block(struct tern_engine *e)
 	}
 }
 
+static inline void read_clock(struct tern_engine *e)
+{
+	e->now = e->drv->ops->now_ns(e->drv);
+	e->clock_age = 0;
+}
+
 int tern_engine_poll(struct tern_engine *e)
 {
 	if (!e)
 		return TERN_EINVAL;
 	if (!tern_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
-	e->now = e->drv->ops->now_ns(e->drv);
 	e->polls++;
+	/* Idle polls of a lazy-clock driver read no clock; any that sends or
+	 * receives does, before it stamps or times anything. */
+	bool fresh = !e->drv->lazy_clock || e->tx_head || ++e->clock_age >= TERN_IDLE_CLOCK_POLLS;
+	if (fresh)
+		read_clock(e);
 	if (e->poll_hook)
 		e->poll_hook(e->poll_hook_arg);
+	if (!fresh && e->tx_head) { /* the hook queued answers */
+		read_clock(e);
+		fresh = true;
+	}
 	/* What the application sent since the last poll leaves first, not
 	 * after this poll's receive work. */
 	unsigned tx = run_tx(e);
 	struct tern_pkt *pkts[TERN_RX_BURST];
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
 	e->stats.rx_polls += n != 0;
+	if (n && !fresh)
+		read_clock(e);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
 			__builtin_prefetch(pkts[i + 1]->data);

@@ -56,8 +56,9 @@ void tern_rpc_free(struct tern_rpc *rpc, void *buf);
 /* Call type on session s with req (from tern_rpc_alloc; taken over when
  * this returns 0, still the caller's on error). cont runs exactly once,
  * from a later poll or tern_rpc_cancel, unless this call fails.
- * timeout_ns 0 means no deadline. *call_id (if not NULL) names the call for
- * tern_rpc_cancel. */
+ * timeout_ns 0 means no deadline; the deadline counts from the next poll of
+ * the engine, which sends the request (a call costs no clock read).
+ * *call_id (if not NULL) names the call for tern_rpc_cancel. */
 int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, void *req, size_t len,
 		  uint64_t timeout_ns, tern_rpc_cont cont, void *arg, uint64_t *call_id);
 /* The call's continuation runs now with TERN_ECANCELED; a late response is
