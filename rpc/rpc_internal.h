@@ -69,7 +69,6 @@ struct tern_rpc_req {
 	uint64_t req_id;
 	uint16_t type;
 	uint8_t state;
-	bool worker;
 	const void *data;
 	size_t len;
 	struct rpc_buf *copy; /* worker handlers: the request, copied */
