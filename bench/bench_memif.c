@@ -413,6 +413,42 @@ static void cpu_cont(int status, const void *resp, size_t len, void *arg)
 	*(int *)arg = status == 0 ? 1 : status;
 }
 
+/* ns of CPU per echoed frame with depth frames in flight, both ports
+ * polled here: what the raw echo rate costs, without the waiting. */
+__attribute__((noinline)) static double raw_pipe_cpu(struct memif_run *r, unsigned count, unsigned depth)
+{
+	struct rte_mbuf *m[BURST];
+	struct bench_stall st = { 0 };
+	unsigned inflight = 0, done = 0;
+	uint64_t t0 = bench_now_ns();
+	while (done < count) {
+		while (inflight < depth) {
+			struct rte_mbuf *f = raw_frame(r);
+			if (!f || rte_eth_tx_burst(r->ci.port_id, 0, &f, 1) == 0) {
+				if (f)
+					rte_pktmbuf_free(f);
+				break;
+			}
+			inflight++;
+		}
+		raw_bounce(r);
+		uint16_t n = rte_eth_rx_burst(r->ci.port_id, 0, m, BURST);
+		rte_pktmbuf_free_bulk(m, n);
+		inflight -= n;
+		done += n;
+		bench_stall_check(&st, "raw memif echoes");
+	}
+	double ns = (double)(bench_now_ns() - t0) / done;
+	uint64_t quiet = bench_now_ns() + 10000000;
+	while (inflight && bench_now_ns() < quiet) {
+		raw_bounce(r);
+		uint16_t n = rte_eth_rx_burst(r->ci.port_id, 0, m, BURST);
+		rte_pktmbuf_free_bulk(m, n);
+		inflight -= n;
+	}
+	return ns;
+}
+
 /* ns of CPU per RPC round trip, both engines polled here. */
 __attribute__((noinline)) static int tern_cpu(struct memif_run *r, unsigned count, double *ns)
 {
@@ -459,6 +495,52 @@ __attribute__((noinline)) static int tern_cpu(struct memif_run *r, unsigned coun
 	return rc;
 }
 
+/* ns of CPU per RPC with depth calls in flight, both engines polled
+ * here: what the rate run costs the two threads together. */
+__attribute__((noinline)) static int tern_pipe_cpu(struct memif_run *r, unsigned count, unsigned depth, double *ns)
+{
+	struct tern_rpc *srv = NULL;
+	struct tern_client c = { 0 };
+	int rc = memif_rpc(r->sp, &srv);
+	if (!rc)
+		rc = tern_rpc_register(srv, 1, bench_echo, srv, 0);
+	if (!rc)
+		rc = tern_client_open(r, &c);
+	struct tern_engine *se = srv ? tern_rpc_engine(srv) : NULL;
+	struct rate_ctx rx = { 0 };
+	struct bench_stall st = { 0 };
+	uint64_t t0 = 0;
+	unsigned long warm = 1000;
+	while (!rc && rx.done < count + warm) {
+		if (!t0 && rx.done >= warm)
+			t0 = bench_now_ns();
+		while (rx.inflight < depth) {
+			void *q = tern_rpc_alloc(c.rpc, r->size);
+			if (!q || (rc = tern_rpc_call(c.rpc, c.s, 1, q, r->size, 1000000000ull, rate_cont, &rx, NULL))) {
+				tern_rpc_free(c.rpc, q);
+				if (rc == TERN_EAGAIN)
+					rc = 0;
+				break;
+			}
+			rx.inflight++;
+		}
+		tern_engine_poll(c.e);
+		tern_engine_poll(se);
+		bench_stall_check(&st, "RPC answers");
+	}
+	*ns = rc ? 0 : (double)(bench_now_ns() - t0) / (double)(rx.done - warm);
+	while (!rc && rx.inflight) {
+		tern_engine_poll(c.e);
+		tern_engine_poll(se);
+		bench_stall_check(&st, "the last calls");
+	}
+	if (c.rpc)
+		tern_rpc_destroy(c.rpc);
+	if (srv)
+		tern_rpc_destroy(srv);
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -479,7 +561,8 @@ static void usage(FILE *f)
 		"                 for rate, so drift in the VM's speed hits both (default 20)\n"
 		"  --zero-copy    the memif client in zero-copy mode\n"
 		"  --cpu          poll both ends from one thread and report the CPU time\n"
-		"                 of one round trip, raw and tern (no rate run)\n"
+		"                 of one round trip, and of one call with --depth in\n"
+		"                 flight, raw and tern (no timed two-thread runs)\n"
 		"  --json         one JSON object per method, then the ratios\n"
 		"  --help         this text\n");
 }
@@ -553,18 +636,25 @@ int bench_memif(int argc, char **argv)
 	}
 	if (cpu) {
 		double raw_ns = raw_cpu(&r, (unsigned)count), tern_ns = 0;
+		double raw_pipe = 0, tern_pipe = 0;
 		rc = tern_cpu(&r, (unsigned)count, &tern_ns);
+		if (!rc) {
+			raw_pipe = raw_pipe_cpu(&r, (unsigned)count, depth);
+			rc = tern_pipe_cpu(&r, (unsigned)count, depth, &tern_pipe);
+		}
 		if (rc)
 			fprintf(stderr, "tern-bench memif: calls failed: %s\n", tern_strerror(rc));
 		else if (json)
 			printf("{\"bench\":\"memif_cpu\",\"mode\":\"%s\",\"size\":%zu,\"n\":%lu,\"raw_ns\":%.1f,"
-			       "\"tern_ns\":%.1f}\n",
-			       zc ? "zero-copy" : "copy", r.size, count, raw_ns, tern_ns);
+			       "\"tern_ns\":%.1f,\"depth\":%u,\"raw_pipe_ns\":%.1f,\"tern_pipe_ns\":%.1f}\n",
+			       zc ? "zero-copy" : "copy", r.size, count, raw_ns, tern_ns, depth, raw_pipe, tern_pipe);
 		else
 			printf("tern-bench memif --cpu: %zu B, %lu round trips, both ends on one thread (%s mode)\n"
 			       "  raw memif round trip  %8.1f ns of CPU\n  tern RPC round trip   %8.1f ns of CPU "
-			       "(%.2fx)\n",
-			       r.size, count, zc ? "zero-copy" : "copy", raw_ns, tern_ns, tern_ns / raw_ns);
+			       "(%.2fx)\n"
+			       "  with %u in flight, per call: raw echo %.1f ns, tern RPC %.1f ns of CPU (%.2fx)\n",
+			       r.size, count, zc ? "zero-copy" : "copy", raw_ns, tern_ns, tern_ns / raw_ns, depth,
+			       raw_pipe, tern_pipe, tern_pipe / raw_pipe);
 		goto teardown;
 	}
 	static struct memif_result res;
