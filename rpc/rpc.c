@@ -107,8 +107,13 @@ struct rpc_sess *tern_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
 	if (s->rpc)
 		return s->rpc;
 	struct rpc_sess *rs = calloc(1, sizeof(*rs));
-	if (rs)
-		rs->served = calloc(rpc->cfg.max_per_session, sizeof(*rs->served));
+	uint32_t slots = 2;
+	while (slots < 2 * rpc->cfg.max_per_session)
+		slots *= 2;
+	if (rs) {
+		rs->served = calloc(slots, sizeof(*rs->served));
+		rs->served_mask = slots - 1;
+	}
 	if (!rs || !rs->served) {
 		free(rs);
 		return NULL;

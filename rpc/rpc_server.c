@@ -25,23 +25,50 @@ static uint32_t recent_slot(uint64_t req_id)
 	return (uint32_t)((req_id * 0x9e3779b97f4a7c15ull) >> 56) % RPC_RECENT;
 }
 
+static uint32_t served_home(const struct rpc_sess *rs, uint64_t req_id)
+{
+	return (uint32_t)((req_id * 0x9e3779b97f4a7c15ull) >> 32) & rs->served_mask;
+}
+
 static bool seen(const struct rpc_sess *rs, uint64_t req_id)
 {
 	if (rs->recent[recent_slot(req_id)] == req_id + 1)
 		return true;
-	for (uint32_t i = 0; i < rs->n_served; i++)
+	for (uint32_t i = served_home(rs, req_id); rs->served[i]; i = (i + 1) & rs->served_mask)
 		if (rs->served[i]->req_id == req_id)
 			return true;
 	return false;
 }
 
+static void enlist(struct rpc_sess *rs, struct tern_rpc_req *req)
+{
+	uint32_t i = served_home(rs, req->req_id);
+	while (rs->served[i])
+		i = (i + 1) & rs->served_mask;
+	rs->served[i] = req;
+	rs->n_served++;
+}
+
+/* Linear-probe deletion: entries after the hole that may not pass it are
+ * moved back into it, so every probe still ends at its entry. */
 static void unlist(struct rpc_sess *rs, struct tern_rpc_req *req)
 {
-	for (uint32_t i = 0; i < rs->n_served; i++)
-		if (rs->served[i] == req) {
-			rs->served[i] = rs->served[--rs->n_served];
+	uint32_t mask = rs->served_mask, i = served_home(rs, req->req_id);
+	while (rs->served[i] != req) {
+		if (!rs->served[i])
 			return;
+		i = (i + 1) & mask;
+	}
+	for (uint32_t j = (i + 1) & mask; rs->served[j]; j = (j + 1) & mask) {
+		uint32_t home = served_home(rs, rs->served[j]->req_id);
+		/* Movable unless its home lies in (i, j], cyclically. */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			rs->served[i] = rs->served[j];
+			i = j;
 		}
+	}
+	rs->served[i] = NULL;
+	rs->n_served--;
 }
 
 static void req_release(struct tern_rpc_req *req)
@@ -100,7 +127,7 @@ void tern_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, co
 	req->state = REQ_RUNNING;
 	req->data = payload;
 	req->len = len;
-	rs->served[rs->n_served++] = req;
+	enlist(rs, req);
 	if (hd->flags & TERN_RPC_WORKER) {
 		req->copy = tern_rpc_buf_new(rpc, len);
 		if (!req->copy || !tern_rpc_workers_submit(rpc, req)) {
@@ -192,8 +219,11 @@ void tern_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs)
 {
 	(void)rpc;
 	/* Requests still being served finish into the void. */
-	for (uint32_t i = 0; i < rs->n_served; i++)
-		rs->served[i]->rs = NULL;
+	for (uint32_t i = 0; i <= rs->served_mask; i++)
+		if (rs->served[i]) {
+			rs->served[i]->rs = NULL;
+			rs->served[i] = NULL;
+		}
 	rs->n_served = 0;
 }
 

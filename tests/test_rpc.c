@@ -419,6 +419,80 @@ Test(rpc, replayed_or_reused_request_never_runs_twice)
 	close_world();
 }
 
+/* Requests the server holds open, by injection order. */
+static struct tern_rpc_req *open_reqs[64];
+static unsigned n_open;
+
+static void h_hold(struct tern_rpc_req *req, void *arg)
+{
+	struct world *w = arg;
+	w->handler_runs++;
+	open_reqs[n_open++] = req;
+}
+
+/* A request with id req_id as the client's next message, sent raw. */
+static void inject_request(uint64_t req_id, uint32_t k)
+{
+	struct tern_session *srv = W.server, *cli = W.client;
+	uint8_t pkt[256], msg[RPC_HDR_LEN + 1] = { 0 };
+	struct rpc_hdr rh = { .kind = RPC_REQ, .type = T_NEVER + 100, .req_id = req_id };
+	tern_rpc_hdr_put(msg, &rh);
+	struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
+				   .token = srv->my_token, .src_epoch = srv->peer_epoch, .psn = cli->snd_nxt + k,
+				   .ack = srv->snd_una, .rwnd = 256, .msg_id = cli->next_msg_id + k,
+				   .msg_len = sizeof(msg), .payload_len = sizeof(msg) };
+	memcpy(pkt + TERN_WIRE_HDR_LEN, msg, sizeof(msg));
+	size_t len = tern_wire_encode(pkt, &h, NULL);
+	cr_assert_eq(tern_sim_inject(W.net, 1, 2, pkt, len), 0);
+}
+
+/* The server finds a repeated id among many open requests whose ids
+ * crowd the same slots of its table, also after some of them ended. */
+Test(rpc, a_repeated_id_among_many_open_requests_never_runs_twice)
+{
+	open_world(0, 0);
+	tern_rpc_register(W.rpc[1], T_NEVER + 100, h_hold, &W, 0);
+	n_open = 0;
+	cr_assert_eq(call(T_ECHO, "hi", 2, 100 * MS, NULL), 0);
+	cr_assert_eq(run_one(100 * MS), 0);
+	W.handler_runs = 0;
+	struct rpc_sess *rs = W.server->rpc;
+	/* 40 ids in two neighbouring home slots: long, interleaved probe runs. */
+	uint64_t ids[40];
+	unsigned n = 0;
+	for (uint64_t id = 1; n < 40; id++) {
+		uint32_t home = (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & rs->served_mask;
+		if (home == 7 || home == 8)
+			ids[n++] = id;
+	}
+	uint32_t k = 0;
+	for (unsigned i = 0; i < 40; i++)
+		inject_request(ids[i], k++);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 10 * MS, NULL, NULL);
+	cr_assert_eq(W.handler_runs, 40);
+	cr_assert_eq(rs->n_served, 40);
+	/* End every third: the answer goes out and the client's ack ends it. */
+	for (unsigned i = 0; i < 40; i += 3)
+		cr_assert_eq(tern_rpc_respond(open_reqs[i], tern_rpc_alloc(W.rpc[1], 1), 1), 0);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 100 * MS, NULL, NULL);
+	cr_assert_eq(rs->n_served, 40 - 14);
+	/* Each open id again, as a new message: none runs. */
+	for (unsigned i = 0; i < 40; i++)
+		if (i % 3)
+			inject_request(ids[i], k++);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 10 * MS, NULL, NULL);
+	cr_assert_eq(W.handler_runs, 40);
+	/* The rest end as well, and the table is empty. */
+	for (unsigned i = 0; i < 40; i++)
+		if (i % 3)
+			cr_assert_eq(tern_rpc_respond(open_reqs[i], tern_rpc_alloc(W.rpc[1], 1), 1), 0);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 100 * MS, NULL, NULL);
+	cr_assert_eq(rs->n_served, 0);
+	for (uint32_t i = 0; i <= rs->served_mask; i++)
+		cr_assert_null(rs->served[i]);
+	close_world();
+}
+
 Test(rpc, server_calls_its_client_on_the_same_session)
 {
 	open_world(0, 0);
