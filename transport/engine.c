@@ -316,7 +316,7 @@ void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p)
 
 /* A packet to send, counted when the pool is empty. Drivers do not touch
  * ext_len outside attach, so it is cleared here for all of them. */
-static struct tern_pkt *tx_alloc(struct tern_engine *e)
+struct tern_pkt *tern_engine_tx_alloc(struct tern_engine *e)
 {
 	struct tern_pkt *p = e->drv->ops->alloc(e->drv);
 	if (!p) {
@@ -328,31 +328,9 @@ static struct tern_pkt *tx_alloc(struct tern_engine *e)
 	return p;
 }
 
-struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s, struct tern_wire_hdr *h)
-{
-	struct tern_pkt *p = tx_alloc(e);
-	if (!p)
-		return NULL;
-	memset(h, 0, sizeof(*h));
-	h->dst_sid = s->peer_sid;
-	h->src_sid = s->sid;
-	h->token = s->peer_token;
-	h->src_epoch = e->epoch;
-	h->ack = s->rcv_nxt;
-	h->rwnd = e->cfg.window_pkts;
-	h->ts = e->now;
-	h->ts_echo = s->echo_ts;
-	h->echo_delay = s->echo_ts ? (uint32_t)(e->now - s->echo_rx_ns) : 0;
-	h->echo_hops = s->echo_hops;
-	h->flags = s->hdr_flags;
-	p->peer = s->peer;
-	p->src_port = s->steer_port;
-	return p;
-}
-
 void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token)
 {
-	struct tern_pkt *p = tx_alloc(e);
+	struct tern_pkt *p = tern_engine_tx_alloc(e);
 	if (!p)
 		return;
 	struct tern_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .token = token,

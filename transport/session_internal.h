@@ -163,9 +163,34 @@ void tern_engine_flush_tx(struct tern_engine *e);
 /* Send what sessions have queued now, not at the next poll; e->now must be
  * fresh. For a caller that will only wait next (a synchronous call). */
 void tern_engine_transmit_now(struct tern_engine *e);
+/* A packet to send; NULL when the pool is empty (counted). */
+struct tern_pkt *tern_engine_tx_alloc(struct tern_engine *e);
 /* A packet with the common fields of s filled in, payload room at data +
- * tern_wire_hdr_len(n_sack); NULL when the pool is empty (counted). */
-struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s, struct tern_wire_hdr *h);
+ * tern_wire_hdr_len(n_sack); NULL when the pool is empty (counted).
+ * Inline, so that h never exists outside registers and the packet. */
+static inline struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s,
+						   struct tern_wire_hdr *h)
+{
+	struct tern_pkt *p = tern_engine_tx_alloc(e);
+	if (!p)
+		return NULL;
+	*h = (struct tern_wire_hdr){
+		.dst_sid = s->peer_sid,
+		.src_sid = s->sid,
+		.token = s->peer_token,
+		.src_epoch = e->epoch,
+		.ack = s->rcv_nxt,
+		.rwnd = e->cfg.window_pkts,
+		.ts = e->now,
+		.ts_echo = s->echo_ts,
+		.echo_delay = s->echo_ts ? (uint32_t)(e->now - s->echo_rx_ns) : 0,
+		.echo_hops = s->echo_hops,
+		.flags = s->hdr_flags,
+	};
+	p->peer = s->peer;
+	p->src_port = s->steer_port;
+	return p;
+}
 void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token);
 
 /* session.c */

@@ -5,78 +5,28 @@
 #include "crc32c.h"
 #include "tern/error.h"
 
-#define CRC_OFF 72
+#define CRC_OFF TERN_WIRE_CRC_OFF
 
-/* Every field is little-endian on the wire: all our targets are, so the
- * hot path does no byte swaps (docs/protocol.md). */
-static inline void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static inline void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static inline uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "tern's wire codec assumes a little-endian host; add byte swaps here"
-#endif
-
-static uint32_t packet_crc(const uint8_t *buf, size_t len)
+uint32_t tern_wire_crc(const uint8_t *buf, size_t len)
 {
 	return tern_crc32c_hole(buf, len, CRC_OFF);
-}
-
-static size_t put_header(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks)
-{
-	buf[0] = TERN_WIRE_VERSION;
-	buf[1] = h->type;
-	buf[2] = h->flags;
-	buf[3] = h->n_sack;
-	put32(buf + 4, h->dst_sid);
-	put32(buf + 8, h->src_sid);
-	put32(buf + 12, h->token);
-	put32(buf + 16, h->src_epoch);
-	put32(buf + 20, h->psn);
-	put32(buf + 24, h->ack);
-	put32(buf + 28, h->rwnd);
-	put64(buf + 32, h->msg_id);
-	put32(buf + 40, h->msg_len);
-	put32(buf + 44, h->frag_off);
-	put64(buf + 48, h->ts);
-	put64(buf + 56, h->ts_echo);
-	put32(buf + 64, h->echo_delay);
-	put16(buf + 68, h->payload_len);
-	buf[70] = h->echo_hops;
-	buf[71] = 0;
-	for (unsigned i = 0; i < h->n_sack; i++) {
-		put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
-		put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
-	}
-	return tern_wire_hdr_len(h->n_sack);
-}
-
-size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks)
-{
-	size_t len = put_header(buf, h, sacks) + h->payload_len;
-	tern_wire_seal(buf, len);
-	return len;
 }
 
 size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks,
 			      const uint8_t *payload)
 {
-	size_t hl = put_header(buf, h, sacks);
+	size_t hl = tern_wire_put_header(buf, h, sacks);
 	if (h->flags & TERN_FLAG_NO_CRC) {
-		put32(buf + CRC_OFF, 0);
+		tern_wire_put32(buf + CRC_OFF, 0);
 		return hl;
 	}
 	uint32_t c = tern_crc32c_hole(buf, hl, CRC_OFF);
-	put32(buf + CRC_OFF, tern_crc32c(c, payload, h->payload_len));
+	tern_wire_put32(buf + CRC_OFF, tern_crc32c(c, payload, h->payload_len));
 	return hl;
-}
-
-void tern_wire_seal(uint8_t *buf, size_t len)
-{
-	put32(buf + CRC_OFF, buf[2] & TERN_FLAG_NO_CRC ? 0 : packet_crc(buf, len));
 }
 
 static int check_type_rules(const struct tern_wire_hdr *h)
@@ -144,7 +94,7 @@ int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, str
 		/* Unchecked by anyone: a bit flip may have set this flag. */
 		if (!link_checked || get32(buf + CRC_OFF) != 0)
 			return TERN_EBADCRC;
-	} else if (get32(buf + CRC_OFF) != packet_crc(buf, len)) {
+	} else if (get32(buf + CRC_OFF) != tern_wire_crc(buf, len)) {
 		return TERN_EBADCRC;
 	}
 	out->sack = buf + TERN_WIRE_HDR_LEN;
@@ -165,12 +115,12 @@ struct tern_wire_sack tern_wire_sack_get(const struct tern_wire_pkt *p, unsigned
 
 void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs)
 {
-	put32(dst, hs->token);
-	put32(dst + 4, hs->isn);
-	put32(dst + 8, hs->window);
-	put32(dst + 12, hs->max_msg);
-	put16(dst + 16, hs->steer_port);
-	put16(dst + 18, hs->caps);
+	tern_wire_put32(dst, hs->token);
+	tern_wire_put32(dst + 4, hs->isn);
+	tern_wire_put32(dst + 8, hs->window);
+	tern_wire_put32(dst + 12, hs->max_msg);
+	tern_wire_put16(dst + 16, hs->steer_port);
+	tern_wire_put16(dst + 18, hs->caps);
 }
 
 struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src, size_t len)

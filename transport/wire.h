@@ -81,18 +81,74 @@ static inline size_t tern_wire_hdr_len(unsigned n_sack)
 	return TERN_WIRE_HDR_LEN + (size_t)n_sack * TERN_WIRE_SACK_LEN;
 }
 
+/* Every field is little-endian on the wire: all our targets are, so the
+ * hot path does no byte swaps (docs/protocol.md). */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "tern's wire codec assumes a little-endian host; add byte swaps here"
+#endif
+#define TERN_WIRE_CRC_OFF 72
+static inline void tern_wire_put16(uint8_t *p, uint16_t v) { __builtin_memcpy(p, &v, 2); }
+static inline void tern_wire_put32(uint8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
+static inline void tern_wire_put64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
+
+/* Header and SACK blocks at buf, all but the CRC. Inline, so a caller that
+ * fills h on its stack stores straight into the packet. */
+static inline size_t tern_wire_put_header(uint8_t *buf, const struct tern_wire_hdr *h,
+					  const struct tern_wire_sack *sacks)
+{
+	buf[0] = TERN_WIRE_VERSION;
+	buf[1] = h->type;
+	buf[2] = h->flags;
+	buf[3] = h->n_sack;
+	tern_wire_put32(buf + 4, h->dst_sid);
+	tern_wire_put32(buf + 8, h->src_sid);
+	tern_wire_put32(buf + 12, h->token);
+	tern_wire_put32(buf + 16, h->src_epoch);
+	tern_wire_put32(buf + 20, h->psn);
+	tern_wire_put32(buf + 24, h->ack);
+	tern_wire_put32(buf + 28, h->rwnd);
+	tern_wire_put64(buf + 32, h->msg_id);
+	tern_wire_put32(buf + 40, h->msg_len);
+	tern_wire_put32(buf + 44, h->frag_off);
+	tern_wire_put64(buf + 48, h->ts);
+	tern_wire_put64(buf + 56, h->ts_echo);
+	tern_wire_put32(buf + 64, h->echo_delay);
+	tern_wire_put16(buf + 68, h->payload_len);
+	buf[70] = h->echo_hops;
+	buf[71] = 0;
+	for (unsigned i = 0; i < h->n_sack; i++) {
+		tern_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
+		tern_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
+	}
+	return TERN_WIRE_HDR_LEN + (size_t)h->n_sack * TERN_WIRE_SACK_LEN;
+}
+
+/* The CRC32C of a whole packet, its CRC field read as zeros. */
+uint32_t tern_wire_crc(const uint8_t *buf, size_t len);
+
+/* Write the CRC of a packet of len >= TERN_WIRE_HDR_LEN bytes (0 under
+ * TERN_FLAG_NO_CRC). */
+static inline void tern_wire_seal(uint8_t *buf, size_t len)
+{
+	tern_wire_put32(buf + TERN_WIRE_CRC_OFF, buf[2] & TERN_FLAG_NO_CRC ? 0 : tern_wire_crc(buf, len));
+}
+
 /* Write header and SACK blocks at buf; the payload (h->payload_len bytes)
  * must already sit at buf + tern_wire_hdr_len(h->n_sack). Fills the CRC,
  * or 0 under TERN_FLAG_NO_CRC. Returns the packet length. */
-size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks);
+static inline size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h,
+				      const struct tern_wire_sack *sacks)
+{
+	size_t len = tern_wire_put_header(buf, h, sacks) + h->payload_len;
+	tern_wire_seal(buf, len);
+	return len;
+}
 
 /* The same with the payload elsewhere (a buffer the device reads in
  * place): the CRC covers header and payload. Returns the header length. */
 size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks,
 			      const uint8_t *payload);
 
-/* Write the CRC of a packet of len >= TERN_WIRE_HDR_LEN bytes. */
-void tern_wire_seal(uint8_t *buf, size_t len);
 
 /* Parse and check a packet of len bytes: lengths, version, type, flags,
  * per-type rules and CRC. Returns 0 or TERN_EBADPKT / EBADVERSION / EBADCRC.
