@@ -33,7 +33,15 @@ int tern_session_send(struct tern_session *s, const void *buf, size_t len, void 
 	if (!m)
 		return TERN_EAGAIN;
 	e->tx_free = m->next;
-	*m = (struct tern_tx_msg){ .buf = buf, .cookie = cookie, .msg_id = s->next_msg_id++, .len = (uint32_t)len };
+	/* Field by field, not a whole-struct reset per message: ext is idle
+	 * on every free entry, and status and sess are set when held. */
+	m->next = NULL;
+	m->buf = buf;
+	m->cookie = cookie;
+	m->msg_id = s->next_msg_id++;
+	m->len = (uint32_t)len;
+	m->sent = 0;
+	m->segmented = false;
 	if (s->txq_tail)
 		s->txq_tail->next = m;
 	else
@@ -202,7 +210,9 @@ bool tern_sender_transmit(struct tern_session *s)
 		send_data(s, psn, s->lost_pending == 0 && !can_send_more(s));
 		pace_sent(s, rate, sb->len);
 	}
-	while (s->tx_cursor && can_send_more(s) && (s->snd_nxt - s->snd_una) < send_limit(s) && budget &&
+	/* Cheap tests first: the congestion check is an indirect call. */
+	uint32_t limit = send_limit(s);
+	while (s->tx_cursor && budget && (s->snd_nxt - s->snd_una) < limit && can_send_more(s) &&
 	       pace_allows(s, rate)) {
 		struct tern_tx_msg *m = s->tx_cursor;
 		uint32_t frag = m->len - m->sent < s->mss ? m->len - m->sent : s->mss;
@@ -220,7 +230,7 @@ bool tern_sender_transmit(struct tern_session *s)
 		/* Ask for an ack at once only when we must stop while holding data;
 		 * otherwise the peer's next message or its delayed ack carries it,
 		 * so an RPC ping-pong sends no standalone acks. */
-		bool last = s->tx_cursor && (!can_send_more(s) || (s->snd_nxt - s->snd_una) >= send_limit(s) || !budget);
+		bool last = s->tx_cursor && (!budget || (s->snd_nxt - s->snd_una) >= limit || !can_send_more(s));
 		send_data(s, psn, last);
 		pace_sent(s, rate, frag);
 	}
