@@ -56,6 +56,8 @@ rm -f "$plot"
 if out=$("$bench" memif --json --count 2000 --seconds 0.2 2>/tmp/tern-bench-memif.$$); then
 	echo "$out" | check "memif=bench,method,mode,size,n,p50_us,p99_us,depth,rate_per_s" \
 		"memif_ratio=bench,mode,rounds,p50_ratio,rate_ratio,p50_ratio_rounds,rate_ratio_rounds,client_frames_per_call,client_rx_per_poll"
+	"$bench" memif --cpu --json --count 2000 2>/dev/null | check \
+		"memif_cpu=bench,mode,size,n,raw_ns,tern_ns,depth,raw_pipe_ns,tern_pipe_ns"
 elif grep -q "built without DPDK" /tmp/tern-bench-memif.$$; then
 	echo "memif skipped: no DPDK"
 else
