@@ -106,13 +106,15 @@ struct rpc_sess *tern_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
 {
 	if (s->rpc)
 		return s->rpc;
-	struct rpc_sess *rs = calloc(1, sizeof(*rs));
-	uint32_t slots = 2;
-	while (slots < 2 * rpc->cfg.max_per_session)
+	/* At most half full: at most min(max_per_session, max_calls) open. */
+	uint32_t open = rpc->cfg.max_per_session < rpc->cfg.max_calls ? rpc->cfg.max_per_session : rpc->cfg.max_calls;
+	uint64_t slots = 2;
+	while (slots < 2ull * open)
 		slots *= 2;
+	struct rpc_sess *rs = slots <= (1ull << 31) ? calloc(1, sizeof(*rs)) : NULL;
 	if (rs) {
 		rs->served = calloc(slots, sizeof(*rs->served));
-		rs->served_mask = slots - 1;
+		rs->served_mask = (uint32_t)(slots - 1);
 	}
 	if (!rs || !rs->served) {
 		free(rs);

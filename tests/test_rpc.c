@@ -97,6 +97,7 @@ static void h_ping(struct tern_rpc_req *req, void *arg)
 }
 
 static unsigned client_max_calls; /* 0: the default */
+static uint32_t any_max_per_session; /* 0: the default */
 
 static void open_world(double loss, uint32_t client_max_msg)
 {
@@ -120,6 +121,8 @@ static void open_world(double loss, uint32_t client_max_msg)
 			rc.engine.max_msg_size = client_max_msg;
 		if (i == 0 && client_max_calls)
 			rc.max_calls = client_max_calls;
+		if (any_max_per_session)
+			rc.max_per_session = any_max_per_session;
 		cr_assert_eq(tern_rpc_create(&rc, &W.rpc[i]), 0);
 		W.eng[i] = tern_rpc_engine(W.rpc[i]);
 	}
@@ -490,6 +493,19 @@ Test(rpc, a_repeated_id_among_many_open_requests_never_runs_twice)
 	cr_assert_eq(rs->n_served, 0);
 	for (uint32_t i = 0; i <= rs->served_mask; i++)
 		cr_assert_null(rs->served[i]);
+	close_world();
+}
+
+/* max_per_session has no upper bound of its own; the table of open
+ * requests is sized by what can really be open (max_calls). */
+Test(rpc, a_huge_per_session_limit_still_serves, .timeout = 20)
+{
+	any_max_per_session = UINT32_MAX;
+	open_world(0, 0);
+	any_max_per_session = 0;
+	cr_assert_eq(call(T_ECHO, "big", 3, 100 * MS, NULL), 0);
+	cr_assert_eq(run_one(100 * MS), 0);
+	cr_assert_eq(W.last_len, 3);
 	close_world();
 }
 
