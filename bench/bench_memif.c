@@ -106,35 +106,45 @@ static unsigned long raw_pingpong(struct memif_run *r, unsigned count, struct hi
  * costs 30 ns here, a turn of the tern loop often little more. */
 #define CLOCK_EVERY 16
 
+/* Send new frames until depth are in flight (or the ring is full). */
+static void raw_fill(struct memif_run *r, unsigned depth, unsigned *inflight)
+{
+	while (*inflight < depth) {
+		struct rte_mbuf *f = raw_frame(r);
+		if (!f || rte_eth_tx_burst(r->ci.port_id, 0, &f, 1) == 0) {
+			if (f)
+				rte_pktmbuf_free(f);
+			return;
+		}
+		(*inflight)++;
+	}
+}
+
+/* Echoes back at the client, freed; how many. */
+static uint16_t raw_take(struct memif_run *r)
+{
+	struct rte_mbuf *m[BURST];
+	uint16_t n = rte_eth_rx_burst(r->ci.port_id, 0, m, BURST);
+	rte_pktmbuf_free_bulk(m, n);
+	return n;
+}
+
 /* Frames echoed with depth frames in flight for seconds; *ns: how long. */
 static uint64_t raw_rate(struct memif_run *r, unsigned depth, double seconds, uint64_t *ns)
 {
-	struct rte_mbuf *m[BURST];
 	unsigned inflight = 0;
 	uint64_t done = 0, t0 = bench_now_ns(), until = t0 + (uint64_t)(seconds * 1e9);
 	for (unsigned it = 0; (++it % CLOCK_EVERY) || bench_now_ns() < until;) {
-		while (inflight < depth) {
-			struct rte_mbuf *f = raw_frame(r);
-			if (!f || rte_eth_tx_burst(r->ci.port_id, 0, &f, 1) == 0) {
-				if (f)
-					rte_pktmbuf_free(f);
-				break;
-			}
-			inflight++;
-		}
-		uint16_t n = rte_eth_rx_burst(r->ci.port_id, 0, m, BURST);
-		rte_pktmbuf_free_bulk(m, n);
+		raw_fill(r, depth, &inflight);
+		uint16_t n = raw_take(r);
 		inflight -= n;
 		done += n;
 	}
 	*ns = bench_now_ns() - t0;
 	/* Drain what is still out. */
 	uint64_t quiet = bench_now_ns() + 10000000;
-	while (inflight && bench_now_ns() < quiet) {
-		uint16_t n = rte_eth_rx_burst(r->ci.port_id, 0, m, BURST);
-		rte_pktmbuf_free_bulk(m, n);
-		inflight -= n;
-	}
+	while (inflight && bench_now_ns() < quiet)
+		inflight -= raw_take(r);
 	return done;
 }
 
@@ -245,6 +255,24 @@ static void tern_quiet(struct tern_client *c)
 		tern_engine_poll(c->e);
 }
 
+/* Issue calls until depth are in flight; the first refusal stops it and
+ * is returned (TERN_EAGAIN: a full table, not a failure). */
+static int tern_fill(struct memif_run *r, struct tern_client *c, unsigned depth, struct rate_ctx *rc)
+{
+	while (rc->inflight < depth) {
+		void *q = tern_rpc_alloc(c->rpc, r->size);
+		if (!q)
+			return TERN_EAGAIN;
+		int err = tern_rpc_call(c->rpc, c->s, 1, q, r->size, 1000000000ull, rate_cont, rc, NULL);
+		if (err) {
+			tern_rpc_free(c->rpc, q);
+			return err;
+		}
+		rc->inflight++;
+	}
+	return 0;
+}
+
 /* Calls answered with depth in flight for seconds; *ns: how long, *frames:
  * frames the client sent meanwhile, *rx, *rx_polls: packets it received and
  * polls that received any. */
@@ -256,14 +284,7 @@ static uint64_t tern_rate(struct memif_run *r, struct tern_client *c, unsigned d
 	tern_engine_stats(c->e, &before);
 	uint64_t t0 = bench_now_ns(), until = t0 + (uint64_t)(seconds * 1e9);
 	for (unsigned it = 0; (++it % CLOCK_EVERY) || bench_now_ns() < until;) {
-		while (rc.inflight < depth) {
-			void *q = tern_rpc_alloc(c->rpc, r->size);
-			if (!q || tern_rpc_call(c->rpc, c->s, 1, q, r->size, 1000000000ull, rate_cont, &rc, NULL)) {
-				tern_rpc_free(c->rpc, q);
-				break;
-			}
-			rc.inflight++;
-		}
+		tern_fill(r, c, depth, &rc);
 		tern_engine_poll(c->e);
 	}
 	*ns = bench_now_ns() - t0;
@@ -417,23 +438,13 @@ static void cpu_cont(int status, const void *resp, size_t len, void *arg)
  * polled here: what the raw echo rate costs, without the waiting. */
 __attribute__((noinline)) static double raw_pipe_cpu(struct memif_run *r, unsigned count, unsigned depth)
 {
-	struct rte_mbuf *m[BURST];
 	struct bench_stall st = { 0 };
 	unsigned inflight = 0, done = 0;
 	uint64_t t0 = bench_now_ns();
 	while (done < count) {
-		while (inflight < depth) {
-			struct rte_mbuf *f = raw_frame(r);
-			if (!f || rte_eth_tx_burst(r->ci.port_id, 0, &f, 1) == 0) {
-				if (f)
-					rte_pktmbuf_free(f);
-				break;
-			}
-			inflight++;
-		}
+		raw_fill(r, depth, &inflight);
 		raw_bounce(r);
-		uint16_t n = rte_eth_rx_burst(r->ci.port_id, 0, m, BURST);
-		rte_pktmbuf_free_bulk(m, n);
+		uint16_t n = raw_take(r);
 		inflight -= n;
 		done += n;
 		bench_stall_check(&st, "raw memif echoes");
@@ -442,9 +453,7 @@ __attribute__((noinline)) static double raw_pipe_cpu(struct memif_run *r, unsign
 	uint64_t quiet = bench_now_ns() + 10000000;
 	while (inflight && bench_now_ns() < quiet) {
 		raw_bounce(r);
-		uint16_t n = rte_eth_rx_burst(r->ci.port_id, 0, m, BURST);
-		rte_pktmbuf_free_bulk(m, n);
-		inflight -= n;
+		inflight -= raw_take(r);
 	}
 	return ns;
 }
@@ -514,16 +523,8 @@ __attribute__((noinline)) static int tern_pipe_cpu(struct memif_run *r, unsigned
 	while (!rc && rx.done < count + warm) {
 		if (!t0 && rx.done >= warm)
 			t0 = bench_now_ns();
-		while (rx.inflight < depth) {
-			void *q = tern_rpc_alloc(c.rpc, r->size);
-			if (!q || (rc = tern_rpc_call(c.rpc, c.s, 1, q, r->size, 1000000000ull, rate_cont, &rx, NULL))) {
-				tern_rpc_free(c.rpc, q);
-				if (rc == TERN_EAGAIN)
-					rc = 0;
-				break;
-			}
-			rx.inflight++;
-		}
+		if ((rc = tern_fill(r, &c, depth, &rx)) == TERN_EAGAIN)
+			rc = 0;
 		tern_engine_poll(c.e);
 		tern_engine_poll(se);
 		bench_stall_check(&st, "RPC answers");

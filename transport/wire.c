@@ -5,15 +5,13 @@
 #include "crc32c.h"
 #include "tern/error.h"
 
-#define CRC_OFF TERN_WIRE_CRC_OFF
-
 static inline uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 uint32_t tern_wire_crc(const uint8_t *buf, size_t len)
 {
-	return tern_crc32c_hole(buf, len, CRC_OFF);
+	return tern_crc32c_hole(buf, len, TERN_WIRE_CRC_OFF);
 }
 
 size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks,
@@ -21,11 +19,11 @@ size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const
 {
 	size_t hl = tern_wire_put_header(buf, h, sacks);
 	if (h->flags & TERN_FLAG_NO_CRC) {
-		tern_wire_put32(buf + CRC_OFF, 0);
+		tern_wire_put32(buf + TERN_WIRE_CRC_OFF, 0);
 		return hl;
 	}
-	uint32_t c = tern_crc32c_hole(buf, hl, CRC_OFF);
-	tern_wire_put32(buf + CRC_OFF, tern_crc32c(c, payload, h->payload_len));
+	uint32_t c = tern_crc32c_hole(buf, hl, TERN_WIRE_CRC_OFF);
+	tern_wire_put32(buf + TERN_WIRE_CRC_OFF, tern_crc32c(c, payload, h->payload_len));
 	return hl;
 }
 
@@ -92,9 +90,9 @@ int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, str
 		return rc;
 	if (h->flags & TERN_FLAG_NO_CRC) {
 		/* Unchecked by anyone: a bit flip may have set this flag. */
-		if (!link_checked || get32(buf + CRC_OFF) != 0)
+		if (!link_checked || get32(buf + TERN_WIRE_CRC_OFF) != 0)
 			return TERN_EBADCRC;
-	} else if (get32(buf + CRC_OFF) != tern_wire_crc(buf, len)) {
+	} else if (get32(buf + TERN_WIRE_CRC_OFF) != tern_wire_crc(buf, len)) {
 		return TERN_EBADCRC;
 	}
 	out->sack = buf + TERN_WIRE_HDR_LEN;
