@@ -389,6 +389,49 @@ Test(session, idle_session_notices_a_vanished_peer)
 	pair_close(&P);
 }
 
+/* Neither end polled for longer than dead_after (a stopped process, a
+ * descheduled VM, a benchmark's other phase): the peer never heard a
+ * question, so its silence says nothing. Found by tern-bench memif, whose
+ * raw rounds leave the tern engines unpolled for a second or more. */
+static void pause_both_then_talk(uint64_t pause, bool with_data_in_flight)
+{
+	open_default();
+	P.on_send_done = record_done;
+	done_count = 0;
+	establish();
+	if (with_data_in_flight) { /* sent, not yet acknowledged, when the pause starts */
+		cr_assert_eq(tern_session_send(P.client, "before", 6, NULL), 0);
+		tern_engine_poll(P.eng[0]);
+	}
+	tern_sim_advance(P.net, tern_sim_now(P.net) + pause);
+	cr_assert_eq(tern_session_send(P.client, "after", 5, NULL), 0);
+	P.delivered[1] = 0;
+	cr_assert_eq(pair_run(&P, 1 * SEC, server_got_one, &P), 0);
+	cr_assert_eq(P.client_status, 1);
+	cr_assert_eq(P.server_status, 1);
+	/* A peer that is really gone afterwards is still found, dead_after (2 s)
+	 * after it was last heard, just before the cut. */
+	struct tern_sim_link cut = { .loss = 1.0 };
+	tern_sim_set_link(P.net, 1, &cut);
+	tern_sim_set_link(P.net, 2, &cut);
+	uint64_t t0 = tern_sim_now(P.net);
+	cr_assert_eq(pair_run(&P, 10 * SEC, client_dead, &P), 0);
+	cr_assert_eq(P.client_status, TERN_EPEERDEAD);
+	uint64_t took = tern_sim_now(P.net) - t0;
+	cr_assert(took >= 19 * SEC / 10 && took < 3 * SEC, "dead after %llu ms", (unsigned long long)(took / MS));
+	pair_close(&P);
+}
+
+Test(session, a_pause_in_polling_on_both_ends_is_not_a_dead_peer)
+{
+	pause_both_then_talk(5 * SEC, false);
+}
+
+Test(session, a_pause_with_data_in_flight_is_not_a_dead_peer)
+{
+	pause_both_then_talk(5 * SEC, true);
+}
+
 Test(session, connect_to_nobody_fails_with_peer_dead)
 {
 	open_default();

@@ -208,7 +208,9 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 	e->mss = cfg->mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN;
 	/* What an honest peer can make us hold (docs/architecture.md). */
 	e->rx_alloc_limit = (uint64_t)cfg->window_pkts * e->mss + 2ull * cfg->max_msg_size;
-	e->now = e->drv->ops->now_ns(e->drv);
+	e->now = e->resumed_ns = e->drv->ops->now_ns(e->drv);
+	/* Polled less often than this, the engine cannot judge its peers. */
+	e->pause_ns = cfg->dead_after_ns / 2;
 	tern_wheel_init(&e->wheel, e->now);
 	*out = e;
 	return 0;
@@ -411,13 +413,9 @@ static void block(struct tern_engine *e)
 	if (wait) {
 		e->stats.idle_blocks++;
 		e->drv->ops->wait(e->drv, wait);
+		/* Blocked in the driver is listening, not a pause. */
+		e->now = e->drv->ops->now_ns(e->drv);
 	}
-}
-
-static inline void read_clock(struct tern_engine *e)
-{
-	e->now = e->drv->ops->now_ns(e->drv);
-	e->clock_age = 0;
 }
 
 int tern_engine_poll(struct tern_engine *e)
@@ -431,11 +429,11 @@ int tern_engine_poll(struct tern_engine *e)
 	 * receives does, before it stamps or times anything. */
 	bool fresh = !e->drv->lazy_clock || e->tx_head || ++e->clock_age >= TERN_IDLE_CLOCK_POLLS;
 	if (fresh)
-		read_clock(e);
+		tern_engine_read_clock(e);
 	if (e->poll_hook)
 		e->poll_hook(e->poll_hook_arg);
 	if (!fresh && e->tx_head) { /* the hook queued answers */
-		read_clock(e);
+		tern_engine_read_clock(e);
 		fresh = true;
 	}
 	/* What the application sent since the last poll leaves first, not
@@ -445,7 +443,7 @@ int tern_engine_poll(struct tern_engine *e)
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
 	e->stats.rx_polls += n != 0;
 	if (n && !fresh)
-		read_clock(e);
+		tern_engine_read_clock(e);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
 			__builtin_prefetch(pkts[i + 1]->data);

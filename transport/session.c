@@ -79,7 +79,7 @@ int tern_session_connect(struct tern_engine *e, const struct tern_addr *peer, st
 		return TERN_EINVAL;
 	if (!tern_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
-	e->now = e->drv->ops->now_ns(e->drv);
+	tern_engine_read_clock(e);
 	struct tern_session *s = session_new(e, peer);
 	if (!s)
 		return e->n_live >= e->cfg.max_sessions ? TERN_ENOSESSION : TERN_ENOMEM;
@@ -321,7 +321,7 @@ static void on_rto_timer(struct tern_timer *t, uint64_t now)
 	struct tern_session *s = container_of(t, struct tern_session, rto_timer);
 	struct tern_engine *e = s->e;
 	if (s->state == S_SYN_SENT) {
-		if (now - s->created_ns >= e->cfg.dead_after_ns) {
+		if (tern_engine_silent_since(e, s->created_ns, now) >= e->cfg.dead_after_ns) {
 			tern_session_kill(s, TERN_EPEERDEAD, true);
 			return;
 		}
@@ -330,7 +330,7 @@ static void on_rto_timer(struct tern_timer *t, uint64_t now)
 		tern_timer_arm(&e->wheel, &s->rto_timer, now + tern_rtt_timeout(&s->rtt));
 		return;
 	}
-	if (now - s->last_progress_ns >= e->cfg.dead_after_ns) {
+	if (tern_engine_silent_since(e, s->last_progress_ns, now) >= e->cfg.dead_after_ns) {
 		tern_session_kill(s, TERN_EPEERDEAD, true);
 		return;
 	}
@@ -349,7 +349,7 @@ static void on_alive_timer(struct tern_timer *t, uint64_t now)
 {
 	struct tern_session *s = container_of(t, struct tern_session, alive_timer);
 	struct tern_engine *e = s->e;
-	uint64_t quiet = now - s->last_heard_ns;
+	uint64_t quiet = tern_engine_silent_since(e, s->last_heard_ns, now);
 	if (quiet >= e->cfg.dead_after_ns) {
 		tern_session_kill(s, TERN_EPEERDEAD, true);
 		return;

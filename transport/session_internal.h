@@ -129,6 +129,10 @@ struct tern_engine {
 	uint32_t epoch, mask, mss;
 	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
 	uint64_t now;
+	/* The first clock reading after a pause in polling (docs/architecture.md,
+	 * "Pauses in polling"): a peer's silence before it is not counted against it. */
+	uint64_t resumed_ns;
+	uint64_t pause_ns; /* a gap this long between readings is a pause */
 
 	struct tern_session **sessions;
 	uint16_t *gen;
@@ -151,6 +155,25 @@ struct tern_engine {
 static inline bool tern_engine_on_owner(const struct tern_engine *e)
 {
 	return tern_thread_self() == e->owner;
+}
+
+/* Read the clock into e->now. A gap of pause_ns or more since the last
+ * reading means no one polled the engine: it marks a pause. */
+static inline void tern_engine_read_clock(struct tern_engine *e)
+{
+	uint64_t now = e->drv->ops->now_ns(e->drv);
+	if (__builtin_expect(now >= e->now + e->pause_ns, 0))
+		e->resumed_ns = now;
+	e->now = now;
+	e->clock_age = 0;
+}
+
+/* How long the peer has been silent since t, counting only time the engine
+ * was polled since its last pause. */
+static inline uint64_t tern_engine_silent_since(const struct tern_engine *e, uint64_t t, uint64_t now)
+{
+	uint64_t from = t > e->resumed_ns ? t : e->resumed_ns;
+	return now > from ? now - from : 0;
 }
 
 /* sender.c: hand a message back to its owner (s NULL: the session is gone) */

@@ -122,7 +122,10 @@ struct tern_engine_config {
 	uint64_t init_rto_ns;   /* RTO before any RTT sample; default 1 ms */
 	uint64_t min_rto_ns;    /* RTO floor; default 1 ms */
 	uint64_t max_rto_ns;    /* cap of the exponential backoff; default 100 ms */
-	uint64_t dead_after_ns; /* peer silent this long: session dead; default 2 s */
+	/* Peer silent this long: session dead; default 2 s. Only polled time
+	 * counts: a gap of dead_after/2 between polls is a pause, after which
+	 * the count starts again (docs/architecture.md). */
+	uint64_t dead_after_ns;
 	uint64_t ack_delay_ns;  /* longest an ACK is held back; default 20 us */
 	uint64_t seed;          /* random tokens and sequence numbers; 0: from getrandom() */
 
