@@ -7,7 +7,6 @@
 
 static inline uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static inline uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 uint32_t tern_wire_crc(const uint8_t *buf, size_t len)
 {
@@ -63,25 +62,8 @@ int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, str
 	if (buf[0] != TERN_WIRE_VERSION)
 		return TERN_EBADVERSION;
 	struct tern_wire_hdr *h = &out->h;
-	h->type = buf[1];
-	h->flags = buf[2];
-	h->n_sack = buf[3];
-	h->dst_sid = get32(buf + 4);
-	h->src_sid = get32(buf + 8);
-	h->token = get32(buf + 12);
-	h->src_epoch = get32(buf + 16);
-	h->psn = get32(buf + 20);
-	h->ack = get32(buf + 24);
-	h->rwnd = get32(buf + 28);
-	h->msg_id = get64(buf + 32);
-	h->msg_len = get32(buf + 40);
-	h->frag_off = get32(buf + 44);
-	h->ts = get64(buf + 48);
-	h->ts_echo = get64(buf + 56);
-	h->echo_delay = get32(buf + 64);
-	h->payload_len = get16(buf + 68);
-	h->echo_hops = buf[70];
-	if (buf[71] != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
+	memcpy(h, buf, sizeof(*h)); /* the struct is the wire layout */
+	if (h->reserved != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
 		return TERN_EBADPKT;
 	if (tern_wire_hdr_len(h->n_sack) + h->payload_len != len)
 		return TERN_EBADPKT;

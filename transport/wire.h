@@ -38,8 +38,11 @@ struct tern_wire_sack {
 	uint32_t start, end; /* packets [start, end) received; end exclusive */
 };
 
+/* The first 72 bytes of a header, laid out as on the wire (the CRC
+ * follows), so decoding is one copy. version and reserved are read by
+ * decode only: the encoder writes TERN_WIRE_VERSION and 0. */
 struct tern_wire_hdr {
-	uint8_t type, flags, n_sack;
+	uint8_t version, type, flags, n_sack;
 	uint32_t dst_sid, src_sid, token, src_epoch;
 	uint32_t psn, ack, rwnd;
 	uint64_t msg_id;
@@ -48,6 +51,7 @@ struct tern_wire_hdr {
 	uint32_t echo_delay;
 	uint16_t payload_len;
 	uint8_t echo_hops; /* links the echoed data packet crossed; 0 unknown */
+	uint8_t reserved;
 };
 
 /* Payload of SYN and SYN_ACK. */
@@ -87,6 +91,10 @@ static inline size_t tern_wire_hdr_len(unsigned n_sack)
 #error "tern's wire codec assumes a little-endian host; add byte swaps here"
 #endif
 #define TERN_WIRE_CRC_OFF 72
+_Static_assert(sizeof(struct tern_wire_hdr) == TERN_WIRE_CRC_OFF, "the header struct is the wire's bytes 0-71");
+_Static_assert(offsetof(struct tern_wire_hdr, msg_id) == 32 && offsetof(struct tern_wire_hdr, ts_echo) == 56 &&
+		       offsetof(struct tern_wire_hdr, payload_len) == 68 && offsetof(struct tern_wire_hdr, reserved) == 71,
+	       "the header struct is the wire's bytes 0-71");
 static inline void tern_wire_put16(uint8_t *p, uint16_t v) { __builtin_memcpy(p, &v, 2); }
 static inline void tern_wire_put32(uint8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
 static inline void tern_wire_put64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
