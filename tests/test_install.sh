@@ -37,3 +37,11 @@ int main(void)
 C
 cc -Wall -Werror -o "$prefix/hello" "$prefix/hello.c" $(pkg-config --cflags --libs tern) -Wl,-rpath,"$(pkg-config --variable=libdir tern)"
 "$prefix/hello"
+# The static library links without LTO and with another compiler: its
+# objects carry machine code beside gcc's LTO bytecode (-ffat-lto-objects).
+if command -v clang >/dev/null; then
+	libdir=$(pkg-config --variable=libdir tern)
+	clang -Wall -Werror -o "$prefix/hello-static" "$prefix/hello.c" $(pkg-config --cflags tern) "$libdir/libtern.a" \
+		$(pkg-config --libs $(pkg-config --print-requires-private tern)) -lpthread -lm
+	"$prefix/hello-static" | sed 's/$/ (static, clang)/'
+fi

@@ -13,7 +13,7 @@ status=0
 echo "== tests: gcc build"
 meson test -C build --print-errorlogs || status=1
 
-[ -d build-asan ] || CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+[ -d build-asan ] || CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false \
 	-Ddpdk=enabled -Dliburing=enabled -Dtests=enabled -Dfuzz=enabled >/dev/null
 meson configure build-asan -Dfuzz_seconds="$fuzz_seconds"
 meson compile -C build-asan >/dev/null || built sanitizer
