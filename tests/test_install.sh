@@ -41,7 +41,8 @@ cc -Wall -Werror -o "$prefix/hello" "$prefix/hello.c" $(pkg-config --cflags --li
 # objects carry machine code beside gcc's LTO bytecode (-ffat-lto-objects).
 if command -v clang >/dev/null; then
 	libdir=$(pkg-config --variable=libdir tern)
+	deps=$(pkg-config --print-requires-private tern)
 	clang -Wall -Werror -o "$prefix/hello-static" "$prefix/hello.c" $(pkg-config --cflags tern) "$libdir/libtern.a" \
-		$(pkg-config --libs $(pkg-config --print-requires-private tern)) -lpthread -lm
+		${deps:+$(pkg-config --libs $deps)} -lpthread -lm
 	"$prefix/hello-static" | sed 's/$/ (static, clang)/'
 fi
