@@ -210,7 +210,6 @@ int tern_rpc_call_sync(struct tern_rpc *rpc, struct tern_session *s, uint16_t ty
 	}
 	/* Nothing to batch it with: out now, not after the next poll's
 	 * receive and timers. */
-	rpc->e->now = tern_engine_now(rpc->e);
 	tern_engine_transmit_now(rpc->e);
 	while (!r.done) {
 		rc = tern_engine_poll(rpc->e);

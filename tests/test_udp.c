@@ -187,11 +187,13 @@ Test(udp, without_io_uring_auto_falls_back_to_sockets_and_says_why)
 }
 
 static atomic_bool server_stop;
+static atomic_bool server_hold; /* while set, the server thread does not poll */
 static void *serve_until_stop(void *arg)
 {
 	struct udp_side *s = arg;
 	while (!atomic_load(&server_stop))
-		tern_engine_poll(s->e);
+		if (!atomic_load(&server_hold))
+			tern_engine_poll(s->e);
 	return NULL;
 }
 
@@ -201,12 +203,20 @@ struct srv_thread {
 	atomic_int ready;
 	enum tern_driver_kind drv;
 	unsigned workers;
+	uint64_t dead_after_ns; /* 0: the default */
 };
 
 static void *server_owner(void *arg)
 {
 	struct srv_thread *st = arg;
-	if (udp_side_open(&st->side, st->drv, "127.0.0.1", st->workers)) {
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	rc.engine.driver = st->drv;
+	rc.engine.bind_host = "127.0.0.1";
+	rc.workers = st->workers;
+	if (st->dead_after_ns)
+		rc.engine.dead_after_ns = st->dead_after_ns;
+	if (udp_side_open_cfg(&st->side, &rc)) {
 		atomic_store(&st->ready, -1);
 		return NULL;
 	}
@@ -216,16 +226,24 @@ static void *server_owner(void *arg)
 	return NULL;
 }
 
-static void start_server(struct srv_thread *st, enum tern_driver_kind drv, unsigned workers)
+static void start_server_cfg(struct srv_thread *st, enum tern_driver_kind drv, unsigned workers,
+			     uint64_t dead_after_ns)
 {
 	memset(st, 0, sizeof(*st));
 	st->drv = drv;
 	st->workers = workers;
+	st->dead_after_ns = dead_after_ns;
 	atomic_store(&server_stop, false);
+	atomic_store(&server_hold, false);
 	cr_assert_eq(pthread_create(&st->t, NULL, server_owner, st), 0);
 	while (!atomic_load(&st->ready))
 		;
 	cr_assert_eq(atomic_load(&st->ready), 1);
+}
+
+static void start_server(struct srv_thread *st, enum tern_driver_kind drv, unsigned workers)
+{
+	start_server_cfg(st, drv, workers, 0);
 }
 
 static void stop_server(struct srv_thread *st)
@@ -250,6 +268,47 @@ Test(udp, sync_calls_to_worker_handlers_on_another_thread)
 		cr_assert_eq(memcmp(q, r, rl), 0);
 	}
 	cr_assert_eq(atomic_load(&st.side.runs), 2000);
+	tern_rpc_destroy(A.rpc);
+	stop_server(&st);
+}
+
+static void *release_server_later(void *arg)
+{
+	(void)arg;
+	struct timespec wait = { 0, 10 * (long)MS };
+	nanosleep(&wait, NULL);
+	atomic_store(&server_hold, false);
+	return NULL;
+}
+
+/* Both ends unpolled for longer than dead_after, then a synchronous call:
+ * its first clock reading must mark the pause like a poll's, or the polls
+ * that wait for the answer find the peer silent for the whole pause. The
+ * server starts polling 10 ms after the call, so those polls run first. */
+Test(udp, a_sync_call_after_both_ends_paused_is_answered)
+{
+	static struct srv_thread st;
+	const uint64_t dead = 200 * MS;
+	start_server_cfg(&st, TERN_DRIVER_URING, 0, dead);
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	rc.engine.driver = TERN_DRIVER_URING;
+	rc.engine.bind_host = "127.0.0.1";
+	rc.engine.dead_after_ns = dead;
+	cr_assert_eq(udp_side_open_cfg(&A, &rc), 0);
+	struct tern_session *s = connect_to(&A, "127.0.0.1", st.side.addr.port);
+	char r[8];
+	size_t rl = 0;
+	cr_assert_eq(tern_rpc_call_sync(A.rpc, s, ECHO, "one", 3, SEC, r, sizeof(r), &rl), 0);
+	atomic_store(&server_hold, true);
+	struct timespec pause = { 0, (long)(2 * dead) };
+	nanosleep(&pause, NULL);
+	pthread_t releaser;
+	cr_assert_eq(pthread_create(&releaser, NULL, release_server_later, NULL), 0);
+	int rc2 = tern_rpc_call_sync(A.rpc, s, ECHO, "two", 3, SEC, r, sizeof(r), &rl);
+	cr_assert_eq(rc2, 0, "%s", tern_strerror(rc2));
+	cr_assert_eq(rl, 3);
+	pthread_join(releaser, NULL);
 	tern_rpc_destroy(A.rpc);
 	stop_server(&st);
 }

@@ -397,6 +397,7 @@ static unsigned run_tx(struct tern_engine *e)
 
 void tern_engine_transmit_now(struct tern_engine *e)
 {
+	tern_engine_read_clock(e); /* stamps and timers below need it; a pause shows */
 	run_tx(e);
 }
 

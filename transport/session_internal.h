@@ -183,8 +183,8 @@ void tern_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struc
 void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s);
 void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p);
 void tern_engine_flush_tx(struct tern_engine *e);
-/* Send what sessions have queued now, not at the next poll; e->now must be
- * fresh. For a caller that will only wait next (a synchronous call). */
+/* Read the clock and send what sessions have queued now, not at the next
+ * poll. For a caller that will only wait next (a synchronous call). */
 void tern_engine_transmit_now(struct tern_engine *e);
 /* A packet to send; NULL when the pool is empty (counted). */
 struct tern_pkt *tern_engine_tx_alloc(struct tern_engine *e);
