@@ -27,8 +27,8 @@ Test(cc_aimd, slow_start_then_additive_then_halving)
 	cr_assert_eq(cc.st.aimd.cwnd, 7, "avoidance: nothing before a window of acks");
 	cc.ops->on_ack(&cc, 1, 0);
 	cr_assert_eq(cc.st.aimd.cwnd, 8);
-	cr_assert(cc.ops->can_send(&cc, 7));
-	cr_assert(!cc.ops->can_send(&cc, 8));
+	cr_assert(tern_cc_can_send(&cc, 7));
+	cr_assert(!tern_cc_can_send(&cc, 8));
 	cc.ops->on_timeout(&cc, 0);
 	cr_assert_eq(cc.st.aimd.cwnd, 1);
 	cr_assert_eq(cc.st.aimd.ssthresh, 4);
@@ -65,8 +65,8 @@ Test(cc_off, only_the_window_limits)
 	struct tern_cc cc = make(TERN_CC_OFF);
 	cc.ops->on_loss(&cc, 0);
 	cc.ops->on_timeout(&cc, 0);
-	cr_assert(cc.ops->can_send(&cc, 255));
-	cr_assert(!cc.ops->can_send(&cc, 256));
+	cr_assert(tern_cc_can_send(&cc, 255));
+	cr_assert(!tern_cc_can_send(&cc, 256));
 }
 
 Test(cc_swift, grows_under_target_and_cuts_in_proportion_above_it)
@@ -127,8 +127,7 @@ Test(cc_swift, below_one_packet_it_paces_and_flow_scaling_favours_small_windows)
 	cr_assert_leq(tern_swift_target(&cc), 50.0 * US + 1e-6, "flow scaling adds at most one target");
 	/* One packet every RTT / cwnd: 1500 B * 0.25 / 20 us = 18.75 MB/s. */
 	cr_assert_eq(cc.ops->pacing_rate(&cc), 18750000);
-	cr_assert(cc.ops->can_send(&cc, 0));
-	cr_assert(!cc.ops->can_send(&cc, 1));
+	cr_assert_eq(cc.ops->window(&cc), 1, "one packet at a time");
 	/* Below one packet, each ack adds ai (paced acks are sparse). */
 	cc.ops->on_ack(&cc, 1, 0);
 	cr_assert_float_eq(cc.st.swift.cwnd, 1.25, 1e-9);
@@ -216,4 +215,37 @@ Test(cc_timely, bounds)
 	for (int i = 0; i < 100000; i++)
 		cc.ops->on_rtt(&cc, 10 * US, 10 * US, (uint64_t)(200000 + i * 1000) * US);
 	cr_assert_float_eq(cc.st.timely.rate, 10e9 / 8, 1, "never above line rate");
+}
+
+/* The sender reads cc->window and cc->pace_bps, not the ops: every event
+ * must leave them as the state says, whatever the order of events. */
+Test(cc, the_window_and_rate_the_sender_reads_follow_every_event)
+{
+	const enum tern_cc_algo algos[] = { TERN_CC_AIMD, TERN_CC_OFF, TERN_CC_TIMELY, TERN_CC_SWIFT };
+	for (unsigned a = 0; a < sizeof(algos) / sizeof(algos[0]); a++) {
+		struct tern_cc cc = make(algos[a]);
+		uint64_t x = 0x9e3779b97f4a7c15ull + a, now = 1000 * US;
+		cr_assert_eq(cc.window, cc.ops->window(&cc), "%s after init", cc.ops->name);
+		cr_assert_eq(cc.pace_bps, cc.ops->pacing_rate(&cc), "%s after init", cc.ops->name);
+		for (int i = 0; i < 20000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64, seeded per algorithm */
+			now += 1 + x % (200 * US);
+			uint64_t rtt = 1 * US + (x >> 8) % (3000 * US);
+			switch ((x >> 40) % 8) {
+			case 0: case 1: case 2:
+				cc.ops->on_ack(&cc, 1 + (uint32_t)((x >> 20) % 16), now);
+				break;
+			case 3: case 4: case 5:
+				cc.ops->on_rtt(&cc, rtt, rtt, now);
+				break;
+			case 6:
+				cc.ops->on_loss(&cc, now);
+				break;
+			default:
+				cc.ops->on_timeout(&cc, now);
+			}
+			cr_assert_eq(cc.window, cc.ops->window(&cc), "%s, event %d", cc.ops->name, i);
+			cr_assert_eq(cc.pace_bps, cc.ops->pacing_rate(&cc), "%s, event %d", cc.ops->name, i);
+		}
+	}
 }

@@ -41,11 +41,11 @@ int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, const struct tern_c
 	return 0;
 }
 
-static void off_init(struct tern_cc *cc) { (void)cc; }
+static uint32_t off_window(const struct tern_cc *cc) { return cc->p.max_cwnd; }
+static void off_init(struct tern_cc *cc) { cc->window = off_window(cc); }
 static void off_ack(struct tern_cc *cc, uint32_t acked, uint64_t now) { (void)cc; (void)acked; (void)now; }
 static void off_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t f, uint64_t now) { (void)cc; (void)rtt; (void)f; (void)now; }
 static void off_event(struct tern_cc *cc, uint64_t now) { (void)cc; (void)now; }
-static bool off_can_send(const struct tern_cc *cc, uint32_t inflight) { return inflight < cc->p.max_cwnd; }
 static uint64_t off_rate(const struct tern_cc *cc) { (void)cc; return 0; }
 
 const struct tern_cc_ops tern_cc_off_ops = {
@@ -55,6 +55,6 @@ const struct tern_cc_ops tern_cc_off_ops = {
 	.on_rtt = off_rtt,
 	.on_loss = off_event,
 	.on_timeout = off_event,
-	.can_send = off_can_send,
+	.window = off_window,
 	.pacing_rate = off_rate,
 };

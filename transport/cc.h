@@ -19,8 +19,11 @@ struct tern_cc_ops {
 	/* Once per loss episode (one round trip of recovery). */
 	void (*on_loss)(struct tern_cc *cc, uint64_t now);
 	void (*on_timeout)(struct tern_cc *cc, uint64_t now);
-	bool (*can_send)(const struct tern_cc *cc, uint32_t inflight);
-	/* Bytes per second to pace at; 0: send as the window allows. */
+	/* What the state allows: packets in flight, and bytes per second to
+	 * pace at (0: send as the window allows). Every op above stores both
+	 * in cc->window and cc->pace_bps before it returns, and the sender
+	 * reads those; these two say what they must be. */
+	uint32_t (*window)(const struct tern_cc *cc);
 	uint64_t (*pacing_rate)(const struct tern_cc *cc);
 };
 
@@ -36,6 +39,10 @@ struct tern_cc_params {
 struct tern_cc {
 	const struct tern_cc_ops *ops;
 	struct tern_cc_params p;
+	/* Read by the sender on every packet, so a load and not an indirect
+	 * call: two calls per packet were 2% of a small RPC's time over memif. */
+	uint32_t window;   /* packets that may be in flight */
+	uint64_t pace_bps; /* bytes per second to pace at; 0: unpaced */
 	union {
 		struct {
 			uint32_t cwnd, ssthresh, acc;
@@ -58,6 +65,11 @@ struct tern_cc {
 };
 
 int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, const struct tern_cc_params *p);
+
+static inline bool tern_cc_can_send(const struct tern_cc *cc, uint32_t inflight)
+{
+	return inflight < cc->window;
+}
 
 extern const struct tern_cc_ops tern_cc_aimd_ops;
 extern const struct tern_cc_ops tern_cc_off_ops;

@@ -11,11 +11,22 @@
 #define MIN_CWND 2
 #define CEILING_TARGETS 4
 
+static uint32_t aimd_window(const struct tern_cc *cc)
+{
+	return cc->st.aimd.cwnd;
+}
+
+static void publish(struct tern_cc *cc)
+{
+	cc->window = aimd_window(cc);
+}
+
 static void aimd_init(struct tern_cc *cc)
 {
 	cc->st.aimd.cwnd = INIT_CWND < cc->p.max_cwnd ? INIT_CWND : cc->p.max_cwnd;
 	cc->st.aimd.ssthresh = cc->p.max_cwnd;
 	cc->st.aimd.acc = 0;
+	publish(cc);
 }
 
 static void aimd_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
@@ -31,6 +42,7 @@ static void aimd_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 		}
 		acked--;
 	}
+	publish(cc);
 }
 
 static void halve(struct tern_cc *cc)
@@ -39,6 +51,7 @@ static void halve(struct tern_cc *cc)
 	cc->st.aimd.ssthresh = half > MIN_CWND ? half : MIN_CWND;
 	cc->st.aimd.cwnd = cc->st.aimd.ssthresh;
 	cc->st.aimd.acc = 0;
+	publish(cc);
 }
 
 /* The fabric delay, not the RTT: a receiver slow to answer is not a
@@ -68,11 +81,7 @@ static void aimd_on_timeout(struct tern_cc *cc, uint64_t now)
 	cc->st.aimd.ssthresh = half > MIN_CWND ? half : MIN_CWND;
 	cc->st.aimd.cwnd = 1;
 	cc->st.aimd.acc = 0;
-}
-
-static bool aimd_can_send(const struct tern_cc *cc, uint32_t inflight)
-{
-	return inflight < cc->st.aimd.cwnd;
+	publish(cc);
 }
 
 static uint64_t aimd_rate(const struct tern_cc *cc)
@@ -88,6 +97,6 @@ const struct tern_cc_ops tern_cc_aimd_ops = {
 	.on_rtt = aimd_on_rtt,
 	.on_loss = aimd_on_loss,
 	.on_timeout = aimd_on_timeout,
-	.can_send = aimd_can_send,
+	.window = aimd_window,
 	.pacing_rate = aimd_rate,
 };

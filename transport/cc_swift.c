@@ -44,14 +44,37 @@ double tern_swift_target(const struct tern_cc *cc)
 	return base + fs;
 }
 
+static uint32_t swift_window(const struct tern_cc *cc)
+{
+	double w = cc->st.swift.cwnd;
+	return w < 1.0 ? 1 : (uint32_t)w;
+}
+
+/* Below one packet: one packet every RTT / cwnd. Otherwise no pacing. */
+static uint64_t swift_pacing_rate(const struct tern_cc *cc)
+{
+	double w = cc->st.swift.cwnd;
+	if (w >= 1.0)
+		return 0;
+	double rtt = cc->st.swift.delay > 0 ? cc->st.swift.delay : 10000.0;
+	double rate = w * (double)cc->p.mss * 1e9 / rtt;
+	return rate < 1.0 ? 1 : (uint64_t)rate;
+}
+
+static void publish(struct tern_cc *cc)
+{
+	cc->window = swift_window(cc);
+	cc->pace_bps = swift_pacing_rate(cc);
+}
+
 static void swift_init(struct tern_cc *cc)
 {
 	cc->st.swift.cwnd = INIT_CWND < cc->p.max_cwnd ? INIT_CWND : cc->p.max_cwnd;
+	publish(cc);
 }
 
-static void swift_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
+static void rtt_update(struct tern_cc *cc, uint64_t fabric_rtt, uint64_t now)
 {
-	(void)rtt;
 	cc->st.swift.delay = (double)fabric_rtt;
 	double target = tern_swift_target(cc);
 	if (cc->st.swift.delay <= target)
@@ -66,6 +89,14 @@ static void swift_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, 
 	cc->st.swift.last_decrease = now;
 }
 
+/* Every sample moves the delay, which the pacing rate follows. */
+static void swift_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
+{
+	(void)rtt;
+	rtt_update(cc, fabric_rtt, now);
+	publish(cc);
+}
+
 static void swift_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 {
 	(void)now;
@@ -78,6 +109,7 @@ static void swift_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 	else
 		*w += AI_PACED * acked; /* paced: acks are sparse, grow per ack */
 	*w = clampd(*w, MIN_CWND, cc->p.max_cwnd);
+	publish(cc);
 }
 
 static void swift_on_loss(struct tern_cc *cc, uint64_t now)
@@ -87,6 +119,7 @@ static void swift_on_loss(struct tern_cc *cc, uint64_t now)
 		return;
 	cc->st.swift.cwnd = clampd(cc->st.swift.cwnd * (1.0 - MAX_MDF), MIN_CWND, cc->p.max_cwnd);
 	cc->st.swift.last_decrease = now;
+	publish(cc);
 }
 
 /* One timeout is one more loss; only a run of them means the path is gone
@@ -98,26 +131,10 @@ static void swift_on_timeout(struct tern_cc *cc, uint64_t now)
 	if (++cc->st.swift.timeouts >= RTO_RESET) {
 		cc->st.swift.cwnd = MIN_CWND;
 		cc->st.swift.last_decrease = now;
+		publish(cc);
 		return;
 	}
 	swift_on_loss(cc, now);
-}
-
-static bool swift_can_send(const struct tern_cc *cc, uint32_t inflight)
-{
-	double w = cc->st.swift.cwnd;
-	return w < 1.0 ? inflight < 1 : inflight < (uint32_t)w;
-}
-
-/* Below one packet: one packet every RTT / cwnd. Otherwise no pacing. */
-static uint64_t swift_pacing_rate(const struct tern_cc *cc)
-{
-	double w = cc->st.swift.cwnd;
-	if (w >= 1.0)
-		return 0;
-	double rtt = cc->st.swift.delay > 0 ? cc->st.swift.delay : 10000.0;
-	double rate = w * (double)cc->p.mss * 1e9 / rtt;
-	return rate < 1.0 ? 1 : (uint64_t)rate;
 }
 
 const struct tern_cc_ops tern_cc_swift_ops = {
@@ -127,6 +144,6 @@ const struct tern_cc_ops tern_cc_swift_ops = {
 	.on_rtt = swift_on_rtt,
 	.on_loss = swift_on_loss,
 	.on_timeout = swift_on_timeout,
-	.can_send = swift_can_send,
+	.window = swift_window,
 	.pacing_rate = swift_pacing_rate,
 };

@@ -21,9 +21,31 @@ static double link_rate(const struct tern_cc *cc)
 	return (double)cc->p.link_bps / 8.0;
 }
 
+/* What the rate sends in T_low: even unpaced at line rate, a session never
+ * puts more in flight than would stay under T_low (eRPC bounds it with a
+ * few credits per session). A full 256-packet window, measured, built
+ * 200 us bursts that halved the rate again and again: 25% of the link. */
+static uint32_t timely_window(const struct tern_cc *cc)
+{
+	double w = cc->st.timely.rate * T_LOW_NS / 1e9 / (double)cc->p.mss;
+	return w < 2 ? 2 : w > cc->p.max_cwnd ? cc->p.max_cwnd : (uint32_t)w;
+}
+
+static uint64_t timely_pacing_rate(const struct tern_cc *cc)
+{
+	return cc->st.timely.rate >= link_rate(cc) ? 0 : (uint64_t)cc->st.timely.rate;
+}
+
+static void publish(struct tern_cc *cc)
+{
+	cc->window = timely_window(cc);
+	cc->pace_bps = timely_pacing_rate(cc);
+}
+
 static void timely_init(struct tern_cc *cc)
 {
 	cc->st.timely.rate = link_rate(cc);
+	publish(cc);
 }
 
 /* The update rules, on every RTT sample. */
@@ -60,6 +82,7 @@ static void timely_on_rtt(struct tern_cc *cc, uint64_t rtt_ns, uint64_t fabric_r
 	if (r < MIN_RATE)
 		r = MIN_RATE;
 	cc->st.timely.rate = r;
+	publish(cc);
 }
 
 static void timely_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
@@ -84,22 +107,6 @@ static void timely_on_timeout(struct tern_cc *cc, uint64_t now)
 	(void)now;
 }
 
-/* What the rate sends in T_low: even unpaced at line rate, a session never
- * puts more in flight than would stay under T_low (eRPC bounds it with a
- * few credits per session). A full 256-packet window, measured, built
- * 200 us bursts that halved the rate again and again: 25% of the link. */
-static bool timely_can_send(const struct tern_cc *cc, uint32_t inflight)
-{
-	double w = cc->st.timely.rate * T_LOW_NS / 1e9 / (double)cc->p.mss;
-	uint32_t cap = w < 2 ? 2 : w > cc->p.max_cwnd ? cc->p.max_cwnd : (uint32_t)w;
-	return inflight < cap;
-}
-
-static uint64_t timely_pacing_rate(const struct tern_cc *cc)
-{
-	return cc->st.timely.rate >= link_rate(cc) ? 0 : (uint64_t)cc->st.timely.rate;
-}
-
 const struct tern_cc_ops tern_cc_timely_ops = {
 	.name = "timely",
 	.init = timely_init,
@@ -107,6 +114,6 @@ const struct tern_cc_ops tern_cc_timely_ops = {
 	.on_rtt = timely_on_rtt,
 	.on_loss = timely_on_loss,
 	.on_timeout = timely_on_timeout,
-	.can_send = timely_can_send,
+	.window = timely_window,
 	.pacing_rate = timely_pacing_rate,
 };

@@ -143,7 +143,7 @@ static uint32_t send_limit(const struct tern_session *s)
 
 static bool can_send_more(const struct tern_session *s)
 {
-	return s->cc.ops->can_send(&s->cc, s->inflight);
+	return tern_cc_can_send(&s->cc, s->inflight);
 }
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
@@ -197,7 +197,7 @@ bool tern_sender_transmit(struct tern_session *s)
 	unsigned budget = TERN_TX_BUDGET;
 	if (!s->inflight && !s->lost_pending)
 		s->last_progress_ns = e->now; /* idle until now: the dead clock starts here */
-	uint64_t rate = s->cc.ops->pacing_rate(&s->cc);
+	uint64_t rate = s->cc.pace_bps;
 	while (s->lost_pending && can_send_more(s) && budget && pace_allows(s, rate)) {
 		uint32_t psn = next_lost(s);
 		struct tern_sb_entry *sb = sb_at(s, psn);
@@ -210,7 +210,6 @@ bool tern_sender_transmit(struct tern_session *s)
 		send_data(s, psn, s->lost_pending == 0 && !can_send_more(s));
 		pace_sent(s, rate, sb->len);
 	}
-	/* Cheap tests first: the congestion check is an indirect call. */
 	uint32_t limit = send_limit(s);
 	while (s->tx_cursor && budget && (s->snd_nxt - s->snd_una) < limit && can_send_more(s) &&
 	       pace_allows(s, rate)) {
