@@ -542,6 +542,30 @@ __attribute__((noinline)) static int tern_pipe_cpu(struct memif_run *r, unsigned
 	return rc;
 }
 
+/* MB of free hugepages on a mounted hugetlbfs, 0 if none. */
+static unsigned long hugepages_free_mb(void)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char line[512];
+	bool mounted = false;
+	while (f && fgets(line, sizeof(line), f))
+		mounted |= strstr(line, " hugetlbfs ") != NULL;
+	if (f)
+		fclose(f);
+	if (!mounted || !(f = fopen("/proc/meminfo", "r")))
+		return 0;
+	unsigned long free_pages = 0, page_kb = 0;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "HugePages_Free: %lu", &free_pages);
+		sscanf(line, "Hugepagesize: %lu kB", &page_kb);
+	}
+	fclose(f);
+	return free_pages * page_kb / 1024;
+}
+
+/* Hugepages take about 60 MB here (two ports' pools, the memif rings). */
+#define HUGE_NEED_MB 128
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -561,6 +585,9 @@ static void usage(FILE *f)
 		"  --rounds N     alternate raw and tern in N rounds each, for latency and\n"
 		"                 for rate, so drift in the VM's speed hits both (default 20)\n"
 		"  --zero-copy    the memif client in zero-copy mode\n"
+		"  --no-huge      4 KB pages even if hugepages are free (by default the\n"
+		"                 run uses hugepages when a hugetlbfs is mounted and\n"
+		"                 128 MB of them are free, as DPDK normally runs)\n"
 		"  --cpu          poll both ends from one thread and report the CPU time\n"
 		"                 of one round trip, and of one call with --depth in\n"
 		"                 flight, raw and tern (no timed two-thread runs)\n"
@@ -575,13 +602,14 @@ int bench_memif(int argc, char **argv)
 		{ "depth", required_argument, 0, 'D' }, { "seconds", required_argument, 0, 'S' },
 		{ "zero-copy", no_argument, 0, 'z' }, { "json", no_argument, 0, 'j' },
 		{ "cpu", no_argument, 0, 'c' }, { "rounds", required_argument, 0, 'R' },
-		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "no-huge", no_argument, 0, 'H' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	unsigned long count = 100000;
 	unsigned depth = 16;
 	double seconds = 2;
 	unsigned rounds = 20;
-	int zc = 0, json = 0, cpu = 0, c, li = 0;
+	int zc = 0, json = 0, cpu = 0, no_huge = 0, c, li = 0;
 	struct memif_run r = { .size = 32 };
 	char *end;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
@@ -594,6 +622,7 @@ int bench_memif(int argc, char **argv)
 		case 'z': zc = 1; break;
 		case 'j': json = 1; break;
 		case 'c': cpu = 1; break;
+		case 'H': no_huge = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -604,11 +633,18 @@ int bench_memif(int argc, char **argv)
 	}
 	char sock[64], eal[512];
 	snprintf(sock, sizeof(sock), "/tmp/tern-bench-memif-%d.sock", getpid());
+	/* Hugepages where the host has them, as DPDK is deployed: on 4 KB
+	 * pages every mbuf and memif buffer costs TLB misses, which took 7%
+	 * of tern's rate here and 3% of raw's (docs/benchmarks.md, tenth
+	 * round). Otherwise the --no-huge line of the design brief. */
+	bool huge = !no_huge && hugepages_free_mb() >= HUGE_NEED_MB;
 	snprintf(eal, sizeof(eal),
-		 "--no-huge -m 512 --no-pci --single-file-segments --file-prefix=tern-bench-%d "
+		 "%s --no-pci --file-prefix=tern-bench-%d "
 		 "--log-level=lib.eal:warning --log-level=pmd.net.memif:warning "
 		 "--vdev=net_memif0,role=server,socket=%s --vdev=net_memif1,role=client,socket=%s%s",
-		 getpid(), sock, sock, zc ? ",zero-copy=yes" : "");
+		 huge ? "--huge-unlink" : "--no-huge -m 512 --single-file-segments", getpid(), sock, sock,
+		 zc ? ",zero-copy=yes" : "");
+	const char *pages = huge ? "huge" : "4k";
 	int rc = tern_dpdk_init_str(eal);
 	struct tern_dpdk_port_config pc;
 	tern_dpdk_port_config_init(&pc);
@@ -646,15 +682,17 @@ int bench_memif(int argc, char **argv)
 		if (rc)
 			fprintf(stderr, "tern-bench memif: calls failed: %s\n", tern_strerror(rc));
 		else if (json)
-			printf("{\"bench\":\"memif_cpu\",\"mode\":\"%s\",\"size\":%zu,\"n\":%lu,\"raw_ns\":%.1f,"
-			       "\"tern_ns\":%.1f,\"depth\":%u,\"raw_pipe_ns\":%.1f,\"tern_pipe_ns\":%.1f}\n",
-			       zc ? "zero-copy" : "copy", r.size, count, raw_ns, tern_ns, depth, raw_pipe, tern_pipe);
+			printf("{\"bench\":\"memif_cpu\",\"mode\":\"%s\",\"pages\":\"%s\",\"size\":%zu,\"n\":%lu,"
+			       "\"raw_ns\":%.1f,\"tern_ns\":%.1f,\"depth\":%u,\"raw_pipe_ns\":%.1f,\"tern_pipe_ns\":%.1f}\n",
+			       zc ? "zero-copy" : "copy", pages, r.size, count, raw_ns, tern_ns, depth, raw_pipe,
+			       tern_pipe);
 		else
-			printf("tern-bench memif --cpu: %zu B, %lu round trips, both ends on one thread (%s mode)\n"
+			printf("tern-bench memif --cpu: %zu B, %lu round trips, both ends on one thread (%s mode, %s "
+			       "pages)\n"
 			       "  raw memif round trip  %8.1f ns of CPU\n  tern RPC round trip   %8.1f ns of CPU "
 			       "(%.2fx)\n"
 			       "  with %u in flight, per call: raw echo %.1f ns, tern RPC %.1f ns of CPU (%.2fx)\n",
-			       r.size, count, zc ? "zero-copy" : "copy", raw_ns, tern_ns, tern_ns / raw_ns, depth,
+			       r.size, count, zc ? "zero-copy" : "copy", pages, raw_ns, tern_ns, tern_ns / raw_ns, depth,
 			       raw_pipe, tern_pipe, tern_pipe / raw_pipe);
 		goto teardown;
 	}
@@ -683,9 +721,10 @@ int bench_memif(int argc, char **argv)
 		const char *names[2] = { "raw memif", "tern rpc" };
 		double rates[2] = { res.raw_fps, res.tern_rps };
 		for (int i = 0; i < 2; i++)
-			printf("{\"bench\":\"memif\",\"method\":\"%s\",\"mode\":\"%s\",\"size\":%zu,\"n\":%lu,\"p50_us\":%.3f,"
-			       "\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f,\"depth\":%u,\"rate_per_s\":%.0f}\n",
-			       names[i], mode, r.size, count, hist_pct(hs[i], 50) / 1e3, hist_pct(hs[i], 99) / 1e3,
+			printf("{\"bench\":\"memif\",\"method\":\"%s\",\"mode\":\"%s\",\"pages\":\"%s\",\"size\":%zu,"
+			       "\"n\":%lu,\"p50_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f,\"depth\":%u,"
+			       "\"rate_per_s\":%.0f}\n",
+			       names[i], mode, pages, r.size, count, hist_pct(hs[i], 50) / 1e3, hist_pct(hs[i], 99) / 1e3,
 			       hist_pct(hs[i], 99.9) / 1e3, hist_pct(hs[i], 100) / 1e3, depth, rates[i]);
 		printf("{\"bench\":\"memif_ratio\",\"mode\":\"%s\",\"rounds\":%u,\"p50_ratio\":%.3f,\"rate_ratio\":%.3f,"
 		       "\"p50_ratio_rounds\":[%.3f,%.3f,%.3f],\"rate_ratio_rounds\":[%.3f,%.3f,%.3f],"
@@ -693,9 +732,9 @@ int bench_memif(int argc, char **argv)
 		       mode, rounds, lat_ratio, rate_ratio, res.lat_spread[0], res.lat_spread[1], res.lat_spread[2],
 		       res.rate_spread[0], res.rate_spread[1], res.rate_spread[2], res.fpc, res.rx_per_poll);
 	} else {
-		printf("tern-bench memif: %zu B requests over DPDK memif (%s mode), %lu round trips each, rate with %u "
-		       "in flight for %.1f s each; raw and tern alternate in %u rounds\n",
-		       r.size, mode, count, depth, seconds, rounds);
+		printf("tern-bench memif: %zu B requests over DPDK memif (%s mode, %s pages), %lu round trips each, rate "
+		       "with %u in flight for %.1f s each; raw and tern alternate in %u rounds\n",
+		       r.size, mode, pages, count, depth, seconds, rounds);
 		printf("%-22s %9s %9s %9s %9s %14s\n", "method (us)", "p50", "p99", "p99.9", "max", "rate (/s)");
 		printf("%-22s %9.2f %9.2f %9.2f %9.2f %14.0f\n", "raw memif ping-pong", hist_pct(&res.raw_h, 50) / 1e3,
 		       hist_pct(&res.raw_h, 99) / 1e3, hist_pct(&res.raw_h, 99.9) / 1e3, hist_pct(&res.raw_h, 100) / 1e3,

@@ -13,7 +13,7 @@ for line in sys.stdin:
     missing = want[kind] - set(row)
     assert not missing, f"{kind} row lacks {missing}: {line}"
     for k in want[kind]:
-        if k not in ("bench", "method", "driver", "loop", "scenario", "cc", "phase", "mode"):
+        if k not in ("bench", "method", "driver", "loop", "scenario", "cc", "phase", "mode", "pages"):
             v = row[k] if isinstance(row[k], list) else [row[k]]
             assert v and all(isinstance(x, (int, float)) for x in v), f"{k} is not numeric: {line}"
     rows += 1
@@ -54,10 +54,11 @@ grep -q "swift" "$plot" && grep -q "</svg>" "$plot" && echo "sim plot ok"
 rm -f "$plot"
 # DPDK memif beside its raw baseline, where tern has DPDK.
 if out=$("$bench" memif --json --count 2000 --seconds 0.2 2>/tmp/tern-bench-memif.$$); then
-	echo "$out" | check "memif=bench,method,mode,size,n,p50_us,p99_us,depth,rate_per_s" \
+	echo "$out" | check "memif=bench,method,mode,pages,size,n,p50_us,p99_us,depth,rate_per_s" \
 		"memif_ratio=bench,mode,rounds,p50_ratio,rate_ratio,p50_ratio_rounds,rate_ratio_rounds,client_frames_per_call,client_rx_per_poll"
-	"$bench" memif --cpu --json --count 2000 2>/dev/null | check \
-		"memif_cpu=bench,mode,size,n,raw_ns,tern_ns,depth,raw_pipe_ns,tern_pipe_ns"
+	cpu=$("$bench" memif --cpu --json --no-huge --count 2000 2>/dev/null)
+	echo "$cpu" | check "memif_cpu=bench,mode,pages,size,n,raw_ns,tern_ns,depth,raw_pipe_ns,tern_pipe_ns"
+	echo "$cpu" | grep -q '"pages":"4k"' || { echo "memif --no-huge did not run on 4 KB pages" >&2; exit 1; }
 elif grep -q "built without DPDK" /tmp/tern-bench-memif.$$; then
 	echo "memif skipped: no DPDK"
 else
