@@ -587,7 +587,8 @@ static void usage(FILE *f)
 		"  --zero-copy    the memif client in zero-copy mode\n"
 		"  --no-huge      4 KB pages even if hugepages are free (by default the\n"
 		"                 run uses hugepages when a hugetlbfs is mounted and\n"
-		"                 128 MB of them are free, as DPDK normally runs)\n"
+		"                 128 MB of them are free, as DPDK normally runs;\n"
+		"                 --zero-copy always uses 4 KB pages)\n"
 		"  --cpu          poll both ends from one thread and report the CPU time\n"
 		"                 of one round trip, and of one call with --depth in\n"
 		"                 flight, raw and tern (no timed two-thread runs)\n"
@@ -636,15 +637,18 @@ int bench_memif(int argc, char **argv)
 	/* Hugepages where the host has them, as DPDK is deployed: on 4 KB
 	 * pages every mbuf and memif buffer costs TLB misses, which took 7%
 	 * of tern's rate here and 3% of raw's (docs/benchmarks.md, tenth
-	 * round). Otherwise the --no-huge line of the design brief. */
-	bool huge = !no_huge && hugepages_free_mb() >= HUGE_NEED_MB;
+	 * round). Otherwise the --no-huge line of the design brief, and always
+	 * for zero-copy: memif needs single-file segments for it, which DPDK
+	 * 22.11 refuses beside --huge-unlink (and hugepage files left behind
+	 * by a crash would hold the memory). */
+	bool huge = !no_huge && !zc && hugepages_free_mb() >= HUGE_NEED_MB;
 	snprintf(eal, sizeof(eal),
 		 "%s --no-pci --file-prefix=tern-bench-%d "
 		 "--log-level=lib.eal:warning --log-level=pmd.net.memif:warning "
 		 "--vdev=net_memif0,role=server,socket=%s --vdev=net_memif1,role=client,socket=%s%s",
 		 huge ? "--huge-unlink" : "--no-huge -m 512 --single-file-segments", getpid(), sock, sock,
 		 zc ? ",zero-copy=yes" : "");
-	const char *pages = huge ? "huge" : "4k";
+	const char *pages = huge ? "huge" : "4k", *pages_text = huge ? "hugepages" : "4 KB pages";
 	int rc = tern_dpdk_init_str(eal);
 	struct tern_dpdk_port_config pc;
 	tern_dpdk_port_config_init(&pc);
@@ -687,12 +691,11 @@ int bench_memif(int argc, char **argv)
 			       zc ? "zero-copy" : "copy", pages, r.size, count, raw_ns, tern_ns, depth, raw_pipe,
 			       tern_pipe);
 		else
-			printf("tern-bench memif --cpu: %zu B, %lu round trips, both ends on one thread (%s mode, %s "
-			       "pages)\n"
+			printf("tern-bench memif --cpu: %zu B, %lu round trips, both ends on one thread (%s mode, %s)\n"
 			       "  raw memif round trip  %8.1f ns of CPU\n  tern RPC round trip   %8.1f ns of CPU "
 			       "(%.2fx)\n"
 			       "  with %u in flight, per call: raw echo %.1f ns, tern RPC %.1f ns of CPU (%.2fx)\n",
-			       r.size, count, zc ? "zero-copy" : "copy", pages, raw_ns, tern_ns, tern_ns / raw_ns, depth,
+			       r.size, count, zc ? "zero-copy" : "copy", pages_text, raw_ns, tern_ns, tern_ns / raw_ns, depth,
 			       raw_pipe, tern_pipe, tern_pipe / raw_pipe);
 		goto teardown;
 	}
@@ -732,9 +735,9 @@ int bench_memif(int argc, char **argv)
 		       mode, rounds, lat_ratio, rate_ratio, res.lat_spread[0], res.lat_spread[1], res.lat_spread[2],
 		       res.rate_spread[0], res.rate_spread[1], res.rate_spread[2], res.fpc, res.rx_per_poll);
 	} else {
-		printf("tern-bench memif: %zu B requests over DPDK memif (%s mode, %s pages), %lu round trips each, rate "
+		printf("tern-bench memif: %zu B requests over DPDK memif (%s mode, %s), %lu round trips each, rate "
 		       "with %u in flight for %.1f s each; raw and tern alternate in %u rounds\n",
-		       r.size, mode, pages, count, depth, seconds, rounds);
+		       r.size, mode, pages_text, count, depth, seconds, rounds);
 		printf("%-22s %9s %9s %9s %9s %14s\n", "method (us)", "p50", "p99", "p99.9", "max", "rate (/s)");
 		printf("%-22s %9.2f %9.2f %9.2f %9.2f %14.0f\n", "raw memif ping-pong", hist_pct(&res.raw_h, 50) / 1e3,
 		       hist_pct(&res.raw_h, 99) / 1e3, hist_pct(&res.raw_h, 99.9) / 1e3, hist_pct(&res.raw_h, 100) / 1e3,
