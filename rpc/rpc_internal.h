@@ -88,7 +88,7 @@ struct rpc_sess {
 	/* Those requests by id: open addressing, linear probes, at most half
 	 * full, so a duplicate id is found without a scan of all of them. */
 	struct tern_rpc_req **served;
-	uint32_t served_mask;        /* slots - 1; slots: a power of two >= 2 * max_per_session */
+	uint32_t served_mask;        /* slots - 1: a power of two >= 2 * min(max_per_session, max_calls) */
 	/* Request ids answered and acknowledged, direct-mapped by a hash: one
 	 * load per request. A collision forgets an old id, which only matters
 	 * for a peer that reuses ids; the transport itself never delivers a

@@ -128,7 +128,7 @@ static inline size_t tern_wire_put_header(uint8_t *buf, const struct tern_wire_h
 		tern_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
 		tern_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
 	}
-	return TERN_WIRE_HDR_LEN + (size_t)h->n_sack * TERN_WIRE_SACK_LEN;
+	return tern_wire_hdr_len(h->n_sack);
 }
 
 /* The CRC32C of a whole packet, its CRC field read as zeros. */
