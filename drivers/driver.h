@@ -11,23 +11,23 @@
 
 /* A packet buffer. data points at the tern header; the driver keeps
  * headroom in front of it for the outer headers it must write. */
-struct tern_pkt {
+struct tni_pkt {
 	uint8_t *data;
 	uint32_t len;           /* bytes of tern packet at data */
 	uint32_t ext_len;       /* tx: bytes attached after them (ops->attach); 0 otherwise */
 	uint32_t cap;           /* bytes usable from data on */
 	uint16_t src_port;      /* tx: the UDP source port the peer asked for (RSS steering); 0: ours */
 	struct tern_addr peer;  /* rx: where it came from; tx: where it goes */
-	uint8_t hops;           /* rx: links crossed (tern_hops_from_ttl); 0 unknown */
-	bool link_checked;      /* rx: the link verified this datagram (see tern_driver) */
-	struct tern_pkt *next;  /* free for the driver's use */
+	uint8_t hops;           /* rx: links crossed (tni_hops_from_ttl); 0 unknown */
+	bool link_checked;      /* rx: the link verified this datagram (see tni_driver) */
+	struct tni_pkt *next;  /* free for the driver's use */
 	void *owner;            /* the pool it returns to */
 };
 
 /* Links a packet crossed, from the TTL (or hop limit) it arrived with:
  * senders start at 64 (Linux, and our DPDK template), 128 or 255, and
  * every router takes one off. 1 means the peer is on our link. */
-static inline uint8_t tern_hops_from_ttl(uint8_t ttl)
+static inline uint8_t tni_hops_from_ttl(uint8_t ttl)
 {
 	if (ttl == 0)
 		return 0;
@@ -37,69 +37,69 @@ static inline uint8_t tern_hops_from_ttl(uint8_t ttl)
 
 /* A count of the device's references to memory the caller owns (a message
  * sent by attach). The driver takes one per attached packet and drops it
- * with tern_ext_ref_put, possibly from inside its own free path. */
-struct tern_ext_ref {
+ * with tni_ext_ref_put, possibly from inside its own free path. */
+struct tni_ext_ref {
 	uint32_t refs;
 };
 
-static inline void tern_ext_ref_get(struct tern_ext_ref *r)
+static inline void tni_ext_ref_get(struct tni_ext_ref *r)
 {
 	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
 }
 
-static inline void tern_ext_ref_put(struct tern_ext_ref *r)
+static inline void tni_ext_ref_put(struct tni_ext_ref *r)
 {
 	__atomic_sub_fetch(&r->refs, 1, __ATOMIC_RELEASE);
 }
 
-static inline bool tern_ext_ref_idle(struct tern_ext_ref *r)
+static inline bool tni_ext_ref_idle(struct tni_ext_ref *r)
 {
 	return __atomic_load_n(&r->refs, __ATOMIC_ACQUIRE) == 0;
 }
 
-struct tern_driver;
+struct tni_driver;
 
-struct tern_driver_ops {
+struct tni_driver_ops {
 	const char *name;
 	/* Fill up to n received packets; the engine frees each one. */
-	unsigned (*rx_burst)(struct tern_driver *d, struct tern_pkt **pkts, unsigned n);
+	unsigned (*rx_burst)(struct tni_driver *d, struct tni_pkt **pkts, unsigned n);
 	/* Send up to n; the driver owns the ones it took (the count returned). */
-	unsigned (*tx_burst)(struct tern_driver *d, struct tern_pkt **pkts, unsigned n);
-	struct tern_pkt *(*alloc)(struct tern_driver *d);
-	void (*free)(struct tern_driver *d, struct tern_pkt *p);
-	uint64_t (*now_ns)(struct tern_driver *d);
-	int (*local_addr)(struct tern_driver *d, struct tern_addr *out);
+	unsigned (*tx_burst)(struct tni_driver *d, struct tni_pkt **pkts, unsigned n);
+	struct tni_pkt *(*alloc)(struct tni_driver *d);
+	void (*free)(struct tni_driver *d, struct tni_pkt *p);
+	uint64_t (*now_ns)(struct tni_driver *d);
+	int (*local_addr)(struct tni_driver *d, struct tern_addr *out);
 	/* Block until a packet may be ready or timeout_ns passes. */
-	void (*wait)(struct tern_driver *d, uint64_t timeout_ns);
+	void (*wait)(struct tni_driver *d, uint64_t timeout_ns);
 	/* Optional zero copy: send len bytes at buf, which the caller keeps
 	 * valid while ref counts the device's use, after p's len bytes (sets
 	 * p->ext_len). false: not for this buffer; the caller copies. */
-	bool (*attach)(struct tern_driver *d, struct tern_pkt *p, const void *buf, uint32_t len,
-		       struct tern_ext_ref *ref);
+	bool (*attach)(struct tni_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
+		       struct tni_ext_ref *ref);
 	/* Optional: the device lets go of sent packets it still holds (called
 	 * while attached memory waits, since a NIC frees on later sends). */
-	void (*tx_cleanup)(struct tern_driver *d);
+	void (*tx_cleanup)(struct tni_driver *d);
 	/* Optional: the UDP source port peer should send from so that the
 	 * NIC's RSS hash puts its packets on this engine's queue (told to it
 	 * in the handshake); 0 when any port will do. */
-	uint16_t (*steer_port)(struct tern_driver *d, const struct tern_addr *peer);
+	uint16_t (*steer_port)(struct tni_driver *d, const struct tern_addr *peer);
 	/* Optional: memory for message buffers the device can send from in
 	 * place (see attach); any thread. Without them: malloc and free. */
-	void *(*buf_alloc)(struct tern_driver *d, size_t len);
-	void (*buf_free)(struct tern_driver *d, void *buf);
+	void *(*buf_alloc)(struct tni_driver *d, size_t len);
+	void (*buf_free)(struct tni_driver *d, void *buf);
 	/* Optional: add the driver's own counters. */
-	void (*stats)(struct tern_driver *d, struct tern_stats *out);
-	void (*destroy)(struct tern_driver *d);
+	void (*stats)(struct tni_driver *d, struct tern_stats *out);
+	void (*destroy)(struct tni_driver *d);
 };
 
 /* Backends embed this as their first member. */
-struct tern_driver {
-	const struct tern_driver_ops *ops;
+struct tni_driver {
+	const struct tni_driver_ops *ops;
 	/* What we send is checked on its way by something the receiving end
 	 * verifies: a UDP checksum the NIC fills in, or memory (memif). Peers
 	 * that can tell (rx_link_checks) then get packets without tern's CRC. */
 	bool tx_link_checks;
-	/* rx fills tern_pkt.link_checked truthfully: set only where a NIC
+	/* rx fills tni_pkt.link_checked truthfully: set only where a NIC
 	 * verified a non-zero UDP checksum, or the link is memory. */
 	bool rx_link_checks;
 	/* now_ns costs more than an idle poll's other work (rdtsc in a VM):

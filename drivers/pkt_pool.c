@@ -2,11 +2,11 @@
 
 #include <stdlib.h>
 
-struct tern_pkt_pool *tern_pkt_pool_create(uint32_t n, uint32_t buf_size, uint32_t headroom)
+struct tni_pkt_pool *tni_pkt_pool_create(uint32_t n, uint32_t buf_size, uint32_t headroom)
 {
 	if (!n || buf_size <= headroom)
 		return NULL;
-	struct tern_pkt_pool *pool = calloc(1, sizeof(*pool));
+	struct tni_pkt_pool *pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return NULL;
 	pool->pkts = calloc(n, sizeof(*pool->pkts));
@@ -20,15 +20,15 @@ struct tern_pkt_pool *tern_pkt_pool_create(uint32_t n, uint32_t buf_size, uint32
 	pool->buf_size = buf_size;
 	pool->headroom = headroom;
 	for (uint32_t i = n; i-- > 0;) {
-		struct tern_pkt *p = &pool->pkts[i];
+		struct tni_pkt *p = &pool->pkts[i];
 		p->cap = buf_size - headroom;
 		p->owner = pool;
-		tern_pkt_pool_free(p);
+		tni_pkt_pool_free(p);
 	}
 	return pool;
 }
 
-void tern_pkt_pool_destroy(struct tern_pkt_pool *pool)
+void tni_pkt_pool_destroy(struct tni_pkt_pool *pool)
 {
 	if (!pool)
 		return;

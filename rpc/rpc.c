@@ -7,7 +7,7 @@
 #include "tern/error.h"
 #include "tern/session.h"
 
-void tern_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h)
+void tni_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h)
 {
 	dst[0] = h->kind;
 	dst[1] = h->flags;
@@ -16,7 +16,7 @@ void tern_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h)
 	memcpy(dst + 8, &h->req_id, 8);
 }
 
-int tern_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h)
+int tni_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h)
 {
 	if (len < RPC_HDR_LEN)
 		return TERN_EBADPKT;
@@ -40,7 +40,7 @@ void tern_rpc_config_init(struct tern_rpc_config *cfg)
 	cfg->workers = 2;
 }
 
-struct rpc_buf *tern_rpc_buf_new(struct tern_rpc *rpc, size_t len)
+struct rpc_buf *tni_rpc_buf_new(struct tern_rpc *rpc, size_t len)
 {
 	if (len > rpc->cfg.engine.max_msg_size - RPC_HDR_LEN)
 		return NULL;
@@ -71,7 +71,7 @@ struct rpc_buf *tern_rpc_buf_new(struct tern_rpc *rpc, size_t len)
 	return b;
 }
 
-void tern_rpc_buf_release(struct tern_rpc *rpc, struct rpc_buf *b)
+void tni_rpc_buf_release(struct tern_rpc *rpc, struct rpc_buf *b)
 {
 	if (!b)
 		return;
@@ -92,17 +92,17 @@ void *tern_rpc_alloc(struct tern_rpc *rpc, size_t len)
 {
 	if (!rpc)
 		return NULL;
-	struct rpc_buf *b = tern_rpc_buf_new(rpc, len);
+	struct rpc_buf *b = tni_rpc_buf_new(rpc, len);
 	return b ? rpc_buf_payload(b) : NULL;
 }
 
 void tern_rpc_free(struct tern_rpc *rpc, void *buf)
 {
 	if (rpc && buf)
-		tern_rpc_buf_release(rpc, rpc_buf_of(buf));
+		tni_rpc_buf_release(rpc, rpc_buf_of(buf));
 }
 
-struct rpc_sess *tern_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
+struct rpc_sess *tni_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
 {
 	if (s->rpc)
 		return s->rpc;
@@ -125,7 +125,7 @@ struct rpc_sess *tern_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
 	return rs;
 }
 
-const struct rpc_handler *tern_rpc_handler_get(const struct tern_rpc *rpc, uint16_t type)
+const struct rpc_handler *tni_rpc_handler_get(const struct tern_rpc *rpc, uint16_t type)
 {
 	const struct rpc_handler *page = rpc->handler_page[type >> 8];
 	return page && page[type & 0xff].fn ? &page[type & 0xff] : NULL;
@@ -150,16 +150,16 @@ static void on_message(struct tern_session *s, const struct tern_rx_msg *m, void
 {
 	struct tern_rpc *rpc = user;
 	struct rpc_hdr h;
-	if (tern_rpc_hdr_get(m->data, m->len, &h)) {
+	if (tni_rpc_hdr_get(m->data, m->len, &h)) {
 		rpc->e->stats.bad_header++;
 		return;
 	}
 	const uint8_t *payload = (const uint8_t *)m->data + RPC_HDR_LEN;
 	size_t len = m->len - RPC_HDR_LEN;
 	if (h.kind == RPC_REQ)
-		tern_rpc_server_on_request(rpc, s, &h, payload, len);
+		tni_rpc_server_on_request(rpc, s, &h, payload, len);
 	else
-		tern_rpc_client_on_response(rpc, &h, payload, len);
+		tni_rpc_client_on_response(rpc, &h, payload, len);
 }
 
 /* Cookies say whose buffer the transport is done with (docs/architecture.md). */
@@ -170,13 +170,13 @@ static void on_send_done(struct tern_session *s, void *cookie, int status, void 
 	void *p = (void *)(c & ~(uintptr_t)RPC_COOKIE_MASK);
 	switch (c & RPC_COOKIE_MASK) {
 	case RPC_COOKIE_CALL:
-		tern_rpc_client_send_done(p, status);
+		tni_rpc_client_send_done(p, status);
 		break;
 	case RPC_COOKIE_RESP:
-		tern_rpc_server_send_done(p, status);
+		tni_rpc_server_send_done(p, status);
 		break;
 	default: /* a bare status answer */
-		tern_rpc_buf_release(user, p);
+		tni_rpc_buf_release(user, p);
 		break;
 	}
 }
@@ -191,10 +191,10 @@ static void on_session(struct tern_session *s, enum tern_session_event ev, int s
 static void on_session_end(void *arg, struct tern_session *s, int status)
 {
 	struct tern_rpc *rpc = arg;
-	tern_rpc_client_session_end(rpc, s, status);
+	tni_rpc_client_session_end(rpc, s, status);
 	struct rpc_sess *rs = s->rpc;
 	if (rs) {
-		tern_rpc_server_session_end(rpc, rs);
+		tni_rpc_server_session_end(rpc, rs);
 		free(rs->served);
 		free(rs);
 		s->rpc = NULL;
@@ -206,8 +206,8 @@ static void poll_hook(void *arg)
 {
 	struct tern_rpc *rpc = arg;
 	if (rpc->to_arm)
-		tern_rpc_client_arm_deadlines(rpc);
-	tern_rpc_workers_drain(rpc);
+		tni_rpc_client_arm_deadlines(rpc);
+	tni_rpc_workers_drain(rpc);
 }
 
 int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
@@ -225,11 +225,11 @@ int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
 	ec.cb = (struct tern_callbacks){ on_session, on_message, on_send_done, rpc };
 	int rc = tern_engine_create(&ec, &rpc->e);
 	if (!rc)
-		rc = tern_rpc_client_init(rpc);
+		rc = tni_rpc_client_init(rpc);
 	if (!rc)
-		rc = tern_rpc_server_init(rpc);
+		rc = tni_rpc_server_init(rpc);
 	if (!rc)
-		rc = tern_rpc_workers_start(rpc);
+		rc = tni_rpc_workers_start(rpc);
 	if (rc) {
 		tern_rpc_destroy(rpc);
 		return rc;
@@ -246,9 +246,9 @@ void tern_rpc_destroy(struct tern_rpc *rpc)
 {
 	if (!rpc)
 		return;
-	tern_rpc_workers_stop(rpc);
+	tni_rpc_workers_stop(rpc);
 	if (rpc->e) {
-		tern_rpc_workers_drain(rpc); /* answers workers left behind are dropped here */
+		tni_rpc_workers_drain(rpc); /* answers workers left behind are dropped here */
 		tern_engine_destroy(rpc->e);
 	}
 	while (rpc->small_free) {

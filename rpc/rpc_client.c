@@ -8,9 +8,9 @@
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
-static void on_deadline(struct tern_timer *t, uint64_t now);
+static void on_deadline(struct tni_timer *t, uint64_t now);
 
-int tern_rpc_client_init(struct tern_rpc *rpc)
+int tni_rpc_client_init(struct tern_rpc *rpc)
 {
 	rpc->calls = calloc(rpc->cfg.max_calls, sizeof(*rpc->calls));
 	if (!rpc->calls)
@@ -19,7 +19,7 @@ int tern_rpc_client_init(struct tern_rpc *rpc)
 		struct rpc_call *c = &rpc->calls[i];
 		c->rpc = rpc;
 		c->id = i;
-		tern_timer_init(&c->timer, on_deadline);
+		tni_timer_init(&c->timer, on_deadline);
 		c->next_free = rpc->free_calls;
 		rpc->free_calls = c;
 	}
@@ -34,7 +34,7 @@ int tern_rpc_client_init(struct tern_rpc *rpc)
 static void release(struct rpc_call *c)
 {
 	struct tern_rpc *rpc = c->rpc;
-	tern_rpc_buf_release(rpc, c->buf);
+	tni_rpc_buf_release(rpc, c->buf);
 	c->buf = NULL;
 	c->s = NULL;
 	c->id += 1ull << 32; /* new generation: late responses miss */
@@ -45,7 +45,7 @@ static void release(struct rpc_call *c)
 static void complete(struct rpc_call *c, int status, const void *resp, size_t len)
 {
 	c->active = false;
-	tern_timer_stop(&c->timer); /* the slots live as long as the engine */
+	tni_timer_stop(&c->timer); /* the slots live as long as the engine */
 	if (c->s && c->s->rpc)
 		((struct rpc_sess *)c->s->rpc)->calls_out--;
 	tern_rpc_cont cont = c->cont;
@@ -55,7 +55,7 @@ static void complete(struct rpc_call *c, int status, const void *resp, size_t le
 	cont(status, resp, len, arg);
 }
 
-static void on_deadline(struct tern_timer *t, uint64_t now)
+static void on_deadline(struct tni_timer *t, uint64_t now)
 {
 	(void)now;
 	struct rpc_call *c = container_of(t, struct rpc_call, timer);
@@ -75,14 +75,14 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 		return TERN_EINVAL;
 	if (s->state == S_DEAD)
 		return TERN_ECLOSED;
-	struct rpc_sess *rs = tern_rpc_sess(rpc, s);
+	struct rpc_sess *rs = tni_rpc_sess(rpc, s);
 	if (!rs)
 		return TERN_ENOMEM;
 	if (rs->calls_out >= rpc->cfg.max_per_session || !rpc->free_calls)
 		return TERN_EAGAIN;
 	struct rpc_call *c = rpc->free_calls;
 	struct rpc_hdr h = { .kind = RPC_REQ, .type = type, .req_id = c->id };
-	tern_rpc_hdr_put(rpc_buf_msg(b), &h);
+	tni_rpc_hdr_put(rpc_buf_msg(b), &h);
 	int rc = tern_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN + len, c);
 	if (rc)
 		return rc;
@@ -104,7 +104,7 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	return 0;
 }
 
-void tern_rpc_client_arm_deadlines(struct tern_rpc *rpc)
+void tni_rpc_client_arm_deadlines(struct tern_rpc *rpc)
 {
 	struct tern_engine *e = rpc->e;
 	while (rpc->to_arm) {
@@ -113,7 +113,7 @@ void tern_rpc_client_arm_deadlines(struct tern_rpc *rpc)
 		c->arm_pending = false;
 		/* Ended already, or its slot reused by a call without deadline. */
 		if (c->active && c->timeout_ns)
-			tern_timer_arm(&e->wheel, &c->timer, e->now + c->timeout_ns);
+			tni_timer_arm(&e->wheel, &c->timer, e->now + c->timeout_ns);
 	}
 }
 
@@ -139,7 +139,7 @@ int tern_rpc_cancel(struct tern_rpc *rpc, uint64_t call_id)
 	return 0;
 }
 
-void tern_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len)
+void tni_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len)
 {
 	struct rpc_call *c = find_call(rpc, h->req_id);
 	if (!c)
@@ -158,18 +158,18 @@ void tern_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, 
 	complete(c, status, payload, len);
 }
 
-void tern_rpc_client_send_done(struct rpc_call *c, int status)
+void tni_rpc_client_send_done(struct rpc_call *c, int status)
 {
 	(void)status; /* a failure also ends the session, which ends the call */
 	c->tx_pending = false;
 	/* Acknowledged: the server has the request, so the buffer can go now. */
-	tern_rpc_buf_release(c->rpc, c->buf);
+	tni_rpc_buf_release(c->rpc, c->buf);
 	c->buf = NULL;
 	if (!c->active)
 		release(c);
 }
 
-void tern_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status)
+void tni_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status)
 {
 	for (uint32_t i = 0; i < rpc->cfg.max_calls; i++) {
 		struct rpc_call *c = &rpc->calls[i];
@@ -213,7 +213,7 @@ int tern_rpc_call_sync(struct tern_rpc *rpc, struct tern_session *s, uint16_t ty
 	}
 	/* Nothing to batch it with: out now, not after the next poll's
 	 * receive and timers. */
-	tern_engine_transmit_now(rpc->e);
+	tni_engine_transmit_now(rpc->e);
 	while (!r.done) {
 		rc = tern_engine_poll(rpc->e);
 		if (rc < 0)

@@ -21,9 +21,9 @@ struct rpc_hdr {
 	uint64_t req_id;
 };
 
-void tern_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h);
+void tni_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h);
 /* 0, or TERN_EBADPKT for a message too short or of unknown kind. */
-int tern_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h);
+int tni_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h);
 
 /* What a transport cookie points at, in its low bits (all are 8-aligned). */
 enum rpc_cookie { RPC_COOKIE_CALL = 0, RPC_COOKIE_RESP = 1, RPC_COOKIE_STATUS = 2, RPC_COOKIE_MASK = 3 };
@@ -52,7 +52,7 @@ struct rpc_call {
 	struct tern_session *s;
 	tern_rpc_cont cont;
 	void *arg;
-	struct tern_timer timer;
+	struct tni_timer timer;
 	struct rpc_buf *buf;  /* the request, while the transport holds it */
 	uint64_t timeout_ns;  /* 0: none; armed by the next poll */
 	bool active;          /* waiting for its end */
@@ -106,7 +106,7 @@ struct rpc_worker {
 	struct tern_rpc *rpc;
 	pthread_t thread;
 	sem_t wake;
-	struct tern_spsc in, out;
+	struct tni_spsc in, out;
 	bool started;
 };
 
@@ -130,39 +130,39 @@ struct tern_rpc {
 
 static inline bool rpc_on_owner(const struct tern_rpc *rpc)
 {
-	return tern_engine_on_owner(rpc->e);
+	return tni_engine_on_owner(rpc->e);
 }
 
 /* rpc.c */
-struct rpc_sess *tern_rpc_sess(struct tern_rpc *rpc, struct tern_session *s);
-const struct rpc_handler *tern_rpc_handler_get(const struct tern_rpc *rpc, uint16_t type);
-struct rpc_buf *tern_rpc_buf_new(struct tern_rpc *rpc, size_t len);
-void tern_rpc_buf_release(struct tern_rpc *rpc, struct rpc_buf *b);
+struct rpc_sess *tni_rpc_sess(struct tern_rpc *rpc, struct tern_session *s);
+const struct rpc_handler *tni_rpc_handler_get(const struct tern_rpc *rpc, uint16_t type);
+struct rpc_buf *tni_rpc_buf_new(struct tern_rpc *rpc, size_t len);
+void tni_rpc_buf_release(struct tern_rpc *rpc, struct rpc_buf *b);
 
 /* rpc_client.c */
-int tern_rpc_client_init(struct tern_rpc *rpc);
-void tern_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len);
-void tern_rpc_client_send_done(struct rpc_call *c, int status);
-void tern_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status);
+int tni_rpc_client_init(struct tern_rpc *rpc);
+void tni_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len);
+void tni_rpc_client_send_done(struct rpc_call *c, int status);
+void tni_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status);
 /* At the start of a poll (e->now fresh): arm the deadlines of new calls. */
-void tern_rpc_client_arm_deadlines(struct tern_rpc *rpc);
+void tni_rpc_client_arm_deadlines(struct tern_rpc *rpc);
 
 /* rpc_server.c */
-int tern_rpc_server_init(struct tern_rpc *rpc);
-void tern_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *h,
+int tni_rpc_server_init(struct tern_rpc *rpc);
+void tni_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *h,
 				const uint8_t *payload, size_t len);
-void tern_rpc_server_send_done(struct tern_rpc_req *req, int status);
-void tern_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs);
+void tni_rpc_server_send_done(struct tern_rpc_req *req, int status);
+void tni_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs);
 /* Send what a worker answered (engine thread). */
-void tern_rpc_server_send_queued(struct tern_rpc_req *req);
+void tni_rpc_server_send_queued(struct tern_rpc_req *req);
 
 /* rpc_worker.c */
-int tern_rpc_workers_start(struct tern_rpc *rpc);
-void tern_rpc_workers_stop(struct tern_rpc *rpc);
+int tni_rpc_workers_start(struct tern_rpc *rpc);
+void tni_rpc_workers_stop(struct tern_rpc *rpc);
 /* Hand req to a worker; false if every queue is full. */
-bool tern_rpc_workers_submit(struct tern_rpc *rpc, struct tern_rpc_req *req);
+bool tni_rpc_workers_submit(struct tern_rpc *rpc, struct tern_rpc_req *req);
 /* From a worker: queue the answer for the engine thread. */
-void tern_rpc_workers_answer(struct tern_rpc *rpc, struct tern_rpc_req *req);
-void tern_rpc_workers_drain(void *rpc);
+void tni_rpc_workers_answer(struct tern_rpc *rpc, struct tern_rpc_req *req);
+void tni_rpc_workers_drain(void *rpc);
 
 #endif

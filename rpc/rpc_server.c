@@ -7,7 +7,7 @@
 #include "tern/error.h"
 #include "tern/session.h"
 
-int tern_rpc_server_init(struct tern_rpc *rpc)
+int tni_rpc_server_init(struct tern_rpc *rpc)
 {
 	rpc->reqs = calloc(rpc->cfg.max_calls, sizeof(*rpc->reqs));
 	if (!rpc->reqs)
@@ -78,8 +78,8 @@ static void req_release(struct tern_rpc_req *req)
 		unlist(req->rs, req);
 		req->rs->recent[recent_slot(req->req_id)] = req->req_id + 1;
 	}
-	tern_rpc_buf_release(rpc, req->copy);
-	tern_rpc_buf_release(rpc, req->resp);
+	tni_rpc_buf_release(rpc, req->copy);
+	tni_rpc_buf_release(rpc, req->resp);
 	/* A free entry has no buffers; taking it sets what it reads first,
 	 * and the answer sets the rest (no whole-struct reset per request). */
 	req->state = REQ_FREE;
@@ -91,26 +91,26 @@ static void req_release(struct tern_rpc_req *req)
 /* An answer that needs no handler: small, sent and forgotten. */
 static void send_status(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *req, int32_t status)
 {
-	struct rpc_buf *b = tern_rpc_buf_new(rpc, 0);
+	struct rpc_buf *b = tni_rpc_buf_new(rpc, 0);
 	if (!b)
 		return;
 	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = status, .req_id = req->req_id };
-	tern_rpc_hdr_put(rpc_buf_msg(b), &h);
+	tni_rpc_hdr_put(rpc_buf_msg(b), &h);
 	if (tern_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN, (void *)((uintptr_t)b | RPC_COOKIE_STATUS)) != 0)
-		tern_rpc_buf_release(rpc, b);
+		tni_rpc_buf_release(rpc, b);
 }
 
-void tern_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *h,
+void tni_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *h,
 				const uint8_t *payload, size_t len)
 {
-	struct rpc_sess *rs = tern_rpc_sess(rpc, s);
+	struct rpc_sess *rs = tni_rpc_sess(rpc, s);
 	if (!rs)
 		return;
 	/* The transport delivers each message once; this guards the rest
 	 * (a peer that sends a request id twice): never run a handler twice. */
 	if (seen(rs, h->req_id))
 		return;
-	const struct rpc_handler *hd = tern_rpc_handler_get(rpc, h->type);
+	const struct rpc_handler *hd = tni_rpc_handler_get(rpc, h->type);
 	if (!hd) {
 		send_status(rpc, s, h, TERN_ENOHANDLER);
 		return;
@@ -129,8 +129,8 @@ void tern_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, co
 	req->len = len;
 	enlist(rs, req);
 	if (hd->flags & TERN_RPC_WORKER) {
-		req->copy = tern_rpc_buf_new(rpc, len);
-		if (!req->copy || !tern_rpc_workers_submit(rpc, req)) {
+		req->copy = tni_rpc_buf_new(rpc, len);
+		if (!req->copy || !tni_rpc_workers_submit(rpc, req)) {
 			req_release(req);
 			send_status(rpc, s, h, TERN_EAGAIN);
 			return;
@@ -153,7 +153,7 @@ static int send_response(struct tern_rpc_req *req)
 		return TERN_ECLOSED;
 	}
 	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = req->resp_status, .req_id = req->req_id };
-	tern_rpc_hdr_put(rpc_buf_msg(req->resp), &h);
+	tni_rpc_hdr_put(rpc_buf_msg(req->resp), &h);
 	req->state = REQ_SENT;
 	int rc = tern_session_send(req->rs->s, rpc_buf_msg(req->resp), RPC_HDR_LEN + req->resp_len,
 				   (void *)((uintptr_t)req | RPC_COOKIE_RESP));
@@ -172,7 +172,7 @@ static int answer(struct tern_rpc_req *req, void *resp, size_t len, int32_t stat
 	struct rpc_buf *b = resp ? rpc_buf_of(resp) : NULL;
 	if (!req || req->state != REQ_RUNNING || (b && (b->magic != RPC_BUF_MAGIC || len > b->cap))) {
 		if (req && b && b->magic == RPC_BUF_MAGIC)
-			tern_rpc_buf_release(req->rpc, b);
+			tni_rpc_buf_release(req->rpc, b);
 		return TERN_EINVAL;
 	}
 	req->resp = b;
@@ -180,7 +180,7 @@ static int answer(struct tern_rpc_req *req, void *resp, size_t len, int32_t stat
 	req->resp_status = status;
 	if (!rpc_on_owner(req->rpc)) {
 		req->state = REQ_QUEUED;
-		tern_rpc_workers_answer(req->rpc, req);
+		tni_rpc_workers_answer(req->rpc, req);
 		return 0;
 	}
 	return send_response(req);
@@ -204,18 +204,18 @@ int tern_rpc_respond_error(struct tern_rpc_req *req, int32_t code)
 	return answer(req, b, sizeof(code), TERN_EREMOTE);
 }
 
-void tern_rpc_server_send_queued(struct tern_rpc_req *req)
+void tni_rpc_server_send_queued(struct tern_rpc_req *req)
 {
 	send_response(req);
 }
 
-void tern_rpc_server_send_done(struct tern_rpc_req *req, int status)
+void tni_rpc_server_send_done(struct tern_rpc_req *req, int status)
 {
 	(void)status; /* acknowledged, or the session ended: either way we are done */
 	req_release(req);
 }
 
-void tern_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs)
+void tni_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs)
 {
 	(void)rpc;
 	/* Requests still being served finish into the void. */

@@ -16,15 +16,15 @@ static void *worker_main(void *arg)
 		if (atomic_load(&rpc->stopping))
 			break;
 		struct tern_rpc_req *req;
-		while ((req = tern_spsc_pop(&w->in))) {
-			const struct rpc_handler *hd = tern_rpc_handler_get(rpc, req->type);
+		while ((req = tni_spsc_pop(&w->in))) {
+			const struct rpc_handler *hd = tni_rpc_handler_get(rpc, req->type);
 			hd->fn(req, hd->arg);
 		}
 	}
 	return NULL;
 }
 
-int tern_rpc_workers_start(struct tern_rpc *rpc)
+int tni_rpc_workers_start(struct tern_rpc *rpc)
 {
 	if (!rpc->cfg.workers)
 		return 0;
@@ -42,7 +42,7 @@ int tern_rpc_workers_start(struct tern_rpc *rpc)
 	return 0;
 }
 
-void tern_rpc_workers_stop(struct tern_rpc *rpc)
+void tni_rpc_workers_stop(struct tern_rpc *rpc)
 {
 	if (!rpc->workers)
 		return;
@@ -58,11 +58,11 @@ void tern_rpc_workers_stop(struct tern_rpc *rpc)
 	}
 }
 
-bool tern_rpc_workers_submit(struct tern_rpc *rpc, struct tern_rpc_req *req)
+bool tni_rpc_workers_submit(struct tern_rpc *rpc, struct tern_rpc_req *req)
 {
 	for (unsigned k = 0; k < rpc->cfg.workers; k++) {
 		unsigned i = rpc->next_worker++ % rpc->cfg.workers;
-		if (tern_spsc_push(&rpc->workers[i].in, req)) {
+		if (tni_spsc_push(&rpc->workers[i].in, req)) {
 			req->worker_idx = i;
 			sem_post(&rpc->workers[i].wake);
 			return true;
@@ -71,19 +71,19 @@ bool tern_rpc_workers_submit(struct tern_rpc *rpc, struct tern_rpc_req *req)
 	return false;
 }
 
-void tern_rpc_workers_answer(struct tern_rpc *rpc, struct tern_rpc_req *req)
+void tni_rpc_workers_answer(struct tern_rpc *rpc, struct tern_rpc_req *req)
 {
 	struct rpc_worker *w = &rpc->workers[req->worker_idx];
-	while (!tern_spsc_push(&w->out, req))
+	while (!tni_spsc_push(&w->out, req))
 		sched_yield(); /* the engine drains this ring every poll */
 }
 
-void tern_rpc_workers_drain(void *arg)
+void tni_rpc_workers_drain(void *arg)
 {
 	struct tern_rpc *rpc = arg;
 	for (unsigned i = 0; rpc->workers && i < rpc->cfg.workers; i++) {
 		struct tern_rpc_req *req;
-		while ((req = tern_spsc_pop(&rpc->workers[i].out)))
-			tern_rpc_server_send_queued(req);
+		while ((req = tni_spsc_pop(&rpc->workers[i].out)))
+			tni_rpc_server_send_queued(req);
 	}
 }

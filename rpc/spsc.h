@@ -8,13 +8,13 @@
 
 #define TERN_SPSC_SLOTS 1024
 
-struct tern_spsc {
+struct tni_spsc {
 	_Alignas(64) _Atomic uint32_t head; /* consumer */
 	_Alignas(64) _Atomic uint32_t tail; /* producer */
 	void *slot[TERN_SPSC_SLOTS];
 };
 
-static inline bool tern_spsc_push(struct tern_spsc *q, void *v)
+static inline bool tni_spsc_push(struct tni_spsc *q, void *v)
 {
 	uint32_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
 	if (t - atomic_load_explicit(&q->head, memory_order_acquire) == TERN_SPSC_SLOTS)
@@ -24,7 +24,7 @@ static inline bool tern_spsc_push(struct tern_spsc *q, void *v)
 	return true;
 }
 
-static inline void *tern_spsc_pop(struct tern_spsc *q)
+static inline void *tni_spsc_pop(struct tni_spsc *q)
 {
 	uint32_t h = atomic_load_explicit(&q->head, memory_order_relaxed);
 	if (h == atomic_load_explicit(&q->tail, memory_order_acquire))

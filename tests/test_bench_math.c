@@ -23,13 +23,13 @@ static uint64_t oracle(const uint64_t *sorted, size_t n, double p)
 	return sorted[rank ? rank - 1 : 0];
 }
 
-static void check_distribution(const char *name, uint64_t (*draw)(struct tern_rng *), size_t n)
+static void check_distribution(const char *name, uint64_t (*draw)(struct tni_rng *), size_t n)
 {
 	static struct hist h;
 	hist_init(&h);
 	uint64_t *v = malloc(n * sizeof(*v));
-	struct tern_rng r;
-	tern_rng_seed(&r, 1234);
+	struct tni_rng r;
+	tni_rng_seed(&r, 1234);
 	for (size_t i = 0; i < n; i++) {
 		v[i] = draw(&r);
 		hist_add(&h, v[i]);
@@ -48,15 +48,15 @@ static void check_distribution(const char *name, uint64_t (*draw)(struct tern_rn
 	free(v);
 }
 
-static uint64_t uniform_small(struct tern_rng *r) { return tern_rng_below(r, 1000); }
-static uint64_t latency_like(struct tern_rng *r)
+static uint64_t uniform_small(struct tni_rng *r) { return tni_rng_below(r, 1000); }
+static uint64_t latency_like(struct tni_rng *r)
 {
 	/* log-normal around 12 us with a long tail */
-	double u1 = tern_rng_double(r) + 1e-12, u2 = tern_rng_double(r);
+	double u1 = tni_rng_double(r) + 1e-12, u2 = tni_rng_double(r);
 	double z = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
 	return (uint64_t)(12000.0 * exp(0.5 * z));
 }
-static uint64_t wide(struct tern_rng *r) { return 1ull << tern_rng_below(r, 40) | tern_rng_below(r, 1u << 20); }
+static uint64_t wide(struct tni_rng *r) { return 1ull << tni_rng_below(r, 40) | tni_rng_below(r, 1u << 20); }
 
 Test(hist, percentiles_within_one_percent_of_exact)
 {
@@ -94,9 +94,9 @@ Test(hist, empty_and_single)
 	cr_assert_eq(hist_pct(&h, 100), 123456789);
 }
 
-static double noise(struct tern_rng *r, double rel)
+static double noise(struct tni_rng *r, double rel)
 {
-	return 1.0 + rel * (2 * tern_rng_double(r) - 1);
+	return 1.0 + rel * (2 * tni_rng_double(r) - 1);
 }
 
 /* A synthetic network with known LogGP parameters: measuring it the way
@@ -107,8 +107,8 @@ Test(logp, synthetic_parameters_are_recovered)
 	const double L = 4000, o_s = 900, o_r = 1300, g0 = 1500, G = 0.08;
 	const double sizes[] = { 64, 256, 1024, 4096, 16384, 65536 };
 	struct logp_point pts[6];
-	struct tern_rng r;
-	tern_rng_seed(&r, 5);
+	struct tni_rng r;
+	tni_rng_seed(&r, 5);
 	for (int i = 0; i < 6; i++) {
 		struct running rtt = { 0 }, os = { 0 }, orr = { 0 }, g = { 0 };
 		double s = sizes[i];

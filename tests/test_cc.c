@@ -6,17 +6,17 @@
 
 #define US 1000ull
 
-static struct tern_cc make(enum tern_cc_algo algo)
+static struct tni_cc make(enum tern_cc_algo algo)
 {
-	struct tern_cc cc;
-	struct tern_cc_params p = { .max_cwnd = 256, .mss = 1500, .link_bps = 10000000000ull, .target_ns = 25 * US };
-	cr_assert_eq(tern_cc_init(&cc, algo, &p), 0);
+	struct tni_cc cc;
+	struct tni_cc_params p = { .max_cwnd = 256, .mss = 1500, .link_bps = 10000000000ull, .target_ns = 25 * US };
+	cr_assert_eq(tni_cc_init(&cc, algo, &p), 0);
 	return cc;
 }
 
 Test(cc_aimd, slow_start_then_additive_then_halving)
 {
-	struct tern_cc cc = make(TERN_CC_AIMD);
+	struct tni_cc cc = make(TERN_CC_AIMD);
 	cr_assert_eq(cc.st.aimd.cwnd, 10);
 	cc.ops->on_ack(&cc, 5, 0);
 	cr_assert_eq(cc.st.aimd.cwnd, 15, "slow start: one per acked packet");
@@ -27,8 +27,8 @@ Test(cc_aimd, slow_start_then_additive_then_halving)
 	cr_assert_eq(cc.st.aimd.cwnd, 7, "avoidance: nothing before a window of acks");
 	cc.ops->on_ack(&cc, 1, 0);
 	cr_assert_eq(cc.st.aimd.cwnd, 8);
-	cr_assert(tern_cc_can_send(&cc, 7));
-	cr_assert(!tern_cc_can_send(&cc, 8));
+	cr_assert(tni_cc_can_send(&cc, 7));
+	cr_assert(!tni_cc_can_send(&cc, 8));
 	cc.ops->on_timeout(&cc, 0);
 	cr_assert_eq(cc.st.aimd.cwnd, 1);
 	cr_assert_eq(cc.st.aimd.ssthresh, 4);
@@ -39,7 +39,7 @@ Test(cc_aimd, slow_start_then_additive_then_halving)
  * window halves and slow start ends, at most once per round trip. */
 Test(cc_aimd, a_delay_over_the_ceiling_halves_once_per_rtt)
 {
-	struct tern_cc cc = make(TERN_CC_AIMD);
+	struct tni_cc cc = make(TERN_CC_AIMD);
 	cc.ops->on_ack(&cc, 30, 0);
 	cr_assert_eq(cc.st.aimd.cwnd, 40);
 	cc.ops->on_rtt(&cc, 100 * US, 100 * US, 1000 * US);
@@ -55,33 +55,33 @@ Test(cc_aimd, a_delay_over_the_ceiling_halves_once_per_rtt)
 		cc.ops->on_rtt(&cc, 300 * US, 300 * US, (2000 + 400 * (uint64_t)i) * US);
 	cr_assert_eq(cc.st.aimd.cwnd, 2, "never below the minimum");
 	/* The host's own delay (rtt less fabric) is not a mark. */
-	struct tern_cc h = make(TERN_CC_AIMD);
+	struct tni_cc h = make(TERN_CC_AIMD);
 	h.ops->on_rtt(&h, 5000 * US, 20 * US, 1000 * US);
 	cr_assert_eq(h.st.aimd.cwnd, 10);
 }
 
 Test(cc_off, only_the_window_limits)
 {
-	struct tern_cc cc = make(TERN_CC_OFF);
+	struct tni_cc cc = make(TERN_CC_OFF);
 	cc.ops->on_loss(&cc, 0);
 	cc.ops->on_timeout(&cc, 0);
-	cr_assert(tern_cc_can_send(&cc, 255));
-	cr_assert(!tern_cc_can_send(&cc, 256));
+	cr_assert(tni_cc_can_send(&cc, 255));
+	cr_assert(!tni_cc_can_send(&cc, 256));
 }
 
 Test(cc_swift, grows_under_target_and_cuts_in_proportion_above_it)
 {
-	struct tern_cc cc = make(TERN_CC_SWIFT);
+	struct tni_cc cc = make(TERN_CC_SWIFT);
 	double w0 = cc.st.swift.cwnd;
 	cr_assert_float_eq(w0, 10.0, 1e-9);
-	double target = tern_swift_target(&cc);
+	double target = tni_swift_target(&cc);
 	cr_assert(target > 25 * US && target < 50 * US, "target %.0f ns: base plus flow scaling", target);
 	/* Under target: ai / cwnd per acked packet. */
 	cc.ops->on_rtt(&cc, 20 * US, 20 * US, 1000 * US);
 	cc.ops->on_ack(&cc, 10, 1000 * US);
 	cr_assert_float_eq(cc.st.swift.cwnd, 11.0, 1e-9);
 	/* Twice the target: cut by beta * (d - t) / d, here capped at max_mdf = 0.5. */
-	double t = tern_swift_target(&cc);
+	double t = tni_swift_target(&cc);
 	cc.ops->on_rtt(&cc, (uint64_t)(4 * t), (uint64_t)(4 * t), 2000 * US);
 	cr_assert_float_eq(cc.st.swift.cwnd, 5.5, 1e-9);
 	/* A second cut within the same RTT is not taken. */
@@ -89,7 +89,7 @@ Test(cc_swift, grows_under_target_and_cuts_in_proportion_above_it)
 	cr_assert_float_eq(cc.st.swift.cwnd, 5.5, 1e-9);
 	/* A small excess cuts a little: f = 1 - 0.8 * (d - t) / d. */
 	double w = cc.st.swift.cwnd;
-	t = tern_swift_target(&cc);
+	t = tni_swift_target(&cc);
 	double d = 1.1 * t;
 	cc.ops->on_rtt(&cc, (uint64_t)d, (uint64_t)d, 10000 * US);
 	cr_assert_float_eq(cc.st.swift.cwnd, w * (1 - 0.8 * (d - t) / d), 1e-3);
@@ -102,11 +102,11 @@ Test(cc_swift, grows_under_target_and_cuts_in_proportion_above_it)
 /* Topology scaling: hop_ns more target per link of the path. */
 Test(cc_swift, the_target_grows_with_the_path)
 {
-	struct tern_cc cc = make(TERN_CC_SWIFT);
+	struct tni_cc cc = make(TERN_CC_SWIFT);
 	cc.p.hop_ns = 2 * US;
-	double t0 = tern_swift_target(&cc);
+	double t0 = tni_swift_target(&cc);
 	cc.p.hops = 5;
-	cr_assert_float_eq(tern_swift_target(&cc), t0 + 10.0 * US, 1e-6);
+	cr_assert_float_eq(tni_swift_target(&cc), t0 + 10.0 * US, 1e-6);
 	/* A delay that is over the short path's target is under the long one's. */
 	double w = cc.st.swift.cwnd;
 	cc.ops->on_rtt(&cc, (uint64_t)(t0 + 5 * US), (uint64_t)(t0 + 5 * US), 1000 * US);
@@ -118,13 +118,13 @@ Test(cc_swift, the_target_grows_with_the_path)
 
 Test(cc_swift, below_one_packet_it_paces_and_flow_scaling_favours_small_windows)
 {
-	struct tern_cc cc = make(TERN_CC_SWIFT);
+	struct tni_cc cc = make(TERN_CC_SWIFT);
 	cr_assert_eq(cc.ops->pacing_rate(&cc), 0, "a window of packets is not paced");
-	double big = tern_swift_target(&cc);
+	double big = tni_swift_target(&cc);
 	cc.st.swift.cwnd = 0.25;
 	cc.st.swift.delay = 20 * US;
-	cr_assert_gt(tern_swift_target(&cc), big, "smaller windows get a higher target");
-	cr_assert_leq(tern_swift_target(&cc), 50.0 * US + 1e-6, "flow scaling adds at most one target");
+	cr_assert_gt(tni_swift_target(&cc), big, "smaller windows get a higher target");
+	cr_assert_leq(tni_swift_target(&cc), 50.0 * US + 1e-6, "flow scaling adds at most one target");
 	/* One packet every RTT / cwnd: 1500 B * 0.25 / 20 us = 18.75 MB/s. */
 	cr_assert_eq(cc.ops->pacing_rate(&cc), 18750000);
 	cr_assert_eq(cc.ops->window(&cc), 1, "one packet at a time");
@@ -135,7 +135,7 @@ Test(cc_swift, below_one_packet_it_paces_and_flow_scaling_favours_small_windows)
 
 Test(cc_swift, losses_and_timeouts)
 {
-	struct tern_cc cc = make(TERN_CC_SWIFT);
+	struct tni_cc cc = make(TERN_CC_SWIFT);
 	cc.st.swift.delay = 20 * US;
 	cc.ops->on_loss(&cc, 1000 * US);
 	cr_assert_float_eq(cc.st.swift.cwnd, 5.0, 1e-9);
@@ -156,7 +156,7 @@ Test(cc_swift, losses_and_timeouts)
 
 Test(cc_timely, the_four_regions)
 {
-	struct tern_cc cc = make(TERN_CC_TIMELY);
+	struct tni_cc cc = make(TERN_CC_TIMELY);
 	double line = 10e9 / 8;
 	cr_assert_float_eq(cc.st.timely.rate, line, 1);
 	cr_assert_eq(cc.ops->pacing_rate(&cc), 0, "at line rate: no pacing (bypass)");
@@ -208,7 +208,7 @@ Test(cc_timely, the_four_regions)
 
 Test(cc_timely, bounds)
 {
-	struct tern_cc cc = make(TERN_CC_TIMELY);
+	struct tni_cc cc = make(TERN_CC_TIMELY);
 	for (int i = 0; i < 100; i++)
 		cc.ops->on_rtt(&cc, 5000 * US, 5000 * US, (uint64_t)(1000 + i * 1000) * US);
 	cr_assert_float_eq(cc.st.timely.rate, 5e6, 1, "never below the minimum rate");
@@ -223,7 +223,7 @@ Test(cc, the_window_and_rate_the_sender_reads_follow_every_event)
 {
 	const enum tern_cc_algo algos[] = { TERN_CC_AIMD, TERN_CC_OFF, TERN_CC_TIMELY, TERN_CC_SWIFT };
 	for (unsigned a = 0; a < sizeof(algos) / sizeof(algos[0]); a++) {
-		struct tern_cc cc = make(algos[a]);
+		struct tni_cc cc = make(algos[a]);
 		uint64_t x = 0x9e3779b97f4a7c15ull + a, now = 1000 * US;
 		cr_assert_eq(cc.window, cc.ops->window(&cc), "%s after init", cc.ops->name);
 		cr_assert_eq(cc.pace_bps, cc.ops->pacing_rate(&cc), "%s after init", cc.ops->name);

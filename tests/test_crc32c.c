@@ -22,29 +22,29 @@ static void known_answers(uint32_t (*f)(uint32_t, const void *, size_t))
 	cr_assert_eq(f(0, buf, 0), 0u);
 }
 
-Test(crc32c, table_known_answers) { known_answers(tern_crc32c_sw); }
-Test(crc32c, dispatch_known_answers) { known_answers(tern_crc32c); }
+Test(crc32c, table_known_answers) { known_answers(tni_crc32c_sw); }
+Test(crc32c, dispatch_known_answers) { known_answers(tni_crc32c); }
 
 Test(crc32c, hardware_known_answers)
 {
-	if (!tern_crc32c_hw_available())
+	if (!tni_crc32c_hw_available())
 		cr_skip_test("no SSE4.2 on this CPU");
-	known_answers(tern_crc32c_hw);
+	known_answers(tni_crc32c_hw);
 }
 
 Test(crc32c, hw_matches_table_any_length_alignment_and_split)
 {
-	struct tern_rng r;
-	tern_rng_seed(&r, 42);
+	struct tni_rng r;
+	tni_rng_seed(&r, 42);
 	static uint8_t buf[4096 + 16];
 	for (size_t i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)tern_rng_next(&r);
+		buf[i] = (uint8_t)tni_rng_next(&r);
 	for (int iter = 0; iter < 2000; iter++) {
-		size_t off = tern_rng_below(&r, 16), len = tern_rng_below(&r, 4096);
-		size_t cut = len ? tern_rng_below(&r, len) : 0;
-		uint32_t whole = tern_crc32c_sw(0, buf + off, len);
-		cr_assert_eq(tern_crc32c_hw(0, buf + off, len), whole);
-		uint32_t split = tern_crc32c(tern_crc32c(0, buf + off, cut), buf + off + cut, len - cut);
+		size_t off = tni_rng_below(&r, 16), len = tni_rng_below(&r, 4096);
+		size_t cut = len ? tni_rng_below(&r, len) : 0;
+		uint32_t whole = tni_crc32c_sw(0, buf + off, len);
+		cr_assert_eq(tni_crc32c_hw(0, buf + off, len), whole);
+		uint32_t split = tni_crc32c(tni_crc32c(0, buf + off, cut), buf + off + cut, len - cut);
 		cr_assert_eq(split, whole, "len %zu cut %zu", len, cut);
 	}
 }
@@ -53,16 +53,16 @@ Test(crc32c, hw_matches_table_any_length_alignment_and_split)
  * three-piece sum, wherever the hole is and however long the packet. */
 Test(crc32c, hole_equals_the_crc_with_the_field_zeroed)
 {
-	struct tern_rng r;
-	tern_rng_seed(&r, 7);
+	struct tni_rng r;
+	tni_rng_seed(&r, 7);
 	static uint8_t buf[2048], copy[2048];
 	for (size_t i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)tern_rng_next(&r);
+		buf[i] = (uint8_t)tni_rng_next(&r);
 	for (int iter = 0; iter < 2000; iter++) {
-		size_t len = 4 + tern_rng_below(&r, sizeof(buf) - 4), hole = tern_rng_below(&r, len - 3);
+		size_t len = 4 + tni_rng_below(&r, sizeof(buf) - 4), hole = tni_rng_below(&r, len - 3);
 		memcpy(copy, buf, len);
 		memset(copy + hole, 0, 4);
-		cr_assert_eq(tern_crc32c_hole(buf, len, hole), tern_crc32c_sw(0, copy, len), "len %zu hole %zu", len,
+		cr_assert_eq(tni_crc32c_hole(buf, len, hole), tni_crc32c_sw(0, copy, len), "len %zu hole %zu", len,
 			     hole);
 	}
 }

@@ -68,8 +68,8 @@ static struct tern_dpdk_port *port_up(const char *dev, const char *ip, uint16_t 
 	pc.dpdk_buffers = dpdk_buffers;
 	if (rss_steering) {
 		pc.steering = TERN_STEER_RSS;
-		pc.rss_key = tern_rss_well_known_key;
-		pc.rss_key_len = sizeof(tern_rss_well_known_key);
+		pc.rss_key = tni_rss_well_known_key;
+		pc.rss_key_len = sizeof(tni_rss_well_known_key);
 		pc.rss_reta = rss_reta;
 		pc.rss_reta_size = 128;
 	}
@@ -154,10 +154,10 @@ static void sized_cont(int status, const void *resp, size_t len, void *arg)
 static void echo_sizes(struct udp_side *cli, struct udp_side *srv, struct tern_session *s)
 {
 	static const size_t sizes[] = { 0, 1, 64, 1000, 1400, 1500, 4096, 9000, 65536, 1 << 20 };
-	struct tern_rng r;
-	tern_rng_seed(&r, 42);
+	struct tni_rng r;
+	tni_rng_seed(&r, 42);
 	for (size_t i = 0; i < sizeof(pattern); i++)
-		pattern[i] = (uint8_t)tern_rng_next(&r);
+		pattern[i] = (uint8_t)tni_rng_next(&r);
 	for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t n = sizes[k];
 		void *q = tern_rpc_alloc(cli->rpc, n);
@@ -444,8 +444,8 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 	static struct udp_side S2[2], C2[2];
 	for (int i = 0; i < 128; i++)
 		rss_reta[i] = (uint16_t)(i % 2);
-	struct tern_rss rss = { .key_len = sizeof(tern_rss_well_known_key), .reta_size = 128 };
-	memcpy(rss.key, tern_rss_well_known_key, sizeof(tern_rss_well_known_key));
+	struct tni_rss rss = { .key_len = sizeof(tni_rss_well_known_key), .reta_size = 128 };
+	memcpy(rss.key, tni_rss_well_known_key, sizeof(tni_rss_well_known_key));
 	memcpy(rss.reta, rss_reta, sizeof(rss_reta));
 	rss_steering = true;
 	pair_up(false, 2, true);
@@ -468,14 +468,14 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 		/* What the server engine asked of the client, and the reverse. */
 		uint16_t to_srv = tern_session_steer_port(s[q]);
 		cr_assert_geq(to_srv, 49152, "engine %d: no port asked for", q);
-		cr_assert_eq(tern_rss_queue_udp4(&rss, cip, sip, to_srv, (uint16_t)(SRV_PORT + q)), q);
+		cr_assert_eq(tni_rss_queue_udp4(&rss, cip, sip, to_srv, (uint16_t)(SRV_PORT + q)), q);
 		struct tern_session *back = NULL; /* the server's end: its only session */
 		for (uint32_t i = 0; !back && i < S2[q].e->cfg.max_sessions; i++)
 			back = S2[q].e->sessions[i];
 		cr_assert_not_null(back);
 		uint16_t to_cli = tern_session_steer_port(back);
 		cr_assert_geq(to_cli, 49152);
-		cr_assert_eq(tern_rss_queue_udp4(&rss, sip, cip, to_cli, (uint16_t)(CLI_PORT + q)), q);
+		cr_assert_eq(tni_rss_queue_udp4(&rss, sip, cip, to_cli, (uint16_t)(CLI_PORT + q)), q);
 		struct tern_stats cs, ss;
 		tern_engine_stats(C2[q].e, &cs);
 		tern_engine_stats(S2[q].e, &ss);
@@ -517,12 +517,12 @@ Test(dpdk, rss_steering_refused_without_a_known_key_and_table, .timeout = 60, .f
 	pc.steering = TERN_STEER_RSS;
 	struct tern_dpdk_port *p;
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_ENOTSUP, "memif has no RSS to learn");
-	pc.rss_key = tern_rss_well_known_key;
-	pc.rss_key_len = sizeof(tern_rss_well_known_key);
+	pc.rss_key = tni_rss_well_known_key;
+	pc.rss_key_len = sizeof(tni_rss_well_known_key);
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_ENOTSUP, "a key but no table");
 	pc.rss_key_len = 8;
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL, "key too short");
-	pc.rss_key_len = sizeof(tern_rss_well_known_key);
+	pc.rss_key_len = sizeof(tni_rss_well_known_key);
 	uint16_t bad[4] = { 0, 1, 2, 1 };
 	pc.rss_reta = bad;
 	pc.rss_reta_size = 4;
@@ -582,15 +582,15 @@ Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60, .fini = eal_fi
 	tern_dpdk_port_info(CP, &ci);
 	struct rte_mempool *mp = rte_pktmbuf_pool_create("tern_test_junk", 1023, 0, 0, 2048 + 128, SOCKET_ID_ANY);
 	cr_assert_not_null(mp);
-	struct tern_rng r;
-	tern_rng_seed(&r, 7);
+	struct tni_rng r;
+	tni_rng_seed(&r, 7);
 	for (int i = 0; i < 3000; i++) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 		cr_assert_not_null(m);
-		uint16_t len = (uint16_t)(tern_rng_next(&r) % 1400);
+		uint16_t len = (uint16_t)(tni_rng_next(&r) % 1400);
 		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, len < 14 ? 14 : len);
 		for (unsigned k = 0; k < m->data_len; k++)
-			d[k] = (uint8_t)tern_rng_next(&r);
+			d[k] = (uint8_t)tni_rng_next(&r);
 		/* Most frames look like IPv4/UDP to the server: the parser's
 		 * length checks, then the tern decoder, see them. */
 		if (i % 4 != 0 && m->data_len >= 42) {

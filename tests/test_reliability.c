@@ -29,13 +29,13 @@ struct run {
  * both ends of the range present. */
 static void make_sizes(struct run *r, uint64_t seed, uint32_t n_small, bool with_big)
 {
-	struct tern_rng rng;
-	tern_rng_seed(&rng, seed);
+	struct tni_rng rng;
+	tni_rng_seed(&rng, seed);
 	r->n = n_small + (with_big ? 1 : 0);
 	r->size = calloc(r->n, sizeof(*r->size));
 	r->seen = calloc(r->n, 1);
 	for (uint32_t i = 0; i < r->n; i++) {
-		double l = tern_rng_double(&rng) * log((double)ONE_MIB);
+		double l = tni_rng_double(&rng) * log((double)ONE_MIB);
 		uint32_t s = (uint32_t)exp(l);
 		r->size[i] = s < 1 ? 1 : (s > ONE_MIB ? ONE_MIB : s);
 	}

@@ -398,21 +398,21 @@ Test(rpc, replayed_or_reused_request_never_runs_twice)
 	struct tern_session *srv = W.server, *cli = W.client;
 	uint8_t pkt[256], msg[RPC_HDR_LEN + 4];
 	struct rpc_hdr rh = { .kind = RPC_REQ, .type = T_ECHO, .req_id = 0 };
-	tern_rpc_hdr_put(msg, &rh);
+	tni_rpc_hdr_put(msg, &rh);
 	memcpy(msg + RPC_HDR_LEN, "once", 4);
 	/* 1. The same packet again (old psn), as a replayed raw datagram. */
-	struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
+	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
 				   .token = srv->my_token, .src_epoch = srv->peer_epoch, .psn = cli->isn,
 				   .ack = srv->snd_nxt, .rwnd = 256, .msg_id = 0, .msg_len = sizeof(msg),
 				   .payload_len = sizeof(msg) };
 	memcpy(pkt + TERN_WIRE_HDR_LEN, msg, sizeof(msg));
-	size_t len = tern_wire_encode(pkt, &h, NULL);
+	size_t len = tni_wire_encode(pkt, &h, NULL);
 	cr_assert_eq(tern_sim_inject(W.net, 1, 2, pkt, len), 0);
 	/* 2. The same request id in a new packet and message (a confused or
 	 * hostile client): the RPC layer's own check stops it. */
 	h.psn = cli->snd_nxt;
 	h.msg_id = cli->next_msg_id;
-	len = tern_wire_encode(pkt, &h, NULL);
+	len = tni_wire_encode(pkt, &h, NULL);
 	cr_assert_eq(tern_sim_inject(W.net, 1, 2, pkt, len), 0);
 	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 10 * MS, NULL, NULL);
 	cr_assert_eq(W.handler_runs, 1);
@@ -439,13 +439,13 @@ static void inject_request(uint64_t req_id, uint32_t k)
 	struct tern_session *srv = W.server, *cli = W.client;
 	uint8_t pkt[256], msg[RPC_HDR_LEN + 1] = { 0 };
 	struct rpc_hdr rh = { .kind = RPC_REQ, .type = T_NEVER + 100, .req_id = req_id };
-	tern_rpc_hdr_put(msg, &rh);
-	struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
+	tni_rpc_hdr_put(msg, &rh);
+	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
 				   .token = srv->my_token, .src_epoch = srv->peer_epoch, .psn = cli->snd_nxt + k,
 				   .ack = srv->snd_una, .rwnd = 256, .msg_id = cli->next_msg_id + k,
 				   .msg_len = sizeof(msg), .payload_len = sizeof(msg) };
 	memcpy(pkt + TERN_WIRE_HDR_LEN, msg, sizeof(msg));
-	size_t len = tern_wire_encode(pkt, &h, NULL);
+	size_t len = tni_wire_encode(pkt, &h, NULL);
 	cr_assert_eq(tern_sim_inject(W.net, 1, 2, pkt, len), 0);
 }
 

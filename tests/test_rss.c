@@ -7,7 +7,7 @@
 #include "drivers/rss_toeplitz.h"
 #include "transport/rng.h"
 
-#define MS_KEY tern_rss_well_known_key
+#define MS_KEY tni_rss_well_known_key
 
 static const struct vector {
 	const char *src, *dst;
@@ -28,7 +28,7 @@ static uint32_t ip4(const char *s)
 	return a.s_addr;
 }
 
-static void ms_rss(struct tern_rss *r, uint32_t reta_size, uint16_t queues)
+static void ms_rss(struct tni_rss *r, uint32_t reta_size, uint16_t queues)
 {
 	memset(r, 0, sizeof(*r));
 	memcpy(r->key, MS_KEY, sizeof(MS_KEY));
@@ -40,7 +40,7 @@ static void ms_rss(struct tern_rss *r, uint32_t reta_size, uint16_t queues)
 
 Test(rss, toeplitz_matches_the_published_vectors)
 {
-	struct tern_rss r;
+	struct tni_rss r;
 	ms_rss(&r, 128, 4);
 	for (size_t i = 0; i < sizeof(VECTORS) / sizeof(VECTORS[0]); i++) {
 		const struct vector *v = &VECTORS[i];
@@ -48,65 +48,65 @@ Test(rss, toeplitz_matches_the_published_vectors)
 		uint32_t s = ip4(v->src), d = ip4(v->dst);
 		memcpy(in, &s, 4);
 		memcpy(in + 4, &d, 4);
-		cr_assert_eq(tern_toeplitz(MS_KEY, sizeof(MS_KEY), in, 8), v->ip_only, "vector %zu, addresses", i);
-		cr_assert_eq(tern_rss_hash_udp4(&r, s, d, v->sport, v->dport), v->with_ports, "vector %zu, 4-tuple", i);
-		cr_assert_eq(tern_rss_queue_udp4(&r, s, d, v->sport, v->dport), (v->with_ports % 128) % 4);
+		cr_assert_eq(tni_toeplitz(MS_KEY, sizeof(MS_KEY), in, 8), v->ip_only, "vector %zu, addresses", i);
+		cr_assert_eq(tni_rss_hash_udp4(&r, s, d, v->sport, v->dport), v->with_ports, "vector %zu, 4-tuple", i);
+		cr_assert_eq(tni_rss_queue_udp4(&r, s, d, v->sport, v->dport), (v->with_ports % 128) % 4);
 	}
 }
 
 Test(rss, a_key_too_short_for_the_input_hashes_nothing)
 {
 	uint8_t in[12] = { 1, 2, 3 };
-	cr_assert_eq(tern_toeplitz(MS_KEY, 15, in, 12), 0);
-	struct tern_rss r;
+	cr_assert_eq(tni_toeplitz(MS_KEY, 15, in, 12), 0);
+	struct tni_rss r;
 	ms_rss(&r, 128, 4);
 	r.key_len = 8;
-	cr_assert_eq(tern_rss_pick_src_port(&r, 1, 2, 3, 0, 0), 0);
+	cr_assert_eq(tni_rss_pick_src_port(&r, 1, 2, 3, 0, 0), 0);
 }
 
 /* Whatever the tuple and table, the port found really lands on the queue
  * asked for, and lies in the dynamic range. */
 Test(rss, the_picked_port_lands_on_the_wanted_queue)
 {
-	struct tern_rng g;
-	tern_rng_seed(&g, 7);
-	struct tern_rss r;
+	struct tni_rng g;
+	tni_rng_seed(&g, 7);
+	struct tni_rss r;
 	const uint32_t sizes[] = { 64, 128, 512, 2048 };
 	const uint16_t queues[] = { 2, 3, 8, 16 };
 	for (int round = 0; round < 400; round++) {
 		ms_rss(&r, sizes[round % 4], queues[(round / 4) % 4]);
 		if (round % 2)
 			for (uint32_t i = 0; i < r.key_len; i++)
-				r.key[i] = (uint8_t)tern_rng_next(&g);
-		uint32_t s = (uint32_t)tern_rng_next(&g), d = (uint32_t)tern_rng_next(&g);
-		uint16_t dport = (uint16_t)tern_rng_next(&g), seed = (uint16_t)tern_rng_next(&g);
-		uint16_t want = (uint16_t)(tern_rng_next(&g) % queues[(round / 4) % 4]);
-		uint16_t port = tern_rss_pick_src_port(&r, s, d, dport, want, seed);
+				r.key[i] = (uint8_t)tni_rng_next(&g);
+		uint32_t s = (uint32_t)tni_rng_next(&g), d = (uint32_t)tni_rng_next(&g);
+		uint16_t dport = (uint16_t)tni_rng_next(&g), seed = (uint16_t)tni_rng_next(&g);
+		uint16_t want = (uint16_t)(tni_rng_next(&g) % queues[(round / 4) % 4]);
+		uint16_t port = tni_rss_pick_src_port(&r, s, d, dport, want, seed);
 		cr_assert_geq(port, 49152, "round %d", round);
-		cr_assert_eq(tern_rss_queue_udp4(&r, s, d, port, dport), want, "round %d", round);
+		cr_assert_eq(tni_rss_queue_udp4(&r, s, d, port, dport), want, "round %d", round);
 	}
 }
 
 Test(rss, no_port_for_a_queue_the_table_never_names)
 {
-	struct tern_rss r;
+	struct tni_rss r;
 	ms_rss(&r, 128, 4);
-	cr_assert_eq(tern_rss_pick_src_port(&r, 1, 2, 7100, 4, 0), 0);
+	cr_assert_eq(tni_rss_pick_src_port(&r, 1, 2, 7100, 4, 0), 0);
 	r.reta_size = 0;
-	cr_assert_eq(tern_rss_pick_src_port(&r, 1, 2, 7100, 0, 0), 0);
+	cr_assert_eq(tni_rss_pick_src_port(&r, 1, 2, 7100, 0, 0), 0);
 }
 
 /* Peers on different ports of one host mostly get different ports, so a
  * reply to one of them is not taken for the other's. */
 Test(rss, the_seed_spreads_the_answers)
 {
-	struct tern_rss r;
+	struct tni_rss r;
 	ms_rss(&r, 128, 2);
 	uint32_t s = ip4("10.0.0.2"), d = ip4("10.0.0.1");
 	uint16_t seen[64];
 	unsigned distinct = 0;
 	for (uint16_t seed = 7200; seed < 7264; seed++) {
-		uint16_t p = tern_rss_pick_src_port(&r, s, d, 7100, 1, seed);
+		uint16_t p = tni_rss_pick_src_port(&r, s, d, 7100, 1, seed);
 		cr_assert_neq(p, 0);
 		bool dup = false;
 		for (unsigned i = 0; i < distinct; i++)

@@ -500,15 +500,15 @@ Test(session, forged_packets_are_dropped_and_counted)
 	tern_engine_stats(P.eng[1], &before);
 	/* Right session id, wrong token. */
 	uint8_t buf[256];
-	struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = P.server->sid, .token = P.server->my_token ^ 1,
+	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = P.server->sid, .token = P.server->my_token ^ 1,
 				   .src_epoch = P.server->peer_epoch, .psn = P.server->rcv_nxt, .msg_len = 4,
 				   .payload_len = 4 };
 	memcpy(buf + TERN_WIRE_HDR_LEN, "evil", 4);
-	size_t len = tern_wire_encode(buf, &h, NULL);
+	size_t len = tni_wire_encode(buf, &h, NULL);
 	cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
 	/* A forged RST must not kill the client either. */
-	struct tern_wire_hdr r = { .type = TERN_PKT_RST, .dst_sid = P.client->sid, .token = 12345 };
-	len = tern_wire_encode(buf, &r, NULL);
+	struct tni_wire_hdr r = { .type = TERN_PKT_RST, .dst_sid = P.client->sid, .token = 12345 };
+	len = tni_wire_encode(buf, &r, NULL);
 	cr_assert_eq(tern_sim_inject(P.net, 2, 1, buf, len), 0);
 	pair_run(&P, 10 * MS, NULL, NULL);
 	tern_engine_stats(P.eng[1], &after);
@@ -522,28 +522,28 @@ Test(session, hostile_datagrams_do_not_hurt)
 {
 	open_default();
 	establish();
-	struct tern_rng r;
-	tern_rng_seed(&r, 2024);
+	struct tni_rng r;
+	tni_rng_seed(&r, 2024);
 	uint8_t buf[1500];
 	uint32_t sid = P.server->sid;
 	for (int i = 0; i < 20000; i++) {
-		size_t len = tern_rng_below(&r, sizeof(buf));
+		size_t len = tni_rng_below(&r, sizeof(buf));
 		for (size_t j = 0; j < len; j++)
-			buf[j] = (uint8_t)tern_rng_next(&r);
+			buf[j] = (uint8_t)tni_rng_next(&r);
 		if (i % 7 == 0) {
 			len = TERN_WIRE_HDR_LEN + TERN_WIRE_HANDSHAKE_LEN; /* decodable SYNs, forged epochs */
 		}
 		if (len >= TERN_WIRE_HDR_LEN && (i & 1)) {
 			/* valid framing and CRC around garbage, aimed at the live session */
 			buf[0] = TERN_WIRE_VERSION;
-			buf[1] = i % 7 == 0 ? TERN_PKT_SYN : (uint8_t)(1 + tern_rng_below(&r, 6));
+			buf[1] = i % 7 == 0 ? TERN_PKT_SYN : (uint8_t)(1 + tni_rng_below(&r, 6));
 			buf[2] = 0;
 			buf[3] = 0;
 			memcpy(buf + 4, &sid, 4);
 			uint16_t pl = (uint16_t)(len - TERN_WIRE_HDR_LEN);
 			memcpy(buf + 68, &pl, 2);
 			memset(buf + 70, 0, 2);
-			tern_wire_seal(buf, len);
+			tni_wire_seal(buf, len);
 		}
 		tern_sim_inject(P.net, 1, 2, buf, len);
 		if (i % 256 == 0) {
@@ -665,7 +665,7 @@ Test(session, window_smaller_than_a_message_and_sequence_wrap)
 	cr_assert_eq(done_status[0] | done_status[1] | done_status[2], 0);
 	pair_run(&P, 100 * MS, NULL, NULL);
 	cr_assert_eq(P.delivered[1], 3);
-	cr_assert(tern_seq_diff(P.client->snd_nxt, 0) > 0 && P.client->snd_nxt < 0x10000000u);
+	cr_assert(tni_seq_diff(P.client->snd_nxt, 0) > 0 && P.client->snd_nxt < 0x10000000u);
 	pair_close(&P);
 }
 
@@ -679,10 +679,10 @@ Test(session, reassembly_memory_is_bounded_even_for_a_hostile_peer)
 	/* A peer with the right token starts 50 messages of 64 MiB, leaving a
 	 * hole at rcv_nxt so none can complete. */
 	for (uint32_t i = 1; i <= 50; i++) {
-		struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .token = srv->my_token,
+		struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .token = srv->my_token,
 					   .src_epoch = srv->peer_epoch, .psn = srv->rcv_nxt + i, .ack = srv->snd_nxt,
 					   .rwnd = 256, .msg_id = i, .msg_len = 64u << 20, .payload_len = 1000 };
-		size_t len = tern_wire_encode(buf, &h, NULL);
+		size_t len = tni_wire_encode(buf, &h, NULL);
 		cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
 	}
 	pair_run(&P, 10 * MS, NULL, NULL);

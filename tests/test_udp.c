@@ -323,18 +323,18 @@ Test(udp, hostile_datagrams_do_not_stop_real_calls)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(st.side.addr.port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct tern_rng r;
-	tern_rng_seed(&r, 77);
+	struct tni_rng r;
+	tni_rng_seed(&r, 77);
 	uint8_t buf[1500];
 	for (int i = 0; i < 100000; i++) {
-		size_t len = tern_rng_below(&r, sizeof(buf));
+		size_t len = tni_rng_below(&r, sizeof(buf));
 		for (size_t j = 0; j < len; j++)
-			buf[j] = (uint8_t)tern_rng_next(&r);
+			buf[j] = (uint8_t)tni_rng_next(&r);
 		switch (i % 5) {
 		case 0: /* random bytes */
 			break;
 		case 1: /* truncated header */
-			len = tern_rng_below(&r, 76);
+			len = tni_rng_below(&r, 76);
 			buf[0] = 1;
 			break;
 		case 2: /* wrong version */
@@ -347,10 +347,10 @@ Test(udp, hostile_datagrams_do_not_stop_real_calls)
 			memset(buf + 40, 0xff, 4);
 			break;
 		case 4: { /* a CRC-valid packet for the live session, wrong token */
-			struct tern_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = s->peer_sid,
-						   .token = (uint32_t)tern_rng_next(&r), .psn = (uint32_t)i,
+			struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = s->peer_sid,
+						   .token = (uint32_t)tni_rng_next(&r), .psn = (uint32_t)i,
 						   .msg_len = 8, .payload_len = 8 };
-			len = tern_wire_encode(buf, &h, NULL);
+			len = tni_wire_encode(buf, &h, NULL);
 			break;
 		}
 		}

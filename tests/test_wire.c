@@ -7,9 +7,9 @@
 
 static uint8_t buf[2048];
 
-static struct tern_wire_hdr sample_hdr(void)
+static struct tni_wire_hdr sample_hdr(void)
 {
-	struct tern_wire_hdr h = {
+	struct tni_wire_hdr h = {
 		.type = TERN_PKT_DATA, .flags = TERN_FLAG_ACK_REQ, .n_sack = 2,
 		.dst_sid = 0x10002, .src_sid = 0x30004, .token = 0xdeadbeef, .src_epoch = 77,
 		.psn = 0xfffffff0u, .ack = 12345, .rwnd = 256, .msg_id = 0x1122334455667788ull,
@@ -19,33 +19,33 @@ static struct tern_wire_hdr sample_hdr(void)
 	return h;
 }
 
-static size_t build(struct tern_wire_hdr *h)
+static size_t build(struct tni_wire_hdr *h)
 {
-	struct tern_wire_sack s[2] = { { 5, 9 }, { 0xfffffffeu, 3 } };
+	struct tni_wire_sack s[2] = { { 5, 9 }, { 0xfffffffeu, 3 } };
 	for (int i = 0; i < h->payload_len; i++)
-		buf[tern_wire_hdr_len(h->n_sack) + i] = (uint8_t)i;
-	return tern_wire_encode(buf, h, s);
+		buf[tni_wire_hdr_len(h->n_sack) + i] = (uint8_t)i;
+	return tni_wire_encode(buf, h, s);
 }
 
 Test(wire, round_trip_every_field)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	size_t len = build(&h);
 	cr_assert_eq(len, TERN_WIRE_HDR_LEN + 2 * 8 + 100);
-	struct tern_wire_pkt p;
-	cr_assert_eq(tern_wire_decode(buf, len, &p), 0);
+	struct tni_wire_pkt p;
+	cr_assert_eq(tni_wire_decode(buf, len, &p), 0);
 #define SAME(f) cr_assert_eq(p.h.f, h.f, #f)
 	SAME(type); SAME(flags); SAME(n_sack); SAME(dst_sid); SAME(src_sid); SAME(token); SAME(src_epoch);
 	SAME(psn); SAME(ack); SAME(rwnd); SAME(msg_id); SAME(msg_len); SAME(frag_off); SAME(ts); SAME(ts_echo);
 	SAME(echo_delay); SAME(payload_len); SAME(echo_hops);
-	cr_assert_eq(tern_wire_sack_get(&p, 0).start, 5);
-	cr_assert_eq(tern_wire_sack_get(&p, 1).end, 3); /* wraps around 2^32 */
+	cr_assert_eq(tni_wire_sack_get(&p, 0).start, 5);
+	cr_assert_eq(tni_wire_sack_get(&p, 1).end, 3); /* wraps around 2^32 */
 	cr_assert_eq(p.payload[99], 99);
 }
 
 Test(wire, layout_is_little_endian_at_documented_offsets)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	build(&h);
 	cr_assert_eq(buf[0], TERN_WIRE_VERSION);
 	cr_assert_eq(buf[1], TERN_PKT_DATA);
@@ -59,59 +59,59 @@ Test(wire, layout_is_little_endian_at_documented_offsets)
 
 Test(wire, the_reserved_byte_must_be_zero)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	size_t len = build(&h);
 	buf[71] = 1;
-	tern_wire_seal(buf, len);
-	struct tern_wire_pkt p;
-	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADPKT);
+	tni_wire_seal(buf, len);
+	struct tni_wire_pkt p;
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADPKT);
 }
 
 Test(wire, every_truncation_is_rejected)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	size_t len = build(&h);
-	struct tern_wire_pkt p;
+	struct tni_wire_pkt p;
 	for (size_t l = 0; l < len; l++)
-		cr_assert_neq(tern_wire_decode(buf, l, &p), 0, "accepted %zu of %zu bytes", l, len);
+		cr_assert_neq(tni_wire_decode(buf, l, &p), 0, "accepted %zu of %zu bytes", l, len);
 }
 
 Test(wire, every_single_bit_flip_is_rejected)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	size_t len = build(&h);
-	struct tern_wire_pkt p;
+	struct tni_wire_pkt p;
 	for (size_t bit = 0; bit < len * 8; bit++) {
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		cr_assert_neq(tern_wire_decode(buf, len, &p), 0, "bit %zu", bit);
+		cr_assert_neq(tni_wire_decode(buf, len, &p), 0, "bit %zu", bit);
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
-	cr_assert_eq(tern_wire_decode(buf, len, &p), 0);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), 0);
 }
 
 Test(wire, bad_crc_and_version_have_their_own_codes)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	size_t len = build(&h);
-	struct tern_wire_pkt p;
+	struct tni_wire_pkt p;
 	buf[len - 1] ^= 1;
-	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADCRC);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADCRC);
 	buf[len - 1] ^= 1;
 	buf[0] = 9;
-	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADVERSION);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADVERSION);
 }
 
-static int decode_sealed(struct tern_wire_hdr h)
+static int decode_sealed(struct tni_wire_hdr h)
 {
-	size_t len = tern_wire_hdr_len(h.n_sack) + h.payload_len;
-	tern_wire_encode(buf, &h, (struct tern_wire_sack[TERN_WIRE_MAX_SACK]){ { 1, 2 } });
-	struct tern_wire_pkt p;
-	return tern_wire_decode(buf, len, &p);
+	size_t len = tni_wire_hdr_len(h.n_sack) + h.payload_len;
+	tni_wire_encode(buf, &h, (struct tni_wire_sack[TERN_WIRE_MAX_SACK]){ { 1, 2 } });
+	struct tni_wire_pkt p;
+	return tni_wire_decode(buf, len, &p);
 }
 
 Test(wire, per_type_rules)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	h.n_sack = 0;
 	h.frag_off = 4950; /* 4950 + 100 > 5000 */
 	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
@@ -146,90 +146,90 @@ Test(wire, per_type_rules)
 
 Test(wire, sack_count_and_ranges_checked)
 {
-	struct tern_wire_hdr h = { .type = TERN_PKT_ACK, .n_sack = 1 };
-	struct tern_wire_sack empty = { 7, 7 };
-	size_t len = tern_wire_encode(buf, &h, &empty);
-	struct tern_wire_pkt p;
-	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADPKT);
+	struct tni_wire_hdr h = { .type = TERN_PKT_ACK, .n_sack = 1 };
+	struct tni_wire_sack empty = { 7, 7 };
+	size_t len = tni_wire_encode(buf, &h, &empty);
+	struct tni_wire_pkt p;
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADPKT);
 	h.n_sack = TERN_WIRE_MAX_SACK + 1;
 	memset(buf, 0, sizeof(buf));
 	buf[0] = TERN_WIRE_VERSION;
 	buf[1] = TERN_PKT_ACK;
 	buf[3] = h.n_sack;
-	len = tern_wire_hdr_len(h.n_sack);
-	tern_wire_seal(buf, len);
-	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADPKT);
+	len = tni_wire_hdr_len(h.n_sack);
+	tni_wire_seal(buf, len);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADPKT);
 }
 
 Test(wire, random_bytes_never_decode)
 {
-	struct tern_rng r;
-	tern_rng_seed(&r, 7);
-	struct tern_wire_pkt p;
+	struct tni_rng r;
+	tni_rng_seed(&r, 7);
+	struct tni_wire_pkt p;
 	for (int i = 0; i < 100000; i++) {
-		size_t len = tern_rng_below(&r, 200);
+		size_t len = tni_rng_below(&r, 200);
 		for (size_t j = 0; j < len; j++)
-			buf[j] = (uint8_t)tern_rng_next(&r);
+			buf[j] = (uint8_t)tni_rng_next(&r);
 		buf[0] = TERN_WIRE_VERSION;
-		cr_assert_neq(tern_wire_decode(buf, len, &p), 0);
+		cr_assert_neq(tni_wire_decode(buf, len, &p), 0);
 	}
 }
 
 Test(wire, handshake_round_trip)
 {
-	struct tern_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20, 61234, 0 }, b;
+	struct tni_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20, 61234, 0 }, b;
 	memset(buf, 0xee, 64);
-	tern_wire_handshake_put(buf, &a);
+	tni_wire_handshake_put(buf, &a);
 	cr_assert_eq(buf[18] | buf[19], 0, "no caps: the bytes are zero");
 	cr_assert_eq(buf[20], 0xee, "nothing written past the payload");
-	b = tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN);
+	b = tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN);
 	cr_assert(a.token == b.token && a.isn == b.isn && a.window == b.window && a.max_msg == b.max_msg &&
 		  a.steer_port == b.steer_port && b.caps == 0);
 	a.caps = TERN_CAP_LINK_CHECKED;
-	tern_wire_handshake_put(buf, &a);
+	tni_wire_handshake_put(buf, &a);
 	cr_assert_eq(buf[18], TERN_CAP_LINK_CHECKED, "caps at offset 18, little-endian");
-	cr_assert_eq(tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
+	cr_assert_eq(tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
 	buf[19] = 0x80; /* a newer peer's cap: not ours to act on */
-	cr_assert_eq(tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
+	cr_assert_eq(tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
 	/* The shorter, older handshake has no steering port and no caps. */
-	b = tern_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN_V1);
+	b = tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN_V1);
 	cr_assert(b.max_msg == a.max_msg && b.steer_port == 0 && b.caps == 0);
 }
 
 Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	h.flags |= TERN_FLAG_NO_CRC;
 	size_t len = build(&h);
 	uint32_t crc;
 	memcpy(&crc, buf + 72, 4);
 	cr_assert_eq(crc, 0, "no CRC is written");
-	struct tern_wire_pkt p;
-	cr_assert_eq(tern_wire_decode(buf, len, &p), TERN_EBADCRC, "unchecked: refused");
-	cr_assert_eq(tern_wire_decode_link(buf, len, false, &p), TERN_EBADCRC);
-	cr_assert_eq(tern_wire_decode_link(buf, len, true, &p), 0);
+	struct tni_wire_pkt p;
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADCRC, "unchecked: refused");
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TERN_EBADCRC);
+	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), 0);
 	cr_assert_eq(p.h.flags, TERN_FLAG_ACK_REQ | TERN_FLAG_NO_CRC);
 	cr_assert_eq(p.h.msg_id, h.msg_id);
 	cr_assert_eq(p.payload[99], 99);
 	/* The split form (payload elsewhere) leaves it out the same way. */
-	size_t hl = tern_wire_encode_split(buf, &h, (struct tern_wire_sack[2]){ { 5, 9 }, { 1, 3 } }, buf + 1000);
+	size_t hl = tni_wire_encode_split(buf, &h, (struct tni_wire_sack[2]){ { 5, 9 }, { 1, 3 } }, buf + 1000);
 	memcpy(&crc, buf + 72, 4);
 	cr_assert(hl == TERN_WIRE_HDR_LEN + 16 && crc == 0);
 }
 
 Test(wire, a_flip_into_the_no_crc_flag_is_refused_even_on_a_checked_link)
 {
-	struct tern_wire_hdr h = sample_hdr();
+	struct tni_wire_hdr h = sample_hdr();
 	size_t len = build(&h);
-	struct tern_wire_pkt p;
+	struct tni_wire_pkt p;
 	buf[2] |= TERN_FLAG_NO_CRC; /* the CRC field still holds a CRC, not 0 */
-	cr_assert_eq(tern_wire_decode_link(buf, len, true, &p), TERN_EBADCRC);
+	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), TERN_EBADCRC);
 	buf[2] &= (uint8_t)~TERN_FLAG_NO_CRC;
-	cr_assert_eq(tern_wire_decode_link(buf, len, true, &p), 0, "a packet with its CRC is fine on any link");
+	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), 0, "a packet with its CRC is fine on any link");
 }
 
 Test(wire, sequence_distance_wraps)
 {
-	cr_assert_eq(tern_seq_diff(2, 0xfffffffeu), 4);
-	cr_assert_eq(tern_seq_diff(0xfffffffeu, 2), -4);
+	cr_assert_eq(tni_seq_diff(2, 0xfffffffeu), 4);
+	cr_assert_eq(tni_seq_diff(0xfffffffeu, 2), -4);
 }

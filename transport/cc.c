@@ -7,12 +7,12 @@
 
 static const struct {
 	const char *name;
-	const struct tern_cc_ops *ops;
+	const struct tni_cc_ops *ops;
 } algos[] = {
-	[TERN_CC_AIMD] = { "aimd", &tern_cc_aimd_ops },
-	[TERN_CC_OFF] = { "off", &tern_cc_off_ops },
-	[TERN_CC_TIMELY] = { "timely", &tern_cc_timely_ops },
-	[TERN_CC_SWIFT] = { "swift", &tern_cc_swift_ops },
+	[TERN_CC_AIMD] = { "aimd", &tni_cc_aimd_ops },
+	[TERN_CC_OFF] = { "off", &tni_cc_off_ops },
+	[TERN_CC_TIMELY] = { "timely", &tni_cc_timely_ops },
+	[TERN_CC_SWIFT] = { "swift", &tni_cc_swift_ops },
 };
 
 const char *tern_cc_name(enum tern_cc_algo algo)
@@ -30,7 +30,7 @@ int tern_cc_parse(const char *name)
 	return TERN_EINVAL;
 }
 
-int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, const struct tern_cc_params *p)
+int tni_cc_init(struct tni_cc *cc, enum tern_cc_algo algo, const struct tni_cc_params *p)
 {
 	if ((unsigned)algo >= sizeof(algos) / sizeof(algos[0]))
 		return TERN_EINVAL;
@@ -41,14 +41,14 @@ int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, const struct tern_c
 	return 0;
 }
 
-static uint32_t off_window(const struct tern_cc *cc) { return cc->p.max_cwnd; }
-static void off_init(struct tern_cc *cc) { cc->window = off_window(cc); }
-static void off_ack(struct tern_cc *cc, uint32_t acked, uint64_t now) { (void)cc; (void)acked; (void)now; }
-static void off_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t f, uint64_t now) { (void)cc; (void)rtt; (void)f; (void)now; }
-static void off_event(struct tern_cc *cc, uint64_t now) { (void)cc; (void)now; }
-static uint64_t off_rate(const struct tern_cc *cc) { (void)cc; return 0; }
+static uint32_t off_window(const struct tni_cc *cc) { return cc->p.max_cwnd; }
+static void off_init(struct tni_cc *cc) { cc->window = off_window(cc); }
+static void off_ack(struct tni_cc *cc, uint32_t acked, uint64_t now) { (void)cc; (void)acked; (void)now; }
+static void off_rtt(struct tni_cc *cc, uint64_t rtt, uint64_t f, uint64_t now) { (void)cc; (void)rtt; (void)f; (void)now; }
+static void off_event(struct tni_cc *cc, uint64_t now) { (void)cc; (void)now; }
+static uint64_t off_rate(const struct tni_cc *cc) { (void)cc; return 0; }
 
-const struct tern_cc_ops tern_cc_off_ops = {
+const struct tni_cc_ops tni_cc_off_ops = {
 	.name = "off",
 	.init = off_init,
 	.on_ack = off_ack,

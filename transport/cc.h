@@ -7,27 +7,27 @@
 
 #include "tern/cc.h"
 
-struct tern_cc;
+struct tni_cc;
 
-struct tern_cc_ops {
+struct tni_cc_ops {
 	const char *name;
-	void (*init)(struct tern_cc *cc);
+	void (*init)(struct tni_cc *cc);
 	/* acked: packets newly acknowledged (cumulatively or by SACK). */
-	void (*on_ack)(struct tern_cc *cc, uint32_t acked, uint64_t now);
+	void (*on_ack)(struct tni_cc *cc, uint32_t acked, uint64_t now);
 	/* rtt: as the sender sees it; fabric_rtt: less the receiver's hold time. */
-	void (*on_rtt)(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now);
+	void (*on_rtt)(struct tni_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now);
 	/* Once per loss episode (one round trip of recovery). */
-	void (*on_loss)(struct tern_cc *cc, uint64_t now);
-	void (*on_timeout)(struct tern_cc *cc, uint64_t now);
+	void (*on_loss)(struct tni_cc *cc, uint64_t now);
+	void (*on_timeout)(struct tni_cc *cc, uint64_t now);
 	/* What the state allows: packets in flight, and bytes per second to
 	 * pace at (0: send as the window allows). Every op above stores both
 	 * in cc->window and cc->pace_bps before it returns, and the sender
 	 * reads those; these two say what they must be. */
-	uint32_t (*window)(const struct tern_cc *cc);
-	uint64_t (*pacing_rate)(const struct tern_cc *cc);
+	uint32_t (*window)(const struct tni_cc *cc);
+	uint64_t (*pacing_rate)(const struct tni_cc *cc);
 };
 
-struct tern_cc_params {
+struct tni_cc_params {
 	uint32_t max_cwnd;        /* the session window: no algorithm goes beyond it */
 	uint32_t mss;             /* bytes per full packet on the wire */
 	uint64_t link_bps;        /* line rate */
@@ -36,9 +36,9 @@ struct tern_cc_params {
 	uint32_t hops;            /* links of the path, learnt from the peer; 0 unknown */
 };
 
-struct tern_cc {
-	const struct tern_cc_ops *ops;
-	struct tern_cc_params p;
+struct tni_cc {
+	const struct tni_cc_ops *ops;
+	struct tni_cc_params p;
 	/* Read by the sender on every packet, so a load and not an indirect
 	 * call: two calls per packet were 2% of a small RPC's time over memif. */
 	uint32_t window;   /* packets that may be in flight */
@@ -64,19 +64,19 @@ struct tern_cc {
 	} st;
 };
 
-int tern_cc_init(struct tern_cc *cc, enum tern_cc_algo algo, const struct tern_cc_params *p);
+int tni_cc_init(struct tni_cc *cc, enum tern_cc_algo algo, const struct tni_cc_params *p);
 
-static inline bool tern_cc_can_send(const struct tern_cc *cc, uint32_t inflight)
+static inline bool tni_cc_can_send(const struct tni_cc *cc, uint32_t inflight)
 {
 	return inflight < cc->window;
 }
 
-extern const struct tern_cc_ops tern_cc_aimd_ops;
-extern const struct tern_cc_ops tern_cc_off_ops;
-extern const struct tern_cc_ops tern_cc_timely_ops;
-extern const struct tern_cc_ops tern_cc_swift_ops;
+extern const struct tni_cc_ops tni_cc_aimd_ops;
+extern const struct tni_cc_ops tni_cc_off_ops;
+extern const struct tni_cc_ops tni_cc_timely_ops;
+extern const struct tni_cc_ops tni_cc_swift_ops;
 
 /* Swift's target delay for the current window, in ns (for tests and stats). */
-double tern_swift_target(const struct tern_cc *cc);
+double tni_swift_target(const struct tni_cc *cc);
 
 #endif

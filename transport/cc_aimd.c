@@ -11,17 +11,17 @@
 #define MIN_CWND 2
 #define CEILING_TARGETS 4
 
-static uint32_t aimd_window(const struct tern_cc *cc)
+static uint32_t aimd_window(const struct tni_cc *cc)
 {
 	return cc->st.aimd.cwnd;
 }
 
-static void publish(struct tern_cc *cc)
+static void publish(struct tni_cc *cc)
 {
 	cc->window = aimd_window(cc);
 }
 
-static void aimd_init(struct tern_cc *cc)
+static void aimd_init(struct tni_cc *cc)
 {
 	cc->st.aimd.cwnd = INIT_CWND < cc->p.max_cwnd ? INIT_CWND : cc->p.max_cwnd;
 	cc->st.aimd.ssthresh = cc->p.max_cwnd;
@@ -29,7 +29,7 @@ static void aimd_init(struct tern_cc *cc)
 	publish(cc);
 }
 
-static void aimd_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
+static void aimd_on_ack(struct tni_cc *cc, uint32_t acked, uint64_t now)
 {
 	(void)now;
 	uint32_t *cwnd = &cc->st.aimd.cwnd;
@@ -45,7 +45,7 @@ static void aimd_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 	publish(cc);
 }
 
-static void halve(struct tern_cc *cc)
+static void halve(struct tni_cc *cc)
 {
 	uint32_t half = cc->st.aimd.cwnd / 2;
 	cc->st.aimd.ssthresh = half > MIN_CWND ? half : MIN_CWND;
@@ -56,7 +56,7 @@ static void halve(struct tern_cc *cc)
 
 /* The fabric delay, not the RTT: a receiver slow to answer is not a
  * congested network. */
-static void aimd_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
+static void aimd_on_rtt(struct tni_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
 {
 	(void)rtt;
 	if (fabric_rtt <= CEILING_TARGETS * cc->p.target_ns)
@@ -68,13 +68,13 @@ static void aimd_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, u
 	cc->st.aimd.mark_delay = fabric_rtt;
 }
 
-static void aimd_on_loss(struct tern_cc *cc, uint64_t now)
+static void aimd_on_loss(struct tni_cc *cc, uint64_t now)
 {
 	(void)now;
 	halve(cc);
 }
 
-static void aimd_on_timeout(struct tern_cc *cc, uint64_t now)
+static void aimd_on_timeout(struct tni_cc *cc, uint64_t now)
 {
 	(void)now;
 	uint32_t half = cc->st.aimd.cwnd / 2;
@@ -84,13 +84,13 @@ static void aimd_on_timeout(struct tern_cc *cc, uint64_t now)
 	publish(cc);
 }
 
-static uint64_t aimd_rate(const struct tern_cc *cc)
+static uint64_t aimd_rate(const struct tni_cc *cc)
 {
 	(void)cc;
 	return 0;
 }
 
-const struct tern_cc_ops tern_cc_aimd_ops = {
+const struct tni_cc_ops tni_cc_aimd_ops = {
 	.name = "aimd",
 	.init = aimd_init,
 	.on_ack = aimd_on_ack,

@@ -34,7 +34,7 @@ static double clampd(double v, double lo, double hi)
  * hop_ns per link of the path (Swift's topology scaling: each link adds
  * serialisation and a queue that may legitimately hold a packet), plus
  * flow scaling. */
-double tern_swift_target(const struct tern_cc *cc)
+double tni_swift_target(const struct tni_cc *cc)
 {
 	const double base = (double)cc->p.target_ns + (double)cc->p.hops * (double)cc->p.hop_ns;
 	const double range = FS_RANGE_OF_TARGET * (double)cc->p.target_ns;
@@ -44,14 +44,14 @@ double tern_swift_target(const struct tern_cc *cc)
 	return base + fs;
 }
 
-static uint32_t swift_window(const struct tern_cc *cc)
+static uint32_t swift_window(const struct tni_cc *cc)
 {
 	double w = cc->st.swift.cwnd;
 	return w < 1.0 ? 1 : (uint32_t)w;
 }
 
 /* Below one packet: one packet every RTT / cwnd. Otherwise no pacing. */
-static uint64_t swift_pacing_rate(const struct tern_cc *cc)
+static uint64_t swift_pacing_rate(const struct tni_cc *cc)
 {
 	double w = cc->st.swift.cwnd;
 	if (w >= 1.0)
@@ -61,22 +61,22 @@ static uint64_t swift_pacing_rate(const struct tern_cc *cc)
 	return rate < 1.0 ? 1 : (uint64_t)rate;
 }
 
-static void publish(struct tern_cc *cc)
+static void publish(struct tni_cc *cc)
 {
 	cc->window = swift_window(cc);
 	cc->pace_bps = swift_pacing_rate(cc);
 }
 
-static void swift_init(struct tern_cc *cc)
+static void swift_init(struct tni_cc *cc)
 {
 	cc->st.swift.cwnd = INIT_CWND < cc->p.max_cwnd ? INIT_CWND : cc->p.max_cwnd;
 	publish(cc);
 }
 
-static void rtt_update(struct tern_cc *cc, uint64_t fabric_rtt, uint64_t now)
+static void rtt_update(struct tni_cc *cc, uint64_t fabric_rtt, uint64_t now)
 {
 	cc->st.swift.delay = (double)fabric_rtt;
-	double target = tern_swift_target(cc);
+	double target = tni_swift_target(cc);
 	if (cc->st.swift.delay <= target)
 		return; /* increases come with the acks */
 	uint64_t since = now - cc->st.swift.last_decrease;
@@ -90,18 +90,18 @@ static void rtt_update(struct tern_cc *cc, uint64_t fabric_rtt, uint64_t now)
 }
 
 /* Every sample moves the delay, which the pacing rate follows. */
-static void swift_on_rtt(struct tern_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
+static void swift_on_rtt(struct tni_cc *cc, uint64_t rtt, uint64_t fabric_rtt, uint64_t now)
 {
 	(void)rtt;
 	rtt_update(cc, fabric_rtt, now);
 	publish(cc);
 }
 
-static void swift_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
+static void swift_on_ack(struct tni_cc *cc, uint32_t acked, uint64_t now)
 {
 	(void)now;
 	cc->st.swift.timeouts = 0;
-	if (cc->st.swift.delay > tern_swift_target(cc))
+	if (cc->st.swift.delay > tni_swift_target(cc))
 		return;
 	double *w = &cc->st.swift.cwnd;
 	if (*w >= 1.0)
@@ -112,7 +112,7 @@ static void swift_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 	publish(cc);
 }
 
-static void swift_on_loss(struct tern_cc *cc, uint64_t now)
+static void swift_on_loss(struct tni_cc *cc, uint64_t now)
 {
 	uint64_t rtt = (uint64_t)cc->st.swift.delay;
 	if (cc->st.swift.last_decrease && now - cc->st.swift.last_decrease < rtt)
@@ -126,7 +126,7 @@ static void swift_on_loss(struct tern_cc *cc, uint64_t now)
  * and resets the window (as the paper does). A single reset to MIN_CWND
  * would leave the flow one packet per thousand RTTs: measured, it starved
  * the flows that lost their first burst in an incast. */
-static void swift_on_timeout(struct tern_cc *cc, uint64_t now)
+static void swift_on_timeout(struct tni_cc *cc, uint64_t now)
 {
 	if (++cc->st.swift.timeouts >= RTO_RESET) {
 		cc->st.swift.cwnd = MIN_CWND;
@@ -137,7 +137,7 @@ static void swift_on_timeout(struct tern_cc *cc, uint64_t now)
 	swift_on_loss(cc, now);
 }
 
-const struct tern_cc_ops tern_cc_swift_ops = {
+const struct tni_cc_ops tni_cc_swift_ops = {
 	.name = "swift",
 	.init = swift_init,
 	.on_ack = swift_on_ack,

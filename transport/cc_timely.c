@@ -16,7 +16,7 @@
 #define HAI_THRESH 5         /* hyperactive increase after this many */
 #define MIN_RATE 5e6         /* bytes per second */
 
-static double link_rate(const struct tern_cc *cc)
+static double link_rate(const struct tni_cc *cc)
 {
 	return (double)cc->p.link_bps / 8.0;
 }
@@ -25,31 +25,31 @@ static double link_rate(const struct tern_cc *cc)
  * puts more in flight than would stay under T_low (eRPC bounds it with a
  * few credits per session). A full 256-packet window, measured, built
  * 200 us bursts that halved the rate again and again: 25% of the link. */
-static uint32_t timely_window(const struct tern_cc *cc)
+static uint32_t timely_window(const struct tni_cc *cc)
 {
 	double w = cc->st.timely.rate * T_LOW_NS / 1e9 / (double)cc->p.mss;
 	return w < 2 ? 2 : w > cc->p.max_cwnd ? cc->p.max_cwnd : (uint32_t)w;
 }
 
-static uint64_t timely_pacing_rate(const struct tern_cc *cc)
+static uint64_t timely_pacing_rate(const struct tni_cc *cc)
 {
 	return cc->st.timely.rate >= link_rate(cc) ? 0 : (uint64_t)cc->st.timely.rate;
 }
 
-static void publish(struct tern_cc *cc)
+static void publish(struct tni_cc *cc)
 {
 	cc->window = timely_window(cc);
 	cc->pace_bps = timely_pacing_rate(cc);
 }
 
-static void timely_init(struct tern_cc *cc)
+static void timely_init(struct tni_cc *cc)
 {
 	cc->st.timely.rate = link_rate(cc);
 	publish(cc);
 }
 
 /* The update rules, on every RTT sample. */
-static void timely_on_rtt(struct tern_cc *cc, uint64_t rtt_ns, uint64_t fabric_rtt, uint64_t now)
+static void timely_on_rtt(struct tni_cc *cc, uint64_t rtt_ns, uint64_t fabric_rtt, uint64_t now)
 {
 	(void)rtt_ns;
 	double rtt = (double)fabric_rtt;
@@ -85,7 +85,7 @@ static void timely_on_rtt(struct tern_cc *cc, uint64_t rtt_ns, uint64_t fabric_r
 	publish(cc);
 }
 
-static void timely_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
+static void timely_on_ack(struct tni_cc *cc, uint32_t acked, uint64_t now)
 {
 	(void)cc;
 	(void)acked;
@@ -95,19 +95,19 @@ static void timely_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t now)
 /* Timely reacts to delay alone, as published and as eRPC runs it: a
  * random loss must not throttle a flow (measured: a fifth of the rate per
  * loss left 14% of the link at 1% loss). */
-static void timely_on_loss(struct tern_cc *cc, uint64_t now)
+static void timely_on_loss(struct tni_cc *cc, uint64_t now)
 {
 	(void)cc;
 	(void)now;
 }
 
-static void timely_on_timeout(struct tern_cc *cc, uint64_t now)
+static void timely_on_timeout(struct tni_cc *cc, uint64_t now)
 {
 	(void)cc;
 	(void)now;
 }
 
-const struct tern_cc_ops tern_cc_timely_ops = {
+const struct tni_cc_ops tni_cc_timely_ops = {
 	.name = "timely",
 	.init = timely_init,
 	.on_ack = timely_on_ack,

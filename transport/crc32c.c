@@ -12,7 +12,7 @@
 #define R64(i) R16(i), R16((i) + 16), R16((i) + 32), R16((i) + 48)
 static const uint32_t crc_table[256] = { R64(0), R64(64), R64(128), R64(192) };
 
-uint32_t tern_crc32c_sw(uint32_t crc, const void *data, size_t len)
+uint32_t tni_crc32c_sw(uint32_t crc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	crc = ~crc;
@@ -39,7 +39,7 @@ __attribute__((target("sse4.2"))) static inline uint64_t hw_run(uint64_t c, cons
 	return c32;
 }
 
-__attribute__((target("sse4.2"))) uint32_t tern_crc32c_hw(uint32_t crc, const void *data, size_t len)
+__attribute__((target("sse4.2"))) uint32_t tni_crc32c_hw(uint32_t crc, const void *data, size_t len)
 {
 	return ~(uint32_t)hw_run(~crc, data, len);
 }
@@ -51,38 +51,38 @@ __attribute__((target("sse4.2"))) static uint32_t hole_hw(const uint8_t *p, size
 	return ~(uint32_t)hw_run(c, p + hole + 4, len - hole - 4);
 }
 
-int tern_crc32c_hw_available(void)
+int tni_crc32c_hw_available(void)
 {
 	return __builtin_cpu_supports("sse4.2");
 }
 #else
-uint32_t tern_crc32c_hw(uint32_t crc, const void *data, size_t len)
+uint32_t tni_crc32c_hw(uint32_t crc, const void *data, size_t len)
 {
-	return tern_crc32c_sw(crc, data, len);
+	return tni_crc32c_sw(crc, data, len);
 }
 
-int tern_crc32c_hw_available(void)
+int tni_crc32c_hw_available(void)
 {
 	return 0;
 }
 #endif
 
-uint32_t tern_crc32c(uint32_t crc, const void *data, size_t len)
+uint32_t tni_crc32c(uint32_t crc, const void *data, size_t len)
 {
-	if (tern_crc32c_hw_available())
-		return tern_crc32c_hw(crc, data, len);
-	return tern_crc32c_sw(crc, data, len);
+	if (tni_crc32c_hw_available())
+		return tni_crc32c_hw(crc, data, len);
+	return tni_crc32c_sw(crc, data, len);
 }
 
-uint32_t tern_crc32c_hole(const void *data, size_t len, size_t hole)
+uint32_t tni_crc32c_hole(const void *data, size_t len, size_t hole)
 {
 	static const uint8_t zero[4];
 	const uint8_t *p = data;
 #if defined(__x86_64__)
-	if (tern_crc32c_hw_available())
+	if (tni_crc32c_hw_available())
 		return hole_hw(p, len, hole);
 #endif
-	uint32_t c = tern_crc32c_sw(0, p, hole);
-	c = tern_crc32c_sw(c, zero, sizeof(zero));
-	return tern_crc32c_sw(c, p + hole + 4, len - hole - 4);
+	uint32_t c = tni_crc32c_sw(0, p, hole);
+	c = tni_crc32c_sw(c, zero, sizeof(zero));
+	return tni_crc32c_sw(c, p + hole + 4, len - hole - 4);
 }

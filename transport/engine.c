@@ -114,11 +114,11 @@ static void engine_log(const struct tern_engine_config *cfg, const char *fmt, ..
 }
 
 static int open_uring(const struct tern_engine_config *cfg, uint16_t port, uint32_t max_pkt,
-		      struct tern_driver **drv, char *why, size_t why_len)
+		      struct tni_driver **drv, char *why, size_t why_len)
 {
 #if TERN_HAVE_URING
-	struct tern_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, cfg->uring_zc_min_bytes };
-	return tern_uring_driver_open(cfg->bind_host, port, max_pkt, &o, drv, why, why_len);
+	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, cfg->uring_zc_min_bytes };
+	return tni_uring_driver_open(cfg->bind_host, port, max_pkt, &o, drv, why, why_len);
 #else
 	(void)cfg; (void)port; (void)max_pkt; (void)drv;
 	snprintf(why, why_len, "tern was built without liburing");
@@ -126,7 +126,7 @@ static int open_uring(const struct tern_engine_config *cfg, uint16_t port, uint3
 #endif
 }
 
-static int open_driver(const struct tern_engine_config *cfg, struct tern_driver **drv, enum tern_driver_kind *kind)
+static int open_driver(const struct tern_engine_config *cfg, struct tni_driver **drv, enum tern_driver_kind *kind)
 {
 	uint32_t max_pkt = cfg->mtu - TERN_WIRE_OUTER_V4;
 	uint32_t port32 = (uint32_t)cfg->port + cfg->engine_index;
@@ -138,17 +138,17 @@ static int open_driver(const struct tern_engine_config *cfg, struct tern_driver 
 	*kind = cfg->driver;
 	switch (cfg->driver) {
 	case TERN_DRIVER_SIM:
-		return cfg->sim ? tern_sim_driver_open(cfg->sim, cfg->sim_node, drv) : TERN_EINVAL;
+		return cfg->sim ? tni_sim_driver_open(cfg->sim, cfg->sim_node, drv) : TERN_EINVAL;
 	case TERN_DRIVER_URING:
 		rc = open_uring(cfg, port, max_pkt, drv, why, sizeof(why));
 		if (rc && rc != TERN_EADDRINUSE)
 			engine_log(cfg, "tern: io_uring driver unavailable: %s", why);
 		return rc;
 	case TERN_DRIVER_SOCKETS:
-		return tern_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
+		return tni_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
 	case TERN_DRIVER_DPDK:
 #if TERN_HAVE_DPDK
-		return tern_dpdk_driver_open(cfg->dpdk_port, cfg->engine_index, cfg->mtu, drv);
+		return tni_dpdk_driver_open(cfg->dpdk_port, cfg->engine_index, cfg->mtu, drv);
 #else
 		engine_log(cfg, "tern: the DPDK driver was not built (no libdpdk at configure time)");
 		return TERN_ENOTSUP;
@@ -156,7 +156,7 @@ static int open_driver(const struct tern_engine_config *cfg, struct tern_driver 
 	case TERN_DRIVER_AUTO:
 		if (cfg->sim) {
 			*kind = TERN_DRIVER_SIM;
-			return tern_sim_driver_open(cfg->sim, cfg->sim_node, drv);
+			return tni_sim_driver_open(cfg->sim, cfg->sim_node, drv);
 		}
 		*kind = TERN_DRIVER_URING;
 		rc = open_uring(cfg, port, max_pkt, drv, why, sizeof(why));
@@ -164,7 +164,7 @@ static int open_driver(const struct tern_engine_config *cfg, struct tern_driver 
 			return rc;
 		engine_log(cfg, "tern: io_uring unavailable (%s); using the sockets driver", why);
 		*kind = TERN_DRIVER_SOCKETS;
-		return tern_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
+		return tni_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
 	default:
 		return TERN_ENOTSUP;
 	}
@@ -181,7 +181,7 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 	if (!e)
 		return TERN_ENOMEM;
 	e->cfg = *cfg;
-	e->owner = tern_thread_self();
+	e->owner = tni_thread_self();
 	e->mask = cfg->window_pkts - 1;
 	e->sessions = calloc(cfg->max_sessions, sizeof(*e->sessions));
 	e->gen = calloc(cfg->max_sessions, sizeof(*e->gen));
@@ -199,8 +199,8 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 		rc = -errno;
 		goto fail;
 	}
-	tern_rng_seed(&e->rng, seed);
-	e->epoch = (uint32_t)tern_rng_next(&e->rng) | 1;
+	tni_rng_seed(&e->rng, seed);
+	e->epoch = (uint32_t)tni_rng_next(&e->rng) | 1;
 	rc = open_driver(cfg, &e->drv, &e->kind);
 	if (rc)
 		goto fail;
@@ -211,7 +211,7 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 	e->now = e->resumed_ns = e->drv->ops->now_ns(e->drv);
 	/* Polled less often than this, the engine cannot judge its peers. */
 	e->pause_ns = cfg->dead_after_ns / 2;
-	tern_wheel_init(&e->wheel, e->now);
+	tni_wheel_init(&e->wheel, e->now);
 	*out = e;
 	return 0;
 fail:
@@ -227,10 +227,10 @@ fail:
 static bool release_held(struct tern_engine *e, bool force)
 {
 	bool busy = false;
-	struct tern_tx_msg **pp = &e->tx_held;
+	struct tni_tx_msg **pp = &e->tx_held;
 	while (*pp) {
-		struct tern_tx_msg *m = *pp;
-		if (!tern_ext_ref_idle(&m->ext)) {
+		struct tni_tx_msg *m = *pp;
+		if (!tni_ext_ref_idle(&m->ext)) {
 			busy = true;
 			if (!force) {
 				pp = &m->next;
@@ -238,7 +238,7 @@ static bool release_held(struct tern_engine *e, bool force)
 			}
 		}
 		*pp = m->next;
-		tern_sender_msg_finish(e, m->sess, m, m->status);
+		tni_sender_msg_finish(e, m->sess, m, m->status);
 	}
 	if (e->tx_held && e->drv->ops->tx_cleanup)
 		e->drv->ops->tx_cleanup(e->drv);
@@ -250,7 +250,7 @@ static void reap_zombies(struct tern_engine *e)
 	while (e->zombies) {
 		struct tern_session *s = e->zombies;
 		e->zombies = s->zombie_next;
-		tern_session_free(s);
+		tni_session_free(s);
 	}
 }
 
@@ -260,7 +260,7 @@ void tern_engine_destroy(struct tern_engine *e)
 		return;
 	for (uint32_t i = 0; i < e->cfg.max_sessions; i++)
 		if (e->sessions[i])
-			tern_session_kill(e->sessions[i], TERN_ECLOSED, false);
+			tni_session_kill(e->sessions[i], TERN_ECLOSED, false);
 	reap_zombies(e);
 	for (unsigned i = 0; i < e->ntx; i++)
 		e->drv->ops->free(e->drv, e->txbuf[i]);
@@ -279,7 +279,7 @@ void tern_engine_destroy(struct tern_engine *e)
 	free(e);
 }
 
-void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s)
+void tni_engine_want_tx(struct tern_engine *e, struct tern_session *s)
 {
 	if (s->on_tx_list)
 		return;
@@ -292,7 +292,7 @@ void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s)
 	e->tx_tail = s;
 }
 
-void tern_engine_flush_tx(struct tern_engine *e)
+void tni_engine_flush_tx(struct tern_engine *e)
 {
 	unsigned sent = 0;
 	while (sent < e->ntx) {
@@ -307,20 +307,20 @@ void tern_engine_flush_tx(struct tern_engine *e)
 	e->ntx = 0;
 }
 
-void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p)
+void tni_engine_queue_pkt(struct tern_engine *e, struct tni_pkt *p)
 {
 	e->stats.tx_pkts++;
 	e->stats.tx_bytes += p->len + p->ext_len;
 	e->txbuf[e->ntx++] = p;
 	if (e->ntx == TERN_TX_BATCH)
-		tern_engine_flush_tx(e);
+		tni_engine_flush_tx(e);
 }
 
 /* A packet to send, counted when the pool is empty. Drivers do not touch
  * ext_len outside attach, so it is cleared here for all of them. */
-struct tern_pkt *tern_engine_tx_alloc(struct tern_engine *e)
+struct tni_pkt *tni_engine_tx_alloc(struct tern_engine *e)
 {
-	struct tern_pkt *p = e->drv->ops->alloc(e->drv);
+	struct tni_pkt *p = e->drv->ops->alloc(e->drv);
 	if (!p) {
 		e->stats.tx_no_buffer++;
 		return NULL;
@@ -330,16 +330,16 @@ struct tern_pkt *tern_engine_tx_alloc(struct tern_engine *e)
 	return p;
 }
 
-void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token)
+void tni_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token)
 {
-	struct tern_pkt *p = tern_engine_tx_alloc(e);
+	struct tni_pkt *p = tni_engine_tx_alloc(e);
 	if (!p)
 		return;
-	struct tern_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .token = token,
+	struct tni_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .token = token,
 				   .src_epoch = e->epoch, .ts = e->now };
-	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+	p->len = (uint32_t)tni_wire_encode(p->data, &h, NULL);
 	p->peer = *to;
-	tern_engine_queue_pkt(e, p);
+	tni_engine_queue_pkt(e, p);
 }
 
 static void count_decode_error(struct tern_engine *e, int rc)
@@ -350,31 +350,31 @@ static void count_decode_error(struct tern_engine *e, int rc)
 		e->stats.bad_header++;
 }
 
-static void on_packet(struct tern_engine *e, struct tern_pkt *pkt)
+static void on_packet(struct tern_engine *e, struct tni_pkt *pkt)
 {
-	struct tern_wire_pkt p;
+	struct tni_wire_pkt p;
 	e->stats.rx_pkts++;
 	e->stats.rx_bytes += pkt->len;
-	int rc = tern_wire_decode_link(pkt->data, pkt->len, e->drv->rx_link_checks && pkt->link_checked, &p);
+	int rc = tni_wire_decode_link(pkt->data, pkt->len, e->drv->rx_link_checks && pkt->link_checked, &p);
 	if (rc) {
 		count_decode_error(e, rc);
 		return;
 	}
 	p.rx_hops = pkt->hops;
 	if (p.h.type == TERN_PKT_SYN) {
-		tern_session_on_syn(e, &pkt->peer, &p);
+		tni_session_on_syn(e, &pkt->peer, &p);
 		return;
 	}
-	struct tern_session *s = tern_session_lookup(e, p.h.dst_sid);
+	struct tern_session *s = tni_session_lookup(e, p.h.dst_sid);
 	if (!s) {
 		e->stats.unknown_session++;
 		/* Tell a live peer its session is gone, echoing the token it used
 		 * so that only the true peer believes us. */
 		if (p.h.type != TERN_PKT_RST && p.h.type != TERN_PKT_CLOSE)
-			tern_engine_send_rst(e, &pkt->peer, p.h.src_sid, p.h.token);
+			tni_engine_send_rst(e, &pkt->peer, p.h.src_sid, p.h.token);
 		return;
 	}
-	tern_session_on_packet(s, &p);
+	tni_session_on_packet(s, &p);
 }
 
 static unsigned run_tx(struct tern_engine *e)
@@ -388,16 +388,16 @@ static unsigned run_tx(struct tern_engine *e)
 		struct tern_session *s = head;
 		head = s->tx_next;
 		s->on_tx_list = false;
-		tern_session_transmit(s);
+		tni_session_transmit(s);
 		n++;
 	}
-	tern_engine_flush_tx(e);
+	tni_engine_flush_tx(e);
 	return n;
 }
 
-void tern_engine_transmit_now(struct tern_engine *e)
+void tni_engine_transmit_now(struct tern_engine *e)
 {
-	tern_engine_read_clock(e); /* stamps and timers below need it; a pause shows */
+	tni_engine_read_clock(e); /* stamps and timers below need it; a pause shows */
 	run_tx(e);
 }
 
@@ -406,7 +406,7 @@ void tern_engine_transmit_now(struct tern_engine *e)
 static void block(struct tern_engine *e)
 {
 	e->idle_polls = 0;
-	uint64_t until = tern_wheel_next(&e->wheel);
+	uint64_t until = tni_wheel_next(&e->wheel);
 	uint64_t now = e->drv->ops->now_ns(e->drv);
 	uint64_t wait = until > now ? until - now : 0;
 	if (wait > e->cfg.max_block_ns)
@@ -423,28 +423,28 @@ int tern_engine_poll(struct tern_engine *e)
 {
 	if (!e)
 		return TERN_EINVAL;
-	if (!tern_engine_on_owner(e))
+	if (!tni_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	e->polls++;
 	/* Idle polls of a lazy-clock driver read no clock; any that sends or
 	 * receives does, before it stamps or times anything. */
 	bool fresh = !e->drv->lazy_clock || e->tx_head || ++e->clock_age >= TERN_IDLE_CLOCK_POLLS;
 	if (fresh)
-		tern_engine_read_clock(e);
+		tni_engine_read_clock(e);
 	if (e->poll_hook)
 		e->poll_hook(e->poll_hook_arg);
 	if (!fresh && e->tx_head) { /* the hook queued answers */
-		tern_engine_read_clock(e);
+		tni_engine_read_clock(e);
 		fresh = true;
 	}
 	/* What the application sent since the last poll leaves first, not
 	 * after this poll's receive work. */
 	unsigned tx = run_tx(e);
-	struct tern_pkt *pkts[TERN_RX_BURST];
+	struct tni_pkt *pkts[TERN_RX_BURST];
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
 	e->stats.rx_polls += n != 0;
 	if (n && !fresh)
-		tern_engine_read_clock(e);
+		tni_engine_read_clock(e);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
 			__builtin_prefetch(pkts[i + 1]->data);
@@ -459,7 +459,7 @@ int tern_engine_poll(struct tern_engine *e)
 	/* Answers and acks leave before the timers run: the wheel is not on
 	 * the round trip's path. What a timer sends goes in this poll too. */
 	tx += run_tx(e);
-	unsigned fired = tern_wheel_advance(&e->wheel, e->now);
+	unsigned fired = tni_wheel_advance(&e->wheel, e->now);
 	if (fired && e->tx_head)
 		tx += run_tx(e);
 	reap_zombies(e);
@@ -477,7 +477,7 @@ uint64_t tern_engine_next_deadline(struct tern_engine *e)
 {
 	if (e->tx_head)
 		return e->now;
-	return tern_wheel_next(&e->wheel);
+	return tni_wheel_next(&e->wheel);
 }
 
 uint64_t tern_engine_now(struct tern_engine *e)
@@ -489,7 +489,7 @@ int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
 {
 	if (!e || !out)
 		return TERN_EINVAL;
-	if (!tern_engine_on_owner(e))
+	if (!tni_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	*out = e->stats;
 	out->polls = e->polls;

@@ -6,7 +6,7 @@
 
 #include "session_internal.h"
 
-void tern_receiver_init(struct tern_session *s, uint32_t peer_isn)
+void tni_receiver_init(struct tern_session *s, uint32_t peer_isn)
 {
 	s->rcv_nxt = s->rcv_highest = peer_isn;
 	s->deliver_next = 0;
@@ -36,19 +36,19 @@ static void deliver(struct tern_session *s, const void *data, size_t len, uint64
 		e->cfg.cb.on_message(s, &m, e->cfg.cb.user);
 }
 
-static void slot_clear(struct tern_session *s, struct tern_rx_slot *slot)
+static void slot_clear(struct tern_session *s, struct tni_rx_slot *slot)
 {
 	if (slot->buf)
 		s->rx_alloc -= slot->len;
 	free(slot->buf);
-	*slot = (struct tern_rx_slot){ 0 };
+	*slot = (struct tni_rx_slot){ 0 };
 }
 
 /* In-order mode: hand over every whole message that is next in line. */
 static void deliver_ready(struct tern_session *s)
 {
 	for (;;) {
-		struct tern_rx_slot *slot = &s->slots[s->deliver_next & s->e->mask];
+		struct tni_rx_slot *slot = &s->slots[s->deliver_next & s->e->mask];
 		if (slot->state != RX_COMPLETE || slot->msg_id != s->deliver_next || s->state == S_DEAD)
 			return;
 		s->deliver_next++;
@@ -58,24 +58,24 @@ static void deliver_ready(struct tern_session *s)
 }
 
 /* Checks that cannot fail later, so a packet we accept is never lost. */
-static bool fragment_fits(struct tern_session *s, const struct tern_wire_hdr *h)
+static bool fragment_fits(struct tern_session *s, const struct tni_wire_hdr *h)
 {
 	if (h->msg_len > s->e->cfg.max_msg_size)
 		return false;
 	if (s->e->cfg.delivery == TERN_DELIVER_IN_ORDER && h->msg_id < s->deliver_next)
 		return false;
-	const struct tern_rx_slot *slot = &s->slots[h->msg_id & s->e->mask];
+	const struct tni_rx_slot *slot = &s->slots[h->msg_id & s->e->mask];
 	if (slot->state == RX_FREE)
 		return true;
 	return slot->msg_id == h->msg_id && slot->len == h->msg_len && slot->state == RX_PARTIAL;
 }
 
 /* Returns false when memory for reassembly could not be had. */
-static bool take_fragment(struct tern_session *s, const struct tern_wire_pkt *p)
+static bool take_fragment(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
-	const struct tern_wire_hdr *h = &p->h;
-	struct tern_rx_slot *slot = &s->slots[h->msg_id & e->mask];
+	const struct tni_wire_hdr *h = &p->h;
+	struct tni_rx_slot *slot = &s->slots[h->msg_id & e->mask];
 	bool in_order = e->cfg.delivery == TERN_DELIVER_IN_ORDER;
 	bool whole = h->frag_off == 0 && h->payload_len == h->msg_len;
 	if (slot->state == RX_FREE && whole && (!in_order || h->msg_id == s->deliver_next)) {
@@ -100,7 +100,7 @@ static bool take_fragment(struct tern_session *s, const struct tern_wire_pkt *p)
 			return false;
 		}
 		s->rx_alloc += h->msg_len;
-		*slot = (struct tern_rx_slot){ .msg_id = h->msg_id, .buf = buf, .len = h->msg_len, .state = RX_PARTIAL };
+		*slot = (struct tni_rx_slot){ .msg_id = h->msg_id, .buf = buf, .len = h->msg_len, .state = RX_PARTIAL };
 	}
 	memcpy(slot->buf + h->frag_off, p->payload, h->payload_len);
 	e->stats.rx_copy_bytes += h->payload_len;
@@ -121,7 +121,7 @@ static void want_ack(struct tern_session *s)
 {
 	s->ack_now = true;
 	s->ack_hold_poll = 0;
-	tern_engine_want_tx(s->e, s);
+	tni_engine_want_tx(s->e, s);
 }
 
 /* In order and complete so far: the ACK may ride on what we send next, if
@@ -132,14 +132,14 @@ static void want_ack_soon(struct tern_session *s)
 		s->ack_now = true;
 		s->ack_hold_poll = s->e->polls;
 	}
-	tern_engine_want_tx(s->e, s);
+	tni_engine_want_tx(s->e, s);
 }
 
-void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p)
+void tni_receiver_on_data(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
-	const struct tern_wire_hdr *h = &p->h;
-	int32_t d = tern_seq_diff(h->psn, s->rcv_nxt);
+	const struct tni_wire_hdr *h = &p->h;
+	int32_t d = tni_seq_diff(h->psn, s->rcv_nxt);
 	s->echo_ts = h->ts;
 	s->echo_rx_ns = e->now;
 	s->echo_hops = p->rx_hops;
@@ -163,7 +163,7 @@ void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p
 	s->last_rx_psn = h->psn;
 	if (d != 0 || had_holes) {
 		bit_set(s, h->psn, true);
-		if (tern_seq_diff(h->psn + 1, s->rcv_highest) > 0)
+		if (tni_seq_diff(h->psn + 1, s->rcv_highest) > 0)
 			s->rcv_highest = h->psn + 1;
 		while (s->rcv_nxt != s->rcv_highest && bit_get(s, s->rcv_nxt)) {
 			bit_set(s, s->rcv_nxt, false);
@@ -176,15 +176,15 @@ void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p
 	s->rcv_nxt = s->rcv_highest = h->psn + 1;
 	if ((h->flags & TERN_FLAG_ACK_REQ) || ++s->unacked_rx >= 2)
 		want_ack_soon(s);
-	else if (!tern_timer_armed(&s->ack_timer))
-		tern_timer_arm(&e->wheel, &s->ack_timer, e->now + e->cfg.ack_delay_ns);
+	else if (!tni_timer_armed(&s->ack_timer))
+		tni_timer_arm(&e->wheel, &s->ack_timer, e->now + e->cfg.ack_delay_ns);
 }
 
 /* Received runs above the cumulative ack, the one holding the newest
  * packet first (RFC 2018), then the rest from the lowest up. */
-static unsigned build_sacks(struct tern_session *s, struct tern_wire_sack *out)
+static unsigned build_sacks(struct tern_session *s, struct tni_wire_sack *out)
 {
-	struct tern_wire_sack runs[TERN_WIRE_MAX_SACK * 2];
+	struct tni_wire_sack runs[TERN_WIRE_MAX_SACK * 2];
 	unsigned n = 0;
 	uint32_t psn = s->rcv_nxt;
 	while (psn != s->rcv_highest && n < TERN_WIRE_MAX_SACK * 2) {
@@ -195,11 +195,11 @@ static unsigned build_sacks(struct tern_session *s, struct tern_wire_sack *out)
 		uint32_t start = psn;
 		while (psn != s->rcv_highest && bit_get(s, psn))
 			psn++;
-		runs[n++] = (struct tern_wire_sack){ start, psn };
+		runs[n++] = (struct tni_wire_sack){ start, psn };
 	}
 	unsigned first = 0;
 	for (unsigned i = 0; i < n; i++)
-		if (tern_seq_diff(s->last_rx_psn, runs[i].start) >= 0 && tern_seq_diff(s->last_rx_psn, runs[i].end) < 0)
+		if (tni_seq_diff(s->last_rx_psn, runs[i].start) >= 0 && tni_seq_diff(s->last_rx_psn, runs[i].end) < 0)
 			first = i;
 	unsigned k = 0;
 	if (n)
@@ -210,28 +210,28 @@ static unsigned build_sacks(struct tern_session *s, struct tern_wire_sack *out)
 	return k;
 }
 
-void tern_receiver_send_ack(struct tern_session *s, uint8_t flags)
+void tni_receiver_send_ack(struct tern_session *s, uint8_t flags)
 {
 	struct tern_engine *e = s->e;
-	struct tern_wire_hdr h;
-	struct tern_pkt *p = tern_engine_pkt_for(e, s, &h);
+	struct tni_wire_hdr h;
+	struct tni_pkt *p = tni_engine_pkt_for(e, s, &h);
 	if (!p)
 		return;
-	struct tern_wire_sack sacks[TERN_WIRE_MAX_SACK];
+	struct tni_wire_sack sacks[TERN_WIRE_MAX_SACK];
 	h.type = TERN_PKT_ACK;
 	h.flags |= flags;
 	h.psn = s->snd_nxt;
 	h.n_sack = (uint8_t)build_sacks(s, sacks);
-	p->len = (uint32_t)tern_wire_encode(p->data, &h, sacks);
-	tern_engine_queue_pkt(e, p);
+	p->len = (uint32_t)tni_wire_encode(p->data, &h, sacks);
+	tni_engine_queue_pkt(e, p);
 	e->stats.acks_sent++;
 	s->ack_now = false;
 	s->ack_hold_poll = 0;
 	s->unacked_rx = 0;
-	tern_timer_stop(&s->ack_timer);
+	tni_timer_stop(&s->ack_timer);
 }
 
-void tern_receiver_free(struct tern_session *s)
+void tni_receiver_free(struct tern_session *s)
 {
 	for (uint32_t i = 0; i < s->e->cfg.window_pkts; i++)
 		if (s->slots[i].buf)

@@ -4,11 +4,11 @@
 
 #include <stdint.h>
 
-struct tern_rng {
+struct tni_rng {
 	uint64_t s[4];
 };
 
-static inline uint64_t tern_splitmix64(uint64_t *x)
+static inline uint64_t tni_splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -16,13 +16,13 @@ static inline uint64_t tern_splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static inline void tern_rng_seed(struct tern_rng *r, uint64_t seed)
+static inline void tni_rng_seed(struct tni_rng *r, uint64_t seed)
 {
 	for (int i = 0; i < 4; i++)
-		r->s[i] = tern_splitmix64(&seed);
+		r->s[i] = tni_splitmix64(&seed);
 }
 
-static inline uint64_t tern_rng_next(struct tern_rng *r)
+static inline uint64_t tni_rng_next(struct tni_rng *r)
 {
 	uint64_t *s = r->s;
 	uint64_t x = s[1] * 5;
@@ -38,15 +38,15 @@ static inline uint64_t tern_rng_next(struct tern_rng *r)
 }
 
 /* Uniform in [0, 1). */
-static inline double tern_rng_double(struct tern_rng *r)
+static inline double tni_rng_double(struct tni_rng *r)
 {
-	return (double)(tern_rng_next(r) >> 11) * 0x1.0p-53;
+	return (double)(tni_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
 /* Uniform in [0, n), n > 0 (the bias is below 2^-32 for n < 2^32). */
-static inline uint64_t tern_rng_below(struct tern_rng *r, uint64_t n)
+static inline uint64_t tni_rng_below(struct tni_rng *r, uint64_t n)
 {
-	return (uint64_t)(((unsigned __int128)tern_rng_next(r) * n) >> 64);
+	return (uint64_t)(((unsigned __int128)tni_rng_next(r) * n) >> 64);
 }
 
 #endif

@@ -3,12 +3,12 @@
 /* Floor for 4 * rttvar, so a perfectly steady RTT still leaves room. */
 #define RTTVAR_FLOOR_NS 1000
 
-void tern_rtt_init(struct tern_rtt *r, uint64_t init_rto, uint64_t min_rto, uint64_t max_rto)
+void tni_rtt_init(struct tni_rtt *r, uint64_t init_rto, uint64_t min_rto, uint64_t max_rto)
 {
-	*r = (struct tern_rtt){ .rto = init_rto, .min_rto = min_rto, .max_rto = max_rto, .min_rtt = UINT64_MAX };
+	*r = (struct tni_rtt){ .rto = init_rto, .min_rto = min_rto, .max_rto = max_rto, .min_rtt = UINT64_MAX };
 }
 
-void tern_rtt_sample(struct tern_rtt *r, uint64_t s)
+void tni_rtt_sample(struct tni_rtt *r, uint64_t s)
 {
 	r->latest = s;
 	if (s < r->min_rtt)
@@ -32,7 +32,7 @@ void tern_rtt_sample(struct tern_rtt *r, uint64_t s)
 	r->backoff = 0;
 }
 
-uint64_t tern_rtt_timeout(const struct tern_rtt *r)
+uint64_t tni_rtt_timeout(const struct tni_rtt *r)
 {
 	uint64_t t = r->rto;
 	for (unsigned i = 0; i < r->backoff && t < r->max_rto; i++)

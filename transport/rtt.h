@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct tern_rtt {
+struct tni_rtt {
 	uint64_t srtt, rttvar, min_rtt, latest;
 	uint64_t rto;                   /* before backoff */
 	uint64_t min_rto, max_rto;
@@ -13,9 +13,9 @@ struct tern_rtt {
 	bool has_sample;
 };
 
-void tern_rtt_init(struct tern_rtt *r, uint64_t init_rto, uint64_t min_rto, uint64_t max_rto);
-void tern_rtt_sample(struct tern_rtt *r, uint64_t rtt_ns);
+void tni_rtt_init(struct tni_rtt *r, uint64_t init_rto, uint64_t min_rto, uint64_t max_rto);
+void tni_rtt_sample(struct tni_rtt *r, uint64_t rtt_ns);
 /* The timeout to arm now: rto doubled per backoff step, capped. */
-uint64_t tern_rtt_timeout(const struct tern_rtt *r);
+uint64_t tni_rtt_timeout(const struct tni_rtt *r);
 
 #endif

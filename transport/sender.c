@@ -9,7 +9,7 @@
 #define DUP_THRESH 3
 #define MIN_REO_WND_NS 1000
 
-void tern_sender_init(struct tern_session *s)
+void tni_sender_init(struct tern_session *s)
 {
 	s->snd_una = s->snd_nxt = s->isn;
 	s->peer_rwnd = 0;
@@ -20,7 +20,7 @@ int tern_session_send(struct tern_session *s, const void *buf, size_t len, void 
 	if (!s || (!buf && len))
 		return TERN_EINVAL;
 	struct tern_engine *e = s->e;
-	if (!tern_engine_on_owner(e))
+	if (!tni_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	if (s->state == S_DEAD)
 		return TERN_ECLOSED;
@@ -29,7 +29,7 @@ int tern_session_send(struct tern_session *s, const void *buf, size_t len, void 
 		limit = s->peer_max_msg;
 	if (len > limit)
 		return TERN_EMSGSIZE;
-	struct tern_tx_msg *m = e->tx_free;
+	struct tni_tx_msg *m = e->tx_free;
 	if (!m)
 		return TERN_EAGAIN;
 	e->tx_free = m->next;
@@ -49,11 +49,11 @@ int tern_session_send(struct tern_session *s, const void *buf, size_t len, void 
 	s->txq_tail = m;
 	if (!s->tx_cursor)
 		s->tx_cursor = m;
-	tern_engine_want_tx(e, s);
+	tni_engine_want_tx(e, s);
 	return 0;
 }
 
-void tern_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct tern_tx_msg *m, int status)
+void tni_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct tni_tx_msg *m, int status)
 {
 	void *cookie = m->cookie;
 	m->next = e->tx_free;
@@ -66,10 +66,10 @@ void tern_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struc
 
 /* Acked or failed. If the device still reads from the buffer (attached
  * packets not yet sent or freed), the caller gets it back only then. */
-static void msg_release(struct tern_session *s, struct tern_tx_msg *m, int status)
+static void msg_release(struct tern_session *s, struct tni_tx_msg *m, int status)
 {
 	struct tern_engine *e = s->e;
-	if (!tern_ext_ref_idle(&m->ext)) {
+	if (!tni_ext_ref_idle(&m->ext)) {
 		e->stats.tx_attach_held++;
 		m->status = status;
 		m->sess = s;
@@ -77,20 +77,20 @@ static void msg_release(struct tern_session *s, struct tern_tx_msg *m, int statu
 		e->tx_held = m;
 		return;
 	}
-	tern_sender_msg_finish(e, s, m, status);
+	tni_sender_msg_finish(e, s, m, status);
 }
 
-void tern_sender_fail_all(struct tern_session *s, int status)
+void tni_sender_fail_all(struct tern_session *s, int status)
 {
 	while (s->txq_head) {
-		struct tern_tx_msg *m = s->txq_head;
+		struct tni_tx_msg *m = s->txq_head;
 		s->txq_head = m->next;
 		msg_release(s, m, status);
 	}
 	s->txq_tail = s->tx_cursor = NULL;
 }
 
-static struct tern_sb_entry *sb_at(struct tern_session *s, uint32_t psn)
+static struct tni_sb_entry *sb_at(struct tern_session *s, uint32_t psn)
 {
 	return &s->sb[psn & s->e->mask];
 }
@@ -98,9 +98,9 @@ static struct tern_sb_entry *sb_at(struct tern_session *s, uint32_t psn)
 static void send_data(struct tern_session *s, uint32_t psn, bool last)
 {
 	struct tern_engine *e = s->e;
-	struct tern_sb_entry *sb = sb_at(s, psn);
-	struct tern_wire_hdr h;
-	struct tern_pkt *p = tern_engine_pkt_for(e, s, &h);
+	struct tni_sb_entry *sb = sb_at(s, psn);
+	struct tni_wire_hdr h;
+	struct tni_pkt *p = tni_engine_pkt_for(e, s, &h);
 	if (!p)
 		return; /* counted; the packet stays in flight and RTO recovers it */
 	h.type = TERN_PKT_DATA;
@@ -117,13 +117,13 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	if (e->cfg.attach_min_bytes && sb->len >= e->cfg.attach_min_bytes && e->drv->ops->attach &&
 	    e->drv->ops->attach(e->drv, p, payload, sb->len, &sb->msg->ext)) {
 		e->stats.tx_attach_bytes += sb->len;
-		p->len = (uint32_t)tern_wire_encode_split(p->data, &h, NULL, payload);
+		p->len = (uint32_t)tni_wire_encode_split(p->data, &h, NULL, payload);
 	} else {
 		memcpy(p->data + TERN_WIRE_HDR_LEN, payload, sb->len);
 		e->stats.tx_copy_bytes += sb->len;
-		p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
+		p->len = (uint32_t)tni_wire_encode(p->data, &h, NULL);
 	}
-	tern_engine_queue_pkt(e, p);
+	tni_engine_queue_pkt(e, p);
 	e->stats.tx_data_pkts++;
 	sb->sent_ns = e->now;
 	/* The data packet carries our cumulative ack; SACK news still needs
@@ -131,7 +131,7 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	if (s->rcv_highest == s->rcv_nxt) {
 		s->ack_now = false;
 		s->unacked_rx = 0;
-		tern_timer_stop(&s->ack_timer);
+		tni_timer_stop(&s->ack_timer);
 	}
 }
 
@@ -143,16 +143,16 @@ static uint32_t send_limit(const struct tern_session *s)
 
 static bool can_send_more(const struct tern_session *s)
 {
-	return tern_cc_can_send(&s->cc, s->inflight);
+	return tni_cc_can_send(&s->cc, s->inflight);
 }
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
-void tern_sender_on_pace_timer(struct tern_timer *t, uint64_t now)
+void tni_sender_on_pace_timer(struct tni_timer *t, uint64_t now)
 {
 	(void)now;
 	struct tern_session *s = container_of(t, struct tern_session, pace_timer);
-	tern_engine_want_tx(s->e, s);
+	tni_engine_want_tx(s->e, s);
 }
 
 /* Whether the pacer lets a packet leave now. Sessions whose algorithm asks
@@ -161,8 +161,8 @@ static bool pace_allows(struct tern_session *s, uint64_t rate)
 {
 	if (!rate || s->e->now >= s->next_send_ns)
 		return true;
-	if (!tern_timer_armed(&s->pace_timer))
-		tern_timer_arm(&s->e->wheel, &s->pace_timer, s->next_send_ns);
+	if (!tni_timer_armed(&s->pace_timer))
+		tni_timer_arm(&s->e->wheel, &s->pace_timer, s->next_send_ns);
 	return false;
 }
 
@@ -185,11 +185,11 @@ static uint32_t next_lost(struct tern_session *s)
 
 static void arm_rto(struct tern_session *s)
 {
-	if (!tern_timer_armed(&s->rto_timer))
-		tern_timer_arm(&s->e->wheel, &s->rto_timer, s->e->now + tern_rtt_timeout(&s->rtt));
+	if (!tni_timer_armed(&s->rto_timer))
+		tni_timer_arm(&s->e->wheel, &s->rto_timer, s->e->now + tni_rtt_timeout(&s->rtt));
 }
 
-bool tern_sender_transmit(struct tern_session *s)
+bool tni_sender_transmit(struct tern_session *s)
 {
 	struct tern_engine *e = s->e;
 	if (s->state != S_ESTABLISHED)
@@ -200,7 +200,7 @@ bool tern_sender_transmit(struct tern_session *s)
 	uint64_t rate = s->cc.pace_bps;
 	while (s->lost_pending && can_send_more(s) && budget && pace_allows(s, rate)) {
 		uint32_t psn = next_lost(s);
-		struct tern_sb_entry *sb = sb_at(s, psn);
+		struct tni_sb_entry *sb = sb_at(s, psn);
 		sb->state = SB_INFLIGHT;
 		sb->retx++;
 		s->lost_pending--;
@@ -213,11 +213,11 @@ bool tern_sender_transmit(struct tern_session *s)
 	uint32_t limit = send_limit(s);
 	while (s->tx_cursor && budget && (s->snd_nxt - s->snd_una) < limit && can_send_more(s) &&
 	       pace_allows(s, rate)) {
-		struct tern_tx_msg *m = s->tx_cursor;
+		struct tni_tx_msg *m = s->tx_cursor;
 		uint32_t frag = m->len - m->sent < s->mss ? m->len - m->sent : s->mss;
 		uint32_t psn = s->snd_nxt++;
-		struct tern_sb_entry *sb = sb_at(s, psn);
-		*sb = (struct tern_sb_entry){ .msg = m, .off = m->sent, .len = (uint16_t)frag, .state = SB_INFLIGHT };
+		struct tni_sb_entry *sb = sb_at(s, psn);
+		*sb = (struct tni_sb_entry){ .msg = m, .off = m->sent, .len = (uint16_t)frag, .state = SB_INFLIGHT };
 		m->sent += frag;
 		if (m->sent == m->len) {
 			m->segmented = true;
@@ -238,7 +238,7 @@ bool tern_sender_transmit(struct tern_session *s)
 	return budget == 0;
 }
 
-static void mark_lost(struct tern_session *s, struct tern_sb_entry *sb)
+static void mark_lost(struct tern_session *s, struct tni_sb_entry *sb)
 {
 	sb->state = SB_LOST;
 	s->inflight--;
@@ -256,10 +256,10 @@ static void detect_losses(struct tern_session *s)
 	bool found = false;
 	uint32_t first_lost = 0;
 	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
-		struct tern_sb_entry *sb = sb_at(s, psn);
+		struct tni_sb_entry *sb = sb_at(s, psn);
 		if (sb->state != SB_INFLIGHT)
 			continue;
-		bool by_count = s->have_sacked && !sb->retx && tern_seq_diff(s->highest_sacked, psn) >= DUP_THRESH;
+		bool by_count = s->have_sacked && !sb->retx && tni_seq_diff(s->highest_sacked, psn) >= DUP_THRESH;
 		bool by_time = sb->sent_ns + reo_wnd < s->rack_xmit_ns;
 		if (by_count || by_time) {
 			mark_lost(s, sb);
@@ -272,14 +272,14 @@ static void detect_losses(struct tern_session *s)
 		return;
 	s->e->stats.fast_retransmits++;
 	/* One window reduction per round trip of losses. */
-	if (!s->in_recovery || tern_seq_diff(first_lost, s->recovery_point) >= 0) {
+	if (!s->in_recovery || tni_seq_diff(first_lost, s->recovery_point) >= 0) {
 		s->cc.ops->on_loss(&s->cc, s->e->now);
 		s->in_recovery = true;
 		s->recovery_point = s->snd_nxt;
 	}
 }
 
-static uint32_t ack_one(struct tern_session *s, struct tern_sb_entry *sb)
+static uint32_t ack_one(struct tern_session *s, struct tni_sb_entry *sb)
 {
 	uint32_t newly = 0;
 	if (sb->state == SB_INFLIGHT) {
@@ -297,8 +297,8 @@ static uint32_t ack_one(struct tern_session *s, struct tern_sb_entry *sb)
 
 static void complete_messages(struct tern_session *s)
 {
-	while (s->txq_head && s->txq_head->segmented && tern_seq_diff(s->snd_una, s->txq_head->last_psn) > 0) {
-		struct tern_tx_msg *m = s->txq_head;
+	while (s->txq_head && s->txq_head->segmented && tni_seq_diff(s->snd_una, s->txq_head->last_psn) > 0) {
+		struct tni_tx_msg *m = s->txq_head;
 		s->txq_head = m->next;
 		if (!s->txq_head)
 			s->txq_tail = NULL;
@@ -322,7 +322,7 @@ static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
 	s->in_recovery = false;
 	s->e->stats.rto_spurious++;
 	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
-		struct tern_sb_entry *sb = sb_at(s, psn);
+		struct tni_sb_entry *sb = sb_at(s, psn);
 		if (sb->state == SB_LOST && sb->sent_ns < s->rto_at) {
 			sb->state = SB_INFLIGHT;
 			s->lost_pending--;
@@ -331,36 +331,36 @@ static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
 	}
 }
 
-void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
+void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
-	const struct tern_wire_hdr *h = &p->h;
-	if (tern_seq_diff(h->ack, s->snd_nxt) > 0)
+	const struct tni_wire_hdr *h = &p->h;
+	if (tni_seq_diff(h->ack, s->snd_nxt) > 0)
 		return; /* acks what we never sent */
 	uint32_t w = e->cfg.window_pkts;
 	s->peer_rwnd = h->rwnd < w ? h->rwnd : w;
 	uint32_t newly = 0;
-	while (tern_seq_diff(h->ack, s->snd_una) > 0) {
+	while (tni_seq_diff(h->ack, s->snd_una) > 0) {
 		newly += ack_one(s, sb_at(s, s->snd_una));
 		s->snd_una++;
 	}
 	for (unsigned i = 0; i < h->n_sack; i++) {
-		struct tern_wire_sack b = tern_wire_sack_get(p, i);
-		if (tern_seq_diff(b.start, s->snd_una) < 0)
+		struct tni_wire_sack b = tni_wire_sack_get(p, i);
+		if (tni_seq_diff(b.start, s->snd_una) < 0)
 			b.start = s->snd_una;
-		if (tern_seq_diff(b.end, s->snd_nxt) > 0)
+		if (tni_seq_diff(b.end, s->snd_nxt) > 0)
 			b.end = s->snd_nxt;
-		for (uint32_t psn = b.start; tern_seq_diff(psn, b.end) < 0; psn++)
+		for (uint32_t psn = b.start; tni_seq_diff(psn, b.end) < 0; psn++)
 			newly += ack_one(s, sb_at(s, psn));
-		if (tern_seq_diff(b.end, b.start) > 0 &&
-		    (!s->have_sacked || tern_seq_diff(b.end - 1, s->highest_sacked) > 0)) {
+		if (tni_seq_diff(b.end, b.start) > 0 &&
+		    (!s->have_sacked || tni_seq_diff(b.end - 1, s->highest_sacked) > 0)) {
 			s->highest_sacked = b.end - 1;
 			s->have_sacked = true;
 		}
 	}
-	if (s->have_sacked && tern_seq_diff(s->highest_sacked, s->snd_una) < 0)
+	if (s->have_sacked && tni_seq_diff(s->highest_sacked, s->snd_una) < 0)
 		s->have_sacked = false;
-	if (s->in_recovery && tern_seq_diff(s->snd_una, s->recovery_point) >= 0)
+	if (s->in_recovery && tni_seq_diff(s->snd_una, s->recovery_point) >= 0)
 		s->in_recovery = false;
 	if (newly && s->rto_undo)
 		check_spurious_rto(s, h->ts_echo);
@@ -370,7 +370,7 @@ void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
 		if (h->ts_echo && h->ts_echo <= e->now) {
 			uint64_t rtt = e->now - h->ts_echo;
 			uint64_t fabric = rtt > h->echo_delay ? rtt - h->echo_delay : rtt;
-			tern_rtt_sample(&s->rtt, rtt);
+			tni_rtt_sample(&s->rtt, rtt);
 			s->cc.ops->on_rtt(&s->cc, rtt, fabric, e->now);
 		}
 		s->rtt.backoff = 0;
@@ -382,21 +382,21 @@ void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p)
 			return;
 	}
 	if (s->inflight == 0 && s->lost_pending == 0)
-		tern_timer_stop(&s->rto_timer);
+		tni_timer_stop(&s->rto_timer);
 	else if (newly)
-		tern_timer_arm(&e->wheel, &s->rto_timer, e->now + tern_rtt_timeout(&s->rtt));
+		tni_timer_arm(&e->wheel, &s->rto_timer, e->now + tni_rtt_timeout(&s->rtt));
 	if (s->lost_pending || s->tx_cursor)
-		tern_engine_want_tx(e, s);
+		tni_engine_want_tx(e, s);
 }
 
-void tern_sender_on_rto(struct tern_session *s)
+void tni_sender_on_rto(struct tern_session *s)
 {
 	struct tern_engine *e = s->e;
-	uint64_t rto = tern_rtt_timeout(&s->rtt);
+	uint64_t rto = tni_rtt_timeout(&s->rtt);
 	uint64_t oldest = UINT64_MAX;
 	bool any = false;
 	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
-		struct tern_sb_entry *sb = sb_at(s, psn);
+		struct tni_sb_entry *sb = sb_at(s, psn);
 		if (sb->state != SB_INFLIGHT)
 			continue;
 		/* Only what has been out a whole RTO is presumed lost: packets
@@ -419,10 +419,10 @@ void tern_sender_on_rto(struct tern_session *s)
 		s->cc.ops->on_timeout(&s->cc, e->now);
 		s->in_recovery = true;
 		s->recovery_point = s->snd_nxt;
-		tern_engine_want_tx(e, s);
+		tni_engine_want_tx(e, s);
 	}
 	if (s->inflight || s->lost_pending) {
-		uint64_t at = any || oldest == UINT64_MAX ? e->now + tern_rtt_timeout(&s->rtt) : oldest + rto;
-		tern_timer_arm(&e->wheel, &s->rto_timer, at);
+		uint64_t at = any || oldest == UINT64_MAX ? e->now + tni_rtt_timeout(&s->rtt) : oldest + rto;
+		tni_timer_arm(&e->wheel, &s->rto_timer, at);
 	}
 }

@@ -8,7 +8,7 @@
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
-struct tern_session *tern_session_lookup(struct tern_engine *e, uint32_t sid)
+struct tern_session *tni_session_lookup(struct tern_engine *e, uint32_t sid)
 {
 	uint32_t idx = (sid & 0xffff) - 1;
 	if (idx >= e->cfg.max_sessions)
@@ -17,9 +17,9 @@ struct tern_session *tern_session_lookup(struct tern_engine *e, uint32_t sid)
 	return s && s->sid == sid ? s : NULL;
 }
 
-static void on_rto_timer(struct tern_timer *t, uint64_t now);
-static void on_ack_timer(struct tern_timer *t, uint64_t now);
-static void on_alive_timer(struct tern_timer *t, uint64_t now);
+static void on_rto_timer(struct tni_timer *t, uint64_t now);
+static void on_ack_timer(struct tni_timer *t, uint64_t now);
+static void on_alive_timer(struct tni_timer *t, uint64_t now);
 
 static uint64_t keepalive_interval(const struct tern_engine *e)
 {
@@ -55,18 +55,18 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	s->peer = *peer;
 	/* IPv6 headers are 20 bytes longer than the IPv4 ones the engine MSS assumes. */
 	s->mss = e->mss - (peer->family == TERN_AF_INET6 ? 20 : 0);
-	s->my_token = (uint32_t)tern_rng_next(&e->rng);
-	s->isn = (uint32_t)tern_rng_next(&e->rng);
+	s->my_token = (uint32_t)tni_rng_next(&e->rng);
+	s->isn = (uint32_t)tni_rng_next(&e->rng);
 	s->created_ns = s->last_heard_ns = s->last_progress_ns = e->now;
-	tern_timer_init(&s->rto_timer, on_rto_timer);
-	tern_timer_init(&s->ack_timer, on_ack_timer);
-	tern_timer_init(&s->alive_timer, on_alive_timer);
-	tern_timer_init(&s->pace_timer, tern_sender_on_pace_timer);
-	tern_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
-	struct tern_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
+	tni_timer_init(&s->rto_timer, on_rto_timer);
+	tni_timer_init(&s->ack_timer, on_ack_timer);
+	tni_timer_init(&s->alive_timer, on_alive_timer);
+	tni_timer_init(&s->pace_timer, tni_sender_on_pace_timer);
+	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
+	struct tni_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
 				     e->cfg.cc_target_ns, e->cfg.cc_hop_ns, 0 };
-	tern_cc_init(&s->cc, e->cfg.cc, &cp);
-	tern_sender_init(s);
+	tni_cc_init(&s->cc, e->cfg.cc, &cp);
+	tni_sender_init(s);
 	e->sessions[idx] = s;
 	e->n_live++;
 	e->stats.sessions_opened++;
@@ -77,16 +77,16 @@ int tern_session_connect(struct tern_engine *e, const struct tern_addr *peer, st
 {
 	if (!e || !peer || !out)
 		return TERN_EINVAL;
-	if (!tern_engine_on_owner(e))
+	if (!tni_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
-	tern_engine_read_clock(e);
+	tni_engine_read_clock(e);
 	struct tern_session *s = session_new(e, peer);
 	if (!s)
 		return e->n_live >= e->cfg.max_sessions ? TERN_ENOSESSION : TERN_ENOMEM;
 	s->state = S_SYN_SENT;
 	s->send_syn = true;
-	tern_engine_want_tx(e, s);
-	tern_timer_arm(&e->wheel, &s->rto_timer, e->now + tern_rtt_timeout(&s->rtt));
+	tni_engine_want_tx(e, s);
+	tni_timer_arm(&e->wheel, &s->rto_timer, e->now + tni_rtt_timeout(&s->rtt));
 	*out = s;
 	return 0;
 }
@@ -94,8 +94,8 @@ int tern_session_connect(struct tern_engine *e, const struct tern_addr *peer, st
 static void send_handshake(struct tern_session *s, uint8_t type)
 {
 	struct tern_engine *e = s->e;
-	struct tern_wire_hdr h;
-	struct tern_pkt *p = tern_engine_pkt_for(e, s, &h);
+	struct tni_wire_hdr h;
+	struct tni_pkt *p = tni_engine_pkt_for(e, s, &h);
 	if (!p)
 		return;
 	h.type = type;
@@ -103,18 +103,18 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 	if (type == TERN_PKT_SYN)
 		h.token = 0;
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
-	struct tern_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
+	struct tni_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
 					  e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0 };
 	if (e->drv->ops->steer_port)
 		hs.steer_port = e->drv->ops->steer_port(e->drv, &s->peer);
-	tern_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
-	p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
-	tern_engine_queue_pkt(e, p);
+	tni_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
+	p->len = (uint32_t)tni_wire_encode(p->data, &h, NULL);
+	tni_engine_queue_pkt(e, p);
 }
 
-static void establish(struct tern_session *s, const struct tern_wire_pkt *p)
+static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 {
-	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload, p->h.payload_len);
+	struct tni_wire_handshake hs = tni_wire_handshake_get(p->payload, p->h.payload_len);
 	s->peer_sid = p->h.src_sid;
 	s->peer_epoch = p->h.src_epoch;
 	s->peer_token = hs.token;
@@ -124,14 +124,14 @@ static void establish(struct tern_session *s, const struct tern_wire_pkt *p)
 	/* The CRC goes only where our link checks what we send and the peer
 	 * can tell that its link checked what it got. */
 	s->hdr_flags = s->e->drv->tx_link_checks && (hs.caps & TERN_CAP_LINK_CHECKED) ? TERN_FLAG_NO_CRC : 0;
-	tern_receiver_init(s, hs.isn);
+	tni_receiver_init(s, hs.isn);
 	s->state = S_ESTABLISHED;
-	tern_timer_arm(&s->e->wheel, &s->alive_timer, s->e->now + keepalive_interval(s->e));
+	tni_timer_arm(&s->e->wheel, &s->alive_timer, s->e->now + keepalive_interval(s->e));
 }
 
-void tern_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tern_wire_pkt *p)
+void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tni_wire_pkt *p)
 {
-	struct tern_wire_handshake hs = tern_wire_handshake_get(p->payload, p->h.payload_len);
+	struct tni_wire_handshake hs = tni_wire_handshake_get(p->payload, p->h.payload_len);
 	/* A retransmitted SYN finds its session. A SYN from the same address
 	 * with a new epoch suggests the peer restarted, but anyone can send
 	 * that: we only ping the old sessions. A live peer answers; a restarted
@@ -143,32 +143,32 @@ void tern_session_on_syn(struct tern_engine *e, const struct tern_addr *from, co
 			continue;
 		if (s->peer_epoch == p->h.src_epoch && s->peer_sid == p->h.src_sid && s->peer_token == hs.token) {
 			s->send_syn_ack = true;
-			tern_engine_want_tx(e, s);
+			tni_engine_want_tx(e, s);
 			return;
 		}
 		if (s->peer_epoch != p->h.src_epoch) {
 			s->ping = true;
-			tern_engine_want_tx(e, s);
+			tni_engine_want_tx(e, s);
 		}
 	}
 	if (!e->cfg.accept) {
-		tern_engine_send_rst(e, from, p->h.src_sid, hs.token);
+		tni_engine_send_rst(e, from, p->h.src_sid, hs.token);
 		return;
 	}
 	struct tern_session *s = session_new(e, from);
 	if (!s) {
-		tern_engine_send_rst(e, from, p->h.src_sid, hs.token);
+		tni_engine_send_rst(e, from, p->h.src_sid, hs.token);
 		return;
 	}
 	establish(s, p);
 	s->last_heard_ns = e->now;
 	s->send_syn_ack = true;
-	tern_engine_want_tx(e, s);
+	tni_engine_want_tx(e, s);
 	if (e->cfg.cb.on_session)
 		e->cfg.cb.on_session(s, TERN_SESSION_ACCEPTED, 0, e->cfg.cb.user);
 }
 
-static void on_rst(struct tern_session *s, const struct tern_wire_pkt *p)
+static void on_rst(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	/* The RST echoes the token of the packet it answers: ours in a SYN,
 	 * the peer's afterwards. Anything else is stray or spoofed. */
@@ -178,10 +178,10 @@ static void on_rst(struct tern_session *s, const struct tern_wire_pkt *p)
 		return;
 	}
 	bool restarted = s->state == S_ESTABLISHED && p->h.src_epoch != s->peer_epoch;
-	tern_session_kill(s, restarted ? TERN_EPEERRESTART : TERN_ECLOSED, true);
+	tni_session_kill(s, restarted ? TERN_EPEERRESTART : TERN_ECLOSED, true);
 }
 
-void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *p)
+void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
 	if (s->state == S_DEAD)
@@ -200,41 +200,41 @@ void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *
 		establish(s, p);
 		s->send_syn = false;
 		s->last_heard_ns = e->now;
-		tern_timer_cancel(&e->wheel, &s->rto_timer);
+		tni_timer_cancel(&e->wheel, &s->rto_timer);
 		if (e->cfg.cb.on_session)
 			e->cfg.cb.on_session(s, TERN_SESSION_ESTABLISHED, 0, e->cfg.cb.user);
 		/* Confirm at once, so the server hears from us even if we are silent. */
 		s->ack_now = true;
-		tern_engine_want_tx(e, s);
+		tni_engine_want_tx(e, s);
 		return;
 	}
 	s->last_heard_ns = e->now;
 	switch (p->h.type) {
 	case TERN_PKT_SYN_ACK: /* our confirmation was lost */
 		s->ack_now = true;
-		tern_engine_want_tx(e, s);
+		tni_engine_want_tx(e, s);
 		break;
 	case TERN_PKT_DATA:
-		tern_sender_on_ack(s, p);
+		tni_sender_on_ack(s, p);
 		if (s->state == S_ESTABLISHED)
-			tern_receiver_on_data(s, p);
+			tni_receiver_on_data(s, p);
 		break;
 	case TERN_PKT_ACK:
-		tern_sender_on_ack(s, p);
+		tni_sender_on_ack(s, p);
 		if (p->h.flags & TERN_FLAG_ACK_REQ) {
 			s->ack_now = true;
-			tern_engine_want_tx(e, s);
+			tni_engine_want_tx(e, s);
 		}
 		break;
 	case TERN_PKT_CLOSE:
-		tern_session_kill(s, TERN_ECLOSED, true);
+		tni_session_kill(s, TERN_ECLOSED, true);
 		break;
 	default:
 		break;
 	}
 }
 
-void tern_session_transmit(struct tern_session *s)
+void tni_session_transmit(struct tern_session *s)
 {
 	struct tern_engine *e = s->e;
 	if (s->state == S_DEAD)
@@ -248,37 +248,37 @@ void tern_session_transmit(struct tern_session *s)
 		s->send_syn_ack = false;
 		send_handshake(s, TERN_PKT_SYN_ACK);
 	}
-	if (tern_sender_transmit(s))
-		tern_engine_want_tx(e, s);
+	if (tni_sender_transmit(s))
+		tni_engine_want_tx(e, s);
 	/* One flag at a time: a test of both compiled to one 16-bit load over
 	 * ack_now, just stored as a byte, which store forwarding cannot serve
 	 * (0.55% of the memif rate run's samples on that load alone). */
 	if (s->ping) {
-		tern_receiver_send_ack(s, TERN_FLAG_ACK_REQ);
+		tni_receiver_send_ack(s, TERN_FLAG_ACK_REQ);
 		s->ping = false;
 	} else if (s->ack_now) {
 		if (s->ack_hold_poll == e->polls)
-			tern_engine_want_tx(e, s); /* next poll, unless data takes it first */
+			tni_engine_want_tx(e, s); /* next poll, unless data takes it first */
 		else
-			tern_receiver_send_ack(s, 0);
+			tni_receiver_send_ack(s, 0);
 	}
 }
 
-void tern_session_kill(struct tern_session *s, int status, bool notify)
+void tni_session_kill(struct tern_session *s, int status, bool notify)
 {
 	struct tern_engine *e = s->e;
 	if (s->state == S_DEAD)
 		return;
 	s->state = S_DEAD;
-	tern_timer_cancel(&e->wheel, &s->rto_timer);
-	tern_timer_cancel(&e->wheel, &s->ack_timer);
-	tern_timer_cancel(&e->wheel, &s->alive_timer);
-	tern_timer_cancel(&e->wheel, &s->pace_timer);
+	tni_timer_cancel(&e->wheel, &s->rto_timer);
+	tni_timer_cancel(&e->wheel, &s->ack_timer);
+	tni_timer_cancel(&e->wheel, &s->alive_timer);
+	tni_timer_cancel(&e->wheel, &s->pace_timer);
 	e->sessions[(s->sid & 0xffff) - 1] = NULL;
 	e->n_live--;
 	e->stats.sessions_dead++;
-	tern_sender_fail_all(s, status);
-	tern_receiver_free(s);
+	tni_sender_fail_all(s, status);
+	tni_receiver_free(s);
 	if (e->session_end_hook)
 		e->session_end_hook(e->session_end_arg, s, status);
 	if (notify && e->cfg.cb.on_session)
@@ -288,9 +288,9 @@ void tern_session_kill(struct tern_session *s, int status, bool notify)
 	e->zombies = s;
 }
 
-void tern_session_free(struct tern_session *s)
+void tni_session_free(struct tern_session *s)
 {
-	for (struct tern_tx_msg *m = s->e->tx_held; m; m = m->next)
+	for (struct tni_tx_msg *m = s->e->tx_held; m; m = m->next)
 		if (m->sess == s)
 			m->sess = NULL;
 	free(s->sb);
@@ -304,67 +304,67 @@ int tern_session_close(struct tern_session *s)
 	if (!s)
 		return TERN_EINVAL;
 	struct tern_engine *e = s->e;
-	if (!tern_engine_on_owner(e))
+	if (!tni_engine_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	if (s->state == S_DEAD)
 		return 0;
 	if (s->state == S_ESTABLISHED) {
-		struct tern_wire_hdr h;
-		struct tern_pkt *p = tern_engine_pkt_for(e, s, &h);
+		struct tni_wire_hdr h;
+		struct tni_pkt *p = tni_engine_pkt_for(e, s, &h);
 		if (p) {
 			h.type = TERN_PKT_CLOSE;
-			p->len = (uint32_t)tern_wire_encode(p->data, &h, NULL);
-			tern_engine_queue_pkt(e, p);
-			tern_engine_flush_tx(e);
+			p->len = (uint32_t)tni_wire_encode(p->data, &h, NULL);
+			tni_engine_queue_pkt(e, p);
+			tni_engine_flush_tx(e);
 		}
 	}
-	tern_session_kill(s, TERN_ECLOSED, false);
+	tni_session_kill(s, TERN_ECLOSED, false);
 	return 0;
 }
 
-static void on_rto_timer(struct tern_timer *t, uint64_t now)
+static void on_rto_timer(struct tni_timer *t, uint64_t now)
 {
 	struct tern_session *s = container_of(t, struct tern_session, rto_timer);
 	struct tern_engine *e = s->e;
 	if (s->state == S_SYN_SENT) {
-		if (tern_engine_silent_since(e, s->created_ns, now) >= e->cfg.dead_after_ns) {
-			tern_session_kill(s, TERN_EPEERDEAD, true);
+		if (tni_engine_silent_since(e, s->created_ns, now) >= e->cfg.dead_after_ns) {
+			tni_session_kill(s, TERN_EPEERDEAD, true);
 			return;
 		}
 		s->rtt.backoff++;
-		tern_engine_want_tx(e, s);
-		tern_timer_arm(&e->wheel, &s->rto_timer, now + tern_rtt_timeout(&s->rtt));
+		tni_engine_want_tx(e, s);
+		tni_timer_arm(&e->wheel, &s->rto_timer, now + tni_rtt_timeout(&s->rtt));
 		return;
 	}
-	if (tern_engine_silent_since(e, s->last_progress_ns, now) >= e->cfg.dead_after_ns) {
-		tern_session_kill(s, TERN_EPEERDEAD, true);
+	if (tni_engine_silent_since(e, s->last_progress_ns, now) >= e->cfg.dead_after_ns) {
+		tni_session_kill(s, TERN_EPEERDEAD, true);
 		return;
 	}
-	tern_sender_on_rto(s);
+	tni_sender_on_rto(s);
 }
 
-static void on_ack_timer(struct tern_timer *t, uint64_t now)
+static void on_ack_timer(struct tni_timer *t, uint64_t now)
 {
 	(void)now;
 	struct tern_session *s = container_of(t, struct tern_session, ack_timer);
 	s->ack_now = true;
-	tern_engine_want_tx(s->e, s);
+	tni_engine_want_tx(s->e, s);
 }
 
-static void on_alive_timer(struct tern_timer *t, uint64_t now)
+static void on_alive_timer(struct tni_timer *t, uint64_t now)
 {
 	struct tern_session *s = container_of(t, struct tern_session, alive_timer);
 	struct tern_engine *e = s->e;
-	uint64_t quiet = tern_engine_silent_since(e, s->last_heard_ns, now);
+	uint64_t quiet = tni_engine_silent_since(e, s->last_heard_ns, now);
 	if (quiet >= e->cfg.dead_after_ns) {
-		tern_session_kill(s, TERN_EPEERDEAD, true);
+		tni_session_kill(s, TERN_EPEERDEAD, true);
 		return;
 	}
 	if (quiet >= keepalive_interval(e)) {
 		s->ping = true; /* ask for an answer so silence means death */
-		tern_engine_want_tx(e, s);
+		tni_engine_want_tx(e, s);
 	}
-	tern_timer_arm(&e->wheel, &s->alive_timer, now + keepalive_interval(e));
+	tni_timer_arm(&e->wheel, &s->alive_timer, now + keepalive_interval(e));
 }
 
 void tern_session_set_user(struct tern_session *s, void *user)

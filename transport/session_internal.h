@@ -26,8 +26,8 @@
 
 /* A message queued for sending; the user's buffer is read at each
  * (re)transmission, so it is never copied whole. */
-struct tern_tx_msg {
-	struct tern_tx_msg *next;
+struct tni_tx_msg {
+	struct tni_tx_msg *next;
 	const uint8_t *buf;
 	void *cookie;
 	uint64_t msg_id;
@@ -37,7 +37,7 @@ struct tern_tx_msg {
 	bool segmented;
 	/* Packets the device may still read from buf (driver attach): the
 	 * message is released only when they are gone as well as acked. */
-	struct tern_ext_ref ext;
+	struct tni_ext_ref ext;
 	int status;                 /* while held for ext */
 	struct tern_session *sess;  /* while held; NULL once the session is gone */
 };
@@ -45,8 +45,8 @@ struct tern_tx_msg {
 enum sb_state { SB_INFLIGHT = 1, SB_SACKED = 2, SB_LOST = 3 };
 
 /* Sender scoreboard: one entry per packet in [snd_una, snd_nxt). */
-struct tern_sb_entry {
-	struct tern_tx_msg *msg;
+struct tni_sb_entry {
+	struct tni_tx_msg *msg;
 	uint64_t sent_ns;
 	uint32_t off;
 	uint16_t len;
@@ -57,7 +57,7 @@ struct tern_sb_entry {
 enum rx_slot_state { RX_FREE = 0, RX_PARTIAL = 1, RX_COMPLETE = 2 };
 
 /* A message being reassembled, or held back for in-order delivery. */
-struct tern_rx_slot {
+struct tni_rx_slot {
 	uint64_t msg_id;
 	uint8_t *buf;
 	uint32_t len, got;
@@ -73,7 +73,7 @@ struct tern_session {
 	uint8_t state;
 	uint16_t steer_port; /* our UDP source port towards the peer, as it asked; 0: the engine's */
 	/* TERN_FLAG_NO_CRC when both links check (docs/protocol.md); else 0.
-	 * tern_engine_pkt_for puts it in every packet of the session. */
+	 * tni_engine_pkt_for puts it in every packet of the session. */
 	uint8_t hdr_flags;
 	bool on_tx_list, send_syn, send_syn_ack, ack_now, ping;
 	void *user;
@@ -86,13 +86,13 @@ struct tern_session {
 	uint32_t inflight, lost_pending, highest_sacked, recovery_point;
 	bool have_sacked, in_recovery;
 	uint64_t rack_xmit_ns, next_msg_id;
-	struct tern_sb_entry *sb;
-	struct tern_tx_msg *txq_head, *txq_tail, *tx_cursor;
-	struct tern_rtt rtt;
-	struct tern_cc cc;
+	struct tni_sb_entry *sb;
+	struct tni_tx_msg *txq_head, *txq_tail, *tx_cursor;
+	struct tni_rtt rtt;
+	struct tni_cc cc;
 	/* Eifel (RFC 3522): the state before the last RTO, kept until an ack
 	 * tells whether that timeout was spurious. */
-	struct tern_cc cc_before_rto;
+	struct tni_cc cc_before_rto;
 	uint64_t rto_at;
 	bool rto_undo;
 	/* Pacing: the next packet may leave at next_send_ns; pace_timer wakes
@@ -106,22 +106,22 @@ struct tern_session {
 	 * answer): 0 when it may not wait. */
 	uint64_t ack_hold_poll;
 	uint64_t *rcv_bits;
-	struct tern_rx_slot *slots;
+	struct tni_rx_slot *slots;
 	uint64_t deliver_next;
 	uint64_t rx_alloc;      /* bytes held in reassembly buffers */
 	uint64_t echo_ts, echo_rx_ns;
 	uint8_t echo_hops; /* links the peer's latest data packet crossed */
 
-	struct tern_timer rto_timer, ack_timer, alive_timer, pace_timer;
+	struct tni_timer rto_timer, ack_timer, alive_timer, pace_timer;
 	void *rpc; /* the RPC layer's per-session state */
 };
 
 struct tern_engine {
 	struct tern_engine_config cfg;
-	uintptr_t owner; /* tern_thread_self() of the creating thread */
-	struct tern_driver *drv;
-	struct tern_timer_wheel wheel;
-	struct tern_rng rng;
+	uintptr_t owner; /* tni_thread_self() of the creating thread */
+	struct tni_driver *drv;
+	struct tni_timer_wheel wheel;
+	struct tni_rng rng;
 	enum tern_driver_kind kind;
 	uint32_t idle_polls;
 	uint32_t clock_age; /* polls since the clock was last read (lazy_clock) */
@@ -138,10 +138,10 @@ struct tern_engine {
 	uint16_t *gen;
 	uint32_t n_live;
 
-	struct tern_tx_msg *tx_msgs, *tx_free;
-	struct tern_tx_msg *tx_held; /* ended, waiting for the device to let go of buf */
+	struct tni_tx_msg *tx_msgs, *tx_free;
+	struct tni_tx_msg *tx_held; /* ended, waiting for the device to let go of buf */
 	struct tern_session *tx_head, *tx_tail, *zombies;
-	struct tern_pkt *txbuf[TERN_TX_BATCH];
+	struct tni_pkt *txbuf[TERN_TX_BATCH];
 	unsigned ntx;
 	struct tern_stats stats;
 	/* Run at the start of every poll (the RPC layer drains worker results). */
@@ -152,14 +152,14 @@ struct tern_engine {
 	void *session_end_arg;
 };
 
-static inline bool tern_engine_on_owner(const struct tern_engine *e)
+static inline bool tni_engine_on_owner(const struct tern_engine *e)
 {
-	return tern_thread_self() == e->owner;
+	return tni_thread_self() == e->owner;
 }
 
 /* Read the clock into e->now. A gap of pause_ns or more since the last
  * reading means no one polled the engine: it marks a pause. */
-static inline void tern_engine_read_clock(struct tern_engine *e)
+static inline void tni_engine_read_clock(struct tern_engine *e)
 {
 	uint64_t now = e->drv->ops->now_ns(e->drv);
 	if (__builtin_expect(now >= e->now + e->pause_ns, 0))
@@ -170,34 +170,34 @@ static inline void tern_engine_read_clock(struct tern_engine *e)
 
 /* How long the peer has been silent since t, counting only time the engine
  * was polled since its last pause. */
-static inline uint64_t tern_engine_silent_since(const struct tern_engine *e, uint64_t t, uint64_t now)
+static inline uint64_t tni_engine_silent_since(const struct tern_engine *e, uint64_t t, uint64_t now)
 {
 	uint64_t from = t > e->resumed_ns ? t : e->resumed_ns;
 	return now > from ? now - from : 0;
 }
 
 /* sender.c: hand a message back to its owner (s NULL: the session is gone) */
-void tern_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct tern_tx_msg *m, int status);
+void tni_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct tni_tx_msg *m, int status);
 
 /* engine.c */
-void tern_engine_want_tx(struct tern_engine *e, struct tern_session *s);
-void tern_engine_queue_pkt(struct tern_engine *e, struct tern_pkt *p);
-void tern_engine_flush_tx(struct tern_engine *e);
+void tni_engine_want_tx(struct tern_engine *e, struct tern_session *s);
+void tni_engine_queue_pkt(struct tern_engine *e, struct tni_pkt *p);
+void tni_engine_flush_tx(struct tern_engine *e);
 /* Read the clock and send what sessions have queued now, not at the next
  * poll. For a caller that will only wait next (a synchronous call). */
-void tern_engine_transmit_now(struct tern_engine *e);
+void tni_engine_transmit_now(struct tern_engine *e);
 /* A packet to send; NULL when the pool is empty (counted). */
-struct tern_pkt *tern_engine_tx_alloc(struct tern_engine *e);
+struct tni_pkt *tni_engine_tx_alloc(struct tern_engine *e);
 /* A packet with the common fields of s filled in, payload room at data +
- * tern_wire_hdr_len(n_sack); NULL when the pool is empty (counted).
+ * tni_wire_hdr_len(n_sack); NULL when the pool is empty (counted).
  * Inline, so that h never exists outside registers and the packet. */
-static inline struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct tern_session *s,
-						   struct tern_wire_hdr *h)
+static inline struct tni_pkt *tni_engine_pkt_for(struct tern_engine *e, struct tern_session *s,
+						   struct tni_wire_hdr *h)
 {
-	struct tern_pkt *p = tern_engine_tx_alloc(e);
+	struct tni_pkt *p = tni_engine_tx_alloc(e);
 	if (!p)
 		return NULL;
-	*h = (struct tern_wire_hdr){
+	*h = (struct tni_wire_hdr){
 		.dst_sid = s->peer_sid,
 		.src_sid = s->sid,
 		.token = s->peer_token,
@@ -214,29 +214,29 @@ static inline struct tern_pkt *tern_engine_pkt_for(struct tern_engine *e, struct
 	p->src_port = s->steer_port;
 	return p;
 }
-void tern_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token);
+void tni_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token);
 
 /* session.c */
-struct tern_session *tern_session_lookup(struct tern_engine *e, uint32_t sid);
-void tern_session_on_packet(struct tern_session *s, const struct tern_wire_pkt *p);
-void tern_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tern_wire_pkt *p);
-void tern_session_kill(struct tern_session *s, int status, bool notify);
-void tern_session_transmit(struct tern_session *s);
-void tern_session_free(struct tern_session *s);
+struct tern_session *tni_session_lookup(struct tern_engine *e, uint32_t sid);
+void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p);
+void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tni_wire_pkt *p);
+void tni_session_kill(struct tern_session *s, int status, bool notify);
+void tni_session_transmit(struct tern_session *s);
+void tni_session_free(struct tern_session *s);
 
 /* sender.c */
-void tern_sender_init(struct tern_session *s);
-void tern_sender_on_ack(struct tern_session *s, const struct tern_wire_pkt *p);
+void tni_sender_init(struct tern_session *s);
+void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p);
 /* Send what window and congestion control allow; true if the budget ran out. */
-bool tern_sender_transmit(struct tern_session *s);
-void tern_sender_on_rto(struct tern_session *s);
-void tern_sender_fail_all(struct tern_session *s, int status);
-void tern_sender_on_pace_timer(struct tern_timer *t, uint64_t now);
+bool tni_sender_transmit(struct tern_session *s);
+void tni_sender_on_rto(struct tern_session *s);
+void tni_sender_fail_all(struct tern_session *s, int status);
+void tni_sender_on_pace_timer(struct tni_timer *t, uint64_t now);
 
 /* receiver.c */
-void tern_receiver_init(struct tern_session *s, uint32_t peer_isn);
-void tern_receiver_on_data(struct tern_session *s, const struct tern_wire_pkt *p);
-void tern_receiver_send_ack(struct tern_session *s, uint8_t flags);
-void tern_receiver_free(struct tern_session *s);
+void tni_receiver_init(struct tern_session *s, uint32_t peer_isn);
+void tni_receiver_on_data(struct tern_session *s, const struct tni_wire_pkt *p);
+void tni_receiver_send_ack(struct tern_session *s, uint8_t flags);
+void tni_receiver_free(struct tern_session *s);
 
 #endif

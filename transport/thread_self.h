@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-static inline uintptr_t tern_thread_self(void)
+static inline uintptr_t tni_thread_self(void)
 {
 #if defined(__x86_64__)
 	/* The x86-64 TLS ABI keeps the thread pointer's own value at %fs:0. */

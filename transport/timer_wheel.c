@@ -4,13 +4,13 @@
 
 #define MASK (TERN_WHEEL_SLOTS - 1)
 
-void tern_wheel_init(struct tern_timer_wheel *w, uint64_t now)
+void tni_wheel_init(struct tni_timer_wheel *w, uint64_t now)
 {
 	memset(w, 0, sizeof(*w));
 	w->cur_tick = now >> TERN_WHEEL_TICK_SHIFT;
 }
 
-void tern_timer_init(struct tern_timer *t, tern_timer_fn fn)
+void tni_timer_init(struct tni_timer *t, tni_timer_fn fn)
 {
 	t->next = 0;
 	t->pprev = 0;
@@ -19,7 +19,7 @@ void tern_timer_init(struct tern_timer *t, tern_timer_fn fn)
 	t->fn = fn;
 }
 
-static void list_push(struct tern_timer **head, struct tern_timer *t)
+static void list_push(struct tni_timer **head, struct tni_timer *t)
 {
 	t->next = *head;
 	if (t->next)
@@ -28,7 +28,7 @@ static void list_push(struct tern_timer **head, struct tern_timer *t)
 	t->pprev = head;
 }
 
-static void list_unlink(struct tern_timer *t)
+static void list_unlink(struct tni_timer *t)
 {
 	*t->pprev = t->next;
 	if (t->next)
@@ -37,7 +37,7 @@ static void list_unlink(struct tern_timer *t)
 	t->pprev = 0;
 }
 
-static void insert(struct tern_timer_wheel *w, struct tern_timer *t)
+static void insert(struct tni_timer_wheel *w, struct tni_timer *t)
 {
 	uint64_t tick = t->expiry >> TERN_WHEEL_TICK_SHIFT;
 	if (tick < w->cur_tick)
@@ -48,16 +48,16 @@ static void insert(struct tern_timer_wheel *w, struct tern_timer *t)
 	w->count++;
 }
 
-static void slot_check_empty(struct tern_timer_wheel *w, unsigned s)
+static void slot_check_empty(struct tni_timer_wheel *w, unsigned s)
 {
 	if (!w->slot[s])
 		w->occupied[s / 64] &= ~(1ull << (s % 64));
 }
 
 /* The slot a timer sits in, found from where its list ends. */
-static void remove_armed(struct tern_timer_wheel *w, struct tern_timer *t)
+static void remove_armed(struct tni_timer_wheel *w, struct tni_timer *t)
 {
-	struct tern_timer **pp = t->pprev;
+	struct tni_timer **pp = t->pprev;
 	list_unlink(t);
 	w->count--;
 	/* pp points into the slot array when t was first in its slot. */
@@ -65,7 +65,7 @@ static void remove_armed(struct tern_timer_wheel *w, struct tern_timer *t)
 		slot_check_empty(w, (unsigned)(pp - &w->slot[0]));
 }
 
-void tern_timer_arm(struct tern_timer_wheel *w, struct tern_timer *t, uint64_t due)
+void tni_timer_arm(struct tni_timer_wheel *w, struct tni_timer *t, uint64_t due)
 {
 	t->due = due ? due : 1;
 	if (t->pprev) {
@@ -77,25 +77,25 @@ void tern_timer_arm(struct tern_timer_wheel *w, struct tern_timer *t, uint64_t d
 	insert(w, t);
 }
 
-void tern_timer_cancel(struct tern_timer_wheel *w, struct tern_timer *t)
+void tni_timer_cancel(struct tni_timer_wheel *w, struct tni_timer *t)
 {
 	t->due = 0;
 	if (t->pprev)
 		remove_armed(w, t);
 }
 
-static unsigned run_slot(struct tern_timer_wheel *w, unsigned s, uint64_t now)
+static unsigned run_slot(struct tni_timer_wheel *w, unsigned s, uint64_t now)
 {
 	unsigned fired = 0;
 	/* Detach the slot so that callbacks can arm and cancel freely: a timer
 	 * re-armed into this slot waits for the next advance. */
-	struct tern_timer *pending = w->slot[s];
+	struct tni_timer *pending = w->slot[s];
 	w->slot[s] = 0;
 	w->occupied[s / 64] &= ~(1ull << (s % 64));
 	if (pending)
 		pending->pprev = &pending;
 	while (pending) {
-		struct tern_timer *t = pending;
+		struct tni_timer *t = pending;
 		list_unlink(t);
 		if (t->expiry > now) { /* a later turn */
 			list_push(&w->slot[s], t);
@@ -119,7 +119,7 @@ static unsigned run_slot(struct tern_timer_wheel *w, unsigned s, uint64_t now)
 
 /* The distance from the current tick to the first occupied slot at d or
  * after, reading the bitmap a word at a time; >= limit if none before it. */
-static uint64_t next_occupied(const struct tern_timer_wheel *w, uint64_t d, uint64_t limit)
+static uint64_t next_occupied(const struct tni_timer_wheel *w, uint64_t d, uint64_t limit)
 {
 	while (d < limit) {
 		unsigned s = (w->cur_tick + d) & MASK;
@@ -131,7 +131,7 @@ static uint64_t next_occupied(const struct tern_timer_wheel *w, uint64_t d, uint
 	return d;
 }
 
-unsigned tern_wheel_advance(struct tern_timer_wheel *w, uint64_t now)
+unsigned tni_wheel_advance(struct tni_timer_wheel *w, uint64_t now)
 {
 	uint64_t target = now >> TERN_WHEEL_TICK_SHIFT;
 	if (target < w->cur_tick)
@@ -152,7 +152,7 @@ unsigned tern_wheel_advance(struct tern_timer_wheel *w, uint64_t now)
 	return fired;
 }
 
-uint64_t tern_wheel_next(const struct tern_timer_wheel *w)
+uint64_t tni_wheel_next(const struct tni_timer_wheel *w)
 {
 	if (!w->count)
 		return UINT64_MAX;
@@ -161,7 +161,7 @@ uint64_t tern_wheel_next(const struct tern_timer_wheel *w)
 		uint64_t tick = w->cur_tick + d;
 		unsigned s = tick & MASK;
 		bool due_this_turn = false;
-		for (const struct tern_timer *t = w->slot[s]; t; t = t->next) {
+		for (const struct tni_timer *t = w->slot[s]; t; t = t->next) {
 			if (!t->due)
 				continue; /* stopped: dropped when the wheel passes */
 			if (t->expiry < best)

@@ -13,38 +13,38 @@
 #define TERN_WHEEL_TICK_SHIFT 10 /* 1.024 us per slot */
 #define TERN_WHEEL_SLOTS 4096    /* one turn: 4.2 ms; later timers wait whole turns */
 
-struct tern_timer;
-typedef void (*tern_timer_fn)(struct tern_timer *t, uint64_t now);
+struct tni_timer;
+typedef void (*tni_timer_fn)(struct tni_timer *t, uint64_t now);
 
-struct tern_timer {
-	struct tern_timer *next, **pprev; /* pprev NULL: not in the wheel */
+struct tni_timer {
+	struct tni_timer *next, **pprev; /* pprev NULL: not in the wheel */
 	uint64_t expiry;                  /* where it sits in the wheel */
 	uint64_t due;                     /* when it fires; 0: stopped */
-	tern_timer_fn fn;
+	tni_timer_fn fn;
 };
 
-struct tern_timer_wheel {
-	struct tern_timer *slot[TERN_WHEEL_SLOTS];
+struct tni_timer_wheel {
+	struct tni_timer *slot[TERN_WHEEL_SLOTS];
 	uint64_t occupied[TERN_WHEEL_SLOTS / 64];
 	uint64_t cur_tick;
 	uint32_t count;
 };
 
-void tern_wheel_init(struct tern_timer_wheel *w, uint64_t now);
-void tern_timer_init(struct tern_timer *t, tern_timer_fn fn);
+void tni_wheel_init(struct tni_timer_wheel *w, uint64_t now);
+void tni_timer_init(struct tni_timer *t, tni_timer_fn fn);
 /* (Re)arm t to fire at due (ns); a time in the past fires on the next
  * advance. Later than where t sits already: only due changes. */
-void tern_timer_arm(struct tern_timer_wheel *w, struct tern_timer *t, uint64_t due);
+void tni_timer_arm(struct tni_timer_wheel *w, struct tni_timer *t, uint64_t due);
 /* t will not fire. It may stay in the wheel until its time passes, so its
- * memory must stay valid: before freeing it, use tern_timer_cancel. */
-static inline void tern_timer_stop(struct tern_timer *t) { t->due = 0; }
+ * memory must stay valid: before freeing it, use tni_timer_cancel. */
+static inline void tni_timer_stop(struct tni_timer *t) { t->due = 0; }
 /* t will not fire and is out of the wheel. */
-void tern_timer_cancel(struct tern_timer_wheel *w, struct tern_timer *t);
-static inline bool tern_timer_armed(const struct tern_timer *t) { return t->due != 0; }
+void tni_timer_cancel(struct tni_timer_wheel *w, struct tni_timer *t);
+static inline bool tni_timer_armed(const struct tni_timer *t) { return t->due != 0; }
 /* Fire every timer with expiry <= now; returns how many fired. */
-unsigned tern_wheel_advance(struct tern_timer_wheel *w, uint64_t now);
+unsigned tni_wheel_advance(struct tni_timer_wheel *w, uint64_t now);
 /* When the wheel next needs an advance, UINT64_MAX if no timer is armed:
  * the earliest time an armed timer fires or must be moved on. */
-uint64_t tern_wheel_next(const struct tern_timer_wheel *w);
+uint64_t tni_wheel_next(const struct tni_timer_wheel *w);
 
 #endif

@@ -8,25 +8,25 @@
 static inline uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
-uint32_t tern_wire_crc(const uint8_t *buf, size_t len)
+uint32_t tni_wire_crc(const uint8_t *buf, size_t len)
 {
-	return tern_crc32c_hole(buf, len, TERN_WIRE_CRC_OFF);
+	return tni_crc32c_hole(buf, len, TERN_WIRE_CRC_OFF);
 }
 
-size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks,
+size_t tni_wire_encode_split(uint8_t *buf, const struct tni_wire_hdr *h, const struct tni_wire_sack *sacks,
 			      const uint8_t *payload)
 {
-	size_t hl = tern_wire_put_header(buf, h, sacks);
+	size_t hl = tni_wire_put_header(buf, h, sacks);
 	if (h->flags & TERN_FLAG_NO_CRC) {
-		tern_wire_put32(buf + TERN_WIRE_CRC_OFF, 0);
+		tni_wire_put32(buf + TERN_WIRE_CRC_OFF, 0);
 		return hl;
 	}
-	uint32_t c = tern_crc32c_hole(buf, hl, TERN_WIRE_CRC_OFF);
-	tern_wire_put32(buf + TERN_WIRE_CRC_OFF, tern_crc32c(c, payload, h->payload_len));
+	uint32_t c = tni_crc32c_hole(buf, hl, TERN_WIRE_CRC_OFF);
+	tni_wire_put32(buf + TERN_WIRE_CRC_OFF, tni_crc32c(c, payload, h->payload_len));
 	return hl;
 }
 
-static int check_type_rules(const struct tern_wire_hdr *h)
+static int check_type_rules(const struct tni_wire_hdr *h)
 {
 	switch (h->type) {
 	case TERN_PKT_DATA:
@@ -50,22 +50,22 @@ static int check_type_rules(const struct tern_wire_hdr *h)
 	}
 }
 
-int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out)
+int tni_wire_decode(const uint8_t *buf, size_t len, struct tni_wire_pkt *out)
 {
-	return tern_wire_decode_link(buf, len, false, out);
+	return tni_wire_decode_link(buf, len, false, out);
 }
 
-int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tern_wire_pkt *out)
+int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tni_wire_pkt *out)
 {
 	if (len < TERN_WIRE_HDR_LEN)
 		return TERN_EBADPKT;
 	if (buf[0] != TERN_WIRE_VERSION)
 		return TERN_EBADVERSION;
-	struct tern_wire_hdr *h = &out->h;
+	struct tni_wire_hdr *h = &out->h;
 	memcpy(h, buf, sizeof(*h)); /* the struct is the wire layout */
 	if (h->reserved != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
 		return TERN_EBADPKT;
-	if (tern_wire_hdr_len(h->n_sack) + h->payload_len != len)
+	if (tni_wire_hdr_len(h->n_sack) + h->payload_len != len)
 		return TERN_EBADPKT;
 	int rc = check_type_rules(h);
 	if (rc)
@@ -74,38 +74,38 @@ int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, str
 		/* Unchecked by anyone: a bit flip may have set this flag. */
 		if (!link_checked || get32(buf + TERN_WIRE_CRC_OFF) != 0)
 			return TERN_EBADCRC;
-	} else if (get32(buf + TERN_WIRE_CRC_OFF) != tern_wire_crc(buf, len)) {
+	} else if (get32(buf + TERN_WIRE_CRC_OFF) != tni_wire_crc(buf, len)) {
 		return TERN_EBADCRC;
 	}
 	out->sack = buf + TERN_WIRE_HDR_LEN;
-	out->payload = buf + tern_wire_hdr_len(h->n_sack);
+	out->payload = buf + tni_wire_hdr_len(h->n_sack);
 	for (unsigned i = 0; i < h->n_sack; i++) {
-		struct tern_wire_sack s = tern_wire_sack_get(out, i);
-		if (tern_seq_diff(s.end, s.start) <= 0)
+		struct tni_wire_sack s = tni_wire_sack_get(out, i);
+		if (tni_seq_diff(s.end, s.start) <= 0)
 			return TERN_EBADPKT;
 	}
 	return 0;
 }
 
-struct tern_wire_sack tern_wire_sack_get(const struct tern_wire_pkt *p, unsigned i)
+struct tni_wire_sack tni_wire_sack_get(const struct tni_wire_pkt *p, unsigned i)
 {
-	struct tern_wire_sack s = { get32(p->sack + i * 8), get32(p->sack + i * 8 + 4) };
+	struct tni_wire_sack s = { get32(p->sack + i * 8), get32(p->sack + i * 8 + 4) };
 	return s;
 }
 
-void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs)
+void tni_wire_handshake_put(uint8_t *dst, const struct tni_wire_handshake *hs)
 {
-	tern_wire_put32(dst, hs->token);
-	tern_wire_put32(dst + 4, hs->isn);
-	tern_wire_put32(dst + 8, hs->window);
-	tern_wire_put32(dst + 12, hs->max_msg);
-	tern_wire_put16(dst + 16, hs->steer_port);
-	tern_wire_put16(dst + 18, hs->caps);
+	tni_wire_put32(dst, hs->token);
+	tni_wire_put32(dst + 4, hs->isn);
+	tni_wire_put32(dst + 8, hs->window);
+	tni_wire_put32(dst + 12, hs->max_msg);
+	tni_wire_put16(dst + 16, hs->steer_port);
+	tni_wire_put16(dst + 18, hs->caps);
 }
 
-struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src, size_t len)
+struct tni_wire_handshake tni_wire_handshake_get(const uint8_t *src, size_t len)
 {
-	struct tern_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12), 0, 0 };
+	struct tni_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12), 0, 0 };
 	if (len >= TERN_WIRE_HANDSHAKE_LEN) {
 		hs.steer_port = get16(src + 16);
 		hs.caps = get16(src + 18) & TERN_CAP_LINK_CHECKED; /* unknown bits: a newer peer's */

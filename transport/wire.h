@@ -16,7 +16,7 @@
 /* IPv4 + UDP: what the kernel or the DPDK driver puts in front of us. */
 #define TERN_WIRE_OUTER_V4 28
 
-enum tern_pkt_type {
+enum tni_pkt_type {
 	TERN_PKT_DATA = 1,
 	TERN_PKT_ACK = 2,
 	TERN_PKT_SYN = 3,
@@ -25,7 +25,7 @@ enum tern_pkt_type {
 	TERN_PKT_RST = 6,
 };
 
-enum tern_pkt_flags {
+enum tni_pkt_flags {
 	TERN_FLAG_ACK_REQ = 1, /* sender stops here: acknowledge without delay */
 	TERN_FLAG_RETX = 2,    /* this data packet is a retransmission */
 	/* No CRC (the field is 0): the link below checks this datagram (a UDP
@@ -34,14 +34,14 @@ enum tern_pkt_flags {
 	TERN_FLAG_ALL = 7,
 };
 
-struct tern_wire_sack {
+struct tni_wire_sack {
 	uint32_t start, end; /* packets [start, end) received; end exclusive */
 };
 
 /* The first 72 bytes of a header, laid out as on the wire (the CRC
  * follows), so decoding is one copy. version and reserved are read by
  * decode only: the encoder writes TERN_WIRE_VERSION and 0. */
-struct tern_wire_hdr {
+struct tni_wire_hdr {
 	uint8_t version, type, flags, n_sack;
 	uint32_t dst_sid, src_sid, token, src_epoch;
 	uint32_t psn, ack, rwnd;
@@ -55,7 +55,7 @@ struct tern_wire_hdr {
 };
 
 /* Payload of SYN and SYN_ACK. */
-struct tern_wire_handshake {
+struct tni_wire_handshake {
 	uint32_t token;   /* token the peer must put in every packet to us */
 	uint32_t isn;     /* our first packet sequence number */
 	uint32_t window;  /* our receive window in packets */
@@ -67,20 +67,20 @@ struct tern_wire_handshake {
 };
 
 /* What the sender of a handshake can do (its caps field). */
-enum tern_wire_caps {
+enum tni_wire_caps {
 	/* It knows which datagrams its link checked, and takes packets
 	 * without a CRC (TERN_FLAG_NO_CRC) when the link did. */
 	TERN_CAP_LINK_CHECKED = 1,
 };
 
-struct tern_wire_pkt {
-	struct tern_wire_hdr h;
-	const uint8_t *sack;    /* n_sack encoded blocks; read with tern_wire_sack_get */
+struct tni_wire_pkt {
+	struct tni_wire_hdr h;
+	const uint8_t *sack;    /* n_sack encoded blocks; read with tni_wire_sack_get */
 	const uint8_t *payload; /* payload_len bytes */
 	uint8_t rx_hops;        /* links this packet crossed, from the driver; 0 unknown */
 };
 
-static inline size_t tern_wire_hdr_len(unsigned n_sack)
+static inline size_t tni_wire_hdr_len(unsigned n_sack)
 {
 	return TERN_WIRE_HDR_LEN + (size_t)n_sack * TERN_WIRE_SACK_LEN;
 }
@@ -91,90 +91,90 @@ static inline size_t tern_wire_hdr_len(unsigned n_sack)
 #error "tern's wire codec assumes a little-endian host; add byte swaps here"
 #endif
 #define TERN_WIRE_CRC_OFF 72
-_Static_assert(sizeof(struct tern_wire_hdr) == TERN_WIRE_CRC_OFF, "the header struct is the wire's bytes 0-71");
-_Static_assert(offsetof(struct tern_wire_hdr, msg_id) == 32 && offsetof(struct tern_wire_hdr, ts_echo) == 56 &&
-		       offsetof(struct tern_wire_hdr, payload_len) == 68 && offsetof(struct tern_wire_hdr, reserved) == 71,
+_Static_assert(sizeof(struct tni_wire_hdr) == TERN_WIRE_CRC_OFF, "the header struct is the wire's bytes 0-71");
+_Static_assert(offsetof(struct tni_wire_hdr, msg_id) == 32 && offsetof(struct tni_wire_hdr, ts_echo) == 56 &&
+		       offsetof(struct tni_wire_hdr, payload_len) == 68 && offsetof(struct tni_wire_hdr, reserved) == 71,
 	       "the header struct is the wire's bytes 0-71");
-static inline void tern_wire_put16(uint8_t *p, uint16_t v) { __builtin_memcpy(p, &v, 2); }
-static inline void tern_wire_put32(uint8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
-static inline void tern_wire_put64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
+static inline void tni_wire_put16(uint8_t *p, uint16_t v) { __builtin_memcpy(p, &v, 2); }
+static inline void tni_wire_put32(uint8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
+static inline void tni_wire_put64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
 
 /* Header and SACK blocks at buf, all but the CRC. Inline, so a caller that
  * fills h on its stack stores straight into the packet. */
-static inline size_t tern_wire_put_header(uint8_t *buf, const struct tern_wire_hdr *h,
-					  const struct tern_wire_sack *sacks)
+static inline size_t tni_wire_put_header(uint8_t *buf, const struct tni_wire_hdr *h,
+					  const struct tni_wire_sack *sacks)
 {
 	buf[0] = TERN_WIRE_VERSION;
 	buf[1] = h->type;
 	buf[2] = h->flags;
 	buf[3] = h->n_sack;
-	tern_wire_put32(buf + 4, h->dst_sid);
-	tern_wire_put32(buf + 8, h->src_sid);
-	tern_wire_put32(buf + 12, h->token);
-	tern_wire_put32(buf + 16, h->src_epoch);
-	tern_wire_put32(buf + 20, h->psn);
-	tern_wire_put32(buf + 24, h->ack);
-	tern_wire_put32(buf + 28, h->rwnd);
-	tern_wire_put64(buf + 32, h->msg_id);
-	tern_wire_put32(buf + 40, h->msg_len);
-	tern_wire_put32(buf + 44, h->frag_off);
-	tern_wire_put64(buf + 48, h->ts);
-	tern_wire_put64(buf + 56, h->ts_echo);
-	tern_wire_put32(buf + 64, h->echo_delay);
-	tern_wire_put16(buf + 68, h->payload_len);
+	tni_wire_put32(buf + 4, h->dst_sid);
+	tni_wire_put32(buf + 8, h->src_sid);
+	tni_wire_put32(buf + 12, h->token);
+	tni_wire_put32(buf + 16, h->src_epoch);
+	tni_wire_put32(buf + 20, h->psn);
+	tni_wire_put32(buf + 24, h->ack);
+	tni_wire_put32(buf + 28, h->rwnd);
+	tni_wire_put64(buf + 32, h->msg_id);
+	tni_wire_put32(buf + 40, h->msg_len);
+	tni_wire_put32(buf + 44, h->frag_off);
+	tni_wire_put64(buf + 48, h->ts);
+	tni_wire_put64(buf + 56, h->ts_echo);
+	tni_wire_put32(buf + 64, h->echo_delay);
+	tni_wire_put16(buf + 68, h->payload_len);
 	buf[70] = h->echo_hops;
 	buf[71] = 0;
 	for (unsigned i = 0; i < h->n_sack; i++) {
-		tern_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
-		tern_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
+		tni_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
+		tni_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
 	}
-	return tern_wire_hdr_len(h->n_sack);
+	return tni_wire_hdr_len(h->n_sack);
 }
 
 /* The CRC32C of a whole packet, its CRC field read as zeros. */
-uint32_t tern_wire_crc(const uint8_t *buf, size_t len);
+uint32_t tni_wire_crc(const uint8_t *buf, size_t len);
 
 /* Write the CRC of a packet of len >= TERN_WIRE_HDR_LEN bytes (0 under
  * TERN_FLAG_NO_CRC). */
-static inline void tern_wire_seal(uint8_t *buf, size_t len)
+static inline void tni_wire_seal(uint8_t *buf, size_t len)
 {
-	tern_wire_put32(buf + TERN_WIRE_CRC_OFF, buf[2] & TERN_FLAG_NO_CRC ? 0 : tern_wire_crc(buf, len));
+	tni_wire_put32(buf + TERN_WIRE_CRC_OFF, buf[2] & TERN_FLAG_NO_CRC ? 0 : tni_wire_crc(buf, len));
 }
 
 /* Write header and SACK blocks at buf; the payload (h->payload_len bytes)
- * must already sit at buf + tern_wire_hdr_len(h->n_sack). Fills the CRC,
+ * must already sit at buf + tni_wire_hdr_len(h->n_sack). Fills the CRC,
  * or 0 under TERN_FLAG_NO_CRC. Returns the packet length. */
-static inline size_t tern_wire_encode(uint8_t *buf, const struct tern_wire_hdr *h,
-				      const struct tern_wire_sack *sacks)
+static inline size_t tni_wire_encode(uint8_t *buf, const struct tni_wire_hdr *h,
+				      const struct tni_wire_sack *sacks)
 {
-	size_t len = tern_wire_put_header(buf, h, sacks) + h->payload_len;
-	tern_wire_seal(buf, len);
+	size_t len = tni_wire_put_header(buf, h, sacks) + h->payload_len;
+	tni_wire_seal(buf, len);
 	return len;
 }
 
 /* The same with the payload elsewhere (a buffer the device reads in
  * place): the CRC covers header and payload. Returns the header length. */
-size_t tern_wire_encode_split(uint8_t *buf, const struct tern_wire_hdr *h, const struct tern_wire_sack *sacks,
+size_t tni_wire_encode_split(uint8_t *buf, const struct tni_wire_hdr *h, const struct tni_wire_sack *sacks,
 			      const uint8_t *payload);
 
 
 /* Parse and check a packet of len bytes: lengths, version, type, flags,
  * per-type rules and CRC. Returns 0 or TERN_EBADPKT / EBADVERSION / EBADCRC.
  * A packet without CRC (TERN_FLAG_NO_CRC) is TERN_EBADCRC. */
-int tern_wire_decode(const uint8_t *buf, size_t len, struct tern_wire_pkt *out);
+int tni_wire_decode(const uint8_t *buf, size_t len, struct tni_wire_pkt *out);
 
 /* The same, for a datagram the link checked (link_checked: a UDP checksum
  * the NIC verified, or memory): a packet without CRC is taken as well. */
-int tern_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tern_wire_pkt *out);
+int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tni_wire_pkt *out);
 
-struct tern_wire_sack tern_wire_sack_get(const struct tern_wire_pkt *p, unsigned i);
-void tern_wire_handshake_put(uint8_t *dst, const struct tern_wire_handshake *hs);
+struct tni_wire_sack tni_wire_sack_get(const struct tni_wire_pkt *p, unsigned i);
+void tni_wire_handshake_put(uint8_t *dst, const struct tni_wire_handshake *hs);
 /* Read a handshake payload of len bytes (TERN_WIRE_HANDSHAKE_LEN, or the
  * older TERN_WIRE_HANDSHAKE_LEN_V1 without a steering port). */
-struct tern_wire_handshake tern_wire_handshake_get(const uint8_t *src, size_t len);
+struct tni_wire_handshake tni_wire_handshake_get(const uint8_t *src, size_t len);
 
 /* Signed distance a - b in sequence space (wraps at 2^32). */
-static inline int32_t tern_seq_diff(uint32_t a, uint32_t b)
+static inline int32_t tni_seq_diff(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b);
 }

@@ -1,6 +1,6 @@
 /* One engine's queue pair on a DPDK port: poll-mode rx/tx bursts, outer
  * headers from a template, ARP, software steering between engines.
- * The struct tern_pkt of a packet lives in its mbuf's private area, so a
+ * The struct tni_pkt of a packet lives in its mbuf's private area, so a
  * packet the engine builds is the frame that goes out, and a received
  * frame is handed up in place. No syscalls and no malloc after open. */
 #include <stdlib.h>
@@ -31,21 +31,21 @@
  * to or from one peer costs one load, not a table search. */
 struct neigh_cache {
 	uint32_t ip;
-	struct tern_neigh_slot *slot; /* NULL: look again */
+	struct tni_neigh_slot *slot; /* NULL: look again */
 };
 
-static struct tern_neigh_slot *neigh_cached(struct tern_neigh_table *t, struct neigh_cache *c, uint32_t ip,
+static struct tni_neigh_slot *neigh_cached(struct tni_neigh_table *t, struct neigh_cache *c, uint32_t ip,
 					    bool create)
 {
 	if (ip != c->ip || !c->slot) {
 		c->ip = ip;
-		c->slot = ip ? tern_neigh_find(t, ip, create) : NULL; /* 0 marks a free slot */
+		c->slot = ip ? tni_neigh_find(t, ip, create) : NULL; /* 0 marks a free slot */
 	}
 	return c->slot;
 }
 
 struct dpdk_drv {
-	struct tern_driver drv;
+	struct tni_driver drv;
 	struct tern_dpdk_port *port;
 	uint16_t q;
 	struct rte_mempool *pool;
@@ -66,17 +66,17 @@ struct dpdk_drv {
 	unsigned nstash;
 };
 
-static struct dpdk_drv *to_dd(struct tern_driver *d)
+static struct dpdk_drv *to_dd(struct tni_driver *d)
 {
 	return (struct dpdk_drv *)d;
 }
 
-static struct tern_pkt *pkt_of(struct rte_mbuf *m)
+static struct tni_pkt *pkt_of(struct rte_mbuf *m)
 {
-	return (struct tern_pkt *)rte_mbuf_to_priv(m);
+	return (struct tni_pkt *)rte_mbuf_to_priv(m);
 }
 
-static uint64_t dd_now(struct tern_driver *d)
+static uint64_t dd_now(struct tni_driver *d)
 {
 	return (uint64_t)(((unsigned __int128)rte_get_tsc_cycles() * to_dd(d)->ns_mult) >> 32);
 }
@@ -102,14 +102,14 @@ static void hand_off(struct dpdk_drv *dd, unsigned q, struct rte_mbuf *m)
 
 /* The tern packet inside m, or NULL if m is not one for this port (then
  * m was consumed: freed, answered or handed over). */
-static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool from_ring)
+static struct tni_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool from_ring)
 {
 	struct tern_dpdk_port *p = dd->port;
 	if (m->nb_segs != 1 || m->data_len < sizeof(struct rte_ether_hdr))
 		goto other;
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-		if (tern_arp_input(p, m)) {
+		if (tni_arp_input(p, m)) {
 			dd->st.arp_replies_sent++;
 			queue_ctl(dd, m);
 		} else {
@@ -147,8 +147,8 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 		hand_off(dd, q, m);
 		return NULL;
 	}
-	tern_neigh_slot_learn(neigh_cached(&p->neigh, &dd->rx_seen, ip->src_addr, true), &eth->src_addr);
-	struct tern_pkt *t = pkt_of(m);
+	tni_neigh_slot_learn(neigh_cached(&p->neigh, &dd->rx_seen, ip->src_addr, true), &eth->src_addr);
+	struct tni_pkt *t = pkt_of(m);
 	t->data = (uint8_t *)(udp + 1);
 	t->len = ulen - (unsigned)sizeof(*udp);
 	t->cap = t->len;
@@ -158,7 +158,7 @@ static struct tern_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool f
 	t->peer.family = TERN_AF_INET;
 	t->peer.port = rte_be_to_cpu_16(udp->src_port);
 	memcpy(t->peer.ip, &ip->src_addr, 4);
-	t->hops = tern_hops_from_ttl(ip->time_to_live);
+	t->hops = tni_hops_from_ttl(ip->time_to_live);
 	/* A checksum of 0 is none: only a non-zero one the NIC found good counts. */
 	t->link_checked = p->memory_link ||
 			  (udp->dgram_cksum != 0 &&
@@ -183,7 +183,7 @@ static inline void maybe_check_link(struct dpdk_drv *dd)
 	}
 }
 
-static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned dd_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct tern_dpdk_port *p = dd->port;
@@ -196,7 +196,7 @@ static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 	if (p->handoff[dd->q]) {
 		unsigned k = rte_ring_dequeue_burst(p->handoff[dd->q], (void **)m, n, NULL);
 		for (unsigned i = 0; i < k; i++) {
-			struct tern_pkt *t = classify(dd, m[i], true);
+			struct tni_pkt *t = classify(dd, m[i], true);
 			if (t)
 				pkts[out++] = t;
 		}
@@ -207,7 +207,7 @@ static unsigned dd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 		for (unsigned i = 0; i < k; i++) {
 			if (i + 1 < k)
 				rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
-			struct tern_pkt *t = classify(dd, m[i], false);
+			struct tni_pkt *t = classify(dd, m[i], false);
 			if (t)
 				pkts[out++] = t;
 		}
@@ -227,7 +227,7 @@ static uint16_t ip_cksum(const struct dpdk_drv *dd, const struct rte_ipv4_hdr *i
 }
 
 /* Put the outer headers in front of t; false if the next hop is unknown. */
-static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
+static bool frame(struct dpdk_drv *dd, struct tni_pkt *t)
 {
 	struct tern_dpdk_port *p = dd->port;
 	struct rte_mbuf *m = t->owner;
@@ -236,12 +236,12 @@ static bool frame(struct dpdk_drv *dd, struct tern_pkt *t)
 	struct rte_ether_addr mac;
 	if (t->peer.family != TERN_AF_INET)
 		return false;
-	if (!tern_neigh_slot_mac(neigh_cached(&p->neigh, &dd->tx_seen, dst, false), &mac)) {
+	if (!tni_neigh_slot_mac(neigh_cached(&p->neigh, &dd->tx_seen, dst, false), &mac)) {
 		dd->st.arp_unresolved_drops++;
-		if (p->arp && tern_neigh_should_ask(&p->neigh, dst, dd_now(&dd->drv), ARP_INTERVAL_NS)) {
+		if (p->arp && tni_neigh_should_ask(&p->neigh, dst, dd_now(&dd->drv), ARP_INTERVAL_NS)) {
 			struct rte_mbuf *req = rte_pktmbuf_alloc(dd->pool);
 			if (req) {
-				tern_arp_request(p, req, dst);
+				tni_arp_request(p, req, dst);
 				dd->st.arp_requests_sent++;
 				queue_ctl(dd, req);
 			}
@@ -322,7 +322,7 @@ static void flush_ctl(struct dpdk_drv *dd)
 	dd->nctl = 0;
 }
 
-static unsigned dd_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned dd_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	flush_ctl(dd);
@@ -353,7 +353,7 @@ static unsigned dd_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 	return n;
 }
 
-static struct tern_pkt *dd_alloc(struct tern_driver *d)
+static struct tni_pkt *dd_alloc(struct tni_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct rte_mbuf *m;
@@ -363,7 +363,7 @@ static struct tern_pkt *dd_alloc(struct tern_driver *d)
 	} else if (!(m = rte_pktmbuf_alloc(dd->pool))) {
 		return NULL;
 	}
-	struct tern_pkt *t = pkt_of(m);
+	struct tni_pkt *t = pkt_of(m);
 	t->data = rte_pktmbuf_mtod(m, uint8_t *) + TERN_DPDK_OUTER;
 	t->cap = (uint32_t)(rte_pktmbuf_tailroom(m) - TERN_DPDK_OUTER);
 	t->len = 0;
@@ -376,13 +376,13 @@ static struct tern_pkt *dd_alloc(struct tern_driver *d)
 static void ext_done(void *addr, void *opaque)
 {
 	(void)addr;
-	tern_ext_ref_put(opaque);
+	tni_ext_ref_put(opaque);
 }
 
 /* Chain [buf, buf + len) behind t's frame as an external-buffer mbuf,
  * whose own private area holds the shared info that reports its end. */
-static bool dd_attach(struct tern_driver *d, struct tern_pkt *t, const void *buf, uint32_t len,
-		      struct tern_ext_ref *ref)
+static bool dd_attach(struct tni_driver *d, struct tni_pkt *t, const void *buf, uint32_t len,
+		      struct tni_ext_ref *ref)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct tern_dpdk_port *p = dd->port;
@@ -403,7 +403,7 @@ static bool dd_attach(struct tern_driver *d, struct tern_pkt *t, const void *buf
 	sh->free_cb = ext_done;
 	sh->fcb_opaque = ref;
 	rte_mbuf_ext_refcnt_set(sh, 1);
-	tern_ext_ref_get(ref);
+	tni_ext_ref_get(ref);
 	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)buf, iova, (uint16_t)len, sh);
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
@@ -416,14 +416,14 @@ static bool dd_attach(struct tern_driver *d, struct tern_pkt *t, const void *buf
 
 /* Message buffers a NIC can send from: DPDK memory, on the port's socket.
  * If that runs out, the C heap still works (the payload is then copied). */
-static void *dd_buf_alloc(struct tern_driver *d, size_t len)
+static void *dd_buf_alloc(struct tni_driver *d, size_t len)
 {
 	struct tern_dpdk_port *p = to_dd(d)->port;
 	void *b = p->dpdk_buffers ? rte_malloc_socket("tern_msg", len, RTE_CACHE_LINE_SIZE, p->socket) : NULL;
 	return b ? b : malloc(len ? len : 1);
 }
 
-static void dd_buf_free(struct tern_driver *d, void *buf)
+static void dd_buf_free(struct tni_driver *d, void *buf)
 {
 	(void)d;
 	if (rte_mem_virt2memseg_list(buf))
@@ -433,13 +433,13 @@ static void dd_buf_free(struct tern_driver *d, void *buf)
 }
 
 /* A NIC frees sent mbufs on later sends; with none coming, ask. */
-static void dd_tx_cleanup(struct tern_driver *d)
+static void dd_tx_cleanup(struct tni_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	rte_eth_tx_done_cleanup(dd->port->port_id, dd->q, 0);
 }
 
-static void dd_free(struct tern_driver *d, struct tern_pkt *t)
+static void dd_free(struct tni_driver *d, struct tni_pkt *t)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct rte_mbuf *m = t->owner;
@@ -452,7 +452,7 @@ static void dd_free(struct tern_driver *d, struct tern_pkt *t)
 	rte_pktmbuf_free(m);
 }
 
-static int dd_local_addr(struct tern_driver *d, struct tern_addr *out)
+static int dd_local_addr(struct tni_driver *d, struct tern_addr *out)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	memset(out, 0, sizeof(*out));
@@ -465,7 +465,7 @@ static int dd_local_addr(struct tern_driver *d, struct tern_addr *out)
 /* RSS steering: the source port from which peer's packets to this
  * engine hash onto its queue. Seeded by the peer's own port, so that two
  * engines of one peer host mostly get different ports. */
-static uint16_t dd_steer_port(struct tern_driver *d, const struct tern_addr *peer)
+static uint16_t dd_steer_port(struct tni_driver *d, const struct tern_addr *peer)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct tern_dpdk_port *p = dd->port;
@@ -473,14 +473,14 @@ static uint16_t dd_steer_port(struct tern_driver *d, const struct tern_addr *pee
 		return 0;
 	uint32_t ip;
 	memcpy(&ip, peer->ip, 4);
-	uint16_t port = tern_rss_pick_src_port(&p->rss, ip, p->ip, (uint16_t)(p->udp_base + dd->q), dd->q, peer->port);
+	uint16_t port = tni_rss_pick_src_port(&p->rss, ip, p->ip, (uint16_t)(p->udp_base + dd->q), dd->q, peer->port);
 	if (port)
 		dd->st.steer_ports_asked++;
 	return port;
 }
 
 /* Adaptive mode on a poll-mode driver: a short sleep, no interrupts. */
-static void dd_wait(struct tern_driver *d, uint64_t timeout_ns)
+static void dd_wait(struct tni_driver *d, uint64_t timeout_ns)
 {
 	(void)d;
 	if (timeout_ns > 50000)
@@ -489,7 +489,7 @@ static void dd_wait(struct tern_driver *d, uint64_t timeout_ns)
 	nanosleep(&ts, NULL);
 }
 
-static void dd_stats(struct tern_driver *d, struct tern_stats *out)
+static void dd_stats(struct tni_driver *d, struct tern_stats *out)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	const struct tern_stats *s = &dd->st;
@@ -515,7 +515,7 @@ static void dd_stats(struct tern_driver *d, struct tern_stats *out)
 	}
 }
 
-static void dd_destroy(struct tern_driver *d)
+static void dd_destroy(struct tni_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	flush_ctl(dd);
@@ -533,7 +533,7 @@ static void dd_destroy(struct tern_driver *d)
 	free(dd);
 }
 
-static const struct tern_driver_ops dpdk_ops = {
+static const struct tni_driver_ops dpdk_ops = {
 	.name = "dpdk",
 	.rx_burst = dd_rx_burst,
 	.tx_burst = dd_tx_burst,
@@ -569,7 +569,7 @@ static void build_template(struct dpdk_drv *dd)
 	dd->tmpl_ip_sum = rte_raw_cksum(ip, sizeof(*ip)); /* length and destination still 0 */
 }
 
-int tern_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, struct tern_driver **out)
+int tni_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, struct tni_driver **out)
 {
 	if (!p || q >= p->nq || mtu > p->mtu)
 		return TERN_EINVAL;

@@ -10,6 +10,6 @@ struct tern_dpdk_port;
 
 /* The engine's driver on queue q of port p; mtu must not exceed the port's.
  * TERN_EBUSY if another engine has that queue. */
-int tern_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, struct tern_driver **out);
+int tni_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, struct tni_driver **out);
 
 #endif

@@ -14,10 +14,10 @@
 #include "tern/dpdk.h"
 
 #define TERN_DPDK_MAX_QUEUES 64
-/* An mbuf's private area: a struct tern_pkt, or for an external-buffer
+/* An mbuf's private area: a struct tni_pkt, or for an external-buffer
  * segment the shared info that counts its use. */
 #define TERN_DPDK_PRIV_SIZE                                                                                        \
-	RTE_ALIGN(sizeof(struct tern_pkt) > sizeof(struct rte_mbuf_ext_shared_info) ? sizeof(struct tern_pkt)     \
+	RTE_ALIGN(sizeof(struct tni_pkt) > sizeof(struct rte_mbuf_ext_shared_info) ? sizeof(struct tni_pkt)     \
 										      : sizeof(struct rte_mbuf_ext_shared_info), \
 		  RTE_MBUF_PRIV_ALIGN)
 
@@ -28,27 +28,27 @@
  * by all: open addressing, lock-free (a key is claimed once by CAS and
  * never moves; the value is one 64-bit word). */
 #define TERN_NEIGH_SLOTS 1024
-struct tern_neigh_slot {
+struct tni_neigh_slot {
 	_Atomic uint32_t ip;      /* network order; 0: free */
 	_Atomic uint64_t mac;     /* 48-bit MAC | NEIGH_VALID; 0 while unresolved */
 	_Atomic uint64_t asked_ns; /* last ARP request for it */
 };
-struct tern_neigh_table {
-	struct tern_neigh_slot slot[TERN_NEIGH_SLOTS];
+struct tni_neigh_table {
+	struct tni_neigh_slot slot[TERN_NEIGH_SLOTS];
 };
 
-bool tern_neigh_lookup(struct tern_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac);
+bool tni_neigh_lookup(struct tni_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac);
 /* The slot of ip (claimed if create; NULL if absent or the table is full).
  * A slot keeps its address for the table's life, so an engine may keep a
  * pointer to it and read or learn the MAC there without a search. */
-struct tern_neigh_slot *tern_neigh_find(struct tern_neigh_table *t, uint32_t ip, bool create);
-bool tern_neigh_slot_mac(struct tern_neigh_slot *s, struct rte_ether_addr *mac);
+struct tni_neigh_slot *tni_neigh_find(struct tni_neigh_table *t, uint32_t ip, bool create);
+bool tni_neigh_slot_mac(struct tni_neigh_slot *s, struct rte_ether_addr *mac);
 /* Store mac (a unicast address) in s unless it is there already. */
-void tern_neigh_slot_learn(struct tern_neigh_slot *s, const struct rte_ether_addr *mac);
-void tern_neigh_set(struct tern_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac);
+void tni_neigh_slot_learn(struct tni_neigh_slot *s, const struct rte_ether_addr *mac);
+void tni_neigh_set(struct tni_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac);
 /* True when the caller should send an ARP request for ip now (at most one
  * per ip every interval_ns, over all engines). */
-bool tern_neigh_should_ask(struct tern_neigh_table *t, uint32_t ip, uint64_t now_ns, uint64_t interval_ns);
+bool tni_neigh_should_ask(struct tni_neigh_table *t, uint32_t ip, uint64_t now_ns, uint64_t interval_ns);
 
 struct rte_mempool;
 struct rte_ring;
@@ -74,20 +74,20 @@ struct tern_dpdk_port {
 	struct rte_mempool *pool[TERN_DPDK_MAX_QUEUES];
 	struct rte_ring *handoff[TERN_DPDK_MAX_QUEUES]; /* software steering: frames for engine q */
 	struct rte_flow *flow[TERN_DPDK_MAX_QUEUES];
-	struct tern_rss rss; /* RSS steering: the port's key and table */
+	struct tni_rss rss; /* RSS steering: the port's key and table */
 	/* 1 + the engine that last sent from a source port a peer asked for,
 	 * so that a frame back to that port (a RST) finds it; 0: none. */
 	_Atomic uint8_t steer_owner[65536];
 	atomic_bool taken[TERN_DPDK_MAX_QUEUES];
 	atomic_int engines;
-	struct tern_neigh_table neigh;
+	struct tni_neigh_table neigh;
 };
 
 /* ARP frames: build a request in m; answer or learn from a received one.
- * tern_arp_input returns true when it turned m into a reply to send. */
+ * tni_arp_input returns true when it turned m into a reply to send. */
 struct rte_mbuf;
-void tern_arp_request(const struct tern_dpdk_port *p, struct rte_mbuf *m, uint32_t target_ip);
-bool tern_arp_input(struct tern_dpdk_port *p, struct rte_mbuf *m);
+void tni_arp_request(const struct tern_dpdk_port *p, struct rte_mbuf *m, uint32_t target_ip);
+bool tni_arp_input(struct tern_dpdk_port *p, struct rte_mbuf *m);
 
 #include "dpdk_driver.h"
 

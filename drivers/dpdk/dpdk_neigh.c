@@ -28,11 +28,11 @@ static uint32_t neigh_hash(uint32_t ip)
 }
 
 /* The slot for ip, claimed if create; NULL if absent (or the table is full). */
-struct tern_neigh_slot *tern_neigh_find(struct tern_neigh_table *t, uint32_t ip, bool create)
+struct tni_neigh_slot *tni_neigh_find(struct tni_neigh_table *t, uint32_t ip, bool create)
 {
 	uint32_t h = neigh_hash(ip);
 	for (uint32_t i = 0; i < TERN_NEIGH_SLOTS; i++) {
-		struct tern_neigh_slot *s = &t->slot[(h + i) & (TERN_NEIGH_SLOTS - 1)];
+		struct tni_neigh_slot *s = &t->slot[(h + i) & (TERN_NEIGH_SLOTS - 1)];
 		uint32_t k = atomic_load_explicit(&s->ip, memory_order_acquire);
 		if (k == ip)
 			return s;
@@ -47,7 +47,7 @@ struct tern_neigh_slot *tern_neigh_find(struct tern_neigh_table *t, uint32_t ip,
 	return NULL;
 }
 
-bool tern_neigh_slot_mac(struct tern_neigh_slot *s, struct rte_ether_addr *mac)
+bool tni_neigh_slot_mac(struct tni_neigh_slot *s, struct rte_ether_addr *mac)
 {
 	uint64_t w = s ? atomic_load_explicit(&s->mac, memory_order_acquire) : 0;
 	if (!(w & NEIGH_VALID))
@@ -59,7 +59,7 @@ bool tern_neigh_slot_mac(struct tern_neigh_slot *s, struct rte_ether_addr *mac)
 	return true;
 }
 
-void tern_neigh_slot_learn(struct tern_neigh_slot *s, const struct rte_ether_addr *mac)
+void tni_neigh_slot_learn(struct tni_neigh_slot *s, const struct rte_ether_addr *mac)
 {
 	uint64_t w = mac_word(mac);
 	if (!s || atomic_load_explicit(&s->mac, memory_order_relaxed) == w)
@@ -69,21 +69,21 @@ void tern_neigh_slot_learn(struct tern_neigh_slot *s, const struct rte_ether_add
 	atomic_store_explicit(&s->mac, w, memory_order_release);
 }
 
-bool tern_neigh_lookup(struct tern_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac)
+bool tni_neigh_lookup(struct tni_neigh_table *t, uint32_t ip, struct rte_ether_addr *mac)
 {
-	return tern_neigh_slot_mac(tern_neigh_find(t, ip, false), mac);
+	return tni_neigh_slot_mac(tni_neigh_find(t, ip, false), mac);
 }
 
-void tern_neigh_set(struct tern_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac)
+void tni_neigh_set(struct tni_neigh_table *t, uint32_t ip, const struct rte_ether_addr *mac)
 {
 	if (ip == 0 || rte_is_zero_ether_addr(mac) || !rte_is_unicast_ether_addr(mac))
 		return;
-	tern_neigh_slot_learn(tern_neigh_find(t, ip, true), mac);
+	tni_neigh_slot_learn(tni_neigh_find(t, ip, true), mac);
 }
 
-bool tern_neigh_should_ask(struct tern_neigh_table *t, uint32_t ip, uint64_t now_ns, uint64_t interval_ns)
+bool tni_neigh_should_ask(struct tni_neigh_table *t, uint32_t ip, uint64_t now_ns, uint64_t interval_ns)
 {
-	struct tern_neigh_slot *s = tern_neigh_find(t, ip, true);
+	struct tni_neigh_slot *s = tni_neigh_find(t, ip, true);
 	if (!s)
 		return false;
 	uint64_t last = atomic_load_explicit(&s->asked_ns, memory_order_relaxed);
@@ -111,7 +111,7 @@ static struct rte_arp_hdr *arp_fill(const struct tern_dpdk_port *p, struct rte_m
 	return a;
 }
 
-void tern_arp_request(const struct tern_dpdk_port *p, struct rte_mbuf *m, uint32_t target_ip)
+void tni_arp_request(const struct tern_dpdk_port *p, struct rte_mbuf *m, uint32_t target_ip)
 {
 	struct rte_ether_addr bcast;
 	memset(bcast.addr_bytes, 0xff, sizeof(bcast.addr_bytes));
@@ -121,7 +121,7 @@ void tern_arp_request(const struct tern_dpdk_port *p, struct rte_mbuf *m, uint32
 	a->arp_data.arp_tip = target_ip;
 }
 
-bool tern_arp_input(struct tern_dpdk_port *p, struct rte_mbuf *m)
+bool tni_arp_input(struct tern_dpdk_port *p, struct rte_mbuf *m)
 {
 	if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr))
 		return false;
@@ -134,7 +134,7 @@ bool tern_arp_input(struct tern_dpdk_port *p, struct rte_mbuf *m)
 	struct rte_ether_addr sha = a->arp_data.arp_sha;
 	/* Learn the sender of anything addressed to us (and of replies). */
 	if (a->arp_data.arp_tip == p->ip)
-		tern_neigh_set(&p->neigh, sip, &sha);
+		tni_neigh_set(&p->neigh, sip, &sha);
 	if (op != RTE_ARP_OP_REQUEST || a->arp_data.arp_tip != p->ip || !p->arp)
 		return false;
 	a = arp_fill(p, m, &sha);

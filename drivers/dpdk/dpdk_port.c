@@ -111,9 +111,9 @@ static void release(struct tern_dpdk_port *p, bool started)
  * hints are right even where the port cannot report its key. */
 static void default_rss_key(uint8_t *key, unsigned len)
 {
-	const unsigned n = sizeof(tern_rss_well_known_key);
+	const unsigned n = sizeof(tni_rss_well_known_key);
 	for (unsigned i = 0; i < len; i++)
-		key[i] = tern_rss_well_known_key[i % n];
+		key[i] = tni_rss_well_known_key[i % n];
 }
 
 /* Whether RSS steering can work, told before the device is touched (a
@@ -132,7 +132,7 @@ static bool rss_possible(const struct tern_dpdk_port_config *cfg, const struct r
 static bool learn_rss(struct tern_dpdk_port *p, const struct tern_dpdk_port_config *cfg,
 		      const struct rte_eth_dev_info *info)
 {
-	struct tern_rss *r = &p->rss;
+	struct tni_rss *r = &p->rss;
 	memset(r, 0, sizeof(*r));
 	if (cfg->rss_key) {
 		memcpy(r->key, cfg->rss_key, cfg->rss_key_len);
@@ -402,8 +402,8 @@ int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *p, const struct tern_dpdk
 	memcpy(mac.addr_bytes, n->mac, 6);
 	if (ip == 0 || !rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
 		return TERN_EINVAL;
-	tern_neigh_set(&p->neigh, ip, &mac);
-	return tern_neigh_lookup(&p->neigh, ip, &mac) ? 0 : TERN_ENOMEM;
+	tni_neigh_set(&p->neigh, ip, &mac);
+	return tni_neigh_lookup(&p->neigh, ip, &mac) ? 0 : TERN_ENOMEM;
 }
 
 int tern_dpdk_port_xstats(struct tern_dpdk_port *p, void (*fn)(const char *name, uint64_t value, void *arg),

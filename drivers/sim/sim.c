@@ -18,23 +18,23 @@
 
 
 struct sim_node {
-	struct tern_driver drv; /* first: the engine sees a tern_driver */
+	struct tni_driver drv; /* first: the engine sees a tni_driver */
 	struct tern_sim_net *net;
 	uint32_t id;
 	int attached;
-	struct tern_pkt_pool *pool;
+	struct tni_pkt_pool *pool;
 	struct tern_sim_link link;
 	int ge_bad;
 	uint64_t busy_until;
-	struct tern_sim_heap inbound;
+	struct tni_sim_heap inbound;
 	/* attach_tx: references of sent packets, let go at the next send */
-	struct tern_ext_ref *held[64];
+	struct tni_ext_ref *held[64];
 	unsigned n_held;
 };
 
 struct tern_sim_net {
 	struct tern_sim_config cfg;
-	struct tern_rng rng;
+	struct tni_rng rng;
 	uint64_t now, order;
 	struct sim_node **nodes; /* indexed by node id, grown on demand */
 	uint32_t n_nodes;
@@ -60,7 +60,7 @@ int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out
 	if (!net)
 		return TERN_ENOMEM;
 	net->cfg = *cfg;
-	tern_rng_seed(&net->rng, cfg->seed);
+	tni_rng_seed(&net->rng, cfg->seed);
 	*out = net;
 	return 0;
 }
@@ -71,7 +71,7 @@ int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out
 static void drain_inbound(struct sim_node *n)
 {
 	while (n->inbound.n)
-		tern_pkt_pool_free(tern_sim_heap_pop(&n->inbound).pkt);
+		tni_pkt_pool_free(tni_sim_heap_pop(&n->inbound).pkt);
 }
 
 void tern_sim_destroy(struct tern_sim_net *net)
@@ -87,8 +87,8 @@ void tern_sim_destroy(struct tern_sim_net *net)
 		struct sim_node *n = net->nodes[i];
 		if (!n)
 			continue;
-		tern_sim_heap_free(&n->inbound);
-		tern_pkt_pool_destroy(n->pool);
+		tni_sim_heap_free(&n->inbound);
+		tni_pkt_pool_destroy(n->pool);
 		free(n);
 	}
 	free(net->nodes);
@@ -115,7 +115,7 @@ static struct sim_node *node_get(struct tern_sim_net *net, uint32_t id)
 		node = calloc(1, sizeof(*node));
 		if (!node)
 			return NULL;
-		node->pool = tern_pkt_pool_create(net->cfg.pool_pkts, net->cfg.buf_size, SIM_HEADROOM);
+		node->pool = tni_pkt_pool_create(net->cfg.pool_pkts, net->cfg.buf_size, SIM_HEADROOM);
 		if (!node->pool) {
 			free(node);
 			return NULL;
@@ -154,8 +154,8 @@ uint64_t tern_sim_next_event(const struct tern_sim_net *net)
 	uint64_t best = UINT64_MAX;
 	for (uint32_t i = 0; i < net->n_nodes; i++) {
 		const struct sim_node *n = net->nodes[i];
-		if (n && n->inbound.n && tern_sim_heap_top(&n->inbound)->arrival < best)
-			best = tern_sim_heap_top(&n->inbound)->arrival;
+		if (n && n->inbound.n && tni_sim_heap_top(&n->inbound)->arrival < best)
+			best = tni_sim_heap_top(&n->inbound)->arrival;
 	}
 	return best;
 }
@@ -167,7 +167,7 @@ void tern_sim_stats(const struct tern_sim_net *net, struct tern_sim_stats *out)
 
 static int chance(struct tern_sim_net *net, double p)
 {
-	return p > 0 && tern_rng_double(&net->rng) < p;
+	return p > 0 && tni_rng_double(&net->rng) < p;
 }
 
 static int link_drops(struct tern_sim_net *net, struct sim_node *dst)
@@ -184,15 +184,15 @@ static int link_drops(struct tern_sim_net *net, struct sim_node *dst)
 	return chance(net, l->loss);
 }
 
-static void flight_push(struct tern_sim_net *net, struct sim_node *dst, struct tern_pkt *p, uint64_t arrival)
+static void flight_push(struct tern_sim_net *net, struct sim_node *dst, struct tni_pkt *p, uint64_t arrival)
 {
-	struct tern_sim_flight f = { arrival, net->order++, p };
-	if (tern_sim_heap_push(&dst->inbound, f) < 0)
-		tern_pkt_pool_free(p); /* out of memory: the packet is lost */
+	struct tni_sim_flight f = { arrival, net->order++, p };
+	if (tni_sim_heap_push(&dst->inbound, f) < 0)
+		tni_pkt_pool_free(p); /* out of memory: the packet is lost */
 }
 
 /* One packet from src enters dst's egress link. */
-static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_node *dst, struct tern_pkt *p)
+static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_node *dst, struct tni_pkt *p)
 {
 	const struct tern_sim_link *l = &dst->link;
 	int is_data = p->len >= 2 && p->data[1] == TERN_PKT_DATA;
@@ -202,7 +202,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	if (!dst->attached || link_drops(net, dst)) {
 		net->stats.lost++;
 		net->stats.data_lost += is_data;
-		tern_pkt_pool_free(p);
+		tni_pkt_pool_free(p);
 		return;
 	}
 	uint64_t start = dst->busy_until > net->now ? dst->busy_until : net->now;
@@ -212,7 +212,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 		if (queued + p->len > l->queue_bytes) {
 			net->stats.queue_drops++;
 			net->stats.data_lost += is_data;
-			tern_pkt_pool_free(p);
+			tni_pkt_pool_free(p);
 			return;
 		}
 	}
@@ -228,7 +228,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	p->link_checked = net->cfg.link_checked;
 
 	if (chance(net, l->duplicate)) {
-		struct tern_pkt *copy = tern_pkt_pool_alloc(net->nodes[src]->pool);
+		struct tni_pkt *copy = tni_pkt_pool_alloc(net->nodes[src]->pool);
 		if (copy) {
 			memcpy(copy->data, p->data, p->len);
 			copy->len = p->len;
@@ -241,18 +241,18 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 		}
 	}
 	if (chance(net, l->corrupt) && p->len) {
-		uint64_t bit = tern_rng_below(&net->rng, (uint64_t)p->len * 8);
+		uint64_t bit = tni_rng_below(&net->rng, (uint64_t)p->len * 8);
 		p->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		net->stats.corrupted++;
 		if (net->cfg.link_checked) { /* the checksum catches it */
 			net->stats.lost++;
 			net->stats.data_lost += is_data;
-			tern_pkt_pool_free(p);
+			tni_pkt_pool_free(p);
 			return;
 		}
 	}
 	if (chance(net, l->reorder)) {
-		arrival += tern_rng_below(&net->rng, l->reorder_delay_ns + 1);
+		arrival += tni_rng_below(&net->rng, l->reorder_delay_ns + 1);
 		net->stats.reordered++;
 	}
 	flight_push(net, dst, p, arrival);
@@ -263,11 +263,11 @@ int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const 
 	struct sim_node *s = node_get(net, src), *d = node_get(net, dst);
 	if (!s || !d)
 		return TERN_EINVAL;
-	struct tern_pkt *p = tern_pkt_pool_alloc(s->pool);
+	struct tni_pkt *p = tni_pkt_pool_alloc(s->pool);
 	if (!p)
 		return TERN_EAGAIN;
 	if (len > p->cap) {
-		tern_pkt_pool_free(p);
+		tni_pkt_pool_free(p);
 		return TERN_EMSGSIZE;
 	}
 	memcpy(p->data, data, len);
@@ -278,33 +278,33 @@ int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const 
 
 /* ---- the driver face of a node ---- */
 
-static struct sim_node *to_node(struct tern_driver *d)
+static struct sim_node *to_node(struct tni_driver *d)
 {
 	return (struct sim_node *)d;
 }
 
-static unsigned sim_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned sim_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sim_node *node = to_node(d);
 	unsigned got = 0;
-	while (got < n && node->inbound.n && tern_sim_heap_top(&node->inbound)->arrival <= node->net->now) {
-		pkts[got++] = tern_sim_heap_pop(&node->inbound).pkt;
+	while (got < n && node->inbound.n && tni_sim_heap_top(&node->inbound)->arrival <= node->net->now) {
+		pkts[got++] = tni_sim_heap_pop(&node->inbound).pkt;
 		node->net->stats.delivered++;
 	}
 	return got;
 }
 
 /* Like a NIC's completions: what was sent before is let go now. */
-static void sim_tx_cleanup(struct tern_driver *d)
+static void sim_tx_cleanup(struct tni_driver *d)
 {
 	struct sim_node *node = to_node(d);
 	for (unsigned i = 0; i < node->n_held; i++)
-		tern_ext_ref_put(node->held[i]);
+		tni_ext_ref_put(node->held[i]);
 	node->n_held = 0;
 }
 
-static bool sim_attach(struct tern_driver *d, struct tern_pkt *p, const void *buf, uint32_t len,
-		       struct tern_ext_ref *ref)
+static bool sim_attach(struct tni_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
+		       struct tni_ext_ref *ref)
 {
 	struct sim_node *node = to_node(d);
 	if (!node->net->cfg.attach_tx || node->n_held == sizeof(node->held) / sizeof(node->held[0]) ||
@@ -314,12 +314,12 @@ static bool sim_attach(struct tern_driver *d, struct tern_pkt *p, const void *bu
 	 * the device would when the packet leaves, and hold the reference. */
 	memcpy(p->data + p->len, buf, len);
 	p->ext_len = len;
-	tern_ext_ref_get(ref);
+	tni_ext_ref_get(ref);
 	node->held[node->n_held++] = ref;
 	return true;
 }
 
-static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned sim_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sim_node *node = to_node(d);
 	unsigned keep = 0;
@@ -329,7 +329,7 @@ static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsi
 	if (node->n_held > keep) {
 		unsigned old = node->n_held - keep;
 		for (unsigned i = 0; i < old; i++)
-			tern_ext_ref_put(node->held[i]);
+			tni_ext_ref_put(node->held[i]);
 		memmove(node->held, node->held + old, keep * sizeof(node->held[0]));
 		node->n_held = keep;
 	}
@@ -342,7 +342,7 @@ static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsi
 		if (!dst) {
 			dst = node_get(node->net, pkts[i]->peer.sim_node);
 			if (!dst || pkts[i]->peer.family != TERN_AF_SIM) {
-				tern_pkt_pool_free(pkts[i]);
+				tni_pkt_pool_free(pkts[i]);
 				continue;
 			}
 		}
@@ -351,35 +351,35 @@ static unsigned sim_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsi
 	return n;
 }
 
-static struct tern_pkt *sim_alloc(struct tern_driver *d)
+static struct tni_pkt *sim_alloc(struct tni_driver *d)
 {
-	return tern_pkt_pool_alloc(to_node(d)->pool);
+	return tni_pkt_pool_alloc(to_node(d)->pool);
 }
 
-static void sim_free(struct tern_driver *d, struct tern_pkt *p)
+static void sim_free(struct tni_driver *d, struct tni_pkt *p)
 {
 	(void)d;
-	tern_pkt_pool_free(p);
+	tni_pkt_pool_free(p);
 }
 
-static uint64_t sim_now(struct tern_driver *d)
+static uint64_t sim_now(struct tni_driver *d)
 {
 	return to_node(d)->net->now;
 }
 
-static int sim_local_addr(struct tern_driver *d, struct tern_addr *out)
+static int sim_local_addr(struct tni_driver *d, struct tern_addr *out)
 {
 	*out = tern_addr_sim(to_node(d)->id);
 	return 0;
 }
 
-static void sim_wait(struct tern_driver *d, uint64_t timeout_ns)
+static void sim_wait(struct tni_driver *d, uint64_t timeout_ns)
 {
 	(void)d;
 	(void)timeout_ns; /* virtual time moves only in tern_sim_run */
 }
 
-static void sim_detach(struct tern_driver *d)
+static void sim_detach(struct tni_driver *d)
 {
 	struct sim_node *node = to_node(d);
 	sim_tx_cleanup(d);
@@ -387,13 +387,13 @@ static void sim_detach(struct tern_driver *d)
 	node->attached = 0;
 }
 
-static uint16_t sim_steer_port(struct tern_driver *d, const struct tern_addr *peer)
+static uint16_t sim_steer_port(struct tni_driver *d, const struct tern_addr *peer)
 {
 	(void)peer;
 	return to_node(d)->net->cfg.steer_port;
 }
 
-static const struct tern_driver_ops sim_ops = {
+static const struct tni_driver_ops sim_ops = {
 	.name = "sim",
 	.rx_burst = sim_rx_burst,
 	.tx_burst = sim_tx_burst,
@@ -408,7 +408,7 @@ static const struct tern_driver_ops sim_ops = {
 	.destroy = sim_detach,
 };
 
-int tern_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tern_driver **out)
+int tni_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tni_driver **out)
 {
 	if (!net || !out)
 		return TERN_EINVAL;

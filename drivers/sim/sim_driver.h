@@ -6,6 +6,6 @@
 #include "tern/sim.h"
 
 /* Claim node on net; TERN_EADDRINUSE if another engine holds it. */
-int tern_sim_driver_open(struct tern_sim_net *net, uint32_t node, struct tern_driver **out);
+int tni_sim_driver_open(struct tern_sim_net *net, uint32_t node, struct tni_driver **out);
 
 #endif

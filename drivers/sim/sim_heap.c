@@ -4,16 +4,16 @@
 
 #include "tern/error.h"
 
-static int before(const struct tern_sim_flight *a, const struct tern_sim_flight *b)
+static int before(const struct tni_sim_flight *a, const struct tni_sim_flight *b)
 {
 	return a->arrival < b->arrival || (a->arrival == b->arrival && a->order < b->order);
 }
 
-int tern_sim_heap_push(struct tern_sim_heap *h, struct tern_sim_flight f)
+int tni_sim_heap_push(struct tni_sim_heap *h, struct tni_sim_flight f)
 {
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 256;
-		struct tern_sim_flight *v = realloc(h->v, cap * sizeof(*v));
+		struct tni_sim_flight *v = realloc(h->v, cap * sizeof(*v));
 		if (!v)
 			return TERN_ENOMEM;
 		h->v = v;
@@ -31,10 +31,10 @@ int tern_sim_heap_push(struct tern_sim_heap *h, struct tern_sim_flight f)
 	return 0;
 }
 
-struct tern_sim_flight tern_sim_heap_pop(struct tern_sim_heap *h)
+struct tni_sim_flight tni_sim_heap_pop(struct tni_sim_heap *h)
 {
-	struct tern_sim_flight top = h->v[0];
-	struct tern_sim_flight last = h->v[--h->n];
+	struct tni_sim_flight top = h->v[0];
+	struct tni_sim_flight last = h->v[--h->n];
 	size_t i = 0;
 	for (;;) {
 		size_t c = 2 * i + 1;
@@ -52,7 +52,7 @@ struct tern_sim_flight tern_sim_heap_pop(struct tern_sim_heap *h)
 	return top;
 }
 
-void tern_sim_heap_free(struct tern_sim_heap *h)
+void tni_sim_heap_free(struct tni_sim_heap *h)
 {
 	free(h->v);
 	h->v = NULL;

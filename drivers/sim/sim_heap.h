@@ -6,22 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct tern_pkt;
+struct tni_pkt;
 
-struct tern_sim_flight {
+struct tni_sim_flight {
 	uint64_t arrival, order;
-	struct tern_pkt *pkt;
+	struct tni_pkt *pkt;
 };
 
-struct tern_sim_heap {
-	struct tern_sim_flight *v;
+struct tni_sim_heap {
+	struct tni_sim_flight *v;
 	size_t n, cap;
 };
 
-int tern_sim_heap_push(struct tern_sim_heap *h, struct tern_sim_flight f);
+int tni_sim_heap_push(struct tni_sim_heap *h, struct tni_sim_flight f);
 /* The earliest entry; h->n must be > 0. */
-static inline const struct tern_sim_flight *tern_sim_heap_top(const struct tern_sim_heap *h) { return &h->v[0]; }
-struct tern_sim_flight tern_sim_heap_pop(struct tern_sim_heap *h);
-void tern_sim_heap_free(struct tern_sim_heap *h);
+static inline const struct tni_sim_flight *tni_sim_heap_top(const struct tni_sim_heap *h) { return &h->v[0]; }
+struct tni_sim_flight tni_sim_heap_pop(struct tni_sim_heap *h);
+void tni_sim_heap_free(struct tni_sim_heap *h);
 
 #endif

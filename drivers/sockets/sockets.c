@@ -15,29 +15,29 @@
 #define HEADROOM 64
 
 struct sock_drv {
-	struct tern_driver drv;
-	struct tern_udp_socket sock;
-	struct tern_pkt_pool *pool;
-	struct tern_pkt *rx[BURST]; /* standing receive buffers, refilled as used */
+	struct tni_driver drv;
+	struct tni_udp_socket sock;
+	struct tni_pkt_pool *pool;
+	struct tni_pkt *rx[BURST]; /* standing receive buffers, refilled as used */
 	struct mmsghdr msgs[BURST];
 	struct iovec iov[BURST];
 	struct sockaddr_storage names[BURST];
 	_Alignas(struct cmsghdr) char ctl[BURST][TERN_UDP_CMSG_ROOM];
 };
 
-static struct sock_drv *to_sd(struct tern_driver *d)
+static struct sock_drv *to_sd(struct tni_driver *d)
 {
 	return (struct sock_drv *)d;
 }
 
-static unsigned sd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned sd_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
 	if (n > BURST)
 		n = BURST;
 	unsigned ready = 0;
 	for (; ready < n; ready++) {
-		if (!sd->rx[ready] && !(sd->rx[ready] = tern_pkt_pool_alloc(sd->pool)))
+		if (!sd->rx[ready] && !(sd->rx[ready] = tni_pkt_pool_alloc(sd->pool)))
 			break;
 		sd->iov[ready] = (struct iovec){ sd->rx[ready]->data, sd->rx[ready]->cap };
 		sd->msgs[ready].msg_hdr = (struct msghdr){ .msg_name = &sd->names[ready],
@@ -53,15 +53,15 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 		return 0;
 	unsigned out = 0;
 	for (int i = 0; i < got; i++) {
-		struct tern_pkt *p = sd->rx[i];
+		struct tni_pkt *p = sd->rx[i];
 		if (sd->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue; /* larger than any tern packet: not ours; buffer reused */
 		p->len = sd->msgs[i].msg_len;
-		tern_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
+		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
 		p->hops = 0;
 		struct msghdr *mh = &sd->msgs[i].msg_hdr;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
-			if ((p->hops = tern_udp_cmsg_hops(c)))
+			if ((p->hops = tni_udp_cmsg_hops(c)))
 				break;
 		pkts[out++] = p;
 		sd->rx[i] = NULL;
@@ -70,23 +70,23 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 	unsigned k = 0;
 	for (unsigned i = 0; i < BURST; i++)
 		if (sd->rx[i]) {
-			struct tern_pkt *p = sd->rx[i];
+			struct tni_pkt *p = sd->rx[i];
 			sd->rx[i] = NULL;
 			sd->rx[k++] = p;
 		}
 	return out;
 }
 
-static unsigned sd_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned sd_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
 	unsigned done = 0;
 	while (done < n) {
 		unsigned k = 0;
 		for (; k < BURST && done + k < n; k++) {
-			struct tern_pkt *p = pkts[done + k];
+			struct tni_pkt *p = pkts[done + k];
 			sd->iov[k] = (struct iovec){ p->data, p->len };
-			socklen_t nl = tern_udp_to_sockaddr(&sd->sock, &p->peer, &sd->names[k]);
+			socklen_t nl = tni_udp_to_sockaddr(&sd->sock, &p->peer, &sd->names[k]);
 			sd->msgs[k].msg_hdr = (struct msghdr){ .msg_name = &sd->names[k], .msg_namelen = nl,
 							       .msg_iov = &sd->iov[k], .msg_iovlen = 1 };
 		}
@@ -97,50 +97,50 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 			sent = 1; /* this one packet failed (unreachable, bad address): drop it */
 		}
 		for (int i = 0; i < sent; i++)
-			tern_pkt_pool_free(pkts[done + i]);
+			tni_pkt_pool_free(pkts[done + i]);
 		done += (unsigned)sent;
 	}
 	return done;
 }
 
-static struct tern_pkt *sd_alloc(struct tern_driver *d)
+static struct tni_pkt *sd_alloc(struct tni_driver *d)
 {
-	return tern_pkt_pool_alloc(to_sd(d)->pool);
+	return tni_pkt_pool_alloc(to_sd(d)->pool);
 }
 
-static void sd_free(struct tern_driver *d, struct tern_pkt *p)
-{
-	(void)d;
-	tern_pkt_pool_free(p);
-}
-
-static uint64_t sd_now(struct tern_driver *d)
+static void sd_free(struct tni_driver *d, struct tni_pkt *p)
 {
 	(void)d;
-	return tern_clock_ns();
+	tni_pkt_pool_free(p);
 }
 
-static int sd_local_addr(struct tern_driver *d, struct tern_addr *out)
+static uint64_t sd_now(struct tni_driver *d)
 {
-	return tern_udp_local_addr(&to_sd(d)->sock, out);
+	(void)d;
+	return tni_clock_ns();
 }
 
-static void sd_wait(struct tern_driver *d, uint64_t timeout_ns)
+static int sd_local_addr(struct tni_driver *d, struct tern_addr *out)
+{
+	return tni_udp_local_addr(&to_sd(d)->sock, out);
+}
+
+static void sd_wait(struct tni_driver *d, uint64_t timeout_ns)
 {
 	struct pollfd pfd = { .fd = to_sd(d)->sock.fd, .events = POLLIN };
 	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull) };
 	ppoll(&pfd, 1, &ts, NULL);
 }
 
-static void sd_destroy(struct tern_driver *d)
+static void sd_destroy(struct tni_driver *d)
 {
 	struct sock_drv *sd = to_sd(d);
-	tern_udp_close(&sd->sock);
-	tern_pkt_pool_destroy(sd->pool);
+	tni_udp_close(&sd->sock);
+	tni_pkt_pool_destroy(sd->pool);
 	free(sd);
 }
 
-static const struct tern_driver_ops sockets_ops = {
+static const struct tni_driver_ops sockets_ops = {
 	.name = "sockets",
 	.rx_burst = sd_rx_burst,
 	.tx_burst = sd_tx_burst,
@@ -152,17 +152,17 @@ static const struct tern_driver_ops sockets_ops = {
 	.destroy = sd_destroy,
 };
 
-int tern_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out)
+int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tni_driver **out)
 {
 	struct sock_drv *sd = calloc(1, sizeof(*sd));
 	if (!sd)
 		return TERN_ENOMEM;
 	sd->sock.fd = -1;
 	/* A datagram larger than max_pkt is no tern packet: MSG_TRUNC drops it. */
-	sd->pool = tern_pkt_pool_create(POOL_PKTS, max_pkt + HEADROOM, HEADROOM);
-	int rc = sd->pool ? tern_udp_open(host, port, &sd->sock) : TERN_ENOMEM;
+	sd->pool = tni_pkt_pool_create(POOL_PKTS, max_pkt + HEADROOM, HEADROOM);
+	int rc = sd->pool ? tni_udp_open(host, port, &sd->sock) : TERN_ENOMEM;
 	if (rc) {
-		tern_pkt_pool_destroy(sd->pool);
+		tni_pkt_pool_destroy(sd->pool);
 		free(sd);
 		return rc;
 	}

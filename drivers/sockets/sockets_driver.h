@@ -6,6 +6,6 @@
 
 #include "drivers/driver.h"
 
-int tern_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out);
+int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tni_driver **out);
 
 #endif

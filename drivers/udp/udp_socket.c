@@ -51,7 +51,7 @@ static int bind_family(int family, const struct tern_addr *host, uint16_t port)
 	return fd;
 }
 
-uint8_t tern_udp_cmsg_hops(const struct cmsghdr *c)
+uint8_t tni_udp_cmsg_hops(const struct cmsghdr *c)
 {
 	int ttl;
 	if (c->cmsg_len < CMSG_LEN(sizeof(ttl)))
@@ -60,10 +60,10 @@ uint8_t tern_udp_cmsg_hops(const struct cmsghdr *c)
 	    !(c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT))
 		return 0;
 	memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
-	return ttl > 0 && ttl < 256 ? tern_hops_from_ttl((uint8_t)ttl) : 0;
+	return ttl > 0 && ttl < 256 ? tni_hops_from_ttl((uint8_t)ttl) : 0;
 }
 
-int tern_udp_open(const char *host, uint16_t port, struct tern_udp_socket *out)
+int tni_udp_open(const char *host, uint16_t port, struct tni_udp_socket *out)
 {
 	struct tern_addr h;
 	int fd;
@@ -88,14 +88,14 @@ int tern_udp_open(const char *host, uint16_t port, struct tern_udp_socket *out)
 	return 0;
 }
 
-void tern_udp_close(struct tern_udp_socket *s)
+void tni_udp_close(struct tni_udp_socket *s)
 {
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
 }
 
-socklen_t tern_udp_to_sockaddr(const struct tern_udp_socket *s, const struct tern_addr *a,
+socklen_t tni_udp_to_sockaddr(const struct tni_udp_socket *s, const struct tern_addr *a,
 			       struct sockaddr_storage *out)
 {
 	if (s->family == AF_INET) {
@@ -125,7 +125,7 @@ socklen_t tern_udp_to_sockaddr(const struct tern_udp_socket *s, const struct ter
 	return sizeof(*v6);
 }
 
-void tern_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out)
+void tni_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (sa->sa_family == AF_INET) {
@@ -146,12 +146,12 @@ void tern_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out)
 	}
 }
 
-int tern_udp_local_addr(const struct tern_udp_socket *s, struct tern_addr *out)
+int tni_udp_local_addr(const struct tni_udp_socket *s, struct tern_addr *out)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
-	tern_udp_from_sockaddr((struct sockaddr *)&ss, out);
+	tni_udp_from_sockaddr((struct sockaddr *)&ss, out);
 	return 0;
 }

@@ -8,26 +8,26 @@
 
 #include "tern/addr.h"
 
-struct tern_udp_socket {
+struct tni_udp_socket {
 	int fd;
 	int family; /* AF_INET, or AF_INET6 dual-stack */
 };
 
 /* Bind host:port (host NULL: every address, IPv6 and IPv4). Non-blocking.
  * TERN_EADDRINUSE if the port is taken. */
-int tern_udp_open(const char *host, uint16_t port, struct tern_udp_socket *out);
-void tern_udp_close(struct tern_udp_socket *s);
+int tni_udp_open(const char *host, uint16_t port, struct tni_udp_socket *out);
+void tni_udp_close(struct tni_udp_socket *s);
 /* 0 if the address cannot be reached from this socket's family. */
-socklen_t tern_udp_to_sockaddr(const struct tern_udp_socket *s, const struct tern_addr *a,
+socklen_t tni_udp_to_sockaddr(const struct tni_udp_socket *s, const struct tern_addr *a,
 			       struct sockaddr_storage *out);
-void tern_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out);
-int tern_udp_local_addr(const struct tern_udp_socket *s, struct tern_addr *out);
+void tni_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out);
+int tni_udp_local_addr(const struct tni_udp_socket *s, struct tern_addr *out);
 /* Room for the control message that carries a datagram's TTL. */
 #define TERN_UDP_CMSG_ROOM 32
 /* The hop count in c if it carries a TTL or hop limit, else 0. */
-uint8_t tern_udp_cmsg_hops(const struct cmsghdr *c);
+uint8_t tni_udp_cmsg_hops(const struct cmsghdr *c);
 
-static inline uint64_t tern_clock_ns(void)
+static inline uint64_t tni_clock_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -51,15 +51,15 @@ struct train {
 	/* CMSG_SPACE(sizeof(uint16_t)) is 24 on 64-bit Linux. A union with
 	 * struct cmsghdr would be variable-sized (its flexible array). */
 	_Alignas(struct cmsghdr) char ctl[32];
-	struct tern_pkt *pkts[TRAIN_MAX];
+	struct tni_pkt *pkts[TRAIN_MAX];
 	unsigned n;
 	bool zc;
 	struct train *next_free;
 };
 
 struct uring_drv {
-	struct tern_driver drv;
-	struct tern_udp_socket sock;
+	struct tni_driver drv;
+	struct tni_udp_socket sock;
 	struct io_uring ring;
 	bool ring_ok, taskrun_flag, recv_armed;
 	unsigned setup_flags;
@@ -68,21 +68,21 @@ struct uring_drv {
 	size_t br_bytes;
 	uint8_t *rx_mem;
 	uint32_t rx_buf_size;
-	struct tern_pkt rx_pkts[RX_BUFS];
+	struct tni_pkt rx_pkts[RX_BUFS];
 	struct msghdr recv_hdr;
-	struct tern_pkt *backlog[RX_BUFS]; /* received, not yet handed out */
+	struct tni_pkt *backlog[RX_BUFS]; /* received, not yet handed out */
 	uint32_t bl_head, bl_tail;
 
-	struct tern_pkt_pool *txpool;
+	struct tni_pkt_pool *txpool;
 	struct tx_meta *txmeta;
 
-	struct tern_uring_opts opts;
+	struct tni_uring_opts opts;
 	bool sqpoll;
 	struct train *trains, *free_trains;
 	uint64_t gso_trains, zc_sends, zc_copied;
 };
 
-static struct uring_drv *to_ud(struct tern_driver *d)
+static struct uring_drv *to_ud(struct tni_driver *d)
 {
 	return (struct uring_drv *)d;
 }
@@ -122,15 +122,15 @@ static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 		recycle(ud, bid);
 		return;
 	}
-	struct tern_pkt *p = &ud->rx_pkts[bid];
+	struct tni_pkt *p = &ud->rx_pkts[bid];
 	p->data = io_uring_recvmsg_payload(o, &ud->recv_hdr);
 	p->len = io_uring_recvmsg_payload_length(o, cqe->res, &ud->recv_hdr);
 	p->cap = p->len;
-	tern_udp_from_sockaddr(io_uring_recvmsg_name(o), &p->peer);
+	tni_udp_from_sockaddr(io_uring_recvmsg_name(o), &p->peer);
 	p->hops = 0;
 	for (struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, &ud->recv_hdr); c;
 	     c = io_uring_recvmsg_cmsg_nexthdr(o, &ud->recv_hdr, c))
-		if ((p->hops = tern_udp_cmsg_hops(c)))
+		if ((p->hops = tni_udp_cmsg_hops(c)))
 			break;
 	ud->backlog[ud->bl_tail++ & (RX_BUFS - 1)] = p;
 }
@@ -138,7 +138,7 @@ static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 static void train_free(struct uring_drv *ud, struct train *t)
 {
 	for (unsigned i = 0; i < t->n; i++)
-		tern_pkt_pool_free(t->pkts[i]);
+		tni_pkt_pool_free(t->pkts[i]);
 	t->n = 0;
 	t->next_free = ud->free_trains;
 	ud->free_trains = t;
@@ -171,7 +171,7 @@ static void reap(struct uring_drv *ud)
 		else if ((tag & TAG_MASK) == TAG_TRAIN)
 			on_train_done(ud, (struct train *)(uintptr_t)(tag & ~TAG_MASK), cqe);
 		else
-			tern_pkt_pool_free((struct tern_pkt *)(uintptr_t)(tag & ~TAG_MASK));
+			tni_pkt_pool_free((struct tni_pkt *)(uintptr_t)(tag & ~TAG_MASK));
 		n++;
 	}
 	io_uring_cq_advance(&ud->ring, n);
@@ -193,7 +193,7 @@ static void kick(struct uring_drv *ud)
 		io_uring_submit_and_get_events(&ud->ring);
 }
 
-static unsigned ud_rx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned ud_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (!ud->recv_armed)
@@ -219,7 +219,7 @@ static struct io_uring_sqe *get_sqe(struct uring_drv *ud)
 }
 
 /* How many packets from pkts[0] can ride one GSO send. */
-static unsigned train_len(struct tern_pkt **pkts, unsigned n)
+static unsigned train_len(struct tni_pkt **pkts, unsigned n)
 {
 	uint32_t seg = pkts[0]->len, total = seg;
 	unsigned k = 1;
@@ -232,7 +232,7 @@ static unsigned train_len(struct tern_pkt **pkts, unsigned n)
 	return k;
 }
 
-static bool send_train(struct uring_drv *ud, struct tern_pkt **pkts, unsigned k, struct io_uring_sqe *sqe)
+static bool send_train(struct uring_drv *ud, struct tni_pkt **pkts, unsigned k, struct io_uring_sqe *sqe)
 {
 	struct train *t = ud->free_trains;
 	if (!t)
@@ -246,7 +246,7 @@ static bool send_train(struct uring_drv *ud, struct tern_pkt **pkts, unsigned k,
 	}
 	t->n = k;
 	t->mh = (struct msghdr){ .msg_name = &t->name,
-				 .msg_namelen = tern_udp_to_sockaddr(&ud->sock, &pkts[0]->peer, &t->name),
+				 .msg_namelen = tni_udp_to_sockaddr(&ud->sock, &pkts[0]->peer, &t->name),
 				 .msg_iov = t->iov, .msg_iovlen = k,
 				 .msg_control = t->ctl, .msg_controllen = CMSG_SPACE(sizeof(uint16_t)) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&t->mh);
@@ -268,7 +268,7 @@ static bool send_train(struct uring_drv *ud, struct tern_pkt **pkts, unsigned k,
 	return true;
 }
 
-static unsigned ud_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsigned n)
+static unsigned ud_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct uring_drv *ud = to_ud(d);
 	unsigned i = 0;
@@ -281,11 +281,11 @@ static unsigned ud_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 			i += k;
 			continue;
 		}
-		struct tern_pkt *p = pkts[i++];
-		struct tx_meta *m = &ud->txmeta[tern_pkt_pool_index(ud->txpool, p)];
+		struct tni_pkt *p = pkts[i++];
+		struct tx_meta *m = &ud->txmeta[tni_pkt_pool_index(ud->txpool, p)];
 		m->iov = (struct iovec){ p->data, p->len };
 		m->mh = (struct msghdr){ .msg_name = &m->name,
-					 .msg_namelen = tern_udp_to_sockaddr(&ud->sock, &p->peer, &m->name),
+					 .msg_namelen = tni_udp_to_sockaddr(&ud->sock, &p->peer, &m->name),
 					 .msg_iov = &m->iov, .msg_iovlen = 1 };
 		io_uring_prep_sendmsg(sqe, ud->sock.fd, &m->mh, 0);
 		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)p);
@@ -295,32 +295,32 @@ static unsigned ud_tx_burst(struct tern_driver *d, struct tern_pkt **pkts, unsig
 	return i;
 }
 
-static struct tern_pkt *ud_alloc(struct tern_driver *d)
+static struct tni_pkt *ud_alloc(struct tni_driver *d)
 {
-	return tern_pkt_pool_alloc(to_ud(d)->txpool);
+	return tni_pkt_pool_alloc(to_ud(d)->txpool);
 }
 
-static void ud_free(struct tern_driver *d, struct tern_pkt *p)
+static void ud_free(struct tni_driver *d, struct tni_pkt *p)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (p->owner == ud->txpool)
-		tern_pkt_pool_free(p);
+		tni_pkt_pool_free(p);
 	else
 		recycle(ud, (uint32_t)(p - ud->rx_pkts));
 }
 
-static uint64_t ud_now(struct tern_driver *d)
+static uint64_t ud_now(struct tni_driver *d)
 {
 	(void)d;
-	return tern_clock_ns();
+	return tni_clock_ns();
 }
 
-static int ud_local_addr(struct tern_driver *d, struct tern_addr *out)
+static int ud_local_addr(struct tni_driver *d, struct tern_addr *out)
 {
-	return tern_udp_local_addr(&to_ud(d)->sock, out);
+	return tni_udp_local_addr(&to_ud(d)->sock, out);
 }
 
-static void ud_wait(struct tern_driver *d, uint64_t timeout_ns)
+static void ud_wait(struct tni_driver *d, uint64_t timeout_ns)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (!ud->recv_armed)
@@ -330,7 +330,7 @@ static void ud_wait(struct tern_driver *d, uint64_t timeout_ns)
 	io_uring_submit_and_wait_timeout(&ud->ring, &cqe, 1, &ts, NULL);
 }
 
-static void ud_stats(struct tern_driver *d, struct tern_stats *out)
+static void ud_stats(struct tni_driver *d, struct tern_stats *out)
 {
 	struct uring_drv *ud = to_ud(d);
 	out->tx_gso_trains += ud->gso_trains;
@@ -338,22 +338,22 @@ static void ud_stats(struct tern_driver *d, struct tern_stats *out)
 	out->tx_zc_copied += ud->zc_copied;
 }
 
-static void ud_destroy(struct tern_driver *d)
+static void ud_destroy(struct tni_driver *d)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (ud->ring_ok)
 		io_uring_queue_exit(&ud->ring); /* cancels the multishot receive */
 	free(ud->trains);
-	tern_udp_close(&ud->sock);
+	tni_udp_close(&ud->sock);
 	if (ud->br)
 		munmap(ud->br, ud->br_bytes);
 	free(ud->rx_mem);
 	free(ud->txmeta);
-	tern_pkt_pool_destroy(ud->txpool);
+	tni_pkt_pool_destroy(ud->txpool);
 	free(ud);
 }
 
-static const struct tern_driver_ops uring_ops = {
+static const struct tni_driver_ops uring_ops = {
 	.name = "uring",
 	.rx_burst = ud_rx_burst,
 	.tx_burst = ud_tx_burst,
@@ -452,8 +452,8 @@ static int probe_multishot(struct uring_drv *ud, char *reason, size_t rlen)
 	return 0;
 }
 
-int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tern_uring_opts *opts,
-			   struct tern_driver **out, char *reason, size_t reason_len)
+int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tni_uring_opts *opts,
+			   struct tni_driver **out, char *reason, size_t reason_len)
 {
 	struct uring_drv *ud = calloc(1, sizeof(*ud));
 	if (!ud)
@@ -465,7 +465,7 @@ int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, co
 	if (!rc)
 		rc = setup_buffers(ud, max_pkt, reason, reason_len);
 	if (!rc) {
-		ud->txpool = tern_pkt_pool_create(TX_PKTS, max_pkt + HEADROOM, HEADROOM);
+		ud->txpool = tni_pkt_pool_create(TX_PKTS, max_pkt + HEADROOM, HEADROOM);
 		ud->txmeta = calloc(TX_PKTS, sizeof(*ud->txmeta));
 		ud->trains = calloc(TRAINS, sizeof(*ud->trains));
 		rc = ud->txpool && ud->txmeta && ud->trains ? 0 : TERN_ENOMEM;
@@ -475,7 +475,7 @@ int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, co
 		}
 	}
 	if (!rc) {
-		rc = tern_udp_open(host, port, &ud->sock);
+		rc = tni_udp_open(host, port, &ud->sock);
 		if (rc)
 			snprintf(reason, reason_len, "cannot bind UDP port %u: %s", port, tern_strerror(rc));
 	}

@@ -9,14 +9,14 @@
 
 #include "tern/engine.h"
 
-struct tern_uring_opts {
+struct tni_uring_opts {
 	enum tern_uring_setup setup;
 	bool gso;
 	uint32_t zc_min_bytes;
 };
 
 /* On failure, why (one line) is written to reason. */
-int tern_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tern_uring_opts *opts,
-			   struct tern_driver **out, char *reason, size_t reason_len);
+int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tni_uring_opts *opts,
+			   struct tni_driver **out, char *reason, size_t reason_len);
 
 #endif

@@ -21,18 +21,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	if ((mode & 1) && size >= TERN_WIRE_HDR_LEN)
-		tern_wire_seal(buf, size);
-	struct tern_wire_pkt p;
-	if (tern_wire_decode_link(buf, size, (mode & 2) != 0, &p) == 0) {
+		tni_wire_seal(buf, size);
+	struct tni_wire_pkt p;
+	if (tni_wire_decode_link(buf, size, (mode & 2) != 0, &p) == 0) {
 		/* Touch everything the decoder vouched for. */
 		volatile uint32_t sink = 0;
 		for (unsigned i = 0; i < p.h.n_sack; i++)
-			sink += tern_wire_sack_get(&p, i).end;
+			sink += tni_wire_sack_get(&p, i).end;
 		for (unsigned i = 0; i < p.h.payload_len; i++)
 			sink += p.payload[i];
 		if (p.h.type == TERN_PKT_SYN || p.h.type == TERN_PKT_SYN_ACK)
-			sink += tern_wire_handshake_get(p.payload, p.h.payload_len).steer_port +
-				tern_wire_handshake_get(p.payload, p.h.payload_len).caps;
+			sink += tni_wire_handshake_get(p.payload, p.h.payload_len).steer_port +
+				tni_wire_handshake_get(p.payload, p.h.payload_len).caps;
 		(void)sink;
 	}
 	free(buf);
