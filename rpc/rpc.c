@@ -104,8 +104,9 @@ void tern_rpc_free(struct tern_rpc *rpc, void *buf)
 
 struct rpc_sess *tni_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
 {
-	if (s->rpc)
-		return s->rpc;
+	struct rpc_sess *have = tni_session_upper_data(s);
+	if (have)
+		return have;
 	/* At most half full: at most min(max_per_session, max_calls) open. */
 	uint32_t open = rpc->cfg.max_per_session < rpc->cfg.max_calls ? rpc->cfg.max_per_session : rpc->cfg.max_calls;
 	uint64_t slots = 2;
@@ -121,7 +122,7 @@ struct rpc_sess *tni_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
 		return NULL;
 	}
 	rs->s = s;
-	s->rpc = rs;
+	tni_session_set_upper_data(s, rs);
 	return rs;
 }
 
@@ -151,7 +152,7 @@ static void on_message(struct tern_session *s, const struct tern_rx_msg *m, void
 	struct tern_rpc *rpc = user;
 	struct rpc_hdr h;
 	if (tni_rpc_hdr_get(m->data, m->len, &h)) {
-		rpc->e->stats.bad_header++;
+		tni_engine_count_bad_message(rpc->e);
 		return;
 	}
 	const uint8_t *payload = (const uint8_t *)m->data + RPC_HDR_LEN;
@@ -188,21 +189,21 @@ static void on_session(struct tern_session *s, enum tern_session_event ev, int s
 		rpc->user_on_session(s, ev, status, rpc->user);
 }
 
-static void on_session_end(void *arg, struct tern_session *s, int status)
+static void on_session_end(struct tern_session *s, int status, void *arg)
 {
 	struct tern_rpc *rpc = arg;
 	tni_rpc_client_session_end(rpc, s, status);
-	struct rpc_sess *rs = s->rpc;
+	struct rpc_sess *rs = tni_session_upper_data(s);
 	if (rs) {
 		tni_rpc_server_session_end(rpc, rs);
 		free(rs->served);
 		free(rs);
-		s->rpc = NULL;
+		tni_session_set_upper_data(s, NULL);
 	}
 }
 
 /* The start of every engine poll, after its clock reading. */
-static void poll_hook(void *arg)
+static void on_poll(void *arg)
 {
 	struct tern_rpc *rpc = arg;
 	if (rpc->to_arm)
@@ -221,9 +222,16 @@ int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
 	rpc->cfg = *cfg;
 	rpc->user_on_session = cfg->engine.cb.on_session;
 	rpc->user = cfg->engine.cb.user;
-	struct tern_engine_config ec = cfg->engine;
-	ec.cb = (struct tern_callbacks){ on_session, on_message, on_send_done, rpc };
-	int rc = tern_engine_create(&ec, &rpc->e);
+	struct tni_upper up = {
+		.on_session = on_session,
+		.on_message = on_message,
+		.on_send_done = on_send_done,
+		.on_session_end = on_session_end,
+		.on_poll = on_poll,
+		.arg = rpc,
+		.private_sends = true, /* every cookie on our sessions is one of ours */
+	};
+	int rc = tni_engine_create(&cfg->engine, &up, &rpc->e);
 	if (!rc)
 		rc = tni_rpc_client_init(rpc);
 	if (!rc)
@@ -234,10 +242,6 @@ int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
 		tern_rpc_destroy(rpc);
 		return rc;
 	}
-	rpc->e->poll_hook = poll_hook;
-	rpc->e->poll_hook_arg = rpc;
-	rpc->e->session_end_hook = on_session_end;
-	rpc->e->session_end_arg = rpc;
 	*out = rpc;
 	return 0;
 }

@@ -46,8 +46,9 @@ static void complete(struct rpc_call *c, int status, const void *resp, size_t le
 {
 	c->active = false;
 	tni_timer_stop(&c->timer); /* the slots live as long as the engine */
-	if (c->s && c->s->rpc)
-		((struct rpc_sess *)c->s->rpc)->calls_out--;
+	struct rpc_sess *rs = c->s ? tni_session_upper_data(c->s) : NULL;
+	if (rs)
+		rs->calls_out--;
 	tern_rpc_cont cont = c->cont;
 	void *arg = c->arg;
 	if (!c->tx_pending)
@@ -73,7 +74,9 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	struct rpc_buf *b = rpc_buf_of(req);
 	if (b->magic != RPC_BUF_MAGIC || len > b->cap)
 		return TERN_EINVAL;
-	if (s->state == S_DEAD)
+	if (tni_session_engine(s) != rpc->e)
+		return TERN_EINVAL;
+	if (!tni_session_open(s))
 		return TERN_ECLOSED;
 	struct rpc_sess *rs = tni_rpc_sess(rpc, s);
 	if (!rs)
@@ -83,7 +86,7 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	struct rpc_call *c = rpc->free_calls;
 	struct rpc_hdr h = { .kind = RPC_REQ, .type = type, .req_id = c->id };
 	tni_rpc_hdr_put(rpc_buf_msg(b), &h);
-	int rc = tern_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN + len, c);
+	int rc = tni_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN + len, c);
 	if (rc)
 		return rc;
 	rpc->free_calls = c->next_free;
@@ -113,7 +116,7 @@ void tni_rpc_client_arm_deadlines(struct tern_rpc *rpc)
 		c->arm_pending = false;
 		/* Ended already, or its slot reused by a call without deadline. */
 		if (c->active && c->timeout_ns)
-			tni_timer_arm(&e->wheel, &c->timer, e->now + c->timeout_ns);
+			tni_engine_timer_arm(e, &c->timer, tni_engine_clock(e) + c->timeout_ns);
 	}
 }
 

@@ -8,7 +8,7 @@
 
 #include "spsc.h"
 #include "tern/rpc.h"
-#include "transport/session_internal.h"
+#include "../transport/transport.h"
 
 /* The RPC header in front of every RPC message (docs/protocol.md). */
 #define RPC_HDR_LEN 16

@@ -96,7 +96,7 @@ static void send_status(struct tern_rpc *rpc, struct tern_session *s, const stru
 		return;
 	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = status, .req_id = req->req_id };
 	tni_rpc_hdr_put(rpc_buf_msg(b), &h);
-	if (tern_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN, (void *)((uintptr_t)b | RPC_COOKIE_STATUS)) != 0)
+	if (tni_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN, (void *)((uintptr_t)b | RPC_COOKIE_STATUS)) != 0)
 		tni_rpc_buf_release(rpc, b);
 }
 
@@ -155,7 +155,7 @@ static int send_response(struct tern_rpc_req *req)
 	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = req->resp_status, .req_id = req->req_id };
 	tni_rpc_hdr_put(rpc_buf_msg(req->resp), &h);
 	req->state = REQ_SENT;
-	int rc = tern_session_send(req->rs->s, rpc_buf_msg(req->resp), RPC_HDR_LEN + req->resp_len,
+	int rc = tni_session_send(req->rs->s, rpc_buf_msg(req->resp), RPC_HDR_LEN + req->resp_len,
 				   (void *)((uintptr_t)req | RPC_COOKIE_RESP));
 	if (rc == 0)
 		return 0;

@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "rpc/rpc_internal.h"
+#include "transport/session_internal.h"
 #include "transport/wire.h"
 
 #define MS 1000000ull
@@ -459,7 +460,7 @@ Test(rpc, a_repeated_id_among_many_open_requests_never_runs_twice)
 	cr_assert_eq(call(T_ECHO, "hi", 2, 100 * MS, NULL), 0);
 	cr_assert_eq(run_one(100 * MS), 0);
 	W.handler_runs = 0;
-	struct rpc_sess *rs = W.server->rpc;
+	struct rpc_sess *rs = W.server->upper_data;
 	/* 40 ids in two neighbouring home slots: long, interleaved probe runs. */
 	uint64_t ids[40];
 	unsigned n = 0;
@@ -555,5 +556,26 @@ Test(rpc, closing_the_session_ends_its_calls)
 	cr_assert_eq(W.done, 1);
 	cr_assert_eq(W.last_status, TERN_ECLOSED);
 	W.client = NULL;
+	close_world();
+}
+
+/* A session the RPC layer owns takes no bare messages: the RPC layer reads
+ * every send cookie on its sessions as its own, so a foreign one was read
+ * as a call slot (a global-buffer-overflow under ASan). The call is refused
+ * and the session keeps serving calls. */
+Test(rpc, a_bare_send_on_an_rpc_session_is_refused)
+{
+	open_world(0, 0);
+	cr_assert_eq(call(T_ECHO, "x", 1, 100 * MS, NULL), 0);
+	cr_assert_eq(run_one(100 * MS), 0);
+	static char my_cookie;
+	static uint8_t buf[64];
+	cr_assert_eq(tern_session_send(W.client, buf, sizeof(buf), &my_cookie), TERN_ENOTOWNER);
+	cr_assert_eq(tern_session_send(W.server, buf, sizeof(buf), &my_cookie), TERN_ENOTOWNER);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 10 * MS, NULL, NULL);
+	cr_assert_eq(call(T_ECHO, "y", 1, 100 * MS, NULL), 0);
+	cr_assert_eq(run_one(100 * MS), 0);
+	cr_assert_eq(W.last_resp[0], 'y');
+	cr_assert_eq(W.handler_runs, 2);
 	close_world();
 }

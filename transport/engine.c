@@ -174,6 +174,16 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 {
 	if (!cfg || !out)
 		return TERN_EINVAL;
+	/* The application's callbacks are the upper layer as they stand. */
+	struct tni_upper up = { .on_session = cfg->cb.on_session, .on_message = cfg->cb.on_message,
+				.on_send_done = cfg->cb.on_send_done, .arg = cfg->cb.user };
+	return tni_engine_create(cfg, &up, out);
+}
+
+int tni_engine_create(const struct tern_engine_config *cfg, const struct tni_upper *up, struct tern_engine **out)
+{
+	if (!cfg || !up || !out)
+		return TERN_EINVAL;
 	int rc = check_config(cfg);
 	if (rc)
 		return rc;
@@ -181,6 +191,7 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 	if (!e)
 		return TERN_ENOMEM;
 	e->cfg = *cfg;
+	e->up = *up;
 	e->owner = tni_thread_self();
 	e->mask = cfg->window_pkts - 1;
 	e->sessions = calloc(cfg->max_sessions, sizeof(*e->sessions));
@@ -398,7 +409,29 @@ static unsigned run_tx(struct tern_engine *e)
 void tni_engine_transmit_now(struct tern_engine *e)
 {
 	tni_engine_read_clock(e); /* stamps and timers below need it; a pause shows */
+	if (e->up.on_poll)
+		e->up.on_poll(e->up.arg);
 	run_tx(e);
+}
+
+bool tni_engine_on_owner(const struct tern_engine *e)
+{
+	return tni_on_owner(e);
+}
+
+uint64_t tni_engine_clock(const struct tern_engine *e)
+{
+	return e->now;
+}
+
+void tni_engine_timer_arm(struct tern_engine *e, struct tni_timer *t, uint64_t at_ns)
+{
+	tni_timer_arm(&e->wheel, t, at_ns);
+}
+
+void tni_engine_count_bad_message(struct tern_engine *e)
+{
+	e->stats.bad_header++;
 }
 
 /* Adaptive mode, idle for a while: sleep in the driver until a packet
@@ -423,7 +456,7 @@ int tern_engine_poll(struct tern_engine *e)
 {
 	if (!e)
 		return TERN_EINVAL;
-	if (!tni_engine_on_owner(e))
+	if (!tni_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	e->polls++;
 	/* Idle polls of a lazy-clock driver read no clock; any that sends or
@@ -431,9 +464,9 @@ int tern_engine_poll(struct tern_engine *e)
 	bool fresh = !e->drv->lazy_clock || e->tx_head || ++e->clock_age >= TERN_IDLE_CLOCK_POLLS;
 	if (fresh)
 		tni_engine_read_clock(e);
-	if (e->poll_hook)
-		e->poll_hook(e->poll_hook_arg);
-	if (!fresh && e->tx_head) { /* the hook queued answers */
+	if (e->up.on_poll)
+		e->up.on_poll(e->up.arg);
+	if (!fresh && e->tx_head) { /* the upper layer queued answers */
 		tni_engine_read_clock(e);
 		fresh = true;
 	}
@@ -489,7 +522,7 @@ int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
 {
 	if (!e || !out)
 		return TERN_EINVAL;
-	if (!tni_engine_on_owner(e))
+	if (!tni_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	*out = e->stats;
 	out->polls = e->polls;

@@ -25,6 +25,7 @@ const char *tern_strerror(int err)
 	case TERN_EBADVERSION: return "unknown protocol version";
 	case TERN_ENOHANDLER: return "no handler for this request type";
 	case TERN_EREMOTE: return "the remote handler returned an error";
+	case TERN_ENOTOWNER: return "the session belongs to the RPC layer; call through it";
 	default: break;
 	}
 	if (err < 0 && err > -1000)

@@ -32,8 +32,8 @@ static void deliver(struct tern_session *s, const void *data, size_t len, uint64
 	struct tern_engine *e = s->e;
 	e->stats.msgs_delivered++;
 	struct tern_rx_msg m = { data, len, msg_id };
-	if (e->cfg.cb.on_message)
-		e->cfg.cb.on_message(s, &m, e->cfg.cb.user);
+	if (e->up.on_message)
+		e->up.on_message(s, &m, e->up.arg);
 }
 
 static void slot_clear(struct tern_session *s, struct tni_rx_slot *slot)

@@ -17,10 +17,19 @@ void tni_sender_init(struct tern_session *s)
 
 int tern_session_send(struct tern_session *s, const void *buf, size_t len, void *cookie)
 {
+	if (!s)
+		return TERN_EINVAL;
+	if (s->e->up.private_sends)
+		return TERN_ENOTOWNER;
+	return tni_session_send(s, buf, len, cookie);
+}
+
+int tni_session_send(struct tern_session *s, const void *buf, size_t len, void *cookie)
+{
 	if (!s || (!buf && len))
 		return TERN_EINVAL;
 	struct tern_engine *e = s->e;
-	if (!tni_engine_on_owner(e))
+	if (!tni_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	if (s->state == S_DEAD)
 		return TERN_ECLOSED;
@@ -60,8 +69,8 @@ void tni_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct
 	e->tx_free = m;
 	if (status == 0)
 		e->stats.msgs_sent++;
-	if (e->cfg.cb.on_send_done)
-		e->cfg.cb.on_send_done(s, cookie, status, e->cfg.cb.user);
+	if (e->up.on_send_done)
+		e->up.on_send_done(s, cookie, status, e->up.arg);
 }
 
 /* Acked or failed. If the device still reads from the buffer (attached

@@ -58,6 +58,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	s->my_token = (uint32_t)tni_rng_next(&e->rng);
 	s->isn = (uint32_t)tni_rng_next(&e->rng);
 	s->created_ns = s->last_heard_ns = s->last_progress_ns = e->now;
+	s->peer_off = INT64_MAX;
 	tni_timer_init(&s->rto_timer, on_rto_timer);
 	tni_timer_init(&s->ack_timer, on_ack_timer);
 	tni_timer_init(&s->alive_timer, on_alive_timer);
@@ -77,7 +78,7 @@ int tern_session_connect(struct tern_engine *e, const struct tern_addr *peer, st
 {
 	if (!e || !peer || !out)
 		return TERN_EINVAL;
-	if (!tni_engine_on_owner(e))
+	if (!tni_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	tni_engine_read_clock(e);
 	struct tern_session *s = session_new(e, peer);
@@ -164,8 +165,8 @@ void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, con
 	s->last_heard_ns = e->now;
 	s->send_syn_ack = true;
 	tni_engine_want_tx(e, s);
-	if (e->cfg.cb.on_session)
-		e->cfg.cb.on_session(s, TERN_SESSION_ACCEPTED, 0, e->cfg.cb.user);
+	if (e->up.on_session)
+		e->up.on_session(s, TERN_SESSION_ACCEPTED, 0, e->up.arg);
 }
 
 static void on_rst(struct tern_session *s, const struct tni_wire_pkt *p)
@@ -201,14 +202,17 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 		s->send_syn = false;
 		s->last_heard_ns = e->now;
 		tni_timer_cancel(&e->wheel, &s->rto_timer);
-		if (e->cfg.cb.on_session)
-			e->cfg.cb.on_session(s, TERN_SESSION_ESTABLISHED, 0, e->cfg.cb.user);
+		if (e->up.on_session)
+			e->up.on_session(s, TERN_SESSION_ESTABLISHED, 0, e->up.arg);
 		/* Confirm at once, so the server hears from us even if we are silent. */
 		s->ack_now = true;
 		tni_engine_want_tx(e, s);
 		return;
 	}
 	s->last_heard_ns = e->now;
+	int64_t off = (int64_t)(e->now - p->h.ts);
+	if (off < s->peer_off)
+		s->peer_off = off;
 	switch (p->h.type) {
 	case TERN_PKT_SYN_ACK: /* our confirmation was lost */
 		s->ack_now = true;
@@ -279,10 +283,10 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	e->stats.sessions_dead++;
 	tni_sender_fail_all(s, status);
 	tni_receiver_free(s);
-	if (e->session_end_hook)
-		e->session_end_hook(e->session_end_arg, s, status);
-	if (notify && e->cfg.cb.on_session)
-		e->cfg.cb.on_session(s, TERN_SESSION_DEAD, status, e->cfg.cb.user);
+	if (e->up.on_session_end)
+		e->up.on_session_end(s, status, e->up.arg);
+	if (notify && e->up.on_session)
+		e->up.on_session(s, TERN_SESSION_DEAD, status, e->up.arg);
 	/* Freed at the end of the poll: callers up the stack may still hold s. */
 	s->zombie_next = e->zombies;
 	e->zombies = s;
@@ -304,7 +308,7 @@ int tern_session_close(struct tern_session *s)
 	if (!s)
 		return TERN_EINVAL;
 	struct tern_engine *e = s->e;
-	if (!tni_engine_on_owner(e))
+	if (!tni_on_owner(e))
 		return TERN_EWRONGTHREAD;
 	if (s->state == S_DEAD)
 		return 0;
@@ -365,6 +369,37 @@ static void on_alive_timer(struct tni_timer *t, uint64_t now)
 		tni_engine_want_tx(e, s);
 	}
 	tni_timer_arm(&e->wheel, &s->alive_timer, now + keepalive_interval(e));
+}
+
+bool tni_session_open(const struct tern_session *s)
+{
+	return s->state != S_DEAD;
+}
+
+struct tern_engine *tni_session_engine(const struct tern_session *s)
+{
+	return s->e;
+}
+
+void *tni_session_upper_data(const struct tern_session *s)
+{
+	return s->upper_data;
+}
+
+void tni_session_set_upper_data(struct tern_session *s, void *data)
+{
+	s->upper_data = data;
+}
+
+uint64_t tni_session_peer_to_local(const struct tern_session *s, uint64_t peer_ns)
+{
+	/* No packet timed yet: the peer's clock taken as ours. */
+	return s->peer_off == INT64_MAX ? peer_ns : peer_ns + (uint64_t)s->peer_off;
+}
+
+uint64_t tni_session_local_to_peer(const struct tern_session *s, uint64_t local_ns)
+{
+	return s->peer_off == INT64_MAX ? local_ns : local_ns - (uint64_t)s->peer_off;
 }
 
 void tern_session_set_user(struct tern_session *s, void *user)

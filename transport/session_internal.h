@@ -13,6 +13,7 @@
 #include "tern/engine.h"
 #include "thread_self.h"
 #include "timer_wheel.h"
+#include "transport.h"
 #include "wire.h"
 
 #define TERN_RX_BURST 32
@@ -113,7 +114,10 @@ struct tern_session {
 	uint8_t echo_hops; /* links the peer's latest data packet crossed */
 
 	struct tni_timer rto_timer, ack_timer, alive_timer, pace_timer;
-	void *rpc; /* the RPC layer's per-session state */
+	void *upper_data; /* the upper layer's per-session state (the RPC layer's) */
+	/* Least (our clock at receipt - the peer's send stamp) seen: the
+	 * clock offset plus the quickest one-way trip (tni_session_peer_to_local). */
+	int64_t peer_off;
 };
 
 struct tern_engine {
@@ -144,15 +148,11 @@ struct tern_engine {
 	struct tni_pkt *txbuf[TERN_TX_BATCH];
 	unsigned ntx;
 	struct tern_stats stats;
-	/* Run at the start of every poll (the RPC layer drains worker results). */
-	void (*poll_hook)(void *arg);
-	void *poll_hook_arg;
-	/* Told of every session's end, closed locally or not (the RPC layer). */
-	void (*session_end_hook)(void *arg, struct tern_session *s, int status);
-	void *session_end_arg;
+	/* The layer above, the only one the transport calls (transport.h). */
+	struct tni_upper up;
 };
 
-static inline bool tni_engine_on_owner(const struct tern_engine *e)
+static inline bool tni_on_owner(const struct tern_engine *e)
 {
 	return tni_thread_self() == e->owner;
 }
@@ -183,9 +183,6 @@ void tni_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct
 void tni_engine_want_tx(struct tern_engine *e, struct tern_session *s);
 void tni_engine_queue_pkt(struct tern_engine *e, struct tni_pkt *p);
 void tni_engine_flush_tx(struct tern_engine *e);
-/* Read the clock and send what sessions have queued now, not at the next
- * poll. For a caller that will only wait next (a synchronous call). */
-void tni_engine_transmit_now(struct tern_engine *e);
 /* A packet to send; NULL when the pool is empty (counted). */
 struct tni_pkt *tni_engine_tx_alloc(struct tern_engine *e);
 /* A packet with the common fields of s filled in, payload room at data +

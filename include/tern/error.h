@@ -27,6 +27,7 @@ enum tern_error {
 	TERN_EBADVERSION = -1008,       /* unknown wire version */
 	TERN_ENOHANDLER = -1009,        /* the server has no handler for this request type */
 	TERN_EREMOTE = -1010,           /* the handler answered with an error */
+	TERN_ENOTOWNER = -1011,         /* the session belongs to the RPC layer: call through it */
 };
 
 /* A static string describing err (negative code or 0); never NULL. */

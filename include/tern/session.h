@@ -17,7 +17,9 @@ int tern_session_connect(struct tern_engine *e, const struct tern_addr *peer,
 			 struct tern_session **out);
 
 /* Queue len bytes for reliable delivery. buf must stay valid and unchanged
- * until on_send_done(cookie). TERN_EAGAIN: queue full, poll and retry. */
+ * until on_send_done(cookie). TERN_EAGAIN: queue full, poll and retry.
+ * TERN_ENOTOWNER on a session of an RPC engine (tern_rpc_create): the RPC
+ * layer owns its sessions and sends only its own messages on them. */
 int tern_session_send(struct tern_session *s, const void *buf, size_t len, void *cookie);
 
 /* End the session: tell the peer, fail pending sends with TERN_ECLOSED, and
