@@ -59,6 +59,10 @@ static inline bool tni_ext_ref_idle(struct tni_ext_ref *r)
 
 struct tni_driver;
 
+/* An errno value (either sign) as a tern code: drivers return these, never
+ * -errno (transport/error.c). */
+int tni_error_from_errno(int err);
+
 struct tni_driver_ops {
 	const char *name;
 	/* Fill up to n received packets; the engine frees each one. */

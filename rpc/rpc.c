@@ -7,29 +7,6 @@
 #include "tern/error.h"
 #include "tern/session.h"
 
-void tni_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h)
-{
-	dst[0] = h->kind;
-	dst[1] = h->flags;
-	memcpy(dst + 2, &h->type, 2);
-	memcpy(dst + 4, &h->status, 4);
-	memcpy(dst + 8, &h->req_id, 8);
-}
-
-int tni_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h)
-{
-	if (len < RPC_HDR_LEN)
-		return TERN_EBADPKT;
-	h->kind = src[0];
-	h->flags = src[1];
-	memcpy(&h->type, src + 2, 2);
-	memcpy(&h->status, src + 4, 4);
-	memcpy(&h->req_id, src + 8, 8);
-	if ((h->kind != RPC_REQ && h->kind != RPC_RESP) || h->flags)
-		return TERN_EBADPKT;
-	return 0;
-}
-
 void tern_rpc_config_init(struct tern_rpc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -159,8 +136,10 @@ static void on_message(struct tern_session *s, const struct tern_rx_msg *m, void
 	size_t len = m->len - RPC_HDR_LEN;
 	if (h.kind == RPC_REQ)
 		tni_rpc_server_on_request(rpc, s, &h, payload, len);
-	else
+	else if (h.kind == RPC_RESP)
 		tni_rpc_client_on_response(rpc, &h, payload, len);
+	else
+		tni_rpc_server_on_cancel(rpc, s, h.req_id);
 }
 
 /* Cookies say whose buffer the transport is done with (docs/architecture.md). */
@@ -271,4 +250,14 @@ void tern_rpc_destroy(struct tern_rpc *rpc)
 struct tern_engine *tern_rpc_engine(struct tern_rpc *rpc)
 {
 	return rpc ? rpc->e : NULL;
+}
+
+int tern_rpc_stats(struct tern_rpc *rpc, struct tern_rpc_stats *out)
+{
+	if (!rpc || !out)
+		return TERN_EINVAL;
+	if (!rpc_on_owner(rpc))
+		return TERN_EWRONGTHREAD;
+	*out = rpc->stats;
+	return 0;
 }

@@ -84,7 +84,15 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	if (rs->calls_out >= rpc->cfg.max_per_session || !rpc->free_calls)
 		return TERN_EAGAIN;
 	struct rpc_call *c = rpc->free_calls;
-	struct rpc_hdr h = { .kind = RPC_REQ, .type = type, .req_id = c->id };
+	/* The deadline goes on the wire too, so the server drops work the
+	 * caller gave up on. Inside a poll the clock is this poll's and the
+	 * request leaves in it: the deadline is set here. Between polls it
+	 * counts from the next one, which sets it before sending anything. */
+	struct tern_engine *e = rpc->e;
+	bool now_known = timeout_ns && tni_engine_in_poll(e);
+	uint64_t now = tni_engine_clock(e);
+	struct rpc_hdr h = { .kind = RPC_REQ, .type = type, .req_id = c->id,
+			     .word = now_known ? tni_rpc_deadline_put(now + timeout_ns, now) : 0 };
 	tni_rpc_hdr_put(rpc_buf_msg(b), &h);
 	int rc = tni_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN + len, c);
 	if (rc)
@@ -97,11 +105,14 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	c->active = c->tx_pending = true;
 	rs->calls_out++;
 	c->timeout_ns = timeout_ns;
-	if (timeout_ns && !c->arm_pending) {
+	if (now_known) {
+		tni_engine_timer_arm(e, &c->timer, now + timeout_ns);
+	} else if (timeout_ns && !c->arm_pending) {
 		c->arm_pending = true;
 		c->next_arm = rpc->to_arm;
 		rpc->to_arm = c;
 	}
+	rpc->stats.calls++;
 	if (call_id)
 		*call_id = c->id;
 	return 0;
@@ -115,8 +126,16 @@ void tni_rpc_client_arm_deadlines(struct tern_rpc *rpc)
 		rpc->to_arm = c->next_arm;
 		c->arm_pending = false;
 		/* Ended already, or its slot reused by a call without deadline. */
-		if (c->active && c->timeout_ns)
-			tni_engine_timer_arm(e, &c->timer, tni_engine_clock(e) + c->timeout_ns);
+		if (!c->active || !c->timeout_ns)
+			continue;
+		uint64_t now = tni_engine_clock(e), deadline = now + c->timeout_ns;
+		tni_engine_timer_arm(e, &c->timer, deadline);
+		/* Nothing was sent since the call: the request still lies in
+		 * our buffer as the transport will first read it. */
+		if (c->tx_pending) {
+			uint32_t w = tni_rpc_deadline_put(deadline, now);
+			memcpy(rpc_buf_msg(c->buf) + 4, &w, 4);
+		}
 	}
 }
 
@@ -138,7 +157,20 @@ int tern_rpc_cancel(struct tern_rpc *rpc, uint64_t call_id)
 	struct rpc_call *c = find_call(rpc, call_id);
 	if (!c)
 		return TERN_EINVAL;
+	/* Tell the server, so it stops or never starts the work, and never
+	 * sends the answer. Best effort: with no room to send it, the server
+	 * answers and the answer is dropped here. */
+	struct tern_session *s = c->s;
+	struct rpc_hdr h = { .kind = RPC_CANCEL, .type = 0, .req_id = c->id };
 	complete(c, TERN_ECANCELED, NULL, 0);
+	struct rpc_buf *b = tni_session_open(s) ? tni_rpc_buf_new(rpc, 0) : NULL;
+	if (b) {
+		tni_rpc_hdr_put(rpc_buf_msg(b), &h);
+		if (tni_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN, (void *)((uintptr_t)b | RPC_COOKIE_STATUS)) == 0)
+			rpc->stats.cancels_sent++;
+		else
+			tni_rpc_buf_release(rpc, b);
+	}
 	return 0;
 }
 
@@ -147,18 +179,7 @@ void tni_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, c
 	struct rpc_call *c = find_call(rpc, h->req_id);
 	if (!c)
 		return; /* ended already: timed out or cancelled */
-	int status = h->status;
-	switch (status) {
-	case 0:
-	case TERN_ENOHANDLER:
-	case TERN_EREMOTE:
-	case TERN_EMSGSIZE:
-	case TERN_EAGAIN:
-		break;
-	default:
-		status = TERN_EREMOTE; /* a status we do not know: still an error */
-	}
-	complete(c, status, payload, len);
+	complete(c, tni_rpc_status_to_tern(h->word), payload, len);
 }
 
 void tni_rpc_client_send_done(struct rpc_call *c, int status)

@@ -6,24 +6,10 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 
+#include "rpc_hdr.h"
 #include "spsc.h"
 #include "tern/rpc.h"
 #include "../transport/transport.h"
-
-/* The RPC header in front of every RPC message (docs/protocol.md). */
-#define RPC_HDR_LEN 16
-enum rpc_kind { RPC_REQ = 1, RPC_RESP = 2 };
-
-struct rpc_hdr {
-	uint8_t kind, flags;
-	uint16_t type;
-	int32_t status;
-	uint64_t req_id;
-};
-
-void tni_rpc_hdr_put(uint8_t *dst, const struct rpc_hdr *h);
-/* 0, or TERN_EBADPKT for a message too short or of unknown kind. */
-int tni_rpc_hdr_get(const uint8_t *src, size_t len, struct rpc_hdr *h);
 
 /* What a transport cookie points at, in its low bits (all are 8-aligned). */
 enum rpc_cookie { RPC_COOKIE_CALL = 0, RPC_COOKIE_RESP = 1, RPC_COOKIE_STATUS = 2, RPC_COOKIE_MASK = 3 };
@@ -69,12 +55,18 @@ struct tern_rpc_req {
 	uint64_t req_id;
 	uint16_t type;
 	uint8_t state;
+	/* The caller cancelled, or its deadline passed: the handler may stop,
+	 * a worker skips it, and the answer is not sent. Set by the engine
+	 * thread, read by workers. */
+	_Atomic bool cancelled;
+	uint64_t deadline;      /* the caller's, on our clock; 0: none */
+	struct tni_timer timer; /* sets cancelled at the deadline, while the answer waits */
 	const void *data;
 	size_t len;
 	struct rpc_buf *copy; /* worker handlers: the request, copied */
 	struct rpc_buf *resp; /* the response, until acknowledged */
 	size_t resp_len;
-	int32_t resp_status;
+	uint32_t resp_status; /* an rpc_wire_status */
 	unsigned worker_idx;
 	struct tern_rpc_req *next_free;
 };
@@ -112,6 +104,7 @@ struct rpc_worker {
 
 struct tern_rpc {
 	struct tern_rpc_config cfg;
+	struct tern_rpc_stats stats;
 	struct tern_engine *e;
 	void (*user_on_session)(struct tern_session *, enum tern_session_event, int, void *);
 	void *user;
@@ -144,13 +137,16 @@ int tni_rpc_client_init(struct tern_rpc *rpc);
 void tni_rpc_client_on_response(struct tern_rpc *rpc, const struct rpc_hdr *h, const uint8_t *payload, size_t len);
 void tni_rpc_client_send_done(struct rpc_call *c, int status);
 void tni_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status);
-/* At the start of a poll (e->now fresh): arm the deadlines of new calls. */
+/* At the start of a poll (its clock fresh): arm the deadlines of new calls. */
 void tni_rpc_client_arm_deadlines(struct tern_rpc *rpc);
 
 /* rpc_server.c */
 int tni_rpc_server_init(struct tern_rpc *rpc);
 void tni_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *h,
 				const uint8_t *payload, size_t len);
+void tni_rpc_server_on_cancel(struct tern_rpc *rpc, struct tern_session *s, uint64_t req_id);
+/* A worker skipped a cancelled request: let it go (engine thread). */
+void tni_rpc_server_drop(struct tern_rpc_req *req);
 void tni_rpc_server_send_done(struct tern_rpc_req *req, int status);
 void tni_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs);
 /* Send what a worker answered (engine thread). */

@@ -7,6 +7,10 @@
 #include "tern/error.h"
 #include "tern/session.h"
 
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static void on_deadline(struct tni_timer *t, uint64_t now);
+
 int tni_rpc_server_init(struct tern_rpc *rpc)
 {
 	rpc->reqs = calloc(rpc->cfg.max_calls, sizeof(*rpc->reqs));
@@ -14,6 +18,7 @@ int tni_rpc_server_init(struct tern_rpc *rpc)
 		return TERN_ENOMEM;
 	for (uint32_t i = rpc->cfg.max_calls; i-- > 0;) {
 		rpc->reqs[i].rpc = rpc;
+		tni_timer_init(&rpc->reqs[i].timer, on_deadline);
 		rpc->reqs[i].next_free = rpc->free_reqs;
 		rpc->free_reqs = &rpc->reqs[i];
 	}
@@ -71,13 +76,20 @@ static void unlist(struct rpc_sess *rs, struct tern_rpc_req *req)
 	rs->n_served--;
 }
 
+/* Done with req_id on this session: a request with it is not served again. */
+static void remember(struct rpc_sess *rs, uint64_t req_id)
+{
+	rs->recent[recent_slot(req_id)] = req_id + 1;
+}
+
 static void req_release(struct tern_rpc_req *req)
 {
 	struct tern_rpc *rpc = req->rpc;
 	if (req->rs) {
 		unlist(req->rs, req);
-		req->rs->recent[recent_slot(req->req_id)] = req->req_id + 1;
+		remember(req->rs, req->req_id);
 	}
+	tni_timer_stop(&req->timer); /* the entries live as long as the rpc */
 	tni_rpc_buf_release(rpc, req->copy);
 	tni_rpc_buf_release(rpc, req->resp);
 	/* A free entry has no buffers; taking it sets what it reads first,
@@ -89,12 +101,12 @@ static void req_release(struct tern_rpc_req *req)
 }
 
 /* An answer that needs no handler: small, sent and forgotten. */
-static void send_status(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *req, int32_t status)
+static void send_status(struct tern_rpc *rpc, struct tern_session *s, const struct rpc_hdr *req, uint32_t status)
 {
 	struct rpc_buf *b = tni_rpc_buf_new(rpc, 0);
 	if (!b)
 		return;
-	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = status, .req_id = req->req_id };
+	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .word = status, .req_id = req->req_id };
 	tni_rpc_hdr_put(rpc_buf_msg(b), &h);
 	if (tni_session_send(s, rpc_buf_msg(b), RPC_HDR_LEN, (void *)((uintptr_t)b | RPC_COOKIE_STATUS)) != 0)
 		tni_rpc_buf_release(rpc, b);
@@ -110,14 +122,28 @@ void tni_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, con
 	 * (a peer that sends a request id twice): never run a handler twice. */
 	if (seen(rs, h->req_id))
 		return;
+	/* The caller's deadline on our clock. The mapping credits the caller
+	 * only with the quickest trip seen on the session, so time the
+	 * request spent queued or being retransmitted counts against it. */
+	uint64_t deadline = 0, now = tni_engine_clock(rpc->e);
+	if (h->word) {
+		uint64_t theirs = tni_rpc_deadline_get(h->word, tni_session_local_to_peer(s, now));
+		deadline = tni_session_peer_to_local(s, theirs);
+		if (deadline <= now) {
+			/* The caller has given up: no handler, no answer. */
+			rpc->stats.requests_expired++;
+			remember(rs, h->req_id);
+			return;
+		}
+	}
 	const struct rpc_handler *hd = tni_rpc_handler_get(rpc, h->type);
 	if (!hd) {
-		send_status(rpc, s, h, TERN_ENOHANDLER);
+		send_status(rpc, s, h, RPC_ST_NO_HANDLER);
 		return;
 	}
 	struct tern_rpc_req *req = rpc->free_reqs;
 	if (!req || rs->n_served >= rpc->cfg.max_per_session) {
-		send_status(rpc, s, h, TERN_EAGAIN);
+		send_status(rpc, s, h, RPC_ST_BUSY);
 		return;
 	}
 	rpc->free_reqs = req->next_free;
@@ -127,21 +153,71 @@ void tni_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, con
 	req->state = REQ_RUNNING;
 	req->data = payload;
 	req->len = len;
+	req->deadline = deadline;
+	atomic_store_explicit(&req->cancelled, false, memory_order_relaxed);
 	enlist(rs, req);
+	rpc->stats.requests_served++;
 	if (hd->flags & TERN_RPC_WORKER) {
 		req->copy = tni_rpc_buf_new(rpc, len);
-		if (!req->copy || !tni_rpc_workers_submit(rpc, req)) {
+		if (!req->copy) {
 			req_release(req);
-			send_status(rpc, s, h, TERN_EAGAIN);
+			send_status(rpc, s, h, RPC_ST_BUSY);
 			return;
 		}
 		memcpy(rpc_buf_payload(req->copy), payload, len);
 		req->data = rpc_buf_payload(req->copy);
+		if (deadline)
+			tni_engine_timer_arm(rpc->e, &req->timer, deadline);
+		if (!tni_rpc_workers_submit(rpc, req)) {
+			req_release(req);
+			send_status(rpc, s, h, RPC_ST_BUSY);
+		}
 		return;
 	}
 	hd->fn(req, hd->arg);
-	if (req->state == REQ_RUNNING)
+	if (req->state == REQ_RUNNING) {
 		req->data = NULL; /* answered later: the receive buffer is gone */
+		if (deadline)
+			tni_engine_timer_arm(rpc->e, &req->timer, deadline);
+	}
+}
+
+static void on_deadline(struct tni_timer *t, uint64_t now)
+{
+	(void)now;
+	/* Armed only while the request is open (req_release stops it). */
+	struct tern_rpc_req *req = container_of(t, struct tern_rpc_req, timer);
+	atomic_store_explicit(&req->cancelled, true, memory_order_release);
+}
+
+void tni_rpc_server_on_cancel(struct tern_rpc *rpc, struct tern_session *s, uint64_t req_id)
+{
+	struct rpc_sess *rs = tni_session_upper_data(s);
+	if (!rs)
+		return;
+	for (uint32_t i = served_home(rs, req_id); rs->served[i]; i = (i + 1) & rs->served_mask) {
+		struct tern_rpc_req *req = rs->served[i];
+		if (req->req_id != req_id)
+			continue;
+		if (req->state == REQ_RUNNING || req->state == REQ_QUEUED) {
+			atomic_store_explicit(&req->cancelled, true, memory_order_release);
+			rpc->stats.requests_cancelled++;
+		}
+		return;
+	}
+	/* Not open: answered already, or the cancel overtook its request (the
+	 * session delivers messages as each completes). Either way the id is
+	 * done with, so a request that comes after it is not served. */
+	if (!seen(rs, req_id)) {
+		remember(rs, req_id);
+		rpc->stats.requests_cancelled++;
+	}
+}
+
+void tni_rpc_server_drop(struct tern_rpc_req *req)
+{
+	req->rpc->stats.answers_dropped++;
+	req_release(req);
 }
 
 /* Engine thread: put an answer on the wire, or drop it if the caller is gone. */
@@ -152,7 +228,13 @@ static int send_response(struct tern_rpc_req *req)
 		req_release(req);
 		return TERN_ECLOSED;
 	}
-	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .status = req->resp_status, .req_id = req->req_id };
+	if (!req->resp || atomic_load_explicit(&req->cancelled, memory_order_acquire)) {
+		/* Cancelled, or past the caller's deadline: nobody waits for it. */
+		int rc = req->deadline && tni_engine_clock(rpc->e) >= req->deadline ? TERN_ETIMEDOUT : TERN_ECANCELED;
+		tni_rpc_server_drop(req);
+		return rc;
+	}
+	struct rpc_hdr h = { .kind = RPC_RESP, .type = req->type, .word = req->resp_status, .req_id = req->req_id };
 	tni_rpc_hdr_put(rpc_buf_msg(req->resp), &h);
 	req->state = REQ_SENT;
 	int rc = tni_session_send(req->rs->s, rpc_buf_msg(req->resp), RPC_HDR_LEN + req->resp_len,
@@ -163,11 +245,11 @@ static int send_response(struct tern_rpc_req *req)
 	struct tern_session *s = req->rs->s;
 	struct rpc_hdr orig = { .type = req->type, .req_id = req->req_id };
 	req_release(req);
-	send_status(rpc, s, &orig, rc == TERN_EMSGSIZE ? TERN_EMSGSIZE : TERN_EAGAIN);
+	send_status(rpc, s, &orig, rc == TERN_EMSGSIZE ? RPC_ST_TOO_BIG : RPC_ST_BUSY);
 	return rc;
 }
 
-static int answer(struct tern_rpc_req *req, void *resp, size_t len, int32_t status)
+static int answer(struct tern_rpc_req *req, void *resp, size_t len, uint32_t status)
 {
 	struct rpc_buf *b = resp ? rpc_buf_of(resp) : NULL;
 	if (!req || req->state != REQ_RUNNING || (b && (b->magic != RPC_BUF_MAGIC || len > b->cap))) {
@@ -190,7 +272,7 @@ int tern_rpc_respond(struct tern_rpc_req *req, void *resp, size_t len)
 {
 	if (!resp)
 		return TERN_EINVAL;
-	return answer(req, resp, len, 0);
+	return answer(req, resp, len, RPC_ST_OK);
 }
 
 int tern_rpc_respond_error(struct tern_rpc_req *req, int32_t code)
@@ -201,7 +283,7 @@ int tern_rpc_respond_error(struct tern_rpc_req *req, int32_t code)
 	if (!b)
 		return TERN_ENOMEM;
 	memcpy(b, &code, sizeof(code));
-	return answer(req, b, sizeof(code), TERN_EREMOTE);
+	return answer(req, b, sizeof(code), RPC_ST_APP_ERROR);
 }
 
 void tni_rpc_server_send_queued(struct tern_rpc_req *req)
@@ -245,4 +327,14 @@ uint16_t tern_rpc_req_type(const struct tern_rpc_req *req)
 struct tern_session *tern_rpc_req_session(const struct tern_rpc_req *req)
 {
 	return req && req->rs ? req->rs->s : NULL;
+}
+
+bool tern_rpc_req_cancelled(const struct tern_rpc_req *req)
+{
+	return req && atomic_load_explicit(&((struct tern_rpc_req *)req)->cancelled, memory_order_acquire);
+}
+
+uint64_t tern_rpc_req_deadline(const struct tern_rpc_req *req)
+{
+	return req ? req->deadline : 0;
 }

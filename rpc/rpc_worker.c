@@ -17,6 +17,14 @@ static void *worker_main(void *arg)
 			break;
 		struct tern_rpc_req *req;
 		while ((req = tni_spsc_pop(&w->in))) {
+			if (atomic_load_explicit(&req->cancelled, memory_order_acquire)) {
+				/* Cancelled or expired while queued: skip the handler;
+				 * the engine thread lets the request go. */
+				req->resp = NULL;
+				req->state = REQ_QUEUED;
+				tni_rpc_workers_answer(rpc, req);
+				continue;
+			}
 			const struct rpc_handler *hd = tni_rpc_handler_get(rpc, req->type);
 			hd->fn(req, hd->arg);
 		}

@@ -302,7 +302,7 @@ Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60, .f
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL);
 	pc.ip = SRV_IP;
 	pc.device = "net_no_such_port";
-	cr_assert_eq(tern_dpdk_port_create(&pc, &p), -ENODEV);
+	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_ENODEV);
 	pc.device = "net_memif0";
 	pc.queues = 0;
 	cr_assert_eq(tern_dpdk_port_create(&pc, &p), TERN_EINVAL);

@@ -579,3 +579,91 @@ Test(rpc, a_bare_send_on_an_rpc_session_is_refused)
 	cr_assert_eq(W.handler_runs, 2);
 	close_world();
 }
+
+/* Polls the client alone for a while, in 10 us steps: the server's
+ * packets wait in its queue (tern_sim_run would step 1 ns at a time past
+ * a packet nobody takes). */
+static void run_client_only(uint64_t ns)
+{
+	uint64_t end = tern_sim_now(W.net) + ns;
+	for (uint64_t t = tern_sim_now(W.net); t < end; t += 10000) {
+		tern_engine_poll(W.eng[0]);
+		tern_sim_advance(W.net, t);
+	}
+}
+
+/* The server is not polled while the request waits in its queue, as an
+ * overloaded server would not be: when it gets to it, the caller's
+ * deadline has passed, and the handler does not run. The same stall with
+ * a deadline still ahead runs it. */
+Test(rpc, a_server_past_the_callers_deadline_does_not_run_the_handler)
+{
+	open_world(0, 0);
+	cr_assert_eq(call(T_ECHO, "a", 1, 100 * MS, NULL), 0);
+	cr_assert_eq(run_one(100 * MS), 0);
+	cr_assert_eq(W.handler_runs, 1);
+
+	cr_assert_eq(call(T_ECHO, "b", 1, 2 * MS, NULL), 0);
+	run_client_only(10 * MS);
+	cr_assert_eq(W.done, 1);
+	cr_assert_eq(W.last_status, TERN_ETIMEDOUT);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 10 * MS, NULL, NULL);
+	cr_assert_eq(W.handler_runs, 1, "the handler ran past the caller's deadline");
+	struct tern_rpc_stats st;
+	cr_assert_eq(tern_rpc_stats(W.rpc[1], &st), 0);
+	cr_assert_eq(st.requests_expired, 1);
+
+	cr_assert_eq(call(T_ECHO, "c", 1, 100 * MS, NULL), 0);
+	run_client_only(10 * MS);
+	cr_assert_eq(W.done, 0);
+	cr_assert_eq(run_one(100 * MS), 0);
+	cr_assert_eq(W.handler_runs, 2);
+	cr_assert_eq(W.last_resp[0], 'c');
+	cr_assert_eq(tern_rpc_stats(W.rpc[1], &st), 0);
+	cr_assert_eq(st.requests_expired, 1);
+	close_world();
+}
+
+/* A handler that answers later sees the caller's cancel, and its answer
+ * is not sent; one whose caller's deadline passes sees that too. */
+Test(rpc, a_cancel_reaches_a_handler_that_asks)
+{
+	open_world(0, 0);
+	uint64_t id;
+	cr_assert_eq(call(T_NEVER, "x", 1, 0, &id), 0);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 1 * MS, NULL, NULL);
+	cr_assert_not_null(W.parked);
+	cr_assert_not(tern_rpc_req_cancelled(W.parked));
+	cr_assert_eq(tern_rpc_req_deadline(W.parked), 0);
+	cr_assert_eq(tern_rpc_cancel(W.rpc[0], id), 0);
+	cr_assert_eq(W.last_status, TERN_ECANCELED);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 1 * MS, NULL, NULL);
+	cr_assert(tern_rpc_req_cancelled(W.parked), "the cancel did not reach the server");
+	struct tern_stats c0, c1;
+	tern_engine_stats(W.eng[0], &c0);
+	cr_assert_eq(tern_rpc_respond(W.parked, tern_rpc_alloc(W.rpc[1], 1), 1), TERN_ECANCELED);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 10 * MS, NULL, NULL);
+	tern_engine_stats(W.eng[0], &c1);
+	cr_assert_eq(c1.msgs_delivered, c0.msgs_delivered, "the cancelled call's answer was sent");
+	struct tern_rpc_stats st;
+	tern_rpc_stats(W.rpc[1], &st);
+	cr_assert_eq(st.requests_cancelled, 1);
+	cr_assert_eq(st.answers_dropped, 1);
+	tern_rpc_stats(W.rpc[0], &st);
+	cr_assert_eq(st.cancels_sent, 1);
+
+	/* A deadline: the parked request learns of it when it passes. */
+	W.parked = NULL;
+	cr_assert_eq(call(T_NEVER, "y", 1, 5 * MS, NULL), 0);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 1 * MS, NULL, NULL);
+	cr_assert_not_null(W.parked);
+	uint64_t dl = tern_rpc_req_deadline(W.parked), now = tern_engine_now(W.eng[1]);
+	cr_assert(dl > now && dl <= now + 5 * MS, "deadline %llu, now %llu", (unsigned long long)dl,
+		  (unsigned long long)now);
+	cr_assert_not(tern_rpc_req_cancelled(W.parked));
+	cr_assert_eq(run_one(1 * SEC), TERN_ETIMEDOUT);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 1 * MS, NULL, NULL);
+	cr_assert(tern_rpc_req_cancelled(W.parked));
+	cr_assert_eq(tern_rpc_respond(W.parked, tern_rpc_alloc(W.rpc[1], 1), 1), TERN_ETIMEDOUT);
+	close_world();
+}

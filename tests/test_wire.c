@@ -64,7 +64,7 @@ Test(wire, the_reserved_byte_must_be_zero)
 	buf[71] = 1;
 	tni_wire_seal(buf, len);
 	struct tni_wire_pkt p;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADPKT);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADPKT);
 }
 
 Test(wire, every_truncation_is_rejected)
@@ -95,10 +95,10 @@ Test(wire, bad_crc_and_version_have_their_own_codes)
 	size_t len = build(&h);
 	struct tni_wire_pkt p;
 	buf[len - 1] ^= 1;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADCRC);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADCRC);
 	buf[len - 1] ^= 1;
 	buf[0] = 9;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADVERSION);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADVERSION);
 }
 
 static int decode_sealed(struct tni_wire_hdr h)
@@ -114,34 +114,34 @@ Test(wire, per_type_rules)
 	struct tni_wire_hdr h = sample_hdr();
 	h.n_sack = 0;
 	h.frag_off = 4950; /* 4950 + 100 > 5000 */
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.frag_off = 0xffffffffu; /* overflow must not wrap */
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.frag_off = 0;
 	h.payload_len = 0; /* empty fragment of a non-empty message */
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.msg_len = 0;
 	cr_assert_eq(decode_sealed(h), 0); /* the empty message */
 	h.type = TERN_PKT_SYN;
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	cr_assert_eq(decode_sealed(h), 0);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN_V1; /* a peer from before steering ports */
 	cr_assert_eq(decode_sealed(h), 0);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN + 4;
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	h.type = TERN_PKT_ACK;
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.payload_len = 0;
 	cr_assert_eq(decode_sealed(h), 0);
 	h.type = 0;
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.type = 7;
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.type = TERN_PKT_ACK;
 	h.flags = 0x80;
-	cr_assert_eq(decode_sealed(h), TERN_EBADPKT);
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 }
 
 Test(wire, sack_count_and_ranges_checked)
@@ -150,7 +150,7 @@ Test(wire, sack_count_and_ranges_checked)
 	struct tni_wire_sack empty = { 7, 7 };
 	size_t len = tni_wire_encode(buf, &h, &empty);
 	struct tni_wire_pkt p;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADPKT);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADPKT);
 	h.n_sack = TERN_WIRE_MAX_SACK + 1;
 	memset(buf, 0, sizeof(buf));
 	buf[0] = TERN_WIRE_VERSION;
@@ -158,7 +158,7 @@ Test(wire, sack_count_and_ranges_checked)
 	buf[3] = h.n_sack;
 	len = tni_wire_hdr_len(h.n_sack);
 	tni_wire_seal(buf, len);
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADPKT);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADPKT);
 }
 
 Test(wire, random_bytes_never_decode)
@@ -205,8 +205,8 @@ Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)
 	memcpy(&crc, buf + 72, 4);
 	cr_assert_eq(crc, 0, "no CRC is written");
 	struct tni_wire_pkt p;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TERN_EBADCRC, "unchecked: refused");
-	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TERN_EBADCRC);
+	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADCRC, "unchecked: refused");
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADCRC);
 	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), 0);
 	cr_assert_eq(p.h.flags, TERN_FLAG_ACK_REQ | TERN_FLAG_NO_CRC);
 	cr_assert_eq(p.h.msg_id, h.msg_id);
@@ -223,7 +223,7 @@ Test(wire, a_flip_into_the_no_crc_flag_is_refused_even_on_a_checked_link)
 	size_t len = build(&h);
 	struct tni_wire_pkt p;
 	buf[2] |= TERN_FLAG_NO_CRC; /* the CRC field still holds a CRC, not 0 */
-	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), TERN_EBADCRC);
+	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), TNI_EBADCRC);
 	buf[2] &= (uint8_t)~TERN_FLAG_NO_CRC;
 	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), 0, "a packet with its CRC is fine on any link");
 }

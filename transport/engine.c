@@ -1,4 +1,5 @@
 /* The per-core engine: receive burst, timers, transmit, all on one thread. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,7 +208,7 @@ int tni_engine_create(const struct tern_engine_config *cfg, const struct tni_upp
 	}
 	uint64_t seed = cfg->seed;
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
-		rc = -errno;
+		rc = tni_error_from_errno(errno);
 		goto fail;
 	}
 	tni_rng_seed(&e->rng, seed);
@@ -355,7 +356,7 @@ void tni_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint
 
 static void count_decode_error(struct tern_engine *e, int rc)
 {
-	if (rc == TERN_EBADCRC)
+	if (rc == TNI_EBADCRC)
 		e->stats.bad_crc++;
 	else
 		e->stats.bad_header++;
@@ -424,6 +425,11 @@ uint64_t tni_engine_clock(const struct tern_engine *e)
 	return e->now;
 }
 
+bool tni_engine_in_poll(const struct tern_engine *e)
+{
+	return e->in_poll;
+}
+
 void tni_engine_timer_arm(struct tern_engine *e, struct tni_timer *t, uint64_t at_ns)
 {
 	tni_timer_arm(&e->wheel, t, at_ns);
@@ -470,6 +476,7 @@ int tern_engine_poll(struct tern_engine *e)
 		tni_engine_read_clock(e);
 		fresh = true;
 	}
+	e->in_poll = true;
 	/* What the application sent since the last poll leaves first, not
 	 * after this poll's receive work. */
 	unsigned tx = run_tx(e);
@@ -498,6 +505,7 @@ int tern_engine_poll(struct tern_engine *e)
 	reap_zombies(e);
 	if (e->tx_held)
 		release_held(e, false);
+	e->in_poll = false;
 	unsigned work = n + fired + tx;
 	if (work)
 		e->idle_polls = 0;

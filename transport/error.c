@@ -1,5 +1,6 @@
-#include <string.h>
+#include <errno.h>
 
+#include "../drivers/driver.h"
 #include "tern/error.h"
 
 const char *tern_strerror(int err)
@@ -20,15 +21,31 @@ const char *tern_strerror(int err)
 	case TERN_EPEERRESTART: return "peer restarted; session lost";
 	case TERN_ECLOSED: return "session closed";
 	case TERN_ENOSESSION: return "session table full";
-	case TERN_EBADPKT: return "malformed packet";
-	case TERN_EBADCRC: return "packet checksum mismatch";
-	case TERN_EBADVERSION: return "unknown protocol version";
 	case TERN_ENOHANDLER: return "no handler for this request type";
 	case TERN_EREMOTE: return "the remote handler returned an error";
 	case TERN_ENOTOWNER: return "the session belongs to the RPC layer; call through it";
-	default: break;
+	case TERN_EBADARGS: return "the server could not decode the arguments";
+	case TERN_EPROTO: return "protocol violation by the peer";
+	case TERN_ENODEV: return "no such device";
+	case TERN_EPERM: return "not permitted by the system";
+	case TERN_ESYSTEM: return "system error";
+	default: return "unknown error";
 	}
-	if (err < 0 && err > -1000)
-		return strerror(-err); /* glibc: a static string for every errno */
-	return "unknown error";
+}
+
+int tni_error_from_errno(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0: return 0;
+	case EINVAL: return TERN_EINVAL;
+	case ENOMEM: case ENOBUFS: return TERN_ENOMEM;
+	case EAGAIN: return TERN_EAGAIN;
+	case EMSGSIZE: return TERN_EMSGSIZE;
+	case EOPNOTSUPP: case ENOSYS: case EAFNOSUPPORT: case EPROTONOSUPPORT: return TERN_ENOTSUP;
+	case EADDRINUSE: return TERN_EADDRINUSE;
+	case EADDRNOTAVAIL: case ENODEV: case ENXIO: return TERN_ENODEV;
+	case EPERM: case EACCES: return TERN_EPERM;
+	case EBUSY: return TERN_EBUSY;
+	default: return TERN_ESYSTEM;
+	}
 }

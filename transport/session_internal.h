@@ -128,6 +128,9 @@ struct tern_engine {
 	struct tni_rng rng;
 	enum tern_driver_kind kind;
 	uint32_t idle_polls;
+	/* Inside tern_engine_poll, past the upper layer's on_poll: the clock
+	 * was read in this poll, and what is queued now leaves in it. */
+	bool in_poll;
 	uint32_t clock_age; /* polls since the clock was last read (lazy_clock) */
 	uint64_t polls; /* tern_engine_poll calls so far; the first is 1 */
 	uint32_t epoch, mask, mss;

@@ -60,6 +60,9 @@ uint64_t tni_session_local_to_peer(const struct tern_session *s, uint64_t local_
 bool tni_engine_on_owner(const struct tern_engine *e);
 /* The engine's clock as of its last reading (the current poll's). */
 uint64_t tni_engine_clock(const struct tern_engine *e);
+/* Inside a poll, past on_poll: tni_engine_clock is this poll's reading,
+ * and a message queued now leaves before the poll ends. */
+bool tni_engine_in_poll(const struct tern_engine *e);
 /* Timers on the engine's wheel (owner thread only). */
 void tni_engine_timer_arm(struct tern_engine *e, struct tni_timer *t, uint64_t at_ns);
 /* Read the clock, run the upper layer's on_poll, and send what sessions

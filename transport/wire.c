@@ -31,22 +31,22 @@ static int check_type_rules(const struct tni_wire_hdr *h)
 	switch (h->type) {
 	case TERN_PKT_DATA:
 		if (h->frag_off > h->msg_len || h->msg_len - h->frag_off < h->payload_len)
-			return TERN_EBADPKT;
+			return TNI_EBADPKT;
 		/* Only an empty message may have an empty fragment. */
 		if (h->payload_len == 0 && h->msg_len != 0)
-			return TERN_EBADPKT;
+			return TNI_EBADPKT;
 		return 0;
 	case TERN_PKT_SYN:
 	case TERN_PKT_SYN_ACK:
 		return h->payload_len == TERN_WIRE_HANDSHAKE_LEN || h->payload_len == TERN_WIRE_HANDSHAKE_LEN_V1
 			       ? 0
-			       : TERN_EBADPKT;
+			       : TNI_EBADPKT;
 	case TERN_PKT_ACK:
 	case TERN_PKT_CLOSE:
 	case TERN_PKT_RST:
-		return h->payload_len == 0 ? 0 : TERN_EBADPKT;
+		return h->payload_len == 0 ? 0 : TNI_EBADPKT;
 	default:
-		return TERN_EBADPKT;
+		return TNI_EBADPKT;
 	}
 }
 
@@ -58,31 +58,31 @@ int tni_wire_decode(const uint8_t *buf, size_t len, struct tni_wire_pkt *out)
 int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tni_wire_pkt *out)
 {
 	if (len < TERN_WIRE_HDR_LEN)
-		return TERN_EBADPKT;
+		return TNI_EBADPKT;
 	if (buf[0] != TERN_WIRE_VERSION)
-		return TERN_EBADVERSION;
+		return TNI_EBADVERSION;
 	struct tni_wire_hdr *h = &out->h;
 	memcpy(h, buf, sizeof(*h)); /* the struct is the wire layout */
 	if (h->reserved != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
-		return TERN_EBADPKT;
+		return TNI_EBADPKT;
 	if (tni_wire_hdr_len(h->n_sack) + h->payload_len != len)
-		return TERN_EBADPKT;
+		return TNI_EBADPKT;
 	int rc = check_type_rules(h);
 	if (rc)
 		return rc;
 	if (h->flags & TERN_FLAG_NO_CRC) {
 		/* Unchecked by anyone: a bit flip may have set this flag. */
 		if (!link_checked || get32(buf + TERN_WIRE_CRC_OFF) != 0)
-			return TERN_EBADCRC;
+			return TNI_EBADCRC;
 	} else if (get32(buf + TERN_WIRE_CRC_OFF) != tni_wire_crc(buf, len)) {
-		return TERN_EBADCRC;
+		return TNI_EBADCRC;
 	}
 	out->sack = buf + TERN_WIRE_HDR_LEN;
 	out->payload = buf + tni_wire_hdr_len(h->n_sack);
 	for (unsigned i = 0; i < h->n_sack; i++) {
 		struct tni_wire_sack s = tni_wire_sack_get(out, i);
 		if (tni_seq_diff(s.end, s.start) <= 0)
-			return TERN_EBADPKT;
+			return TNI_EBADPKT;
 	}
 	return 0;
 }

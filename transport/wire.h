@@ -16,6 +16,14 @@
 /* IPv4 + UDP: what the kernel or the DPDK driver puts in front of us. */
 #define TERN_WIRE_OUTER_V4 28
 
+/* What the decoders return for input they refuse: internal, counted in
+ * tern_stats, never returned through the public API. */
+enum tni_wire_error {
+	TNI_EBADPKT = -1100,     /* malformed */
+	TNI_EBADCRC = -1101,     /* CRC32C mismatch, or none where the link did not check */
+	TNI_EBADVERSION = -1102, /* unknown wire version */
+};
+
 enum tni_pkt_type {
 	TERN_PKT_DATA = 1,
 	TERN_PKT_ACK = 2,
@@ -159,8 +167,8 @@ size_t tni_wire_encode_split(uint8_t *buf, const struct tni_wire_hdr *h, const s
 
 
 /* Parse and check a packet of len bytes: lengths, version, type, flags,
- * per-type rules and CRC. Returns 0 or TERN_EBADPKT / EBADVERSION / EBADCRC.
- * A packet without CRC (TERN_FLAG_NO_CRC) is TERN_EBADCRC. */
+ * per-type rules and CRC. Returns 0 or TNI_EBADPKT / EBADVERSION / EBADCRC.
+ * A packet without CRC (TERN_FLAG_NO_CRC) is TNI_EBADCRC. */
 int tni_wire_decode(const uint8_t *buf, size_t len, struct tni_wire_pkt *out);
 
 /* The same, for a datagram the link checked (link_checked: a UDP checksum

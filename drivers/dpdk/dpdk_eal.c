@@ -1,5 +1,6 @@
 /* EAL start-up from a library call, also inside an application that has
  * started the EAL itself. */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "../driver.h"
 #include "tern/dpdk.h"
 #include "tern/error.h"
 
@@ -34,7 +36,7 @@ int tern_dpdk_init(int argc, char **argv)
 		return 0;
 	if (rte_errno == EALREADY)
 		return 0; /* the application started it: use it as it is */
-	return rte_errno ? -rte_errno : TERN_EINVAL;
+	return rte_errno ? tni_error_from_errno(rte_errno) : TERN_EINVAL;
 }
 
 int tern_dpdk_init_str(const char *args)

@@ -260,13 +260,13 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	if (cfg->device) {
 		if (rte_eth_dev_get_port_by_name(cfg->device, &p->port_id)) {
 			free(p);
-			return -ENODEV;
+			return TERN_ENODEV;
 		}
 	} else {
 		p->port_id = cfg->port_id;
 		if (!rte_eth_dev_is_valid_port(p->port_id)) {
 			free(p);
-			return -ENODEV;
+			return TERN_ENODEV;
 		}
 	}
 	struct rte_eth_dev_info info;

@@ -15,7 +15,7 @@ static int bind_family(int family, const struct tern_addr *host, uint16_t port)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return tni_error_from_errno(errno);
 	int zero = 0, buf = SOCK_BUF_BYTES;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
@@ -46,7 +46,7 @@ static int bind_family(int family, const struct tern_addr *host, uint16_t port)
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		int err = errno;
 		close(fd);
-		return err == EADDRINUSE ? TERN_EADDRINUSE : -err;
+		return tni_error_from_errno(err);
 	}
 	return fd;
 }
@@ -151,7 +151,7 @@ int tni_udp_local_addr(const struct tni_udp_socket *s, struct tern_addr *out)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0)
-		return -errno;
+		return tni_error_from_errno(errno);
 	tni_udp_from_sockaddr((struct sockaddr *)&ss, out);
 	return 0;
 }

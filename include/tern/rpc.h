@@ -3,6 +3,7 @@
 #ifndef TERN_RPC_H
 #define TERN_RPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,8 +24,9 @@ typedef void (*tern_rpc_handler)(struct tern_rpc_req *req, void *arg);
 
 /* A call ended. status: 0, TERN_ETIMEDOUT, TERN_ECANCELED, TERN_EPEERDEAD,
  * TERN_EPEERRESTART, TERN_ECLOSED, TERN_ENOHANDLER, TERN_EREMOTE (resp
- * holds the handler's 4-byte error code) or TERN_EMSGSIZE. resp is valid
- * only during the call. */
+ * holds the handler's 4-byte error code), TERN_EMSGSIZE, TERN_EAGAIN (the
+ * server had no room), TERN_EBADARGS, or TERN_EPROTO (an answer this
+ * version cannot read). resp is valid only during the call. */
 typedef void (*tern_rpc_cont)(int status, const void *resp, size_t len, void *arg);
 
 struct tern_rpc_config {
@@ -61,8 +63,11 @@ void tern_rpc_free(struct tern_rpc *rpc, void *buf);
  * *call_id (if not NULL) names the call for tern_rpc_cancel. */
 int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, void *req, size_t len,
 		  uint64_t timeout_ns, tern_rpc_cont cont, void *arg, uint64_t *call_id);
-/* The call's continuation runs now with TERN_ECANCELED; a late response is
- * dropped. TERN_EINVAL if the call already ended. */
+/* The call's continuation runs now with TERN_ECANCELED, and the server is
+ * told: a handler that has not started is not run, one that runs sees
+ * tern_rpc_req_cancelled, and its answer is not sent (a late answer that
+ * crosses the cancel is dropped here). TERN_EINVAL if the call already
+ * ended. */
 int tern_rpc_cancel(struct tern_rpc *rpc, uint64_t call_id);
 /* Call and poll until it ends; the response is copied into resp (at most
  * resp_cap bytes; *resp_len gets the full length). Returns the status. */
@@ -77,7 +82,28 @@ struct tern_session *tern_rpc_req_session(const struct tern_rpc_req *req);
 /* Answer with resp (from tern_rpc_alloc, taken over, even on error) of len
  * bytes. Once per request; from the worker thread for worker handlers. */
 int tern_rpc_respond(struct tern_rpc_req *req, void *resp, size_t len);
-/* Answer with TERN_EREMOTE carrying code to the caller. */
+/* Answer with TERN_EREMOTE carrying code to the caller. Both answers
+ * return TERN_ECANCELED or TERN_ETIMEDOUT, and send nothing, when the
+ * caller cancelled or its deadline passed (the buffer is taken all the
+ * same). */
 int tern_rpc_respond_error(struct tern_rpc_req *req, int32_t code);
+/* The caller cancelled the call, or its deadline passed: the answer will
+ * not be sent, so a long handler may stop. Any thread. */
+bool tern_rpc_req_cancelled(const struct tern_rpc_req *req);
+/* The caller's deadline on this engine's clock (tern_engine_now), 0 for
+ * none. The caller's clock is mapped with the quickest trip seen on the
+ * session, so time the request spent queued counts against it. */
+uint64_t tern_rpc_req_deadline(const struct tern_rpc_req *req);
+
+/* What the RPC layer has done (tern_rpc_stats). */
+struct tern_rpc_stats {
+	uint64_t calls;              /* tern_rpc_call accepted */
+	uint64_t cancels_sent;       /* cancels told to the server */
+	uint64_t requests_served;    /* requests handed to a handler */
+	uint64_t requests_expired;   /* arrived past the caller's deadline: no handler ran */
+	uint64_t requests_cancelled; /* the caller's cancel arrived before the answer */
+	uint64_t answers_dropped;    /* answers not sent: cancelled or past the deadline */
+};
+int tern_rpc_stats(struct tern_rpc *rpc, struct tern_rpc_stats *out);
 
 #endif
