@@ -37,6 +37,8 @@ int main(void)
 C
 cc -Wall -Werror -o "$prefix/hello" "$prefix/hello.c" $(pkg-config --cflags --libs tern) -Wl,-rpath,"$(pkg-config --variable=libdir tern)"
 "$prefix/hello"
+# The installed library exports only what the installed headers declare.
+bash "$src/tests/test_symbols.sh" "$(pkg-config --variable=libdir tern)/libtern.so" "$(pkg-config --variable=includedir tern)/tern"
 # The static library links without LTO and with another compiler: its
 # objects carry machine code beside gcc's LTO bytecode (-ffat-lto-objects).
 if command -v clang >/dev/null; then

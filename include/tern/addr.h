@@ -2,6 +2,8 @@
 #ifndef TERN_ADDR_H
 #define TERN_ADDR_H
 
+#include "export.h"
+
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,11 +28,11 @@ static inline struct tern_addr tern_addr_sim(uint32_t node)
 	return a;
 }
 
-bool tern_addr_equal(const struct tern_addr *a, const struct tern_addr *b);
+TERN_API bool tern_addr_equal(const struct tern_addr *a, const struct tern_addr *b);
 
 /* Resolve a host name or literal (IPv4 or IPv6) and a UDP port. */
-int tern_addr_resolve(const char *host, uint16_t port, struct tern_addr *out);
+TERN_API int tern_addr_resolve(const char *host, uint16_t port, struct tern_addr *out);
 /* "1.2.3.4:5", "[::1]:5" or "sim:7" into buf; returns buf. */
-char *tern_addr_format(const struct tern_addr *a, char *buf, size_t len);
+TERN_API char *tern_addr_format(const struct tern_addr *a, char *buf, size_t len);
 
 #endif

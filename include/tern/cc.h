@@ -2,6 +2,8 @@
 #ifndef TERN_CC_H
 #define TERN_CC_H
 
+#include "export.h"
+
 enum tern_cc_algo {
 	TERN_CC_AIMD = 0,   /* NewReno-like: slow start, additive increase, halve on loss */
 	TERN_CC_OFF = 1,    /* no congestion window: only the receive window limits */
@@ -10,8 +12,8 @@ enum tern_cc_algo {
 };
 
 /* "aimd", "off", "timely", "swift"; NULL for an unknown value. */
-const char *tern_cc_name(enum tern_cc_algo algo);
+TERN_API const char *tern_cc_name(enum tern_cc_algo algo);
 /* Parse a name as printed by tern_cc_name; negative TERN_EINVAL if unknown. */
-int tern_cc_parse(const char *name);
+TERN_API int tern_cc_parse(const char *name);
 
 #endif

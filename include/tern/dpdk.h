@@ -4,6 +4,8 @@
 #ifndef TERN_DPDK_H
 #define TERN_DPDK_H
 
+#include "export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,9 +16,9 @@ struct tern_dpdk_port;
  * rte_eal_init). If the application has initialised the EAL already, this
  * returns 0 and changes nothing. The EAL cannot be started twice in one
  * process, nor stopped and started again. */
-int tern_dpdk_init(int argc, char **argv);
+TERN_API int tern_dpdk_init(int argc, char **argv);
 /* The same, from one string split at spaces ("--no-huge -m 512 ..."). */
-int tern_dpdk_init_str(const char *args);
+TERN_API int tern_dpdk_init_str(const char *args);
 
 /* How a frame for engine i reaches queue i (docs/dpdk.md). In every mode
  * a frame that still lands elsewhere is handed over in software, counted. */
@@ -64,15 +66,15 @@ struct tern_dpdk_port_config {
 	uint32_t rss_reta_size;
 };
 
-void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg);
+TERN_API void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg);
 
 /* Configure and start a port. Engines then take its queues: set
  * tern_engine_config.driver = TERN_DRIVER_DPDK, .dpdk_port = the port and
  * .engine_index = the queue. */
-int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out);
+TERN_API int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out);
 /* Stop and close the port and free its pools; the device cannot be used
  * again in this process. TERN_EBUSY while an engine still uses it. */
-int tern_dpdk_port_destroy(struct tern_dpdk_port *port);
+TERN_API int tern_dpdk_port_destroy(struct tern_dpdk_port *port);
 
 struct tern_dpdk_port_info {
 	uint16_t port_id;
@@ -90,14 +92,14 @@ struct tern_dpdk_port_info {
 	char driver[32];                 /* the PMD, "net_memif" */
 };
 
-int tern_dpdk_port_info(struct tern_dpdk_port *port, struct tern_dpdk_port_info *out);
+TERN_API int tern_dpdk_port_info(struct tern_dpdk_port *port, struct tern_dpdk_port_info *out);
 
 /* Add or replace a neighbour (callable from any thread). */
-int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *port, const struct tern_dpdk_neighbor *n);
+TERN_API int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *port, const struct tern_dpdk_neighbor *n);
 
 /* Every extended statistic of the port, by name, through fn; returns how
  * many there were, or a negative error. */
-int tern_dpdk_port_xstats(struct tern_dpdk_port *port,
+TERN_API int tern_dpdk_port_xstats(struct tern_dpdk_port *port,
 			  void (*fn)(const char *name, uint64_t value, void *arg), void *arg);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef TERN_ENGINE_H
 #define TERN_ENGINE_H
 
+#include "export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,11 +40,11 @@ enum tern_poll_mode {
 };
 
 /* "auto", "sim", "uring", "sockets", "dpdk"; NULL for an unknown value. */
-const char *tern_driver_name(enum tern_driver_kind kind);
+TERN_API const char *tern_driver_name(enum tern_driver_kind kind);
 /* Parse a driver name; TERN_EINVAL if unknown. */
-int tern_driver_parse(const char *name);
+TERN_API int tern_driver_parse(const char *name);
 /* "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll"; TERN_EINVAL if unknown. */
-int tern_uring_setup_parse(const char *name);
+TERN_API int tern_uring_setup_parse(const char *name);
 
 enum tern_delivery {
 	TERN_DELIVER_IN_ORDER = 0,     /* messages of a session in send order (stream) */
@@ -132,32 +134,32 @@ struct tern_engine_config {
 	struct tern_callbacks cb;
 };
 
-void tern_engine_config_init(struct tern_engine_config *cfg);
+TERN_API void tern_engine_config_init(struct tern_engine_config *cfg);
 
-int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine **out);
+TERN_API int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine **out);
 /* Ends every session (pending sends fail with TERN_ECLOSED) and frees all. */
-void tern_engine_destroy(struct tern_engine *e);
+TERN_API void tern_engine_destroy(struct tern_engine *e);
 
 /* One pass: receive a burst, run due timers, transmit. Returns how many
  * packets and timers it handled (0: idle), or a negative error. */
-int tern_engine_poll(struct tern_engine *e);
+TERN_API int tern_engine_poll(struct tern_engine *e);
 
 /* Time of the earliest armed timer on the engine's clock, UINT64_MAX if none. */
-uint64_t tern_engine_next_deadline(struct tern_engine *e);
+TERN_API uint64_t tern_engine_next_deadline(struct tern_engine *e);
 /* The engine's clock in ns (virtual on the simulated network). */
-uint64_t tern_engine_now(struct tern_engine *e);
+TERN_API uint64_t tern_engine_now(struct tern_engine *e);
 
-int tern_engine_stats(struct tern_engine *e, struct tern_stats *out);
+TERN_API int tern_engine_stats(struct tern_engine *e, struct tern_stats *out);
 /* The driver this engine ended up with (AUTO resolves at create). */
-enum tern_driver_kind tern_engine_driver(const struct tern_engine *e);
-int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out);
+TERN_API enum tern_driver_kind tern_engine_driver(const struct tern_engine *e);
+TERN_API int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out);
 
 /* Memory for message buffers this engine's device can send from in place
  * (DPDK memory on a NIC port, so large payloads leave without a copy; the
  * C heap elsewhere). Callable from any thread; free with
  * tern_engine_free_buffer on the same engine. tern_rpc_alloc uses it for
  * buffers over 2 KiB. */
-void *tern_engine_alloc_buffer(struct tern_engine *e, size_t len);
-void tern_engine_free_buffer(struct tern_engine *e, void *buf);
+TERN_API void *tern_engine_alloc_buffer(struct tern_engine *e, size_t len);
+TERN_API void tern_engine_free_buffer(struct tern_engine *e, void *buf);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef TERN_ERROR_H
 #define TERN_ERROR_H
 
+#include "export.h"
+
 /* tern's own codes, disjoint from errno on every system (errno values are
  * small positive numbers; these are all at or below -1000): a caller can
  * never mistake one for -errno. What goes on the wire is a protocol
@@ -33,6 +35,6 @@ enum tern_error {
 };
 
 /* A static string describing err (a code above or 0); never NULL. */
-const char *tern_strerror(int err);
+TERN_API const char *tern_strerror(int err);
 
 #endif

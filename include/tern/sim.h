@@ -3,6 +3,8 @@
 #ifndef TERN_SIM_H
 #define TERN_SIM_H
 
+#include "export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,24 +61,24 @@ struct tern_sim_stats {
 	uint64_t no_crc;               /* packets sent without tern's CRC (TERN_FLAG_NO_CRC) */
 };
 
-void tern_sim_config_init(struct tern_sim_config *cfg);
-int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out);
-void tern_sim_destroy(struct tern_sim_net *net);
+TERN_API void tern_sim_config_init(struct tern_sim_config *cfg);
+TERN_API int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out);
+TERN_API void tern_sim_destroy(struct tern_sim_net *net);
 
-int tern_sim_set_link(struct tern_sim_net *net, uint32_t node, const struct tern_sim_link *link);
-uint64_t tern_sim_now(const struct tern_sim_net *net);
+TERN_API int tern_sim_set_link(struct tern_sim_net *net, uint32_t node, const struct tern_sim_link *link);
+TERN_API uint64_t tern_sim_now(const struct tern_sim_net *net);
 /* Earliest packet arrival, UINT64_MAX if nothing is in flight. */
-uint64_t tern_sim_next_event(const struct tern_sim_net *net);
+TERN_API uint64_t tern_sim_next_event(const struct tern_sim_net *net);
 /* Move the clock forward to t (never back). */
-void tern_sim_advance(struct tern_sim_net *net, uint64_t t);
+TERN_API void tern_sim_advance(struct tern_sim_net *net, uint64_t t);
 /* Put raw bytes on the wire from src to dst, through dst's link (for tests
  * of hostile input). */
-int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len);
-void tern_sim_stats(const struct tern_sim_net *net, struct tern_sim_stats *out);
+TERN_API int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len);
+TERN_API void tern_sim_stats(const struct tern_sim_net *net, struct tern_sim_stats *out);
 
 /* Poll the engines and move virtual time until done(arg) is true or the
  * clock passes until_ns. Returns 0 when done, TERN_EAGAIN at until_ns. */
-int tern_sim_run(struct tern_sim_net *net, struct tern_engine **engines, size_t n,
+TERN_API int tern_sim_run(struct tern_sim_net *net, struct tern_engine **engines, size_t n,
 		 uint64_t until_ns, bool (*done)(void *arg), void *arg);
 
 #endif
