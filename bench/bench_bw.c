@@ -9,6 +9,7 @@
 
 #include "bench_simdrv.h"
 #include "bench_util.h"
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 #define MAX_MSG (64u << 20)
@@ -32,8 +33,8 @@ static struct tern_engine *engine(int driver, struct tern_callbacks cb)
 {
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
-	ec.driver = (enum tern_driver_kind)driver;
-	ec.bind_host = "127.0.0.1";
+	if (bench_udp_driver(driver, 0, &ec.driver))
+		return NULL;
 	ec.delivery = TERN_DELIVER_AS_COMPLETED;
 	ec.window_pkts = 1024;
 	ec.cb = cb;

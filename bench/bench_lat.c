@@ -13,6 +13,7 @@
 #include "hist.h"
 #include "plot.h"
 #include "bench_simdrv.h"
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 #define ECHO 1
@@ -91,18 +92,19 @@ static struct tern_rpc *lat_rpc(int driver, int uring_setup, struct tern_lat *cl
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
 	rc.workers = 0;
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
 	/* While one method is measured the others' engines are not polled, for
 	 * as long as a round takes: not a dead peer. */
-	rc.engine.dead_after_ns = 60000000000ull;
+	ec.dead_after_ns = 60000000000ull;
 	if (client) {
-		rc.engine.cb.on_session = on_client_session;
-		rc.engine.cb.user = client;
+		ec.cb.on_session = on_client_session;
+		ec.cb.user = client;
 	}
-	rc.engine.driver = (enum tern_driver_kind)driver;
-	rc.engine.bind_host = "127.0.0.1";
-	rc.engine.uring_setup = (enum tern_uring_setup)uring_setup;
+	if (bench_udp_driver(driver, uring_setup, &ec.driver))
+		return NULL;
 	struct tern_rpc *rpc;
-	return tern_rpc_create(&rc, &rpc) ? NULL : rpc;
+	return tern_rpc_create(&rc, &ec, &rpc) ? NULL : rpc;
 }
 
 static void *server_main(void *arg)

@@ -21,6 +21,7 @@
 #include "hist.h"
 #include "logp.h"
 #include "plot.h"
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 #define MAX_SIZES 16
@@ -69,8 +70,8 @@ static struct tern_engine *make_engine(int driver, struct tern_callbacks cb)
 {
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
-	ec.driver = (enum tern_driver_kind)driver;
-	ec.bind_host = "127.0.0.1";
+	if (bench_udp_driver(driver, 0, &ec.driver))
+		return NULL;
 	ec.delivery = TERN_DELIVER_AS_COMPLETED;
 	ec.cb = cb;
 	struct tern_engine *e;

@@ -13,6 +13,7 @@
 
 #include "bench_util.h"
 #include "hist.h"
+#include "tern/dpdk.h"
 #include "tern/tern.h"
 #include "tern_config.h"
 
@@ -155,10 +156,11 @@ static int memif_rpc(struct tern_dpdk_port *p, struct tern_rpc **out)
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
-	rc.engine.driver = TERN_DRIVER_DPDK;
-	rc.engine.dpdk_port = p;
 	rc.workers = 0;
-	return tern_rpc_create(&rc, out);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	int r = tern_dpdk_driver_open(p, 0, &ec.driver);
+	return r ? r : tern_rpc_create(&rc, &ec, out);
 }
 
 /* The peer thread: owns the tern server, and bounces raw frames or polls
@@ -281,7 +283,9 @@ static uint64_t tern_rate(struct memif_run *r, struct tern_client *c, unsigned d
 {
 	struct rate_ctx rc = { 0 };
 	struct tern_stats before, after;
+	uint64_t frames0 = 0, frames1 = 0;
 	tern_engine_stats(c->e, &before);
+	tern_engine_driver_stat(c->e, "nic_tx_frames", &frames0);
 	uint64_t t0 = bench_now_ns(), until = t0 + (uint64_t)(seconds * 1e9);
 	for (unsigned it = 0; (++it % CLOCK_EVERY) || bench_now_ns() < until;) {
 		tern_fill(r, c, depth, &rc);
@@ -290,7 +294,8 @@ static uint64_t tern_rate(struct memif_run *r, struct tern_client *c, unsigned d
 	*ns = bench_now_ns() - t0;
 	uint64_t done = rc.done;
 	tern_engine_stats(c->e, &after);
-	*frames = after.nic_tx_frames - before.nic_tx_frames;
+	tern_engine_driver_stat(c->e, "nic_tx_frames", &frames1);
+	*frames = frames1 - frames0;
 	*rx = after.rx_pkts - before.rx_pkts;
 	*rx_polls = after.rx_polls - before.rx_polls;
 	struct bench_stall st = { 0 };

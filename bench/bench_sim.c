@@ -10,6 +10,7 @@
 #include "bench_util.h"
 #include "hist.h"
 #include "plot.h"
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 struct opts {
@@ -171,17 +172,14 @@ static int run_sim(const struct opts *o)
 		goto out;
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
-	ec.sim = pp.net;
 	ec.cc = (enum tern_cc_algo)o->cc;
 	ec.delivery = TERN_DELIVER_AS_COMPLETED;
 	ec.seed = o->seed;
 	ec.cb = (struct tern_callbacks){ .on_session = on_session, .on_message = on_message, .user = &pp };
-	ec.sim_node = 1;
-	if ((rc = tern_engine_create(&ec, &eng[0])))
+	if ((rc = tern_sim_driver_open(pp.net, 1, &ec.driver)) || (rc = tern_engine_create(&ec, &eng[0])))
 		goto out;
-	ec.sim_node = 2;
 	ec.seed = o->seed + 1;
-	if ((rc = tern_engine_create(&ec, &eng[1])))
+	if ((rc = tern_sim_driver_open(pp.net, 2, &ec.driver)) || (rc = tern_engine_create(&ec, &eng[1])))
 		goto out;
 	pp.req = calloc(1, o->size ? o->size : 1);
 	pp.resp = calloc(1, o->size ? o->size : 1);

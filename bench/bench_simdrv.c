@@ -6,6 +6,7 @@
 
 #include "bench_simdrv.h"
 #include "bench_util.h"
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 #define ECHO 1
@@ -52,8 +53,8 @@ static int open_world(struct simdrv *w, unsigned pairs, unsigned sessions, bool 
 	for (unsigned i = 0; i < w->n_eng; i++) {
 		struct tern_engine_config ec;
 		tern_engine_config_init(&ec);
-		ec.sim = w->net;
-		ec.sim_node = i + 1;
+		if (tern_sim_driver_open(w->net, i + 1, &ec.driver))
+			return -1;
 		ec.seed = 100 + i;
 		ec.delivery = TERN_DELIVER_AS_COMPLETED;
 		ec.max_sessions = sessions + 8;
@@ -61,10 +62,9 @@ static int open_world(struct simdrv *w, unsigned pairs, unsigned sessions, bool 
 		if (rpc) {
 			struct tern_rpc_config rc;
 			tern_rpc_config_init(&rc);
-			rc.engine = ec;
 			rc.workers = 0;
 			rc.max_per_session = 64;
-			if (tern_rpc_create(&rc, &w->rpc[i]))
+			if (tern_rpc_create(&rc, &ec, &w->rpc[i]))
 				return -1;
 			w->eng[i] = tern_rpc_engine(w->rpc[i]);
 			if (i % 2 == 1)

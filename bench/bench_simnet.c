@@ -8,6 +8,7 @@
 
 #include "bench_util.h"
 #include "hist.h"
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 #define MAX_SENDERS 1024
@@ -40,8 +41,9 @@ static void on_msg(struct tern_session *s, const struct tern_rx_msg *m, void *us
 	struct simnet *sn = user;
 	struct tern_addr a;
 	tern_session_peer(s, &a);
-	if (a.sim_node >= 1 && a.sim_node <= sn->n)
-		sn->delivered[a.sim_node - 1] += m->len;
+	uint32_t node = tern_addr_sim_node(&a);
+	if (node >= 1 && node <= sn->n)
+		sn->delivered[node - 1] += m->len;
 }
 
 static void on_done(struct tern_session *s, void *cookie, int status, void *user)
@@ -86,15 +88,14 @@ static struct simnet *simnet_open(unsigned senders, size_t msg, int cc, uint64_t
 	for (unsigned i = 0; i <= senders; i++) {
 		struct tern_engine_config ec;
 		tern_engine_config_init(&ec);
-		ec.sim = sn->net;
-		ec.sim_node = i == senders ? 0 : i + 1;
 		ec.seed = seed * 1000 + i;
 		ec.cc = (enum tern_cc_algo)cc;
 		ec.delivery = TERN_DELIVER_AS_COMPLETED;
 		ec.dead_after_ns = 60000000000ull;
 		ec.max_sessions = senders + 8;
 		ec.cb = (struct tern_callbacks){ .on_message = on_msg, .on_send_done = on_done, .user = sn };
-		if (tern_engine_create(&ec, &sn->eng[i])) {
+		if (tern_sim_driver_open(sn->net, i == senders ? 0 : i + 1, &ec.driver) ||
+		    tern_engine_create(&ec, &sn->eng[i])) {
 			while (i-- > 0)
 				tern_engine_destroy(sn->eng[i]);
 			tern_sim_destroy(sn->net);

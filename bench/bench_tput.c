@@ -9,6 +9,7 @@
 
 #include "bench_simdrv.h"
 #include "bench_util.h"
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 #define ECHO 1
@@ -38,11 +39,13 @@ static struct tern_rpc *make_rpc(int driver)
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
 	rc.workers = 0;
-	rc.engine.driver = (enum tern_driver_kind)driver;
-	rc.engine.bind_host = "127.0.0.1";
-	rc.engine.max_sessions = MAX_SESSIONS + 16;
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.max_sessions = MAX_SESSIONS + 16;
+	if (bench_udp_driver(driver, 0, &ec.driver))
+		return NULL;
 	struct tern_rpc *rpc;
-	return tern_rpc_create(&rc, &rpc) ? NULL : rpc;
+	return tern_rpc_create(&rc, &ec, &rpc) ? NULL : rpc;
 }
 
 static void *server_main(void *arg)

@@ -95,6 +95,9 @@ int bench_bw(int argc, char **argv);
 int bench_memif(int argc, char **argv);
 /* io_uring if this host allows it, else sockets. */
 int bench_best_driver(void);
+/* A kernel UDP driver (kind: uring, sockets or auto) on 127.0.0.1, any port. */
+struct tern_driver;
+int bench_udp_driver(int kind, int uring_setup, struct tern_driver **out);
 /* A --driver argument: uring, sockets, sim (if allow_sim), or auto (the best
  * kernel driver); -1 for anything else. */
 int bench_driver_arg(const char *name, bool allow_sim);

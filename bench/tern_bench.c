@@ -7,16 +7,21 @@
 #include "bench_util.h"
 #include "tern/tern.h"
 
+int bench_udp_driver(int kind, int uring_setup, struct tern_driver **out)
+{
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = (enum tern_driver_kind)kind;
+	uc.bind_host = "127.0.0.1";
+	uc.uring_setup = (enum tern_uring_setup)uring_setup;
+	return tern_udp_open(&uc, out);
+}
+
 int bench_best_driver(void)
 {
-	struct tern_engine_config ec;
-	struct tern_engine *e;
-	tern_engine_config_init(&ec);
-	ec.driver = TERN_DRIVER_URING;
-	ec.bind_host = "127.0.0.1";
-	ec.log = NULL;
-	if (tern_engine_create(&ec, &e) == 0) {
-		tern_engine_destroy(e);
+	struct tern_driver *d;
+	if (bench_udp_driver(TERN_DRIVER_URING, 0, &d) == 0) {
+		tern_driver_destroy(d);
 		return TERN_DRIVER_URING;
 	}
 	return TERN_DRIVER_SOCKETS;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "tern/addr.h"
-#include "tern/stats.h"
+#include "tern/engine.h"
 
 /* A packet buffer. data points at the tern header; the driver keeps
  * headroom in front of it for the outer headers it must write. */
@@ -19,7 +19,7 @@ struct tni_pkt {
 	uint16_t src_port;      /* tx: the UDP source port the peer asked for (RSS steering); 0: ours */
 	struct tern_addr peer;  /* rx: where it came from; tx: where it goes */
 	uint8_t hops;           /* rx: links crossed (tni_hops_from_ttl); 0 unknown */
-	bool link_checked;      /* rx: the link verified this datagram (see tni_driver) */
+	bool link_checked;      /* rx: the link verified this datagram (see tern_driver) */
 	struct tni_pkt *next;  /* free for the driver's use */
 	void *owner;            /* the pool it returns to */
 };
@@ -57,48 +57,59 @@ static inline bool tni_ext_ref_idle(struct tni_ext_ref *r)
 	return __atomic_load_n(&r->refs, __ATOMIC_ACQUIRE) == 0;
 }
 
-struct tni_driver;
+struct tern_driver;
 
 /* An errno value (either sign) as a tern code: drivers return these, never
  * -errno (transport/error.c). */
 int tni_error_from_errno(int err);
 
+/* drivers/registry.c: what an engine runs on when the application names
+ * no driver (kernel UDP on any free port; io_uring, else sockets). */
+int tni_driver_open_default(void (*log)(void *, const char *), void *log_user, struct tern_driver **out);
+
 struct tni_driver_ops {
 	const char *name;
 	/* Fill up to n received packets; the engine frees each one. */
-	unsigned (*rx_burst)(struct tni_driver *d, struct tni_pkt **pkts, unsigned n);
+	unsigned (*rx_burst)(struct tern_driver *d, struct tni_pkt **pkts, unsigned n);
 	/* Send up to n; the driver owns the ones it took (the count returned). */
-	unsigned (*tx_burst)(struct tni_driver *d, struct tni_pkt **pkts, unsigned n);
-	struct tni_pkt *(*alloc)(struct tni_driver *d);
-	void (*free)(struct tni_driver *d, struct tni_pkt *p);
-	uint64_t (*now_ns)(struct tni_driver *d);
-	int (*local_addr)(struct tni_driver *d, struct tern_addr *out);
+	unsigned (*tx_burst)(struct tern_driver *d, struct tni_pkt **pkts, unsigned n);
+	struct tni_pkt *(*alloc)(struct tern_driver *d);
+	void (*free)(struct tern_driver *d, struct tni_pkt *p);
+	uint64_t (*now_ns)(struct tern_driver *d);
+	int (*local_addr)(struct tern_driver *d, struct tern_addr *out);
 	/* Block until a packet may be ready or timeout_ns passes. */
-	void (*wait)(struct tni_driver *d, uint64_t timeout_ns);
+	void (*wait)(struct tern_driver *d, uint64_t timeout_ns);
 	/* Optional zero copy: send len bytes at buf, which the caller keeps
 	 * valid while ref counts the device's use, after p's len bytes (sets
 	 * p->ext_len). false: not for this buffer; the caller copies. */
-	bool (*attach)(struct tni_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
+	bool (*attach)(struct tern_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
 		       struct tni_ext_ref *ref);
 	/* Optional: the device lets go of sent packets it still holds (called
 	 * while attached memory waits, since a NIC frees on later sends). */
-	void (*tx_cleanup)(struct tni_driver *d);
+	void (*tx_cleanup)(struct tern_driver *d);
 	/* Optional: the UDP source port peer should send from so that the
 	 * NIC's RSS hash puts its packets on this engine's queue (told to it
 	 * in the handshake); 0 when any port will do. */
-	uint16_t (*steer_port)(struct tni_driver *d, const struct tern_addr *peer);
+	uint16_t (*steer_port)(struct tern_driver *d, const struct tern_addr *peer);
 	/* Optional: memory for message buffers the device can send from in
 	 * place (see attach); any thread. Without them: malloc and free. */
-	void *(*buf_alloc)(struct tni_driver *d, size_t len);
-	void (*buf_free)(struct tni_driver *d, void *buf);
-	/* Optional: add the driver's own counters. */
-	void (*stats)(struct tni_driver *d, struct tern_stats *out);
-	void (*destroy)(struct tni_driver *d);
+	void *(*buf_alloc)(struct tern_driver *d, size_t len);
+	void (*buf_free)(struct tern_driver *d, void *buf);
+	/* Optional: the driver's own counters, by name, through fn. */
+	void (*xstats)(struct tern_driver *d, void (*fn)(const char *name, uint64_t value, void *arg), void *arg);
+	void (*destroy)(struct tern_driver *d);
 };
 
-/* Backends embed this as their first member. */
-struct tni_driver {
+/* Backends embed this as their first member. The public headers know it
+ * only as an opaque handle (tern_udp_open, tern_dpdk_driver_open,
+ * tern_sim_driver_open make one; an engine takes it over). */
+struct tern_driver {
 	const struct tni_driver_ops *ops;
+	enum tern_driver_kind kind;
+	uint32_t mtu;        /* IP MTU of the path: the largest datagram is mtu - 28 */
+	/* Payloads of at least this many bytes per packet leave from the
+	 * message buffer (ops->attach) where the driver can; 0: always copy. */
+	uint32_t attach_min;
 	/* What we send is checked on its way by something the receiving end
 	 * verifies: a UDP checksum the NIC fills in, or memory (memif). Peers
 	 * that can tell (rx_link_checks) then get packets without tern's CRC. */

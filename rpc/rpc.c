@@ -7,19 +7,18 @@
 #include "tern/error.h"
 #include "tern/session.h"
 
-void tern_rpc_config_init(struct tern_rpc_config *cfg)
+void tern_rpc_config_init_sized(struct tern_rpc_config *cfg, size_t size)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	tern_engine_config_init(&cfg->engine);
-	cfg->engine.delivery = TERN_DELIVER_AS_COMPLETED;
-	cfg->max_calls = 4096;
-	cfg->max_per_session = 64;
-	cfg->workers = 2;
+	if (!cfg || size < sizeof(uint32_t))
+		return;
+	struct tern_rpc_config c = { .max_calls = 4096, .max_per_session = 64, .workers = 2 };
+	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	memcpy(cfg, &c, c.size);
 }
 
 struct rpc_buf *tni_rpc_buf_new(struct tern_rpc *rpc, size_t len)
 {
-	if (len > rpc->cfg.engine.max_msg_size - RPC_HDR_LEN)
+	if (len > rpc->max_msg_size - RPC_HDR_LEN)
 		return NULL;
 	struct rpc_buf *b = NULL;
 	bool owner = rpc_on_owner(rpc);
@@ -190,17 +189,34 @@ static void on_poll(void *arg)
 	tni_rpc_workers_drain(rpc);
 }
 
-int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
+int tern_rpc_create(const struct tern_rpc_config *user, const struct tern_engine_config *engine, struct tern_rpc **out)
 {
-	if (!cfg || !out || !cfg->max_calls || !cfg->max_per_session || cfg->workers > 64 ||
-	    cfg->engine.max_msg_size <= RPC_HDR_LEN)
+	struct tern_rpc_config cfg;
+	tern_rpc_config_init(&cfg);
+	if (user)
+		memcpy(&cfg, user, user->size < sizeof(cfg) ? user->size : sizeof(cfg));
+	cfg.size = sizeof(cfg);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	if (engine)
+		memcpy(&ec, engine, engine->size < sizeof(ec) ? engine->size : sizeof(ec));
+	ec.size = sizeof(ec);
+	/* Independent calls never wait for one another. */
+	ec.delivery = TERN_DELIVER_AS_COMPLETED;
+	if (!out || (user && user->size < sizeof(uint32_t)) || !cfg.max_calls || !cfg.max_per_session ||
+	    cfg.workers > 64 || ec.max_msg_size <= RPC_HDR_LEN) {
+		tern_driver_destroy(ec.driver); /* handed over, as to tern_engine_create */
 		return TERN_EINVAL;
+	}
 	struct tern_rpc *rpc = calloc(1, sizeof(*rpc));
-	if (!rpc)
+	if (!rpc) {
+		tern_driver_destroy(ec.driver);
 		return TERN_ENOMEM;
-	rpc->cfg = *cfg;
-	rpc->user_on_session = cfg->engine.cb.on_session;
-	rpc->user = cfg->engine.cb.user;
+	}
+	rpc->cfg = cfg;
+	rpc->max_msg_size = ec.max_msg_size;
+	rpc->user_on_session = ec.cb.on_session;
+	rpc->user = ec.cb.user;
 	struct tni_upper up = {
 		.on_session = on_session,
 		.on_message = on_message,
@@ -210,7 +226,7 @@ int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out)
 		.arg = rpc,
 		.private_sends = true, /* every cookie on our sessions is one of ours */
 	};
-	int rc = tni_engine_create(&cfg->engine, &up, &rpc->e);
+	int rc = tni_engine_create(&ec, &up, &rpc->e);
 	if (!rc)
 		rc = tni_rpc_client_init(rpc);
 	if (!rc)

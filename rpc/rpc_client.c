@@ -226,7 +226,7 @@ int tern_rpc_call_sync(struct tern_rpc *rpc, struct tern_session *s, uint16_t ty
 		return TERN_EINVAL;
 	void *buf = tern_rpc_alloc(rpc, len);
 	if (!buf)
-		return len > rpc->cfg.engine.max_msg_size - RPC_HDR_LEN ? TERN_EMSGSIZE : TERN_ENOMEM;
+		return len > rpc->max_msg_size - RPC_HDR_LEN ? TERN_EMSGSIZE : TERN_ENOMEM;
 	if (len)
 		memcpy(buf, req, len);
 	struct sync_result r = { .resp = resp, .cap = resp_cap };

@@ -104,6 +104,7 @@ struct rpc_worker {
 
 struct tern_rpc {
 	struct tern_rpc_config cfg;
+	uint32_t max_msg_size; /* the engine's */
 	struct tern_rpc_stats stats;
 	struct tern_engine *e;
 	void (*user_on_session)(struct tern_session *, enum tern_session_event, int, void *);

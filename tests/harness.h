@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tern/sim.h"
 #include "tern/tern.h"
 
 struct pair {
@@ -98,9 +99,7 @@ static inline void pair_on_send_done(struct tern_session *s, void *cookie, int s
 static inline void pair_engine_config(struct pair *p, struct tern_engine_config *ec, uint32_t node, uint64_t seed)
 {
 	tern_engine_config_init(ec);
-	ec->sim = p->net;
-	ec->driver = TERN_DRIVER_SIM;
-	ec->sim_node = node;
+	tern_sim_driver_open(p->net, node, &ec->driver);
 	ec->seed = seed;
 	ec->cb = (struct tern_callbacks){ pair_on_session, pair_on_message, pair_on_send_done, p };
 }

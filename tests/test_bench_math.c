@@ -6,7 +6,7 @@
 
 #include "bench/hist.h"
 #include "bench/logp.h"
-#include "transport/rng.h"
+#include "util/rng.h"
 
 static int cmp(const void *a, const void *b)
 {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "transport/crc32c.h"
-#include "transport/rng.h"
+#include "util/rng.h"
 
 /* RFC 3720 appendix B.4 and the usual check value. */
 static void known_answers(uint32_t (*f)(uint32_t, const void *, size_t))

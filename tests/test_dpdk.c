@@ -12,9 +12,10 @@
 #include <rte_mbuf.h>
 
 #include "drivers/rss_toeplitz.h"
-#include "transport/rng.h"
+#include "util/rng.h"
 #include "transport/session_internal.h"
 #include "udp_harness.h"
+#include "tern/dpdk.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -112,15 +113,24 @@ static void pair_down(void)
 	CP = SP = NULL;
 }
 
+/* A counter of the engine's DPDK driver. */
+static uint64_t dstat(struct tern_engine *e, const char *name)
+{
+	uint64_t v = 0;
+	cr_assert_eq(tern_engine_driver_stat(e, name, &v), 0, "no driver counter %s", name);
+	return v;
+}
+
 static void side_up(struct udp_side *s, struct tern_dpdk_port *p, uint16_t q, unsigned workers)
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
-	rc.engine.driver = TERN_DRIVER_DPDK;
-	rc.engine.dpdk_port = p;
-	rc.engine.engine_index = q;
 	rc.workers = workers;
-	int r = udp_side_open_cfg(s, &rc);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	int r = tern_dpdk_driver_open(p, q, &ec.driver);
+	cr_assert_eq(r, 0, "%s", tern_strerror(r));
+	r = udp_side_open_cfg(s, &rc, &ec);
 	cr_assert_eq(r, 0, "%s", tern_strerror(r));
 	cr_assert_eq(tern_engine_driver(s->e), TERN_DRIVER_DPDK);
 }
@@ -203,12 +213,12 @@ static void rpc_over_memif(bool zero_copy)
 	struct tern_stats cs, ss;
 	tern_engine_stats(C.e, &cs);
 	tern_engine_stats(S.e, &ss);
-	cr_assert_geq(cs.arp_requests_sent, 1, "the client found the server by ARP");
-	cr_assert_geq(ss.arp_replies_sent, 1);
-	cr_assert_eq(cs.steer_handoffs + ss.steer_handoffs, 0);
-	cr_assert_eq(cs.nic_rx_other + ss.nic_rx_other, 0);
+	cr_assert_geq(dstat(C.e, "arp_requests_sent"), 1, "the client found the server by ARP");
+	cr_assert_geq(dstat(S.e, "arp_replies_sent"), 1);
+	cr_assert_eq(dstat(C.e, "steer_handoffs") + dstat(S.e, "steer_handoffs"), 0);
+	cr_assert_eq(dstat(C.e, "nic_rx_other") + dstat(S.e, "nic_rx_other"), 0);
 	cr_assert_eq(cs.bad_crc + ss.bad_crc + cs.bad_header + ss.bad_header, 0);
-	cr_assert_geq(ss.nic_rx_frames, 2000);
+	cr_assert_geq(dstat(S.e, "nic_rx_frames"), 2000);
 	cr_assert_eq(tern_session_path_hops(s), 1, "the TTL read from the frame: one link");
 	/* Full fragments of the large echoes leave from the message buffers,
 	 * except from a memif end in zero-copy mode, which must copy into its
@@ -311,18 +321,13 @@ Test(dpdk, init_twice_and_bad_configurations_are_clear_errors, .timeout = 60, .f
 	/* One engine per queue, no queue past the last, no destroy under an engine. */
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
-	ec.driver = TERN_DRIVER_DPDK;
-	struct tern_engine *e1, *e2;
-	cr_assert_eq(tern_engine_create(&ec, &e1), TERN_EINVAL, "no port given");
-	ec.dpdk_port = p;
-	ec.engine_index = 1;
-	cr_assert_eq(tern_engine_create(&ec, &e1), TERN_EINVAL);
-	ec.engine_index = 0;
-	ec.mtu = 9000;
-	cr_assert_eq(tern_engine_create(&ec, &e1), TERN_EINVAL, "MTU above the port's");
-	ec.mtu = 1500;
+	struct tern_engine *e1;
+	struct tern_driver *d2;
+	cr_assert_eq(tern_dpdk_driver_open(NULL, 0, &ec.driver), TERN_EINVAL, "no port given");
+	cr_assert_eq(tern_dpdk_driver_open(p, 1, &ec.driver), TERN_EINVAL, "no queue 1");
+	cr_assert_eq(tern_dpdk_driver_open(p, 0, &ec.driver), 0);
 	cr_assert_eq(tern_engine_create(&ec, &e1), 0);
-	cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EBUSY);
+	cr_assert_eq(tern_dpdk_driver_open(p, 0, &d2), TERN_EBUSY);
 	cr_assert_eq(tern_dpdk_port_destroy(p), TERN_EBUSY);
 	struct tern_addr a;
 	cr_assert_eq(tern_engine_local_addr(e1, &a), 0);
@@ -374,10 +379,10 @@ Test(dpdk, two_engines_per_side_each_session_on_its_own_engine, .timeout = 60, .
 		cr_assert_eq(atomic_load(&S2[q].runs), 500, "server engine %d ran %u", q, atomic_load(&S2[q].runs));
 		struct tern_stats st;
 		tern_engine_stats(S2[q].e, &st);
-		cr_assert_eq(st.steer_handoffs, 0, "server engine %d handed off %llu", q,
-			     (unsigned long long)st.steer_handoffs);
+		cr_assert_eq(dstat(S2[q].e, "steer_handoffs"), 0, "server engine %d handed off %llu", q,
+			     (unsigned long long)dstat(S2[q].e, "steer_handoffs"));
 		tern_engine_stats(C2[q].e, &st);
-		cr_assert_eq(st.steer_handoffs, 0);
+		cr_assert_eq(dstat(C2[q].e, "steer_handoffs"), 0);
 		tern_rpc_destroy(C2[q].rpc);
 		tern_rpc_destroy(S2[q].rpc);
 	}
@@ -414,9 +419,9 @@ Test(dpdk, a_frame_on_another_engines_queue_is_handed_over_and_counted, .timeout
 	struct tern_stats st0, cst1;
 	tern_engine_stats(S2[0].e, &st0);
 	tern_engine_stats(C2[1].e, &cst1);
-	cr_assert_geq(st0.steer_handoffs, 200, "server queue 0 passed the requests on");
-	cr_assert_geq(cst1.steer_handoffs, 200, "client queue 1 passed the answers on");
-	cr_assert_eq(st0.steer_drops, 0);
+	cr_assert_geq(dstat(S2[0].e, "steer_handoffs"), 200, "server queue 0 passed the requests on");
+	cr_assert_geq(dstat(C2[1].e, "steer_handoffs"), 200, "client queue 1 passed the answers on");
+	cr_assert_eq(dstat(S2[0].e, "steer_drops"), 0);
 	for (int q = 0; q < 2; q++) {
 		tern_rpc_destroy(C2[q].rpc);
 		tern_rpc_destroy(S2[q].rpc);
@@ -479,12 +484,12 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 		struct tern_stats cs, ss;
 		tern_engine_stats(C2[q].e, &cs);
 		tern_engine_stats(S2[q].e, &ss);
-		cr_assert_geq(cs.steer_ports_asked, 1);
-		cr_assert_geq(ss.steer_ports_asked, 1);
-		cr_assert_geq(cs.steer_port_frames, 100, "client engine %d sent %llu from the port", q,
-			      (unsigned long long)cs.steer_port_frames);
-		cr_assert_geq(ss.steer_port_frames, 100);
-		cr_assert_eq(cs.steer_handoffs + ss.steer_handoffs, 0);
+		cr_assert_geq(dstat(C2[q].e, "steer_ports_asked"), 1);
+		cr_assert_geq(dstat(S2[q].e, "steer_ports_asked"), 1);
+		cr_assert_geq(dstat(C2[q].e, "steer_port_frames"), 100, "client engine %d sent %llu from the port", q,
+			      (unsigned long long)dstat(C2[q].e, "steer_port_frames"));
+		cr_assert_geq(dstat(S2[q].e, "steer_port_frames"), 100);
+		cr_assert_eq(dstat(C2[q].e, "steer_handoffs") + dstat(S2[q].e, "steer_handoffs"), 0);
 	}
 	/* The server forgets client 1's session (as if it had lost it): it
 	 * answers the next request with a RST to the client's steered port,
@@ -495,7 +500,7 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 	cr_assert_eq(rc, TERN_ECLOSED, "%s", tern_strerror(rc));
 	struct tern_stats cs;
 	tern_engine_stats(C2[1].e, &cs);
-	cr_assert_geq(cs.steer_port_replies, 1, "the RST came back to the steered port");
+	cr_assert_geq(dstat(C2[1].e, "steer_port_replies"), 1, "the RST came back to the steered port");
 	echo_calls(&C2[0], &S2[0], s[0], 10); /* the other engine is untouched */
 	for (int q = 0; q < 2; q++) {
 		tern_rpc_destroy(C2[q].rpc);
@@ -561,8 +566,8 @@ Test(dpdk, static_neighbours_without_arp, .timeout = 60, .fini = eal_files_gone)
 	struct tern_stats cs, ss;
 	tern_engine_stats(C.e, &cs);
 	tern_engine_stats(S.e, &ss);
-	cr_assert_eq(cs.arp_requests_sent + ss.arp_requests_sent + cs.arp_replies_sent + ss.arp_replies_sent, 0);
-	cr_assert_eq(cs.arp_unresolved_drops, 0);
+	cr_assert_eq(dstat(C.e, "arp_requests_sent") + dstat(S.e, "arp_requests_sent") + dstat(C.e, "arp_replies_sent") + dstat(S.e, "arp_replies_sent"), 0);
+	cr_assert_eq(dstat(C.e, "arp_unresolved_drops"), 0);
 	tern_rpc_destroy(C.rpc);
 	tern_rpc_destroy(S.rpc);
 	pair_down();
@@ -624,7 +629,7 @@ Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60, .fini = eal_fi
 	echo_calls(&C, &S, s, 100);
 	struct tern_stats ss;
 	tern_engine_stats(S.e, &ss);
-	cr_assert_gt(ss.nic_rx_other, 0);
+	cr_assert_gt(dstat(S.e, "nic_rx_other"), 0);
 	cr_assert_gt(ss.bad_crc + ss.bad_header, 0);
 	cr_assert_eq(atomic_load(&S.runs), 110);
 	tern_rpc_destroy(C.rpc);
@@ -677,10 +682,10 @@ static void *serve_memif(void *arg)
 	struct server_thread *st = arg;
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
-	rc.engine.driver = TERN_DRIVER_DPDK;
-	rc.engine.dpdk_port = SP;
 	rc.workers = 2;
-	if (udp_side_open_cfg(&S, &rc)) {
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	if (tern_dpdk_driver_open(SP, 0, &ec.driver) || udp_side_open_cfg(&S, &rc, &ec)) {
 		atomic_store(&st->state, -1);
 		return NULL;
 	}

@@ -13,6 +13,7 @@ sed -i "s|^prefix=.*|prefix=$root|" "$pcdir/tern.pc"
 export PKG_CONFIG_PATH=$pcdir
 cat > "$prefix/hello.c" <<'C'
 #include <stdio.h>
+#include <tern/sim.h>
 #include <tern/tern.h>
 int main(void)
 {
@@ -23,10 +24,8 @@ int main(void)
 	struct tern_engine_config ec;
 	struct tern_engine *e;
 	tern_engine_config_init(&ec);
-	ec.sim = net;
-	ec.driver = TERN_DRIVER_SIM;
-	ec.sim_node = 7;
-	int rc = tern_engine_create(&ec, &e);
+	int rc = tern_sim_driver_open(net, 7, &ec.driver);
+	if (!rc) rc = tern_engine_create(&ec, &e);
 	if (rc) { printf("%s\n", tern_strerror(rc)); return 1; }
 	tern_engine_poll(e);
 	tern_engine_destroy(e);

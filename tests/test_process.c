@@ -319,10 +319,12 @@ Test(process, server_killed_mid_calls_then_restarted, .timeout = 120)
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
 	rc.workers = 0;
-	rc.engine.bind_host = "127.0.0.1";
-	rc.engine.dead_after_ns = 1 * SEC;
-	rc.engine.cb.on_session = on_session;
-	cr_assert_eq(tern_rpc_create(&rc, &C.rpc), 0);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.dead_after_ns = 1 * SEC;
+	ec.cb.on_session = on_session;
+	cr_assert_eq(udp_driver(TERN_DRIVER_AUTO, "127.0.0.1", 0, &ec.driver), 0);
+	cr_assert_eq(tern_rpc_create(&rc, &ec, &C.rpc), 0);
 	C.e = tern_rpc_engine(C.rpc);
 
 	char *sargv[] = { (char *)echo_bin(), "server", "--port", "0", NULL };

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "harness.h"
-#include "transport/rng.h"
+#include "util/rng.h"
 
 #define N_SMALL 10000
 #define BIG_SIZE (64u << 20)

@@ -112,19 +112,19 @@ static void open_world(double loss, uint32_t client_max_msg)
 		struct tern_rpc_config rc;
 		tern_rpc_config_init(&rc);
 		rc.workers = 0;
-		rc.engine.driver = TERN_DRIVER_SIM;
-		rc.engine.sim = W.net;
-		rc.engine.sim_node = (uint32_t)i + 1;
-		rc.engine.seed = 100 + (uint64_t)i;
-		rc.engine.cb.on_session = on_session;
-		rc.engine.cb.user = &W;
+		struct tern_engine_config ec;
+		tern_engine_config_init(&ec);
+		cr_assert_eq(tern_sim_driver_open(W.net, (uint32_t)i + 1, &ec.driver), 0);
+		ec.seed = 100 + (uint64_t)i;
+		ec.cb.on_session = on_session;
+		ec.cb.user = &W;
 		if (i == 0 && client_max_msg)
-			rc.engine.max_msg_size = client_max_msg;
+			ec.max_msg_size = client_max_msg;
 		if (i == 0 && client_max_calls)
 			rc.max_calls = client_max_calls;
 		if (any_max_per_session)
 			rc.max_per_session = any_max_per_session;
-		cr_assert_eq(tern_rpc_create(&rc, &W.rpc[i]), 0);
+		cr_assert_eq(tern_rpc_create(&rc, &ec, &W.rpc[i]), 0);
 		W.eng[i] = tern_rpc_engine(W.rpc[i]);
 	}
 	tern_rpc_register(W.rpc[1], T_ECHO, h_echo, &W, 0);

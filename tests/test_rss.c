@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "drivers/rss_toeplitz.h"
-#include "transport/rng.h"
+#include "util/rng.h"
 
 #define MS_KEY tni_rss_well_known_key
 

@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 
-#include "drivers/sim/sim_driver.h"
+#include "drivers/driver.h"
+#include "tern/sim.h"
 #include "tern/error.h"
 #include "transport/wire.h"
 
@@ -16,7 +17,7 @@ static void open_net(uint64_t seed, const struct tern_sim_link *l)
 	cr_assert_eq(tern_sim_create(&c, &net), 0);
 }
 
-static unsigned drain(struct tni_driver *d, uint64_t *last_arrival)
+static unsigned drain(struct tern_driver *d, uint64_t *last_arrival)
 {
 	unsigned got = 0;
 	struct tni_pkt *pk[32];
@@ -39,12 +40,12 @@ static unsigned drain(struct tni_driver *d, uint64_t *last_arrival)
 Test(sim, node_taken_twice_is_an_error)
 {
 	open_net(1, NULL);
-	struct tni_driver *a, *b;
-	cr_assert_eq(tni_sim_driver_open(net, 3, &a), 0);
-	cr_assert_eq(tni_sim_driver_open(net, 3, &b), TERN_EADDRINUSE);
-	cr_assert_eq(tni_sim_driver_open(net, 70000, &b), TERN_EINVAL);
+	struct tern_driver *a, *b;
+	cr_assert_eq(tern_sim_driver_open(net, 3, &a), 0);
+	cr_assert_eq(tern_sim_driver_open(net, 3, &b), TERN_EADDRINUSE);
+	cr_assert_eq(tern_sim_driver_open(net, 70000, &b), TERN_EINVAL);
 	a->ops->destroy(a);
-	cr_assert_eq(tni_sim_driver_open(net, 3, &b), 0); /* free again once detached */
+	cr_assert_eq(tern_sim_driver_open(net, 3, &b), 0); /* free again once detached */
 	tern_sim_destroy(net);
 }
 
@@ -61,8 +62,8 @@ Test(sim, loss_rate_and_same_seed_same_run)
 	struct tern_sim_stats s[2];
 	for (int run = 0; run < 2; run++) {
 		open_net(5, &l);
-		struct tni_driver *d;
-		cr_assert_eq(tni_sim_driver_open(net, 2, &d), 0);
+		struct tern_driver *d;
+		cr_assert_eq(tern_sim_driver_open(net, 2, &d), 0);
 		for (int k = 0; k < 10; k++) {
 			blast(2000, 100);
 			drain(d, NULL);
@@ -82,8 +83,8 @@ Test(sim, bandwidth_delay_and_tail_drop)
 	/* 1 Gb/s: a 1000-byte packet takes 8 us; a 10,000-byte queue holds 10. */
 	struct tern_sim_link l = { .bandwidth_bps = 1000000000ull, .delay_ns = 5000, .queue_bytes = 10000 };
 	open_net(1, &l);
-	struct tni_driver *d;
-	cr_assert_eq(tni_sim_driver_open(net, 2, &d), 0);
+	struct tern_driver *d;
+	cr_assert_eq(tern_sim_driver_open(net, 2, &d), 0);
 	blast(1, 1000);
 	uint64_t last = 0;
 	cr_assert_eq(drain(d, &last), 1);
@@ -103,8 +104,8 @@ Test(sim, duplicate_corrupt_reorder_and_burst_loss_counted)
 	struct tern_sim_link l = { .duplicate = 0.05, .corrupt = 0.05, .reorder = 0.05, .reorder_delay_ns = 10000,
 				   .p_enter_bad = 0.01, .p_leave_bad = 0.5, .loss_in_bad = 1.0 };
 	open_net(3, &l);
-	struct tni_driver *d;
-	cr_assert_eq(tni_sim_driver_open(net, 2, &d), 0);
+	struct tern_driver *d;
+	cr_assert_eq(tern_sim_driver_open(net, 2, &d), 0);
 	unsigned got = 0;
 	for (int k = 0; k < 10; k++) {
 		blast(1000, 64);
@@ -124,8 +125,8 @@ Test(sim, duplicate_corrupt_reorder_and_burst_loss_counted)
 Test(sim, packets_to_a_missing_node_are_dropped_and_pools_survive_detach)
 {
 	open_net(1, NULL);
-	struct tni_driver *a;
-	cr_assert_eq(tni_sim_driver_open(net, 2, &a), 0);
+	struct tern_driver *a;
+	cr_assert_eq(tern_sim_driver_open(net, 2, &a), 0);
 	blast(100, 64);
 	a->ops->destroy(a); /* in-flight packets go back to node 1's pool */
 	blast(100, 64);     /* nobody there */

@@ -1,6 +1,6 @@
 #include <criterion/criterion.h>
 
-#include "transport/rng.h"
+#include "util/rng.h"
 #include "transport/timer_wheel.h"
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))

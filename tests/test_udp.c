@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "transport/rng.h"
+#include "util/rng.h"
 #include "transport/session_internal.h"
 #include "transport/wire.h"
 #include "udp_harness.h"
@@ -101,26 +101,24 @@ Test(udp, a_port_in_use_is_a_clear_error)
 {
 	for (int drv = TERN_DRIVER_URING; drv <= TERN_DRIVER_SOCKETS; drv++) {
 		struct tern_engine_config ec;
-		struct tern_engine *e1, *e2;
+		struct tern_engine *e1;
+		struct tern_driver *d2;
 		char line[256] = "";
 		tern_engine_config_init(&ec);
-		ec.driver = drv;
-		ec.bind_host = "127.0.0.1";
-		ec.log = quiet_log;
-		ec.log_user = line;
+		struct tern_udp_config uc;
+		tern_udp_config_init(&uc);
+		uc.kind = drv;
+		uc.bind_host = "127.0.0.1";
+		uc.log = quiet_log;
+		uc.log_user = line;
+		cr_assert_eq(tern_udp_open(&uc, &ec.driver), 0);
 		cr_assert_eq(tern_engine_create(&ec, &e1), 0);
 		struct tern_addr a;
 		tern_engine_local_addr(e1, &a);
-		ec.port = a.port;
-		cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EADDRINUSE, "driver %d", drv);
-		/* Engine i of a group takes port + i. */
-		ec.port = (uint16_t)(a.port - 1);
-		ec.engine_index = 1;
-		cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EADDRINUSE);
-		ec.engine_index = 0;
-		ec.driver = TERN_DRIVER_AUTO; /* no fallback for a port that is taken */
-		ec.port = a.port;
-		cr_assert_eq(tern_engine_create(&ec, &e2), TERN_EADDRINUSE);
+		uc.port = a.port;
+		cr_assert_eq(tern_udp_open(&uc, &d2), TERN_EADDRINUSE, "driver %d", drv);
+		uc.kind = TERN_DRIVER_AUTO; /* no fallback for a port that is taken */
+		cr_assert_eq(tern_udp_open(&uc, &d2), TERN_EADDRINUSE);
 		cr_assert_str_eq(line, "");
 		tern_engine_destroy(e1);
 	}
@@ -152,12 +150,16 @@ Test(udp, without_io_uring_auto_falls_back_to_sockets_and_says_why)
 		char line[256] = "";
 		struct tern_rpc_config rc;
 		tern_rpc_config_init(&rc);
-		rc.engine.bind_host = "127.0.0.1";
-		rc.engine.log = quiet_log;
-		rc.engine.log_user = line;
 		rc.workers = 0;
+		struct tern_engine_config ec;
+		tern_engine_config_init(&ec);
+		struct tern_udp_config uc;
+		tern_udp_config_init(&uc);
+		uc.bind_host = "127.0.0.1";
+		uc.log = quiet_log;
+		uc.log_user = line;
 		struct tern_rpc *rpc;
-		if (tern_rpc_create(&rc, &rpc))
+		if (tern_udp_open(&uc, &ec.driver) || tern_rpc_create(&rc, &ec, &rpc))
 			_exit(91);
 		int kind = tern_engine_driver(tern_rpc_engine(rpc));
 		dprintf(pipefd[1], "%d|%s", kind, line);
@@ -212,12 +214,12 @@ static void *server_owner(void *arg)
 	struct srv_thread *st = arg;
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
-	rc.engine.driver = st->drv;
-	rc.engine.bind_host = "127.0.0.1";
 	rc.workers = st->workers;
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
 	if (st->dead_after_ns)
-		rc.engine.dead_after_ns = st->dead_after_ns;
-	if (udp_side_open_cfg(&st->side, &rc)) {
+		ec.dead_after_ns = st->dead_after_ns;
+	if (udp_driver(st->drv, "127.0.0.1", 0, &ec.driver) || udp_side_open_cfg(&st->side, &rc, &ec)) {
 		atomic_store(&st->ready, -1);
 		return NULL;
 	}
@@ -293,10 +295,11 @@ Test(udp, a_sync_call_after_both_ends_paused_is_answered)
 	start_server_cfg(&st, TERN_DRIVER_URING, 0, dead);
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
-	rc.engine.driver = TERN_DRIVER_URING;
-	rc.engine.bind_host = "127.0.0.1";
-	rc.engine.dead_after_ns = dead;
-	cr_assert_eq(udp_side_open_cfg(&A, &rc), 0);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.dead_after_ns = dead;
+	cr_assert_eq(udp_driver(TERN_DRIVER_URING, "127.0.0.1", 0, &ec.driver), 0);
+	cr_assert_eq(udp_side_open_cfg(&A, &rc, &ec), 0);
 	struct tern_session *s = connect_to(&A, "127.0.0.1", st.side.addr.port);
 	char r[8];
 	size_t rl = 0;
@@ -462,13 +465,14 @@ Test(udp, adaptive_engines_sleep_when_idle_and_still_answer)
 			struct tern_rpc_config rc;
 			tern_rpc_config_init(&rc);
 			rc.workers = 0;
-			rc.engine.driver = drv;
-			rc.engine.bind_host = "127.0.0.1";
-			rc.engine.poll_mode = TERN_POLL_ADAPTIVE;
-			rc.engine.spin_polls = 100;
-			rc.engine.max_block_ns = 2 * MS;
+			struct tern_engine_config ec;
+			tern_engine_config_init(&ec);
+			ec.poll_mode = TERN_POLL_ADAPTIVE;
+			ec.spin_polls = 100;
+			ec.max_block_ns = 2 * MS;
+			cr_assert_eq(udp_driver(drv, "127.0.0.1", 0, &ec.driver), 0);
 			memset(sides[i], 0, sizeof(*sides[i]));
-			cr_assert_eq(tern_rpc_create(&rc, &sides[i]->rpc), 0);
+			cr_assert_eq(tern_rpc_create(&rc, &ec, &sides[i]->rpc), 0);
 			sides[i]->e = tern_rpc_engine(sides[i]->rpc);
 			tern_engine_local_addr(sides[i]->e, &sides[i]->addr);
 			tern_rpc_register(sides[i]->rpc, ECHO, udp_echo, sides[i], 0);

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "tern/error.h"
-#include "transport/rng.h"
+#include "util/rng.h"
 #include "transport/wire.h"
 
 static uint8_t buf[2048];

@@ -30,10 +30,11 @@ static inline void udp_echo(struct tern_rpc_req *req, void *arg)
 }
 
 /* An echo side from a full configuration (any driver). */
-static inline int udp_side_open_cfg(struct udp_side *s, const struct tern_rpc_config *rc)
+static inline int udp_side_open_cfg(struct udp_side *s, const struct tern_rpc_config *rc,
+				    const struct tern_engine_config *ec)
 {
 	memset(s, 0, sizeof(*s));
-	int r = tern_rpc_create(rc, &s->rpc);
+	int r = tern_rpc_create(rc, ec, &s->rpc);
 	if (r)
 		return r;
 	s->e = tern_rpc_engine(s->rpc);
@@ -41,14 +42,26 @@ static inline int udp_side_open_cfg(struct udp_side *s, const struct tern_rpc_co
 	return tern_rpc_register(s->rpc, ECHO, udp_echo, s, rc->workers ? TERN_RPC_WORKER : 0);
 }
 
+/* A kernel UDP driver of kind on host (NULL: every address) and port. */
+static inline int udp_driver(enum tern_driver_kind kind, const char *host, uint16_t port, struct tern_driver **out)
+{
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = kind;
+	uc.bind_host = host;
+	uc.port = port;
+	return tern_udp_open(&uc, out);
+}
+
 static inline int udp_side_open(struct udp_side *s, enum tern_driver_kind drv, const char *bind, unsigned workers)
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
-	rc.engine.driver = drv;
-	rc.engine.bind_host = bind;
 	rc.workers = workers;
-	return udp_side_open_cfg(s, &rc);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	int r = udp_driver(drv, bind, 0, &ec.driver);
+	return r ? r : udp_side_open_cfg(s, &rc, &ec);
 }
 
 static inline uint64_t udp_now(void)

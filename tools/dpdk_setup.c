@@ -61,18 +61,22 @@ struct tern_dpdk_port *dpdk_setup_open(const struct dpdk_setup *o, const char *p
 	return port;
 }
 
-void dpdk_setup_print_stats(FILE *f, const char *who, const struct tern_stats *st)
+struct stat_line {
+	FILE *f;
+	unsigned n;
+};
+
+static void print_one(const char *name, uint64_t value, void *arg)
 {
-	fprintf(f,
-		"%s dpdk: frames in %llu out %llu, not ours %llu, tx full %llu, link-down drops %llu, handoffs %llu "
-		"(dropped %llu), rss ports asked %llu frames from them %llu replies to them %llu, arp requests %llu "
-		"replies %llu unresolved %llu, port missed %llu nombuf %llu\n",
-		who, (unsigned long long)st->nic_rx_frames, (unsigned long long)st->nic_tx_frames,
-		(unsigned long long)st->nic_rx_other, (unsigned long long)st->nic_tx_full,
-		(unsigned long long)st->nic_link_down_drops, (unsigned long long)st->steer_handoffs,
-		(unsigned long long)st->steer_drops, (unsigned long long)st->steer_ports_asked,
-		(unsigned long long)st->steer_port_frames, (unsigned long long)st->steer_port_replies,
-		(unsigned long long)st->arp_requests_sent,
-		(unsigned long long)st->arp_replies_sent, (unsigned long long)st->arp_unresolved_drops,
-		(unsigned long long)st->port_rx_missed, (unsigned long long)st->port_rx_nombuf);
+	struct stat_line *l = arg;
+	fprintf(l->f, "%s %s %llu", l->n++ ? "," : "", name, (unsigned long long)value);
+}
+
+void print_driver_stats(FILE *f, const char *who, struct tern_engine *e)
+{
+	struct stat_line l = { f, 0 };
+	fprintf(f, "%s %s:", who, tern_driver_name(tern_engine_driver(e)));
+	if (tern_engine_driver_stats(e, print_one, &l) <= 0)
+		fprintf(f, " no counters of its own");
+	fprintf(f, "\n");
 }

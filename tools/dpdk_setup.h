@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tern/dpdk.h"
 #include "tern/tern.h"
 
 struct dpdk_setup {
@@ -21,7 +22,7 @@ struct dpdk_setup {
 /* Start the EAL (if not yet) and the port; on failure print why, prefixed
  * by prog, and return NULL. */
 struct tern_dpdk_port *dpdk_setup_open(const struct dpdk_setup *o, const char *prog);
-/* A line of the DPDK counters of st. */
-void dpdk_setup_print_stats(FILE *f, const char *who, const struct tern_stats *st);
+/* A line of the counters of e's driver (any driver), by name. */
+void print_driver_stats(FILE *f, const char *who, struct tern_engine *e);
 
 #endif

@@ -193,22 +193,32 @@ static struct tern_rpc *make_rpc(const struct opts *o, bool server, void *user,
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
-	rc.engine.driver = (enum tern_driver_kind)o->driver;
-	rc.engine.poll_mode = (enum tern_poll_mode)o->poll_mode;
-	rc.engine.uring_setup = (enum tern_uring_setup)o->uring_setup;
-	rc.engine.uring_no_gso = o->no_gso;
-	rc.engine.uring_zc_min_bytes = (uint32_t)o->zc_min;
-	rc.engine.cc = (enum tern_cc_algo)o->cc;
-	if (o->cc_target_us)
-		rc.engine.cc_target_ns = o->cc_target_us * 1000;
-	rc.engine.bind_host = server ? o->bind : NULL;
-	rc.engine.port = server ? (uint16_t)o->port : 0;
-	rc.engine.cb.on_session = on_session;
-	rc.engine.cb.user = user;
-	rc.engine.dpdk_port = o->dpdk_port;
 	rc.workers = server && o->workers ? 2 : 0;
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.poll_mode = (enum tern_poll_mode)o->poll_mode;
+	ec.cc = (enum tern_cc_algo)o->cc;
+	if (o->cc_target_us)
+		ec.cc_target_ns = o->cc_target_us * 1000;
+	ec.cb.on_session = on_session;
+	ec.cb.user = user;
+	int rc_;
+	if (o->driver == TERN_DRIVER_DPDK) {
+		rc_ = tern_dpdk_driver_open(o->dpdk_port, 0, &ec.driver);
+	} else {
+		struct tern_udp_config uc;
+		tern_udp_config_init(&uc);
+		uc.kind = (enum tern_driver_kind)o->driver;
+		uc.bind_host = server ? o->bind : NULL;
+		uc.port = server ? (uint16_t)o->port : 0;
+		uc.uring_setup = (enum tern_uring_setup)o->uring_setup;
+		uc.uring_no_gso = o->no_gso;
+		uc.uring_zc_min_bytes = (uint32_t)o->zc_min;
+		rc_ = tern_udp_open(&uc, &ec.driver);
+	}
 	struct tern_rpc *rpc;
-	int rc_ = tern_rpc_create(&rc, &rpc);
+	if (rc_ == 0)
+		rc_ = tern_rpc_create(&rc, &ec, &rpc);
 	if (rc_) {
 		fprintf(stderr, "tern-echo: cannot start: %s\n", tern_strerror(rc_));
 		return NULL;
@@ -268,8 +278,8 @@ static int run_server(const struct opts *o)
 	       sv.served, (unsigned long long)st.rx_pkts, (unsigned long long)st.tx_pkts,
 	       (unsigned long long)st.retransmits,
 	       (unsigned long long)(st.bad_crc + st.bad_header + st.bad_token + st.unknown_session));
-	if (o->dpdk_port)
-		dpdk_setup_print_stats(stdout, "server", &st);
+	if (!o->quiet)
+		print_driver_stats(stdout, "server", e);
 	tern_rpc_destroy(sv.rpc);
 	return 0;
 }
@@ -431,13 +441,11 @@ static int run_client(const struct opts *o)
 	       cl.ok * (double)o->size / secs / 1e6, (unsigned long long)st.retransmits,
 	       (unsigned long long)st.tx_data_pkts);
 	if (!o->quiet)
-		printf("client: %llu packets out (%llu GSO trains, %llu SEND_ZC, %llu of them copied), %llu retransmits, "
-		       "%llu standalone acks\n",
-		       (unsigned long long)st.tx_pkts, (unsigned long long)st.tx_gso_trains,
-		       (unsigned long long)st.tx_zc_sends, (unsigned long long)st.tx_zc_copied,
-		       (unsigned long long)st.retransmits, (unsigned long long)st.acks_sent);
-	if (o->dpdk_port && !o->quiet)
-		dpdk_setup_print_stats(stdout, "client", &st);
+		printf("client: %llu packets out, %llu retransmits, %llu standalone acks\n",
+		       (unsigned long long)st.tx_pkts, (unsigned long long)st.retransmits,
+		       (unsigned long long)st.acks_sent);
+	if (!o->quiet)
+		print_driver_stats(stdout, "client", e);
 	tern_rpc_destroy(cl.rpc);
 	free(cl.lat);
 	free(cl.pattern);

@@ -12,7 +12,7 @@ bool tern_addr_equal(const struct tern_addr *a, const struct tern_addr *b)
 		return false;
 	switch (a->family) {
 	case TERN_AF_SIM:
-		return a->sim_node == b->sim_node;
+		return memcmp(a->ip, b->ip, 4) == 0;
 	case TERN_AF_INET:
 		return a->port == b->port && memcmp(a->ip, b->ip, 4) == 0;
 	case TERN_AF_INET6:
@@ -55,7 +55,8 @@ char *tern_addr_format(const struct tern_addr *a, char *buf, size_t len)
 	char ip[INET6_ADDRSTRLEN];
 	switch (a->family) {
 	case TERN_AF_SIM:
-		snprintf(buf, len, "sim:%u", a->sim_node);
+		snprintf(buf, len, "sim:%u", (unsigned)a->ip[0] | (unsigned)a->ip[1] << 8 | (unsigned)a->ip[2] << 16 |
+						     (unsigned)a->ip[3] << 24);
 		break;
 	case TERN_AF_INET:
 		inet_ntop(AF_INET, a->ip, ip, sizeof(ip));

@@ -6,57 +6,48 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "drivers/sim/sim_driver.h"
-#include "drivers/sockets/sockets_driver.h"
-#include "tern_config.h"
-#if TERN_HAVE_URING
-#include "drivers/uring/uring_driver.h"
-#endif
-#if TERN_HAVE_DPDK
-#include "drivers/dpdk/dpdk_driver.h"
-#endif
 #include "session_internal.h"
 #include "tern/error.h"
 #include "tern/session.h"
+#include "tern/udp.h"
 
 #define DEFAULT_MAX_MSG (64u << 20)
 
-void tern_engine_config_init(struct tern_engine_config *cfg)
+void tern_engine_config_init_sized(struct tern_engine_config *cfg, size_t size)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->driver = TERN_DRIVER_AUTO;
-	cfg->poll_mode = TERN_POLL_BUSY;
-	cfg->spin_polls = 2000;
-	cfg->max_block_ns = 10000000;
-	cfg->mtu = 1500;
-	cfg->window_pkts = 256;
-	cfg->max_msg_size = DEFAULT_MAX_MSG;
-	cfg->max_sessions = 1024;
-	cfg->max_tx_msgs = 4096;
-	cfg->cc = TERN_CC_AIMD;
-	cfg->link_bps = 10000000000ull;
-	cfg->cc_target_ns = 25000;
-	cfg->cc_hop_ns = 1000;
-	cfg->delivery = TERN_DELIVER_IN_ORDER;
-	cfg->accept = true;
-	cfg->init_rto_ns = 1000000;
-	cfg->min_rto_ns = 1000000;
-	cfg->max_rto_ns = 100000000;
-	cfg->dead_after_ns = 2000000000ull;
-	cfg->ack_delay_ns = 20000;
-	cfg->attach_min_bytes = 1024;
+	if (!cfg || size < sizeof(uint32_t))
+		return;
+	struct tern_engine_config c = { 0 };
+	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.poll_mode = TERN_POLL_BUSY;
+	c.spin_polls = 2000;
+	c.max_block_ns = 10000000;
+	c.window_pkts = 256;
+	c.max_msg_size = DEFAULT_MAX_MSG;
+	c.max_sessions = 1024;
+	c.max_tx_msgs = 4096;
+	c.cc = TERN_CC_AIMD;
+	c.link_bps = 10000000000ull;
+	c.cc_target_ns = 25000;
+	c.cc_hop_ns = 1000;
+	c.delivery = TERN_DELIVER_IN_ORDER;
+	c.accept = true;
+	c.init_rto_ns = 1000000;
+	c.min_rto_ns = 1000000;
+	c.max_rto_ns = 100000000;
+	c.dead_after_ns = 2000000000ull;
+	c.ack_delay_ns = 20000;
+	/* Only the part the application knows of: its struct may be smaller. */
+	memcpy(cfg, &c, c.size);
 }
 
 static int check_config(const struct tern_engine_config *c)
 {
 	if (c->window_pkts < 16 || c->window_pkts > 32768 || (c->window_pkts & (c->window_pkts - 1)))
 		return TERN_EINVAL;
-	if (c->mtu < 576 || c->mtu > 9216)
-		return TERN_EINVAL;
 	if (c->max_sessions == 0 || c->max_sessions > 65535 || c->max_tx_msgs == 0)
 		return TERN_EINVAL;
-	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED || c->poll_mode > TERN_POLL_ADAPTIVE ||
-	    c->uring_setup > TERN_URING_SETUP_SQPOLL)
+	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED || c->poll_mode > TERN_POLL_ADAPTIVE)
 		return TERN_EINVAL;
 	if (c->link_bps < 1000000 || c->cc_target_ns == 0)
 		return TERN_EINVAL;
@@ -65,132 +56,50 @@ static int check_config(const struct tern_engine_config *c)
 	return 0;
 }
 
-static const char *const driver_names[] = {
-	[TERN_DRIVER_AUTO] = "auto",
-	[TERN_DRIVER_SIM] = "sim",
-	[TERN_DRIVER_URING] = "uring",
-	[TERN_DRIVER_SOCKETS] = "sockets",
-	[TERN_DRIVER_DPDK] = "dpdk",
-};
-
-const char *tern_driver_name(enum tern_driver_kind kind)
-{
-	return (unsigned)kind < sizeof(driver_names) / sizeof(driver_names[0]) ? driver_names[kind] : NULL;
-}
-
-int tern_driver_parse(const char *name)
-{
-	for (unsigned i = 0; name && i < sizeof(driver_names) / sizeof(driver_names[0]); i++)
-		if (strcmp(name, driver_names[i]) == 0)
-			return (int)i;
-	return TERN_EINVAL;
-}
-
-int tern_uring_setup_parse(const char *name)
-{
-	static const char *const names[] = {
-		[TERN_URING_SETUP_AUTO] = "auto",
-		[TERN_URING_SETUP_DEFER_TASKRUN] = "defer-taskrun",
-		[TERN_URING_SETUP_COOP_TASKRUN] = "coop-taskrun",
-		[TERN_URING_SETUP_PLAIN] = "plain",
-		[TERN_URING_SETUP_SQPOLL] = "sqpoll",
-	};
-	for (unsigned i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return (int)i;
-	return TERN_EINVAL;
-}
-
-static void engine_log(const struct tern_engine_config *cfg, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (cfg->log)
-		cfg->log(cfg->log_user, line);
-	else
-		fprintf(stderr, "%s\n", line);
-}
-
-static int open_uring(const struct tern_engine_config *cfg, uint16_t port, uint32_t max_pkt,
-		      struct tni_driver **drv, char *why, size_t why_len)
-{
-#if TERN_HAVE_URING
-	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, cfg->uring_zc_min_bytes };
-	return tni_uring_driver_open(cfg->bind_host, port, max_pkt, &o, drv, why, why_len);
-#else
-	(void)cfg; (void)port; (void)max_pkt; (void)drv;
-	snprintf(why, why_len, "tern was built without liburing");
-	return TERN_ENOTSUP;
-#endif
-}
-
-static int open_driver(const struct tern_engine_config *cfg, struct tni_driver **drv, enum tern_driver_kind *kind)
-{
-	uint32_t max_pkt = cfg->mtu - TERN_WIRE_OUTER_V4;
-	uint32_t port32 = (uint32_t)cfg->port + cfg->engine_index;
-	if (cfg->port && port32 > 65535)
-		return TERN_EINVAL;
-	uint16_t port = cfg->port ? (uint16_t)port32 : 0;
-	char why[256];
-	int rc;
-	*kind = cfg->driver;
-	switch (cfg->driver) {
-	case TERN_DRIVER_SIM:
-		return cfg->sim ? tni_sim_driver_open(cfg->sim, cfg->sim_node, drv) : TERN_EINVAL;
-	case TERN_DRIVER_URING:
-		rc = open_uring(cfg, port, max_pkt, drv, why, sizeof(why));
-		if (rc && rc != TERN_EADDRINUSE)
-			engine_log(cfg, "tern: io_uring driver unavailable: %s", why);
-		return rc;
-	case TERN_DRIVER_SOCKETS:
-		return tni_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
-	case TERN_DRIVER_DPDK:
-#if TERN_HAVE_DPDK
-		return tni_dpdk_driver_open(cfg->dpdk_port, cfg->engine_index, cfg->mtu, drv);
-#else
-		engine_log(cfg, "tern: the DPDK driver was not built (no libdpdk at configure time)");
-		return TERN_ENOTSUP;
-#endif
-	case TERN_DRIVER_AUTO:
-		if (cfg->sim) {
-			*kind = TERN_DRIVER_SIM;
-			return tni_sim_driver_open(cfg->sim, cfg->sim_node, drv);
-		}
-		*kind = TERN_DRIVER_URING;
-		rc = open_uring(cfg, port, max_pkt, drv, why, sizeof(why));
-		if (rc == 0 || rc == TERN_EADDRINUSE)
-			return rc;
-		engine_log(cfg, "tern: io_uring unavailable (%s); using the sockets driver", why);
-		*kind = TERN_DRIVER_SOCKETS;
-		return tni_sockets_driver_open(cfg->bind_host, port, max_pkt, drv);
-	default:
-		return TERN_ENOTSUP;
-	}
-}
-
 int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine **out)
 {
-	if (!cfg || !out)
+	if (!cfg || !out || cfg->size < offsetof(struct tern_engine_config, driver) + sizeof(cfg->driver)) {
+		if (cfg && cfg->size >= offsetof(struct tern_engine_config, driver) + sizeof(cfg->driver))
+			tern_driver_destroy(cfg->driver);
 		return TERN_EINVAL;
-	/* The application's callbacks are the upper layer as they stand. */
-	struct tni_upper up = { .on_session = cfg->cb.on_session, .on_message = cfg->cb.on_message,
-				.on_send_done = cfg->cb.on_send_done, .arg = cfg->cb.user };
+	}
+	/* The application's callbacks are the upper layer as they stand; an
+	 * application built without them has none. */
+	struct tni_upper up = { 0 };
+	if (cfg->size >= offsetof(struct tern_engine_config, cb) + sizeof(cfg->cb))
+		up = (struct tni_upper){ .on_session = cfg->cb.on_session, .on_message = cfg->cb.on_message,
+					 .on_send_done = cfg->cb.on_send_done, .arg = cfg->cb.user };
 	return tni_engine_create(cfg, &up, out);
 }
 
-int tni_engine_create(const struct tern_engine_config *cfg, const struct tni_upper *up, struct tern_engine **out)
+int tni_engine_create(const struct tern_engine_config *user, const struct tni_upper *up, struct tern_engine **out)
 {
-	if (!cfg || !up || !out)
-		return TERN_EINVAL;
-	int rc = check_config(cfg);
-	if (rc)
+	struct tern_driver *drv = user ? user->driver : NULL;
+	int rc = TERN_EINVAL;
+	if (!user || !up || !out || user->size < offsetof(struct tern_engine_config, driver) + sizeof(drv))
+		goto refuse;
+	/* Fields the application was built without keep their defaults. */
+	struct tern_engine_config cfg_all;
+	tern_engine_config_init(&cfg_all);
+	memcpy(&cfg_all, user, user->size < sizeof(cfg_all) ? user->size : sizeof(cfg_all));
+	cfg_all.size = sizeof(cfg_all);
+	const struct tern_engine_config *cfg = &cfg_all;
+	if ((rc = check_config(cfg)))
+		goto refuse;
+	if (!drv && (rc = tni_driver_open_default(cfg->log, cfg->log_user, &drv)))
 		return rc;
+	/* Room for a data packet: the path MTU less IPv4/UDP and our header. */
+	if (drv->mtu < TERN_WIRE_OUTER_V4 + TERN_WIRE_HDR_LEN + 512) {
+		rc = TERN_EINVAL;
+		goto refuse;
+	}
 	struct tern_engine *e = calloc(1, sizeof(*e));
-	if (!e)
-		return TERN_ENOMEM;
+	if (!e) {
+		rc = TERN_ENOMEM;
+		goto refuse;
+	}
+	e->drv = drv;
+	e->kind = drv->kind;
 	e->cfg = *cfg;
 	e->up = *up;
 	e->owner = tni_thread_self();
@@ -213,11 +122,7 @@ int tni_engine_create(const struct tern_engine_config *cfg, const struct tni_upp
 	}
 	tni_rng_seed(&e->rng, seed);
 	e->epoch = (uint32_t)tni_rng_next(&e->rng) | 1;
-	rc = open_driver(cfg, &e->drv, &e->kind);
-	if (rc)
-		goto fail;
-	/* Room for a data packet: the path MTU less IPv4/UDP and our header. */
-	e->mss = cfg->mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN;
+	e->mss = drv->mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN;
 	/* What an honest peer can make us hold (docs/architecture.md). */
 	e->rx_alloc_limit = (uint64_t)cfg->window_pkts * e->mss + 2ull * cfg->max_msg_size;
 	e->now = e->resumed_ns = e->drv->ops->now_ns(e->drv);
@@ -231,6 +136,9 @@ fail:
 	free(e->gen);
 	free(e->tx_msgs);
 	free(e);
+refuse:
+	/* The driver was handed over: it goes with the engine that failed. */
+	tern_driver_destroy(drv);
 	return rc;
 }
 
@@ -526,17 +434,68 @@ uint64_t tern_engine_now(struct tern_engine *e)
 	return e->drv->ops->now_ns(e->drv);
 }
 
-int tern_engine_stats(struct tern_engine *e, struct tern_stats *out)
+int tern_engine_stats_sized(struct tern_engine *e, struct tern_stats *out, size_t size)
 {
 	if (!e || !out)
 		return TERN_EINVAL;
 	if (!tni_on_owner(e))
 		return TERN_EWRONGTHREAD;
-	*out = e->stats;
-	out->polls = e->polls;
-	if (e->drv->ops->stats)
-		e->drv->ops->stats(e->drv, out);
+	struct tern_stats st = e->stats;
+	st.polls = e->polls;
+	/* As many counters as the application knows of. */
+	memcpy(out, &st, size < sizeof(st) ? size : sizeof(st));
 	return 0;
+}
+
+struct xstat_count {
+	void (*fn)(const char *, uint64_t, void *);
+	void *arg;
+	int n;
+};
+
+static void xstat_counted(const char *name, uint64_t v, void *arg)
+{
+	struct xstat_count *c = arg;
+	c->n++;
+	c->fn(name, v, c->arg);
+}
+
+int tern_engine_driver_stats(struct tern_engine *e, void (*fn)(const char *name, uint64_t value, void *arg), void *arg)
+{
+	if (!e || !fn)
+		return TERN_EINVAL;
+	if (!tni_on_owner(e))
+		return TERN_EWRONGTHREAD;
+	struct xstat_count c = { fn, arg, 0 };
+	if (e->drv->ops->xstats)
+		e->drv->ops->xstats(e->drv, xstat_counted, &c);
+	return c.n;
+}
+
+struct xstat_find {
+	const char *name;
+	uint64_t *value;
+	bool found;
+};
+
+static void xstat_match(const char *name, uint64_t v, void *arg)
+{
+	struct xstat_find *f = arg;
+	if (!f->found && strcmp(name, f->name) == 0) {
+		*f->value = v;
+		f->found = true;
+	}
+}
+
+int tern_engine_driver_stat(struct tern_engine *e, const char *name, uint64_t *value)
+{
+	if (!name || !value)
+		return TERN_EINVAL;
+	struct xstat_find f = { name, value, false };
+	int rc = tern_engine_driver_stats(e, xstat_match, &f);
+	if (rc < 0)
+		return rc;
+	return f.found ? 0 : TERN_EINVAL;
 }
 
 enum tern_driver_kind tern_engine_driver(const struct tern_engine *e)

@@ -123,7 +123,7 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	/* Large payloads go from the message buffer itself where the driver
 	 * can chain it (DPDK external mbufs); the rest is copied, and counted. */
 	p->len = TERN_WIRE_HDR_LEN; /* what the attached payload follows */
-	if (e->cfg.attach_min_bytes && sb->len >= e->cfg.attach_min_bytes && e->drv->ops->attach &&
+	if (e->drv->attach_min && sb->len >= e->drv->attach_min && e->drv->ops->attach &&
 	    e->drv->ops->attach(e->drv, p, payload, sb->len, &sb->msg->ext)) {
 		e->stats.tx_attach_bytes += sb->len;
 		p->len = (uint32_t)tni_wire_encode_split(p->data, &h, NULL, payload);

@@ -7,11 +7,11 @@
 #include <stdint.h>
 
 #include "cc.h"
-#include "drivers/driver.h"
-#include "rng.h"
+#include "../drivers/driver.h"
+#include "../util/rng.h"
 #include "rtt.h"
 #include "tern/engine.h"
-#include "thread_self.h"
+#include "../util/thread_self.h"
 #include "timer_wheel.h"
 #include "transport.h"
 #include "wire.h"
@@ -123,7 +123,7 @@ struct tern_session {
 struct tern_engine {
 	struct tern_engine_config cfg;
 	uintptr_t owner; /* tni_thread_self() of the creating thread */
-	struct tni_driver *drv;
+	struct tern_driver *drv;
 	struct tni_timer_wheel wheel;
 	struct tni_rng rng;
 	enum tern_driver_kind kind;

@@ -45,7 +45,7 @@ static struct tni_neigh_slot *neigh_cached(struct tni_neigh_table *t, struct nei
 }
 
 struct dpdk_drv {
-	struct tni_driver drv;
+	struct tern_driver drv;
 	struct tern_dpdk_port *port;
 	uint16_t q;
 	struct rte_mempool *pool;
@@ -53,7 +53,7 @@ struct dpdk_drv {
 	uint64_t next_link_check;
 	unsigned link_polls;
 	bool link_up, registered;
-	struct tern_stats st; /* only the DPDK fields are used */
+	struct dpdk_counters st;
 	struct rte_mbuf *ctl[BURST]; /* ARP frames waiting for the next tx */
 	unsigned nctl;
 	uint8_t tmpl[TERN_DPDK_OUTER];
@@ -66,7 +66,7 @@ struct dpdk_drv {
 	unsigned nstash;
 };
 
-static struct dpdk_drv *to_dd(struct tni_driver *d)
+static struct dpdk_drv *to_dd(struct tern_driver *d)
 {
 	return (struct dpdk_drv *)d;
 }
@@ -76,7 +76,7 @@ static struct tni_pkt *pkt_of(struct rte_mbuf *m)
 	return (struct tni_pkt *)rte_mbuf_to_priv(m);
 }
 
-static uint64_t dd_now(struct tni_driver *d)
+static uint64_t dd_now(struct tern_driver *d)
 {
 	return (uint64_t)(((unsigned __int128)rte_get_tsc_cycles() * to_dd(d)->ns_mult) >> 32);
 }
@@ -183,7 +183,7 @@ static inline void maybe_check_link(struct dpdk_drv *dd)
 	}
 }
 
-static unsigned dd_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned dd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct tern_dpdk_port *p = dd->port;
@@ -322,7 +322,7 @@ static void flush_ctl(struct dpdk_drv *dd)
 	dd->nctl = 0;
 }
 
-static unsigned dd_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned dd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	flush_ctl(dd);
@@ -353,7 +353,7 @@ static unsigned dd_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigne
 	return n;
 }
 
-static struct tni_pkt *dd_alloc(struct tni_driver *d)
+static struct tni_pkt *dd_alloc(struct tern_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct rte_mbuf *m;
@@ -381,7 +381,7 @@ static void ext_done(void *addr, void *opaque)
 
 /* Chain [buf, buf + len) behind t's frame as an external-buffer mbuf,
  * whose own private area holds the shared info that reports its end. */
-static bool dd_attach(struct tni_driver *d, struct tni_pkt *t, const void *buf, uint32_t len,
+static bool dd_attach(struct tern_driver *d, struct tni_pkt *t, const void *buf, uint32_t len,
 		      struct tni_ext_ref *ref)
 {
 	struct dpdk_drv *dd = to_dd(d);
@@ -416,14 +416,14 @@ static bool dd_attach(struct tni_driver *d, struct tni_pkt *t, const void *buf, 
 
 /* Message buffers a NIC can send from: DPDK memory, on the port's socket.
  * If that runs out, the C heap still works (the payload is then copied). */
-static void *dd_buf_alloc(struct tni_driver *d, size_t len)
+static void *dd_buf_alloc(struct tern_driver *d, size_t len)
 {
 	struct tern_dpdk_port *p = to_dd(d)->port;
 	void *b = p->dpdk_buffers ? rte_malloc_socket("tern_msg", len, RTE_CACHE_LINE_SIZE, p->socket) : NULL;
 	return b ? b : malloc(len ? len : 1);
 }
 
-static void dd_buf_free(struct tni_driver *d, void *buf)
+static void dd_buf_free(struct tern_driver *d, void *buf)
 {
 	(void)d;
 	if (rte_mem_virt2memseg_list(buf))
@@ -433,13 +433,13 @@ static void dd_buf_free(struct tni_driver *d, void *buf)
 }
 
 /* A NIC frees sent mbufs on later sends; with none coming, ask. */
-static void dd_tx_cleanup(struct tni_driver *d)
+static void dd_tx_cleanup(struct tern_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	rte_eth_tx_done_cleanup(dd->port->port_id, dd->q, 0);
 }
 
-static void dd_free(struct tni_driver *d, struct tni_pkt *t)
+static void dd_free(struct tern_driver *d, struct tni_pkt *t)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct rte_mbuf *m = t->owner;
@@ -452,7 +452,7 @@ static void dd_free(struct tni_driver *d, struct tni_pkt *t)
 	rte_pktmbuf_free(m);
 }
 
-static int dd_local_addr(struct tni_driver *d, struct tern_addr *out)
+static int dd_local_addr(struct tern_driver *d, struct tern_addr *out)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	memset(out, 0, sizeof(*out));
@@ -465,7 +465,7 @@ static int dd_local_addr(struct tni_driver *d, struct tern_addr *out)
 /* RSS steering: the source port from which peer's packets to this
  * engine hash onto its queue. Seeded by the peer's own port, so that two
  * engines of one peer host mostly get different ports. */
-static uint16_t dd_steer_port(struct tni_driver *d, const struct tern_addr *peer)
+static uint16_t dd_steer_port(struct tern_driver *d, const struct tern_addr *peer)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	struct tern_dpdk_port *p = dd->port;
@@ -480,7 +480,7 @@ static uint16_t dd_steer_port(struct tni_driver *d, const struct tern_addr *peer
 }
 
 /* Adaptive mode on a poll-mode driver: a short sleep, no interrupts. */
-static void dd_wait(struct tni_driver *d, uint64_t timeout_ns)
+static void dd_wait(struct tern_driver *d, uint64_t timeout_ns)
 {
 	(void)d;
 	if (timeout_ns > 50000)
@@ -489,33 +489,24 @@ static void dd_wait(struct tni_driver *d, uint64_t timeout_ns)
 	nanosleep(&ts, NULL);
 }
 
-static void dd_stats(struct tni_driver *d, struct tern_stats *out)
+static void dd_xstats(struct tern_driver *d, void (*fn)(const char *, uint64_t, void *), void *arg)
 {
 	struct dpdk_drv *dd = to_dd(d);
-	const struct tern_stats *s = &dd->st;
-	out->nic_rx_frames += s->nic_rx_frames;
-	out->nic_tx_frames += s->nic_tx_frames;
-	out->nic_rx_other += s->nic_rx_other;
-	out->nic_tx_full += s->nic_tx_full;
-	out->nic_link_down_drops += s->nic_link_down_drops;
-	out->steer_handoffs += s->steer_handoffs;
-	out->steer_drops += s->steer_drops;
-	out->steer_ports_asked += s->steer_ports_asked;
-	out->steer_port_frames += s->steer_port_frames;
-	out->steer_port_replies += s->steer_port_replies;
-	out->arp_requests_sent += s->arp_requests_sent;
-	out->arp_replies_sent += s->arp_replies_sent;
-	out->arp_unresolved_drops += s->arp_unresolved_drops;
+	const struct dpdk_counters *s = &dd->st;
+#define X(f) fn(#f, s->f, arg);
+	DPDK_COUNTERS(X)
+#undef X
+	/* The whole port (rte_eth_stats), the same on every engine. */
 	struct rte_eth_stats es;
 	if (rte_eth_stats_get(dd->port->port_id, &es) == 0) {
-		out->port_rx_missed = es.imissed;
-		out->port_rx_errors = es.ierrors;
-		out->port_tx_errors = es.oerrors;
-		out->port_rx_nombuf = es.rx_nombuf;
+		fn("port_rx_missed", es.imissed, arg);
+		fn("port_rx_errors", es.ierrors, arg);
+		fn("port_tx_errors", es.oerrors, arg);
+		fn("port_rx_nombuf", es.rx_nombuf, arg);
 	}
 }
 
-static void dd_destroy(struct tni_driver *d)
+static void dd_destroy(struct tern_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
 	flush_ctl(dd);
@@ -547,7 +538,7 @@ static const struct tni_driver_ops dpdk_ops = {
 	.steer_port = dd_steer_port,
 	.buf_alloc = dd_buf_alloc,
 	.buf_free = dd_buf_free,
-	.stats = dd_stats,
+	.xstats = dd_xstats,
 	.destroy = dd_destroy,
 };
 
@@ -569,9 +560,9 @@ static void build_template(struct dpdk_drv *dd)
 	dd->tmpl_ip_sum = rte_raw_cksum(ip, sizeof(*ip)); /* length and destination still 0 */
 }
 
-int tni_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, struct tni_driver **out)
+int tern_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, struct tern_driver **out)
 {
-	if (!p || q >= p->nq || mtu > p->mtu)
+	if (!p || !out || q >= p->nq)
 		return TERN_EINVAL;
 	bool no = false;
 	if (!atomic_compare_exchange_strong(&p->taken[q], &no, true))
@@ -582,6 +573,9 @@ int tni_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, uint32_t mtu, str
 		return TERN_ENOMEM;
 	}
 	dd->drv.ops = &dpdk_ops;
+	dd->drv.kind = TERN_DRIVER_DPDK;
+	dd->drv.mtu = p->mtu;
+	dd->drv.attach_min = p->attach_min;
 	dd->drv.tx_link_checks = p->memory_link || p->csum_offload;
 	dd->drv.rx_link_checks = p->memory_link || p->rx_csum;
 	dd->drv.lazy_clock = true; /* rdtsc: 11 ns in our VMs, most of an idle poll */

@@ -9,11 +9,32 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include "drivers/driver.h"
-#include "drivers/rss_toeplitz.h"
+#include "../driver.h"
+#include "../rss_toeplitz.h"
 #include "tern/dpdk.h"
 
 #define TERN_DPDK_MAX_QUEUES 64
+
+/* One queue pair's counters, reported by name (tern_engine_driver_stats). */
+#define DPDK_COUNTERS(X)                                                                                         \
+	X(nic_rx_frames)        /* every frame, ARP included */                                              \
+	X(nic_tx_frames)                                                                                     \
+	X(nic_rx_other)         /* dropped: not IPv4/UDP to one of our engines, or IP fragments */          \
+	X(nic_tx_full)          /* dropped: the tx queue stayed full after bounded retries */               \
+	X(nic_link_down_drops)  /* dropped: link down */                                                     \
+	X(steer_handoffs)       /* arrived on this queue for another engine, passed by ring */              \
+	X(steer_drops)          /* of which dropped: that engine's ring was full */                         \
+	X(steer_ports_asked)    /* RSS steering: handshakes asking the peer for a source port */            \
+	X(steer_port_frames)    /* frames sent from a source port the peer asked for */                     \
+	X(steer_port_replies)   /* frames to such a port routed to the engine that used it */               \
+	X(arp_requests_sent)                                                                                 \
+	X(arp_replies_sent)                                                                                  \
+	X(arp_unresolved_drops) /* dropped: no MAC for the next hop yet (ARP asked) */
+struct dpdk_counters {
+#define X(f) uint64_t f;
+	DPDK_COUNTERS(X)
+#undef X
+};
 /* An mbuf's private area: a struct tni_pkt, or for an external-buffer
  * segment the shared info that counts its use. */
 #define TERN_DPDK_PRIV_SIZE                                                                                        \
@@ -59,6 +80,7 @@ struct tern_dpdk_port {
 	uint32_t ip;         /* network order */
 	uint16_t udp_base;   /* host order */
 	uint32_t mtu;
+	uint32_t attach_min; /* tern_dpdk_port_config.attach_min_bytes */
 	struct rte_ether_addr mac;
 	bool csum_offload, arp;
 	bool rx_csum;     /* the NIC verifies received UDP checksums (RX_OFFLOAD_UDP_CKSUM) */
@@ -89,6 +111,5 @@ struct rte_mbuf;
 void tni_arp_request(const struct tern_dpdk_port *p, struct rte_mbuf *m, uint32_t target_ip);
 bool tni_arp_input(struct tern_dpdk_port *p, struct rte_mbuf *m);
 
-#include "dpdk_driver.h"
 
 #endif

@@ -26,6 +26,7 @@ void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->queues = 1;
 	cfg->mtu = 1500;
+	cfg->attach_min_bytes = 1024;
 	cfg->mbufs = 8191;
 	cfg->rx_desc = 1024;
 	cfg->tx_desc = 1024;
@@ -256,6 +257,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_d
 	p->udp_base = cfg->udp_port;
 	p->nq = cfg->queues;
 	p->mtu = cfg->mtu;
+	p->attach_min = cfg->attach_min_bytes;
 	p->arp = !cfg->no_arp;
 	if (cfg->device) {
 		if (rte_eth_dev_get_port_by_name(cfg->device, &p->port_id)) {

@@ -22,6 +22,14 @@ void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+int tern_dpdk_driver_open(struct tern_dpdk_port *port, uint16_t queue, struct tern_driver **out)
+{
+	(void)port;
+	(void)queue;
+	(void)out;
+	return TERN_ENOTSUP;
+}
+
 int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out)
 {
 	(void)cfg;

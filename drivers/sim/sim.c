@@ -3,12 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/pkt_pool.h"
-#include "sim_driver.h"
+#include "../pkt_pool.h"
+#include "../driver.h"
+#include "tern/sim.h"
 #include "sim_heap.h"
 #include "tern/error.h"
-#include "transport/rng.h"
-#include "transport/wire.h"
+
+/* The simulator counts data packets apart, to compare their losses with
+ * retransmissions: it reads the type (byte 1) and flags (byte 2) of the
+ * tern header (docs/protocol.md). tests/test_sim.c checks these against
+ * the codec's constants. */
+#define SIM_PKT_DATA 1
+#define SIM_FLAG_NO_CRC 4
+#include "../../util/rng.h"
 
 #define SIM_MAX_NODES 65536
 #define SIM_HEADROOM 64
@@ -18,7 +25,7 @@
 
 
 struct sim_node {
-	struct tni_driver drv; /* first: the engine sees a tni_driver */
+	struct tern_driver drv; /* first: the engine sees a tern_driver */
 	struct tern_sim_net *net;
 	uint32_t id;
 	int attached;
@@ -195,10 +202,10 @@ static void flight_push(struct tern_sim_net *net, struct sim_node *dst, struct t
 static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_node *dst, struct tni_pkt *p)
 {
 	const struct tern_sim_link *l = &dst->link;
-	int is_data = p->len >= 2 && p->data[1] == TERN_PKT_DATA;
+	int is_data = p->len >= 2 && p->data[1] == SIM_PKT_DATA;
 	net->stats.sent++;
 	net->stats.data_sent += is_data;
-	net->stats.no_crc += p->len >= 3 && (p->data[2] & TERN_FLAG_NO_CRC);
+	net->stats.no_crc += p->len >= 3 && (p->data[2] & SIM_FLAG_NO_CRC);
 	if (!dst->attached || link_drops(net, dst)) {
 		net->stats.lost++;
 		net->stats.data_lost += is_data;
@@ -278,12 +285,12 @@ int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const 
 
 /* ---- the driver face of a node ---- */
 
-static struct sim_node *to_node(struct tni_driver *d)
+static struct sim_node *to_node(struct tern_driver *d)
 {
 	return (struct sim_node *)d;
 }
 
-static unsigned sim_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned sim_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sim_node *node = to_node(d);
 	unsigned got = 0;
@@ -295,7 +302,7 @@ static unsigned sim_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsign
 }
 
 /* Like a NIC's completions: what was sent before is let go now. */
-static void sim_tx_cleanup(struct tni_driver *d)
+static void sim_tx_cleanup(struct tern_driver *d)
 {
 	struct sim_node *node = to_node(d);
 	for (unsigned i = 0; i < node->n_held; i++)
@@ -303,7 +310,7 @@ static void sim_tx_cleanup(struct tni_driver *d)
 	node->n_held = 0;
 }
 
-static bool sim_attach(struct tni_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
+static bool sim_attach(struct tern_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
 		       struct tni_ext_ref *ref)
 {
 	struct sim_node *node = to_node(d);
@@ -319,7 +326,7 @@ static bool sim_attach(struct tni_driver *d, struct tni_pkt *p, const void *buf,
 	return true;
 }
 
-static unsigned sim_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned sim_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sim_node *node = to_node(d);
 	unsigned keep = 0;
@@ -337,10 +344,11 @@ static unsigned sim_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsign
 		pkts[i]->len += pkts[i]->ext_len; /* the wire carries one datagram */
 		pkts[i]->ext_len = 0;
 		struct sim_node *dst = NULL;
-		if (pkts[i]->peer.family == TERN_AF_SIM && pkts[i]->peer.sim_node < node->net->n_nodes)
-			dst = node->net->nodes[pkts[i]->peer.sim_node];
+		uint32_t to = tern_addr_sim_node(&pkts[i]->peer);
+		if (pkts[i]->peer.family == TERN_AF_SIM && to < node->net->n_nodes)
+			dst = node->net->nodes[to];
 		if (!dst) {
-			dst = node_get(node->net, pkts[i]->peer.sim_node);
+			dst = node_get(node->net, to);
 			if (!dst || pkts[i]->peer.family != TERN_AF_SIM) {
 				tni_pkt_pool_free(pkts[i]);
 				continue;
@@ -351,35 +359,35 @@ static unsigned sim_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsign
 	return n;
 }
 
-static struct tni_pkt *sim_alloc(struct tni_driver *d)
+static struct tni_pkt *sim_alloc(struct tern_driver *d)
 {
 	return tni_pkt_pool_alloc(to_node(d)->pool);
 }
 
-static void sim_free(struct tni_driver *d, struct tni_pkt *p)
+static void sim_free(struct tern_driver *d, struct tni_pkt *p)
 {
 	(void)d;
 	tni_pkt_pool_free(p);
 }
 
-static uint64_t sim_now(struct tni_driver *d)
+static uint64_t sim_now(struct tern_driver *d)
 {
 	return to_node(d)->net->now;
 }
 
-static int sim_local_addr(struct tni_driver *d, struct tern_addr *out)
+static int sim_local_addr(struct tern_driver *d, struct tern_addr *out)
 {
 	*out = tern_addr_sim(to_node(d)->id);
 	return 0;
 }
 
-static void sim_wait(struct tni_driver *d, uint64_t timeout_ns)
+static void sim_wait(struct tern_driver *d, uint64_t timeout_ns)
 {
 	(void)d;
 	(void)timeout_ns; /* virtual time moves only in tern_sim_run */
 }
 
-static void sim_detach(struct tni_driver *d)
+static void sim_detach(struct tern_driver *d)
 {
 	struct sim_node *node = to_node(d);
 	sim_tx_cleanup(d);
@@ -387,7 +395,7 @@ static void sim_detach(struct tni_driver *d)
 	node->attached = 0;
 }
 
-static uint16_t sim_steer_port(struct tni_driver *d, const struct tern_addr *peer)
+static uint16_t sim_steer_port(struct tern_driver *d, const struct tern_addr *peer)
 {
 	(void)peer;
 	return to_node(d)->net->cfg.steer_port;
@@ -408,7 +416,7 @@ static const struct tni_driver_ops sim_ops = {
 	.destroy = sim_detach,
 };
 
-int tni_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tni_driver **out)
+int tern_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tern_driver **out)
 {
 	if (!net || !out)
 		return TERN_EINVAL;
@@ -419,6 +427,9 @@ int tni_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tni_d
 		return TERN_EADDRINUSE;
 	node->attached = 1;
 	node->drv.ops = &sim_ops;
+	node->drv.kind = TERN_DRIVER_SIM;
+	node->drv.mtu = 1500;
+	node->drv.attach_min = 1024; /* attach itself does something only under attach_tx */
 	node->drv.tx_link_checks = node->drv.rx_link_checks = net->cfg.link_checked;
 	*out = &node->drv;
 	return 0;

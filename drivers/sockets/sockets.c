@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/pkt_pool.h"
-#include "drivers/udp/udp_socket.h"
+#include "../pkt_pool.h"
+#include "../udp/udp_socket.h"
 #include "sockets_driver.h"
 #include "tern/error.h"
 
@@ -15,7 +15,7 @@
 #define HEADROOM 64
 
 struct sock_drv {
-	struct tni_driver drv;
+	struct tern_driver drv;
 	struct tni_udp_socket sock;
 	struct tni_pkt_pool *pool;
 	struct tni_pkt *rx[BURST]; /* standing receive buffers, refilled as used */
@@ -25,12 +25,12 @@ struct sock_drv {
 	_Alignas(struct cmsghdr) char ctl[BURST][TERN_UDP_CMSG_ROOM];
 };
 
-static struct sock_drv *to_sd(struct tni_driver *d)
+static struct sock_drv *to_sd(struct tern_driver *d)
 {
 	return (struct sock_drv *)d;
 }
 
-static unsigned sd_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
 	if (n > BURST)
@@ -77,7 +77,7 @@ static unsigned sd_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigne
 	return out;
 }
 
-static unsigned sd_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
 	unsigned done = 0;
@@ -103,36 +103,36 @@ static unsigned sd_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigne
 	return done;
 }
 
-static struct tni_pkt *sd_alloc(struct tni_driver *d)
+static struct tni_pkt *sd_alloc(struct tern_driver *d)
 {
 	return tni_pkt_pool_alloc(to_sd(d)->pool);
 }
 
-static void sd_free(struct tni_driver *d, struct tni_pkt *p)
+static void sd_free(struct tern_driver *d, struct tni_pkt *p)
 {
 	(void)d;
 	tni_pkt_pool_free(p);
 }
 
-static uint64_t sd_now(struct tni_driver *d)
+static uint64_t sd_now(struct tern_driver *d)
 {
 	(void)d;
 	return tni_clock_ns();
 }
 
-static int sd_local_addr(struct tni_driver *d, struct tern_addr *out)
+static int sd_local_addr(struct tern_driver *d, struct tern_addr *out)
 {
 	return tni_udp_local_addr(&to_sd(d)->sock, out);
 }
 
-static void sd_wait(struct tni_driver *d, uint64_t timeout_ns)
+static void sd_wait(struct tern_driver *d, uint64_t timeout_ns)
 {
 	struct pollfd pfd = { .fd = to_sd(d)->sock.fd, .events = POLLIN };
 	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull) };
 	ppoll(&pfd, 1, &ts, NULL);
 }
 
-static void sd_destroy(struct tni_driver *d)
+static void sd_destroy(struct tern_driver *d)
 {
 	struct sock_drv *sd = to_sd(d);
 	tni_udp_close(&sd->sock);
@@ -152,7 +152,7 @@ static const struct tni_driver_ops sockets_ops = {
 	.destroy = sd_destroy,
 };
 
-int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tni_driver **out)
+int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out)
 {
 	struct sock_drv *sd = calloc(1, sizeof(*sd));
 	if (!sd)

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "drivers/driver.h"
+#include "../driver.h"
 
-int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tni_driver **out);
+int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out);
 
 #endif

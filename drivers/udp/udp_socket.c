@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "drivers/driver.h"
+#include "../driver.h"
 #include "tern/error.h"
 
 #define SOCK_BUF_BYTES (4 << 20)

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "drivers/pkt_pool.h"
-#include "drivers/udp/udp_socket.h"
+#include "../pkt_pool.h"
+#include "../udp/udp_socket.h"
 #include "tern/error.h"
 #include "uring_driver.h"
 
@@ -58,7 +58,7 @@ struct train {
 };
 
 struct uring_drv {
-	struct tni_driver drv;
+	struct tern_driver drv;
 	struct tni_udp_socket sock;
 	struct io_uring ring;
 	bool ring_ok, taskrun_flag, recv_armed;
@@ -82,7 +82,7 @@ struct uring_drv {
 	uint64_t gso_trains, zc_sends, zc_copied;
 };
 
-static struct uring_drv *to_ud(struct tni_driver *d)
+static struct uring_drv *to_ud(struct tern_driver *d)
 {
 	return (struct uring_drv *)d;
 }
@@ -193,7 +193,7 @@ static void kick(struct uring_drv *ud)
 		io_uring_submit_and_get_events(&ud->ring);
 }
 
-static unsigned ud_rx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned ud_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (!ud->recv_armed)
@@ -268,7 +268,7 @@ static bool send_train(struct uring_drv *ud, struct tni_pkt **pkts, unsigned k, 
 	return true;
 }
 
-static unsigned ud_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigned n)
+static unsigned ud_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct uring_drv *ud = to_ud(d);
 	unsigned i = 0;
@@ -295,12 +295,12 @@ static unsigned ud_tx_burst(struct tni_driver *d, struct tni_pkt **pkts, unsigne
 	return i;
 }
 
-static struct tni_pkt *ud_alloc(struct tni_driver *d)
+static struct tni_pkt *ud_alloc(struct tern_driver *d)
 {
 	return tni_pkt_pool_alloc(to_ud(d)->txpool);
 }
 
-static void ud_free(struct tni_driver *d, struct tni_pkt *p)
+static void ud_free(struct tern_driver *d, struct tni_pkt *p)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (p->owner == ud->txpool)
@@ -309,18 +309,18 @@ static void ud_free(struct tni_driver *d, struct tni_pkt *p)
 		recycle(ud, (uint32_t)(p - ud->rx_pkts));
 }
 
-static uint64_t ud_now(struct tni_driver *d)
+static uint64_t ud_now(struct tern_driver *d)
 {
 	(void)d;
 	return tni_clock_ns();
 }
 
-static int ud_local_addr(struct tni_driver *d, struct tern_addr *out)
+static int ud_local_addr(struct tern_driver *d, struct tern_addr *out)
 {
 	return tni_udp_local_addr(&to_ud(d)->sock, out);
 }
 
-static void ud_wait(struct tni_driver *d, uint64_t timeout_ns)
+static void ud_wait(struct tern_driver *d, uint64_t timeout_ns)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (!ud->recv_armed)
@@ -330,15 +330,15 @@ static void ud_wait(struct tni_driver *d, uint64_t timeout_ns)
 	io_uring_submit_and_wait_timeout(&ud->ring, &cqe, 1, &ts, NULL);
 }
 
-static void ud_stats(struct tni_driver *d, struct tern_stats *out)
+static void ud_xstats(struct tern_driver *d, void (*fn)(const char *, uint64_t, void *), void *arg)
 {
 	struct uring_drv *ud = to_ud(d);
-	out->tx_gso_trains += ud->gso_trains;
-	out->tx_zc_sends += ud->zc_sends;
-	out->tx_zc_copied += ud->zc_copied;
+	fn("tx_gso_trains", ud->gso_trains, arg); /* sends of several packets as one UDP GSO datagram */
+	fn("tx_zc_sends", ud->zc_sends, arg);     /* SEND_ZC sends */
+	fn("tx_zc_copied", ud->zc_copied, arg);   /* of which the kernel copied after all (loopback, veth) */
 }
 
-static void ud_destroy(struct tni_driver *d)
+static void ud_destroy(struct tern_driver *d)
 {
 	struct uring_drv *ud = to_ud(d);
 	if (ud->ring_ok)
@@ -362,7 +362,7 @@ static const struct tni_driver_ops uring_ops = {
 	.now_ns = ud_now,
 	.local_addr = ud_local_addr,
 	.wait = ud_wait,
-	.stats = ud_stats,
+	.xstats = ud_xstats,
 	.destroy = ud_destroy,
 };
 
@@ -453,7 +453,7 @@ static int probe_multishot(struct uring_drv *ud, char *reason, size_t rlen)
 }
 
 int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tni_uring_opts *opts,
-			   struct tni_driver **out, char *reason, size_t reason_len)
+			   struct tern_driver **out, char *reason, size_t reason_len)
 {
 	struct uring_drv *ud = calloc(1, sizeof(*ud));
 	if (!ud)

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/driver.h"
+#include "../driver.h"
 
-#include "tern/engine.h"
+#include "tern/udp.h"
 
 struct tni_uring_opts {
 	enum tern_uring_setup setup;
@@ -17,6 +17,6 @@ struct tni_uring_opts {
 
 /* On failure, why (one line) is written to reason. */
 int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tni_uring_opts *opts,
-			   struct tni_driver **out, char *reason, size_t reason_len);
+			   struct tern_driver **out, char *reason, size_t reason_len);
 
 #endif

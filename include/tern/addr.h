@@ -10,23 +10,18 @@
 
 enum tern_addr_family {
 	TERN_AF_NONE = 0,
-	TERN_AF_SIM = 1,   /* a node of a simulated network */
+	TERN_AF_SIM = 1,   /* a node of a simulated network (sim.h: tern_addr_sim) */
 	TERN_AF_INET = 2,  /* IPv4 + UDP port */
 	TERN_AF_INET6 = 3, /* IPv6 + UDP port */
 };
 
 struct tern_addr {
-	uint16_t family;   /* enum tern_addr_family */
-	uint16_t port;     /* UDP port, host order (unused for TERN_AF_SIM) */
-	uint32_t sim_node; /* node id for TERN_AF_SIM */
-	uint8_t ip[16];    /* IPv4 in the first 4 bytes, network order */
+	uint16_t family; /* enum tern_addr_family */
+	uint16_t port;   /* UDP port, host order */
+	/* IPv4 in the first 4 bytes, network order; IPv6; or a simulated
+	 * node's number (sim.h). */
+	uint8_t ip[16];
 };
-
-static inline struct tern_addr tern_addr_sim(uint32_t node)
-{
-	struct tern_addr a = { .family = TERN_AF_SIM, .sim_node = node };
-	return a;
-}
 
 TERN_API bool tern_addr_equal(const struct tern_addr *a, const struct tern_addr *b);
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
+
 struct tern_dpdk_port;
 
 /* Start the EAL with these arguments (argv[0] is the program name, as for
@@ -54,6 +56,10 @@ struct tern_dpdk_port_config {
 	 * memory even where the port does not need it; by default only ports
 	 * that DMA from attached buffers (NICs) get DPDK memory. */
 	bool dpdk_buffers;
+	/* Payloads of at least this many bytes per packet are sent from the
+	 * message buffer itself, as external mbufs, where the port allows it
+	 * (docs/dpdk.md); smaller ones are copied. Default 1024; 0: always copy. */
+	uint32_t attach_min_bytes;
 	const struct tern_dpdk_neighbor *neighbors; /* static table, used before ARP */
 	unsigned n_neighbors;
 	/* RSS steering: the port's hash key (16 to 64 bytes) and redirection
@@ -68,10 +74,13 @@ struct tern_dpdk_port_config {
 
 TERN_API void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg);
 
-/* Configure and start a port. Engines then take its queues: set
- * tern_engine_config.driver = TERN_DRIVER_DPDK, .dpdk_port = the port and
- * .engine_index = the queue. */
+/* Configure and start a port. Engines then take its queues with
+ * tern_dpdk_driver_open. */
 TERN_API int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out);
+/* A driver on queue (0 .. queues-1) of port, for tern_engine_config.driver:
+ * the engine listens on the port's udp_port + queue. TERN_EBUSY if
+ * another engine has that queue. */
+TERN_API int tern_dpdk_driver_open(struct tern_dpdk_port *port, uint16_t queue, struct tern_driver **out);
 /* Stop and close the port and free its pools; the device cannot be used
  * again in this process. TERN_EBUSY while an engine still uses it. */
 TERN_API int tern_dpdk_port_destroy(struct tern_dpdk_port *port);

@@ -14,24 +14,17 @@
 
 struct tern_engine;
 struct tern_session;
-struct tern_sim_net;
-struct tern_dpdk_port;
+/* The packet I/O an engine runs on, opened by tern_udp_open (udp.h),
+ * tern_dpdk_driver_open (dpdk.h) or tern_sim_driver_open (sim.h), and
+ * taken over by the engine. */
+struct tern_driver;
 
 enum tern_driver_kind {
-	TERN_DRIVER_AUTO = 0,    /* sim if cfg.sim is set, else io_uring, else sockets */
-	TERN_DRIVER_SIM = 1,     /* in-process simulated network (drivers/sim) */
-	TERN_DRIVER_URING = 2,   /* kernel UDP through io_uring (drivers/uring) */
-	TERN_DRIVER_SOCKETS = 3, /* kernel UDP through recvmmsg/sendmmsg (drivers/sockets) */
-	TERN_DRIVER_DPDK = 4,    /* a queue pair of a DPDK port (drivers/dpdk, include/tern/dpdk.h) */
-};
-
-/* How the io_uring driver sets up its ring (docs/uring.md has the numbers). */
-enum tern_uring_setup {
-	TERN_URING_SETUP_AUTO = 0,          /* the best the kernel offers: DEFER_TASKRUN first */
-	TERN_URING_SETUP_DEFER_TASKRUN = 1, /* SINGLE_ISSUER + DEFER_TASKRUN + TASKRUN_FLAG */
-	TERN_URING_SETUP_COOP_TASKRUN = 2,  /* COOP_TASKRUN + TASKRUN_FLAG */
-	TERN_URING_SETUP_PLAIN = 3,         /* no flags: task work by signal */
-	TERN_URING_SETUP_SQPOLL = 4,        /* a kernel thread polls the SQ (costs a core) */
+	TERN_DRIVER_AUTO = 0,    /* kernel UDP: io_uring, else sockets (tern_udp_open) */
+	TERN_DRIVER_SIM = 1,     /* in-process simulated network (sim.h) */
+	TERN_DRIVER_URING = 2,   /* kernel UDP through io_uring (udp.h) */
+	TERN_DRIVER_SOCKETS = 3, /* kernel UDP through recvmmsg/sendmmsg (udp.h) */
+	TERN_DRIVER_DPDK = 4,    /* a queue pair of a DPDK port (dpdk.h) */
 };
 
 enum tern_poll_mode {
@@ -43,8 +36,8 @@ enum tern_poll_mode {
 TERN_API const char *tern_driver_name(enum tern_driver_kind kind);
 /* Parse a driver name; TERN_EINVAL if unknown. */
 TERN_API int tern_driver_parse(const char *name);
-/* "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll"; TERN_EINVAL if unknown. */
-TERN_API int tern_uring_setup_parse(const char *name);
+/* Close a driver that was never handed to an engine. */
+TERN_API void tern_driver_destroy(struct tern_driver *d);
 
 enum tern_delivery {
 	TERN_DELIVER_IN_ORDER = 0,     /* messages of a session in send order (stream) */
@@ -74,37 +67,23 @@ struct tern_callbacks {
 	void *user;
 };
 
+/* Settings of the engine itself; the driver has its own (udp.h, dpdk.h,
+ * sim.h). Initialise with tern_engine_config_init, which records the size
+ * the application was compiled with: fields added in later versions go at
+ * the end and take their defaults for older applications. */
 struct tern_engine_config {
-	enum tern_driver_kind driver;
-	struct tern_sim_net *sim; /* TERN_DRIVER_SIM: the network */
-	uint32_t sim_node;        /* TERN_DRIVER_SIM: our node id (our address) */
-
-	/* TERN_DRIVER_DPDK: the port (tern_dpdk_port_create); the engine takes
-	 * its queue engine_index and listens on the port's udp_port + engine_index. */
-	struct tern_dpdk_port *dpdk_port;
-	/* Payloads of at least this many bytes per packet are sent from the
-	 * message buffer itself, as external mbufs, where the port allows it
-	 * (docs/dpdk.md); smaller ones are copied. Default 1024; 0: always copy. */
-	uint32_t attach_min_bytes;
-
-	/* UDP drivers: bind to host (name or literal; NULL: all addresses, IPv6
-	 * and IPv4) and port + engine_index (port 0: any free port). */
-	const char *bind_host;
-	uint16_t port;
-	uint16_t engine_index;
+	uint32_t size;
+	/* The packet I/O, taken over by tern_engine_create, also when it
+	 * fails. NULL: kernel UDP on any free port of every address (io_uring,
+	 * else sockets). Open it on the thread that will poll the engine. */
+	struct tern_driver *driver;
 	enum tern_poll_mode poll_mode;
 	uint32_t spin_polls;     /* adaptive: idle polls before blocking; default 2000 */
 	uint64_t max_block_ns;   /* adaptive: longest single block; default 10 ms */
-	/* One line per notable event (driver fallback, ...); NULL: stderr. */
+	/* One line per notable event; NULL: stderr. */
 	void (*log)(void *log_user, const char *line);
 	void *log_user;
 
-	/* io_uring driver only. */
-	enum tern_uring_setup uring_setup;
-	bool uring_no_gso;           /* send trains packet by packet, not as one UDP GSO send */
-	uint32_t uring_zc_min_bytes; /* SEND_ZC for GSO trains at least this long; 0: never (default) */
-
-	uint32_t mtu;          /* IP MTU of the path; default 1500 */
 	uint32_t window_pkts;  /* send/receive window in packets, power of two; default 256 */
 	uint32_t max_msg_size; /* largest message accepted or sent; default 64 MiB */
 	uint32_t max_sessions; /* default 1024 */
@@ -129,12 +108,16 @@ struct tern_engine_config {
 	 * the count starts again (docs/architecture.md). */
 	uint64_t dead_after_ns;
 	uint64_t ack_delay_ns;  /* longest an ACK is held back; default 20 us */
-	uint64_t seed;          /* random tokens and sequence numbers; 0: from getrandom() */
+	/* Sequence numbers, and with it every random choice, reproducible
+	 * (tests); 0: from getrandom(). Session ids and epochs always come
+	 * from getrandom() unless a seed is set. */
+	uint64_t seed;
 
 	struct tern_callbacks cb;
 };
 
-TERN_API void tern_engine_config_init(struct tern_engine_config *cfg);
+#define tern_engine_config_init(cfg) tern_engine_config_init_sized((cfg), sizeof(*(cfg)))
+TERN_API void tern_engine_config_init_sized(struct tern_engine_config *cfg, size_t size);
 
 TERN_API int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine **out);
 /* Ends every session (pending sends fail with TERN_ECLOSED) and frees all. */
@@ -149,7 +132,15 @@ TERN_API uint64_t tern_engine_next_deadline(struct tern_engine *e);
 /* The engine's clock in ns (virtual on the simulated network). */
 TERN_API uint64_t tern_engine_now(struct tern_engine *e);
 
-TERN_API int tern_engine_stats(struct tern_engine *e, struct tern_stats *out);
+/* The transport's counters (stats.h). */
+#define tern_engine_stats(e, out) tern_engine_stats_sized((e), (out), sizeof(*(out)))
+TERN_API int tern_engine_stats_sized(struct tern_engine *e, struct tern_stats *out, size_t size);
+/* The driver's own counters, by name (docs/architecture.md lists them per
+ * driver); returns how many, or a negative error. */
+TERN_API int tern_engine_driver_stats(struct tern_engine *e, void (*fn)(const char *name, uint64_t value, void *arg),
+				      void *arg);
+/* One of them by name; TERN_EINVAL if the driver has no such counter. */
+TERN_API int tern_engine_driver_stat(struct tern_engine *e, const char *name, uint64_t *value);
 /* The driver this engine ended up with (AUTO resolves at create). */
 TERN_API enum tern_driver_kind tern_engine_driver(const struct tern_engine *e);
 TERN_API int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out);

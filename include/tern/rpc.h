@@ -31,17 +31,24 @@ typedef void (*tern_rpc_handler)(struct tern_rpc_req *req, void *arg);
  * version cannot read). resp is valid only during the call. */
 typedef void (*tern_rpc_cont)(int status, const void *resp, size_t len, void *arg);
 
+/* Initialise with tern_rpc_config_init (records the compiled size, as
+ * tern_engine_config does). */
 struct tern_rpc_config {
-	/* The engine to create. Its on_message and on_send_done belong to the
-	 * RPC layer; on_session is still called for session events. */
-	struct tern_engine_config engine;
+	uint32_t size;
 	uint32_t max_calls;        /* outstanding client calls, all sessions; default 4096 */
 	uint32_t max_per_session;  /* outstanding requests per session, each way; default 64 */
 	unsigned workers;          /* threads for TERN_RPC_WORKER handlers; default 2 */
 };
 
-TERN_API void tern_rpc_config_init(struct tern_rpc_config *cfg);
-TERN_API int tern_rpc_create(const struct tern_rpc_config *cfg, struct tern_rpc **out);
+#define tern_rpc_config_init(cfg) tern_rpc_config_init_sized((cfg), sizeof(*(cfg)))
+TERN_API void tern_rpc_config_init_sized(struct tern_rpc_config *cfg, size_t size);
+/* An RPC endpoint and the engine it runs on, made from engine (NULL: the
+ * defaults, on kernel UDP). The RPC layer owns the engine's sessions: its
+ * on_message and on_send_done are not called, and tern_session_send on
+ * them is refused; on_session still reports session events. Sessions
+ * deliver messages as each completes. cfg NULL: the defaults. */
+TERN_API int tern_rpc_create(const struct tern_rpc_config *cfg, const struct tern_engine_config *engine,
+			     struct tern_rpc **out);
 /* Pending calls end with TERN_ECLOSED; workers are joined. */
 TERN_API void tern_rpc_destroy(struct tern_rpc *rpc);
 /* Poll this engine (tern_engine_poll) to make progress. */

@@ -9,8 +9,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+#include "engine.h"
+
 struct tern_sim_net;
-struct tern_engine;
+
+/* The address of a node, for tern_session_connect. */
+static inline struct tern_addr tern_addr_sim(uint32_t node)
+{
+	struct tern_addr a = { .family = TERN_AF_SIM };
+	a.ip[0] = (uint8_t)node;
+	a.ip[1] = (uint8_t)(node >> 8);
+	a.ip[2] = (uint8_t)(node >> 16);
+	a.ip[3] = (uint8_t)(node >> 24);
+	return a;
+}
+
+/* The node a TERN_AF_SIM address names. */
+static inline uint32_t tern_addr_sim_node(const struct tern_addr *a)
+{
+	return (uint32_t)a->ip[0] | (uint32_t)a->ip[1] << 8 | (uint32_t)a->ip[2] << 16 | (uint32_t)a->ip[3] << 24;
+}
 
 /* The link from the switch into one node: its egress port's queue, speed,
  * delay and faults. Each packet to the node passes it once. */
@@ -62,6 +81,10 @@ struct tern_sim_stats {
 };
 
 TERN_API void tern_sim_config_init(struct tern_sim_config *cfg);
+/* A driver on node of net, for tern_engine_config.driver: the engine's
+ * address is tern_addr_sim(node). TERN_EADDRINUSE if another engine holds
+ * the node. */
+TERN_API int tern_sim_driver_open(struct tern_sim_net *net, uint32_t node, struct tern_driver **out);
 TERN_API int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out);
 TERN_API void tern_sim_destroy(struct tern_sim_net *net);
 

@@ -1,4 +1,7 @@
-/* Counters an engine keeps; read them with tern_engine_stats(). */
+/* The transport's counters, the same on every driver; read them with
+ * tern_engine_stats(). The driver's own counters are read by name
+ * (tern_engine_driver_stats). New counters go at the end: an application
+ * built against an older header gets the ones it knows of. */
 #ifndef TERN_STATS_H
 #define TERN_STATS_H
 
@@ -30,23 +33,6 @@ struct tern_stats {
 	uint64_t idle_blocks;        /* adaptive mode: times the engine slept in the driver */
 	uint64_t polls;              /* tern_engine_poll calls */
 	uint64_t rx_polls;           /* of which received at least one packet (rx_pkts / rx_polls: the burst) */
-	uint64_t tx_gso_trains;      /* io_uring: sends of several packets as one UDP GSO datagram */
-	uint64_t tx_zc_sends;        /* io_uring: SEND_ZC sends */
-	uint64_t tx_zc_copied;       /* of which the kernel copied after all (loopback, veth) */
-	/* DPDK: this engine's queue pair. */
-	uint64_t nic_rx_frames, nic_tx_frames; /* every frame, ARP included */
-	uint64_t nic_rx_other;       /* dropped: not IPv4/UDP to one of our engines, or IP fragments */
-	uint64_t nic_tx_full;        /* dropped: the tx queue stayed full after bounded retries */
-	uint64_t nic_link_down_drops; /* dropped: link down */
-	uint64_t steer_handoffs;     /* arrived on this queue for another engine, passed by ring */
-	uint64_t steer_drops;        /* of which dropped: that engine's ring was full */
-	uint64_t steer_ports_asked;  /* RSS steering: handshakes asking the peer for a source port */
-	uint64_t steer_port_frames;  /* frames sent from a source port the peer asked for */
-	uint64_t steer_port_replies; /* frames to such a port (a RST, say) routed to the engine that used it */
-	uint64_t arp_requests_sent, arp_replies_sent;
-	uint64_t arp_unresolved_drops; /* dropped: no MAC for the next hop yet (ARP asked) */
-	/* DPDK: the whole port (rte_eth_stats), the same on every engine. */
-	uint64_t port_rx_missed, port_rx_errors, port_tx_errors, port_rx_nombuf;
 };
 
 #endif

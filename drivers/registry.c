@@ -1,0 +1,151 @@
+/* The drivers as the rest of tern sees them: opening the kernel UDP
+ * drivers (io_uring, else sockets), the default an engine gets when the
+ * application names none, names, and closing a driver no engine took. The
+ * engine knows none of the drivers; it only calls this and the ops. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver.h"
+#include "sockets/sockets_driver.h"
+#include "tern/error.h"
+#include "tern/udp.h"
+#include "tern_config.h"
+#if TERN_HAVE_URING
+#include "uring/uring_driver.h"
+#endif
+
+#define DEFAULT_MTU 1500
+/* IPv4 + UDP: what the kernel puts in front of a tern packet. */
+#define OUTER_V4 28
+
+static const char *const driver_names[] = {
+	[TERN_DRIVER_AUTO] = "auto",
+	[TERN_DRIVER_SIM] = "sim",
+	[TERN_DRIVER_URING] = "uring",
+	[TERN_DRIVER_SOCKETS] = "sockets",
+	[TERN_DRIVER_DPDK] = "dpdk",
+};
+
+const char *tern_driver_name(enum tern_driver_kind kind)
+{
+	return (unsigned)kind < sizeof(driver_names) / sizeof(driver_names[0]) ? driver_names[kind] : NULL;
+}
+
+int tern_driver_parse(const char *name)
+{
+	for (unsigned i = 0; name && i < sizeof(driver_names) / sizeof(driver_names[0]); i++)
+		if (strcmp(name, driver_names[i]) == 0)
+			return (int)i;
+	return TERN_EINVAL;
+}
+
+int tern_uring_setup_parse(const char *name)
+{
+	static const char *const names[] = {
+		[TERN_URING_SETUP_AUTO] = "auto",
+		[TERN_URING_SETUP_DEFER_TASKRUN] = "defer-taskrun",
+		[TERN_URING_SETUP_COOP_TASKRUN] = "coop-taskrun",
+		[TERN_URING_SETUP_PLAIN] = "plain",
+		[TERN_URING_SETUP_SQPOLL] = "sqpoll",
+	};
+	for (unsigned i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return TERN_EINVAL;
+}
+
+void tern_driver_destroy(struct tern_driver *d)
+{
+	if (d)
+		d->ops->destroy(d);
+}
+
+void tern_udp_config_init_sized(struct tern_udp_config *cfg, size_t size)
+{
+	if (!cfg || size < sizeof(uint32_t))
+		return;
+	struct tern_udp_config c = { 0 };
+	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.kind = TERN_DRIVER_AUTO;
+	c.mtu = DEFAULT_MTU;
+	memcpy(cfg, &c, c.size);
+}
+
+static void udp_log(const struct tern_udp_config *cfg, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (cfg->log)
+		cfg->log(cfg->log_user, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+static int open_uring(const struct tern_udp_config *cfg, uint32_t max_pkt, struct tern_driver **drv, char *why,
+		      size_t why_len)
+{
+#if TERN_HAVE_URING
+	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, cfg->uring_zc_min_bytes };
+	return tni_uring_driver_open(cfg->bind_host, cfg->port, max_pkt, &o, drv, why, why_len);
+#else
+	(void)cfg; (void)max_pkt; (void)drv;
+	snprintf(why, why_len, "tern was built without liburing");
+	return TERN_ENOTSUP;
+#endif
+}
+
+int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
+{
+	if (!user || !out || user->size < offsetof(struct tern_udp_config, kind) + sizeof(user->kind))
+		return TERN_EINVAL;
+	/* Fields the application was built without keep their defaults. */
+	struct tern_udp_config cfg;
+	tern_udp_config_init(&cfg);
+	memcpy(&cfg, user, user->size < sizeof(cfg) ? user->size : sizeof(cfg));
+	if (cfg.mtu < 576 || cfg.mtu > 65535 || cfg.uring_setup > TERN_URING_SETUP_SQPOLL)
+		return TERN_EINVAL;
+	uint32_t max_pkt = cfg.mtu - OUTER_V4;
+	char why[256];
+	int rc;
+	enum tern_driver_kind kind = cfg.kind;
+	switch (cfg.kind) {
+	case TERN_DRIVER_URING:
+		rc = open_uring(&cfg, max_pkt, out, why, sizeof(why));
+		if (rc && rc != TERN_EADDRINUSE)
+			udp_log(&cfg, "tern: io_uring driver unavailable: %s", why);
+		break;
+	case TERN_DRIVER_SOCKETS:
+		rc = tni_sockets_driver_open(cfg.bind_host, cfg.port, max_pkt, out);
+		break;
+	case TERN_DRIVER_AUTO:
+		kind = TERN_DRIVER_URING;
+		rc = open_uring(&cfg, max_pkt, out, why, sizeof(why));
+		if (rc == 0 || rc == TERN_EADDRINUSE)
+			break;
+		udp_log(&cfg, "tern: io_uring unavailable (%s); using the sockets driver", why);
+		kind = TERN_DRIVER_SOCKETS;
+		rc = tni_sockets_driver_open(cfg.bind_host, cfg.port, max_pkt, out);
+		break;
+	default:
+		return TERN_EINVAL;
+	}
+	if (rc == 0) {
+		(*out)->kind = kind;
+		(*out)->mtu = cfg.mtu;
+		(*out)->attach_min = 0; /* the kernel copies anyway */
+	}
+	return rc;
+}
+
+int tni_driver_open_default(void (*log)(void *, const char *), void *log_user, struct tern_driver **out)
+{
+	struct tern_udp_config cfg;
+	tern_udp_config_init(&cfg);
+	cfg.log = log;
+	cfg.log_user = log_user;
+	return tern_udp_open(&cfg, out);
+}
