@@ -494,7 +494,7 @@ Test(dpdk, rss_steering_peers_send_from_the_port_each_side_asked_for, .timeout =
 	/* The server forgets client 1's session (as if it had lost it): it
 	 * answers the next request with a RST to the client's steered port,
 	 * which must still reach client engine 1 and end the call at once. */
-	s[1]->peer_sid ^= 0x5a5a0000u;
+	s[1]->peer_sid ^= 1ull << 40;
 	struct udp_call c;
 	int rc = udp_call_echo(&C2[1], &S2[1], s[1], "gone?", 5, 5 * SEC, &c);
 	cr_assert_eq(rc, TERN_ECLOSED, "%s", tern_strerror(rc));

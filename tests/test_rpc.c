@@ -403,7 +403,7 @@ Test(rpc, replayed_or_reused_request_never_runs_twice)
 	memcpy(msg + RPC_HDR_LEN, "once", 4);
 	/* 1. The same packet again (old psn), as a replayed raw datagram. */
 	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
-				   .token = srv->my_token, .src_epoch = srv->peer_epoch, .psn = cli->isn,
+				   .src_epoch = srv->peer_epoch, .psn = cli->isn,
 				   .ack = srv->snd_nxt, .rwnd = 256, .msg_id = 0, .msg_len = sizeof(msg),
 				   .payload_len = sizeof(msg) };
 	memcpy(pkt + TERN_WIRE_HDR_LEN, msg, sizeof(msg));
@@ -442,7 +442,7 @@ static void inject_request(uint64_t req_id, uint32_t k)
 	struct rpc_hdr rh = { .kind = RPC_REQ, .type = T_NEVER + 100, .req_id = req_id };
 	tni_rpc_hdr_put(msg, &rh);
 	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
-				   .token = srv->my_token, .src_epoch = srv->peer_epoch, .psn = cli->snd_nxt + k,
+				   .src_epoch = srv->peer_epoch, .psn = cli->snd_nxt + k,
 				   .ack = srv->snd_una, .rwnd = 256, .msg_id = cli->next_msg_id + k,
 				   .msg_len = sizeof(msg), .payload_len = sizeof(msg) };
 	memcpy(pkt + TERN_WIRE_HDR_LEN, msg, sizeof(msg));

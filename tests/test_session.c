@@ -496,23 +496,33 @@ Test(session, forged_packets_are_dropped_and_counted)
 {
 	open_default();
 	establish();
-	struct tern_stats before, after;
+	struct tern_stats before, after, cbefore, cafter;
 	tern_engine_stats(P.eng[1], &before);
-	/* Right session id, wrong token. */
+	tern_engine_stats(P.eng[0], &cbefore);
 	uint8_t buf[256];
-	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = P.server->sid, .token = P.server->my_token ^ 1,
-				   .src_epoch = P.server->peer_epoch, .psn = P.server->rcv_nxt, .msg_len = 4,
-				   .payload_len = 4 };
+	/* The session's slot, but a guessed id: no such session. */
+	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = P.server->sid ^ (1ull << 40),
+				   .src_sid = P.server->peer_sid, .src_epoch = P.server->peer_epoch,
+				   .psn = P.server->rcv_nxt, .msg_len = 4, .payload_len = 4 };
 	memcpy(buf + TERN_WIRE_HDR_LEN, "evil", 4);
 	size_t len = tni_wire_encode(buf, &h, NULL);
 	cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
-	/* A forged RST must not kill the client either. */
-	struct tni_wire_hdr r = { .type = TERN_PKT_RST, .dst_sid = P.client->sid, .token = 12345 };
+	/* The right id, from someone who is not the peer. */
+	h.dst_sid = P.server->sid;
+	h.src_sid = P.server->peer_sid ^ 1;
+	len = tni_wire_encode(buf, &h, NULL);
+	cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
+	/* A forged RST must not kill the client either: it does not echo
+	 * the id the client sends to. */
+	struct tni_wire_hdr r = { .type = TERN_PKT_RST, .dst_sid = P.client->sid, .src_sid = 12345 };
 	len = tni_wire_encode(buf, &r, NULL);
 	cr_assert_eq(tern_sim_inject(P.net, 2, 1, buf, len), 0);
 	pair_run(&P, 10 * MS, NULL, NULL);
 	tern_engine_stats(P.eng[1], &after);
-	cr_assert_eq(after.bad_token, before.bad_token + 1);
+	tern_engine_stats(P.eng[0], &cafter);
+	cr_assert_eq(after.unknown_session, before.unknown_session + 1);
+	cr_assert_eq(after.bad_peer, before.bad_peer + 1);
+	cr_assert_geq(cafter.bad_peer, cbefore.bad_peer + 1);
 	cr_assert_eq(P.delivered[1], 0);
 	cr_assert_not_null(P.client);
 	pair_close(&P);
@@ -677,10 +687,10 @@ Test(session, reassembly_memory_is_bounded_even_for_a_hostile_peer)
 	struct tern_session *srv = P.server;
 	uint8_t buf[1500];
 	memset(buf, 0xab, sizeof(buf));
-	/* A peer with the right token starts 50 messages of 64 MiB, leaving a
+	/* A peer with the right ids starts 50 messages of 64 MiB, leaving a
 	 * hole at rcv_nxt so none can complete. */
 	for (uint32_t i = 1; i <= 50; i++) {
-		struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .token = srv->my_token,
+		struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = srv->peer_sid,
 					   .src_epoch = srv->peer_epoch, .psn = srv->rcv_nxt + i, .ack = srv->snd_nxt,
 					   .rwnd = 256, .msg_id = i, .msg_len = 64u << 20, .payload_len = 1000 };
 		size_t len = tni_wire_encode(buf, &h, NULL);
@@ -845,4 +855,40 @@ Test(session, structs_grow_without_breaking_older_applications)
 	cr_assert_geq(st.rx_pkts, 1);
 	cr_assert_eq(st.polls, 0xcdcdcdcdcdcdcdcdull, "a counter the application does not know is not written");
 	pair_close(&p);
+}
+
+/* Session ids are the proof that a packet belongs to a session, so one
+ * must not follow from another: above the slot bits they come from the
+ * kernel's CSPRNG (no seed), and ids in the same slot differ. */
+Test(session, session_ids_are_unpredictable_above_their_slot)
+{
+	struct tern_sim_config sc;
+	struct tern_sim_net *net;
+	tern_sim_config_init(&sc);
+	cr_assert_eq(tern_sim_create(&sc, &net), 0);
+	struct tern_engine_config ec;
+	struct tern_engine *e;
+	tern_engine_config_init(&ec);
+	cr_assert_eq(tern_sim_driver_open(net, 1, &ec.driver), 0);
+	cr_assert_eq(tern_engine_create(&ec, &e), 0);
+	uint64_t hi[64];
+	struct tern_addr peer = tern_addr_sim(2);
+	for (int i = 0; i < 64; i++) {
+		struct tern_session *s;
+		cr_assert_eq(tern_session_connect(e, &peer, &s), 0);
+		cr_assert_eq(s->sid & TNI_SID_SLOT_MASK, 1, "the freed slot is taken again");
+		hi[i] = s->sid >> TNI_SID_SLOT_BITS;
+		cr_assert_neq(hi[i], 0);
+		for (int j = 0; j < i; j++)
+			cr_assert_neq(hi[i], hi[j], "ids %d and %d of slot 1 share their random bits", i, j);
+		tern_session_close(s);
+		tern_engine_poll(e);
+	}
+	/* 40 random bits each: on average about 20 of them set. */
+	unsigned bits = 0;
+	for (int i = 0; i < 64; i++)
+		bits += (unsigned)__builtin_popcountll(hi[i]);
+	cr_assert(bits > 64 * 14 && bits < 64 * 26, "%u bits set in 64 ids", bits);
+	tern_engine_destroy(e);
+	tern_sim_destroy(net);
 }

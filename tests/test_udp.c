@@ -338,7 +338,7 @@ Test(udp, hostile_datagrams_do_not_stop_real_calls)
 		case 0: /* random bytes */
 			break;
 		case 1: /* truncated header */
-			len = tni_rng_below(&r, 76);
+			len = tni_rng_below(&r, TERN_WIRE_HDR_LEN);
 			buf[0] = 1;
 			break;
 		case 2: /* wrong version */
@@ -350,9 +350,10 @@ Test(udp, hostile_datagrams_do_not_stop_real_calls)
 			memset(buf + 2, 0, 2);
 			memset(buf + 40, 0xff, 4);
 			break;
-		case 4: { /* a CRC-valid packet for the live session, wrong token */
-			struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = s->peer_sid,
-						   .token = (uint32_t)tni_rng_next(&r), .psn = (uint32_t)i,
+		case 4: { /* a CRC-valid packet for the live session's slot, a guessed id */
+			struct tni_wire_hdr h = { .type = TERN_PKT_DATA,
+						   .dst_sid = (s->peer_sid & 0xffffff) | (tni_rng_next(&r) << 24),
+						   .src_sid = s->sid, .psn = (uint32_t)i,
 						   .msg_len = 8, .payload_len = 8 };
 			len = tni_wire_encode(buf, &h, NULL);
 			break;

@@ -11,7 +11,7 @@ static struct tni_wire_hdr sample_hdr(void)
 {
 	struct tni_wire_hdr h = {
 		.type = TERN_PKT_DATA, .flags = TERN_FLAG_ACK_REQ, .n_sack = 2,
-		.dst_sid = 0x10002, .src_sid = 0x30004, .token = 0xdeadbeef, .src_epoch = 77,
+		.dst_sid = 0xdeadbeef00010002ull, .src_sid = 0x1234567800030004ull, .src_epoch = 0xcafef00d,
 		.psn = 0xfffffff0u, .ack = 12345, .rwnd = 256, .msg_id = 0x1122334455667788ull,
 		.msg_len = 5000, .frag_off = 1396, .ts = 987654321ull, .ts_echo = 123456789ull,
 		.echo_delay = 4242, .payload_len = 100, .echo_hops = 3,
@@ -35,7 +35,7 @@ Test(wire, round_trip_every_field)
 	struct tni_wire_pkt p;
 	cr_assert_eq(tni_wire_decode(buf, len, &p), 0);
 #define SAME(f) cr_assert_eq(p.h.f, h.f, #f)
-	SAME(type); SAME(flags); SAME(n_sack); SAME(dst_sid); SAME(src_sid); SAME(token); SAME(src_epoch);
+	SAME(type); SAME(flags); SAME(n_sack); SAME(dst_sid); SAME(src_sid); SAME(src_epoch);
 	SAME(psn); SAME(ack); SAME(rwnd); SAME(msg_id); SAME(msg_len); SAME(frag_off); SAME(ts); SAME(ts_echo);
 	SAME(echo_delay); SAME(payload_len); SAME(echo_hops);
 	cr_assert_eq(tni_wire_sack_get(&p, 0).start, 5);
@@ -49,19 +49,26 @@ Test(wire, layout_is_little_endian_at_documented_offsets)
 	build(&h);
 	cr_assert_eq(buf[0], TERN_WIRE_VERSION);
 	cr_assert_eq(buf[1], TERN_PKT_DATA);
-	cr_assert_eq(buf[12], 0xef); /* token, low byte first */
+	cr_assert_eq(buf[4], 0x0d);  /* src_epoch, low byte first */
+	cr_assert_eq(buf[8], 0x02);  /* dst_sid */
 	cr_assert_eq(buf[15], 0xde);
-	cr_assert_eq(buf[32], 0x88); /* msg_id */
-	cr_assert_eq(buf[68], 100);  /* payload_len */
-	cr_assert_eq(buf[70], 3);    /* echo_hops */
-	cr_assert_eq(buf[71], 0);    /* reserved */
+	cr_assert_eq(buf[16], 0x04); /* src_sid */
+	cr_assert_eq(buf[24], 0xf0); /* psn */
+	cr_assert_eq(buf[36], 100);  /* payload_len */
+	cr_assert_eq(buf[38], 3);    /* echo_hops */
+	cr_assert_eq(buf[39], 0);    /* reserved */
+	cr_assert_eq(buf[40], 0x88); /* msg_id */
+	cr_assert_eq(buf[72], 4242 & 0xff); /* echo_delay */
+	uint32_t crc;
+	memcpy(&crc, buf + 76, 4);
+	cr_assert_eq(crc, tni_wire_crc(buf, TERN_WIRE_HDR_LEN + 2 * 8 + 100), "the CRC closes the header");
 }
 
 Test(wire, the_reserved_byte_must_be_zero)
 {
 	struct tni_wire_hdr h = sample_hdr();
 	size_t len = build(&h);
-	buf[71] = 1;
+	buf[39] = 1;
 	tni_wire_seal(buf, len);
 	struct tni_wire_pkt p;
 	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADPKT);
@@ -126,8 +133,8 @@ Test(wire, per_type_rules)
 	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	cr_assert_eq(decode_sealed(h), 0);
-	h.payload_len = TERN_WIRE_HANDSHAKE_LEN_V1; /* a peer from before steering ports */
-	cr_assert_eq(decode_sealed(h), 0);
+	h.payload_len = TERN_WIRE_HANDSHAKE_LEN - 4; /* no shorter, older handshakes */
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN + 4;
 	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
@@ -177,23 +184,20 @@ Test(wire, random_bytes_never_decode)
 
 Test(wire, handshake_round_trip)
 {
-	struct tni_wire_handshake a = { 1, 0xfffffff0u, 256, 64u << 20, 61234, 0 }, b;
+	struct tni_wire_handshake a = { 0xfffffff0u, 256, 64u << 20, 61234, 0 }, b;
 	memset(buf, 0xee, 64);
 	tni_wire_handshake_put(buf, &a);
-	cr_assert_eq(buf[18] | buf[19], 0, "no caps: the bytes are zero");
-	cr_assert_eq(buf[20], 0xee, "nothing written past the payload");
-	b = tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN);
-	cr_assert(a.token == b.token && a.isn == b.isn && a.window == b.window && a.max_msg == b.max_msg &&
-		  a.steer_port == b.steer_port && b.caps == 0);
+	cr_assert_eq(buf[14] | buf[15], 0, "no caps: the bytes are zero");
+	cr_assert_eq(buf[TERN_WIRE_HANDSHAKE_LEN], 0xee, "nothing written past the payload");
+	b = tni_wire_handshake_get(buf);
+	cr_assert(a.isn == b.isn && a.window == b.window && a.max_msg == b.max_msg && a.steer_port == b.steer_port &&
+		  b.caps == 0);
 	a.caps = TERN_CAP_LINK_CHECKED;
 	tni_wire_handshake_put(buf, &a);
-	cr_assert_eq(buf[18], TERN_CAP_LINK_CHECKED, "caps at offset 18, little-endian");
-	cr_assert_eq(tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
-	buf[19] = 0x80; /* a newer peer's cap: not ours to act on */
-	cr_assert_eq(tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN).caps, TERN_CAP_LINK_CHECKED);
-	/* The shorter, older handshake has no steering port and no caps. */
-	b = tni_wire_handshake_get(buf, TERN_WIRE_HANDSHAKE_LEN_V1);
-	cr_assert(b.max_msg == a.max_msg && b.steer_port == 0 && b.caps == 0);
+	cr_assert_eq(buf[14], TERN_CAP_LINK_CHECKED, "caps at offset 14, little-endian");
+	cr_assert_eq(tni_wire_handshake_get(buf).caps, TERN_CAP_LINK_CHECKED);
+	buf[15] = 0x80; /* a newer peer's cap: not ours to act on */
+	cr_assert_eq(tni_wire_handshake_get(buf).caps, TERN_CAP_LINK_CHECKED);
 }
 
 Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)
@@ -202,7 +206,7 @@ Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)
 	h.flags |= TERN_FLAG_NO_CRC;
 	size_t len = build(&h);
 	uint32_t crc;
-	memcpy(&crc, buf + 72, 4);
+	memcpy(&crc, buf + TERN_WIRE_CRC_OFF, 4);
 	cr_assert_eq(crc, 0, "no CRC is written");
 	struct tni_wire_pkt p;
 	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADCRC, "unchecked: refused");
@@ -213,7 +217,7 @@ Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)
 	cr_assert_eq(p.payload[99], 99);
 	/* The split form (payload elsewhere) leaves it out the same way. */
 	size_t hl = tni_wire_encode_split(buf, &h, (struct tni_wire_sack[2]){ { 5, 9 }, { 1, 3 } }, buf + 1000);
-	memcpy(&crc, buf + 72, 4);
+	memcpy(&crc, buf + TERN_WIRE_CRC_OFF, 4);
 	cr_assert(hl == TERN_WIRE_HDR_LEN + 16 && crc == 0);
 }
 

@@ -277,7 +277,7 @@ static int run_server(const struct opts *o)
 	printf("tern-echo: served %lu calls; %llu packets in, %llu out, %llu retransmits, %llu bad packets\n",
 	       sv.served, (unsigned long long)st.rx_pkts, (unsigned long long)st.tx_pkts,
 	       (unsigned long long)st.retransmits,
-	       (unsigned long long)(st.bad_crc + st.bad_header + st.bad_token + st.unknown_session));
+	       (unsigned long long)(st.bad_crc + st.bad_header + st.bad_peer + st.unknown_session));
 	if (!o->quiet)
 		print_driver_stats(stdout, "server", e);
 	tern_rpc_destroy(sv.rpc);

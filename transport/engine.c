@@ -105,9 +105,8 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	e->owner = tni_thread_self();
 	e->mask = cfg->window_pkts - 1;
 	e->sessions = calloc(cfg->max_sessions, sizeof(*e->sessions));
-	e->gen = calloc(cfg->max_sessions, sizeof(*e->gen));
 	e->tx_msgs = calloc(cfg->max_tx_msgs, sizeof(*e->tx_msgs));
-	if (!e->sessions || !e->gen || !e->tx_msgs) {
+	if (!e->sessions || !e->tx_msgs) {
 		rc = TERN_ENOMEM;
 		goto fail;
 	}
@@ -121,7 +120,7 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 		goto fail;
 	}
 	tni_rng_seed(&e->rng, seed);
-	e->epoch = (uint32_t)tni_rng_next(&e->rng) | 1;
+	e->epoch = (uint32_t)tni_engine_random(e) | 1;
 	e->mss = drv->mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN;
 	/* What an honest peer can make us hold (docs/architecture.md). */
 	e->rx_alloc_limit = (uint64_t)cfg->window_pkts * e->mss + 2ull * cfg->max_msg_size;
@@ -133,7 +132,6 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	return 0;
 fail:
 	free(e->sessions);
-	free(e->gen);
 	free(e->tx_msgs);
 	free(e);
 refuse:
@@ -193,7 +191,6 @@ void tern_engine_destroy(struct tern_engine *e)
 	bool device_busy = release_held(e, true);
 	e->drv->ops->destroy(e->drv);
 	free(e->sessions);
-	free(e->gen);
 	if (!device_busy)
 		free(e->tx_msgs);
 	free(e);
@@ -250,12 +247,26 @@ struct tni_pkt *tni_engine_tx_alloc(struct tern_engine *e)
 	return p;
 }
 
-void tni_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token)
+uint64_t tni_engine_random(struct tern_engine *e)
+{
+	if (e->cfg.seed)
+		return tni_rng_next(&e->rng); /* reproducible runs */
+	if (!e->secret_left) {
+		/* The kernel's CSPRNG, a buffer at a time: session ids must not
+		 * be predictable from ids an attacker saw, as a seeded PRNG's are. */
+		if (getrandom(e->secret, sizeof(e->secret), 0) != sizeof(e->secret))
+			return tni_rng_next(&e->rng); /* seeded from getrandom() at create */
+		e->secret_left = sizeof(e->secret) / sizeof(e->secret[0]);
+	}
+	return e->secret[--e->secret_left];
+}
+
+void tni_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint64_t dst_sid, uint64_t echo)
 {
 	struct tni_pkt *p = tni_engine_tx_alloc(e);
 	if (!p)
 		return;
-	struct tni_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .token = token,
+	struct tni_wire_hdr h = { .type = TERN_PKT_RST, .dst_sid = dst_sid, .src_sid = echo,
 				   .src_epoch = e->epoch, .ts = e->now };
 	p->len = (uint32_t)tni_wire_encode(p->data, &h, NULL);
 	p->peer = *to;
@@ -288,10 +299,10 @@ static void on_packet(struct tern_engine *e, struct tni_pkt *pkt)
 	struct tern_session *s = tni_session_lookup(e, p.h.dst_sid);
 	if (!s) {
 		e->stats.unknown_session++;
-		/* Tell a live peer its session is gone, echoing the token it used
-		 * so that only the true peer believes us. */
+		/* Tell a live peer its session is gone, echoing the id it sent
+		 * to, so that only the true peer believes us. */
 		if (p.h.type != TERN_PKT_RST && p.h.type != TERN_PKT_CLOSE)
-			tni_engine_send_rst(e, &pkt->peer, p.h.src_sid, p.h.token);
+			tni_engine_send_rst(e, &pkt->peer, p.h.src_sid, p.h.dst_sid);
 		return;
 	}
 	tni_session_on_packet(s, &p);

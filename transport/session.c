@@ -8,9 +8,9 @@
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
-struct tern_session *tni_session_lookup(struct tern_engine *e, uint32_t sid)
+struct tern_session *tni_session_lookup(struct tern_engine *e, uint64_t sid)
 {
-	uint32_t idx = (sid & 0xffff) - 1;
+	uint32_t idx = (uint32_t)(sid & TNI_SID_SLOT_MASK) - 1;
 	if (idx >= e->cfg.max_sessions)
 		return NULL;
 	struct tern_session *s = e->sessions[idx];
@@ -49,13 +49,15 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 		free(s);
 		return NULL;
 	}
-	e->gen[idx]++;
 	s->e = e;
-	s->sid = ((uint32_t)e->gen[idx] << 16) | (idx + 1);
+	/* Random above the slot: nobody off the path learns or guesses it
+	 * from the ids of other sessions (docs/protocol.md). */
+	s->sid = (tni_engine_random(e) & ~TNI_SID_SLOT_MASK) | (idx + 1);
+	if (!(s->sid >> TNI_SID_SLOT_BITS))
+		s->sid |= 1ull << TNI_SID_SLOT_BITS;
 	s->peer = *peer;
 	/* IPv6 headers are 20 bytes longer than the IPv4 ones the engine MSS assumes. */
 	s->mss = e->mss - (peer->family == TERN_AF_INET6 ? 20 : 0);
-	s->my_token = (uint32_t)tni_rng_next(&e->rng);
 	s->isn = (uint32_t)tni_rng_next(&e->rng);
 	s->created_ns = s->last_heard_ns = s->last_progress_ns = e->now;
 	s->peer_off = INT64_MAX;
@@ -102,9 +104,9 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 	h.type = type;
 	h.flags = 0; /* a handshake always has its CRC: the peer's caps may be unknown */
 	if (type == TERN_PKT_SYN)
-		h.token = 0;
+		h.dst_sid = 0; /* the server's id is what the SYN asks for */
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
-	struct tni_wire_handshake hs = { s->my_token, s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
+	struct tni_wire_handshake hs = { s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
 					  e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0 };
 	if (e->drv->ops->steer_port)
 		hs.steer_port = e->drv->ops->steer_port(e->drv, &s->peer);
@@ -115,10 +117,9 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 
 static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 {
-	struct tni_wire_handshake hs = tni_wire_handshake_get(p->payload, p->h.payload_len);
+	struct tni_wire_handshake hs = tni_wire_handshake_get(p->payload);
 	s->peer_sid = p->h.src_sid;
 	s->peer_epoch = p->h.src_epoch;
-	s->peer_token = hs.token;
 	s->peer_rwnd = hs.window < s->e->cfg.window_pkts ? hs.window : s->e->cfg.window_pkts;
 	s->peer_max_msg = hs.max_msg;
 	s->steer_port = hs.steer_port;
@@ -132,17 +133,16 @@ static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 
 void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tni_wire_pkt *p)
 {
-	struct tni_wire_handshake hs = tni_wire_handshake_get(p->payload, p->h.payload_len);
 	/* A retransmitted SYN finds its session. A SYN from the same address
 	 * with a new epoch suggests the peer restarted, but anyone can send
 	 * that: we only ping the old sessions. A live peer answers; a restarted
-	 * one answers with a RST that echoes the token only the true peer knew.
-	 * The scan is O(sessions) but SYNs are rare. */
+	 * one answers with a RST that echoes our id, which only the true peer
+	 * knew. The scan is O(sessions) but SYNs are rare. */
 	for (uint32_t i = 0; i < e->cfg.max_sessions; i++) {
 		struct tern_session *s = e->sessions[i];
 		if (!s || s->state == S_DEAD || !tern_addr_equal(&s->peer, from) || s->send_syn)
 			continue;
-		if (s->peer_epoch == p->h.src_epoch && s->peer_sid == p->h.src_sid && s->peer_token == hs.token) {
+		if (s->peer_epoch == p->h.src_epoch && s->peer_sid == p->h.src_sid) {
 			s->send_syn_ack = true;
 			tni_engine_want_tx(e, s);
 			return;
@@ -153,12 +153,12 @@ void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, con
 		}
 	}
 	if (!e->cfg.accept) {
-		tni_engine_send_rst(e, from, p->h.src_sid, hs.token);
+		tni_engine_send_rst(e, from, p->h.src_sid, 0);
 		return;
 	}
 	struct tern_session *s = session_new(e, from);
 	if (!s) {
-		tni_engine_send_rst(e, from, p->h.src_sid, hs.token);
+		tni_engine_send_rst(e, from, p->h.src_sid, 0);
 		return;
 	}
 	establish(s, p);
@@ -171,11 +171,12 @@ void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, con
 
 static void on_rst(struct tern_session *s, const struct tni_wire_pkt *p)
 {
-	/* The RST echoes the token of the packet it answers: ours in a SYN,
-	 * the peer's afterwards. Anything else is stray or spoofed. */
-	uint32_t expect = s->state == S_SYN_SENT ? s->my_token : s->peer_token;
-	if (p->h.token != expect) {
-		s->e->stats.bad_token++;
+	/* The RST echoes the id the packet it answers went to: 0 in our SYN,
+	 * the peer's afterwards. Its destination, our id, was already right;
+	 * the echo shows it answers a packet of this session. */
+	uint64_t expect = s->state == S_SYN_SENT ? 0 : s->peer_sid;
+	if (p->h.src_sid != expect) {
+		s->e->stats.bad_peer++;
 		return;
 	}
 	bool restarted = s->state == S_ESTABLISHED && p->h.src_epoch != s->peer_epoch;
@@ -191,8 +192,10 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 		on_rst(s, p);
 		return;
 	}
-	if (p->h.token != s->my_token || (s->state == S_ESTABLISHED && p->h.src_epoch != s->peer_epoch)) {
-		e->stats.bad_token++;
+	/* Our id was right (the lookup); the sender must be the peer of the
+	 * handshake, in the incarnation we know. */
+	if (s->state == S_ESTABLISHED && (p->h.src_sid != s->peer_sid || p->h.src_epoch != s->peer_epoch)) {
+		e->stats.bad_peer++;
 		return;
 	}
 	if (s->state == S_SYN_SENT) {
@@ -278,7 +281,7 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	tni_timer_cancel(&e->wheel, &s->ack_timer);
 	tni_timer_cancel(&e->wheel, &s->alive_timer);
 	tni_timer_cancel(&e->wheel, &s->pace_timer);
-	e->sessions[(s->sid & 0xffff) - 1] = NULL;
+	e->sessions[(s->sid & TNI_SID_SLOT_MASK) - 1] = NULL;
 	e->n_live--;
 	e->stats.sessions_dead++;
 	tni_sender_fail_all(s, status);

@@ -69,7 +69,11 @@ enum session_state { S_SYN_SENT = 1, S_ESTABLISHED = 2, S_DEAD = 3 };
 
 struct tern_session {
 	struct tern_engine *e;
-	uint32_t sid, peer_sid, my_token, peer_token, peer_epoch;
+	/* Our id (random above the slot bits; docs/protocol.md) and the
+	 * peer's: every packet to us carries ours, every packet from the peer
+	 * its own. */
+	uint64_t sid, peer_sid;
+	uint32_t peer_epoch;
 	struct tern_addr peer;
 	uint8_t state;
 	uint16_t steer_port; /* our UDP source port towards the peer, as it asked; 0: the engine's */
@@ -142,7 +146,10 @@ struct tern_engine {
 	uint64_t pause_ns; /* a gap this long between readings is a pause */
 
 	struct tern_session **sessions;
-	uint16_t *gen;
+	/* Unpredictable bits for session ids and epochs: getrandom(), drawn
+	 * a buffer at a time; the seeded generator when cfg.seed is set. */
+	uint64_t secret[32];
+	unsigned secret_left;
 	uint32_t n_live;
 
 	struct tni_tx_msg *tx_msgs, *tx_free;
@@ -200,7 +207,6 @@ static inline struct tni_pkt *tni_engine_pkt_for(struct tern_engine *e, struct t
 	*h = (struct tni_wire_hdr){
 		.dst_sid = s->peer_sid,
 		.src_sid = s->sid,
-		.token = s->peer_token,
 		.src_epoch = e->epoch,
 		.ack = s->rcv_nxt,
 		.rwnd = e->cfg.window_pkts,
@@ -214,10 +220,18 @@ static inline struct tni_pkt *tni_engine_pkt_for(struct tern_engine *e, struct t
 	p->src_port = s->steer_port;
 	return p;
 }
-void tni_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint32_t dst_sid, uint32_t token);
+/* A RST to dst_sid, proving itself with echo: the id the packet it
+ * answers was sent to (0 for a SYN). */
+void tni_engine_send_rst(struct tern_engine *e, const struct tern_addr *to, uint64_t dst_sid, uint64_t echo);
+/* 64 unpredictable bits (see secret). */
+uint64_t tni_engine_random(struct tern_engine *e);
+
+/* The low bits of a session id name its slot in the engine's table. */
+#define TNI_SID_SLOT_BITS 24
+#define TNI_SID_SLOT_MASK ((1ull << TNI_SID_SLOT_BITS) - 1)
 
 /* session.c */
-struct tern_session *tni_session_lookup(struct tern_engine *e, uint32_t sid);
+struct tern_session *tni_session_lookup(struct tern_engine *e, uint64_t sid);
 void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p);
 void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tni_wire_pkt *p);
 void tni_session_kill(struct tern_session *s, int status, bool notify);

@@ -38,9 +38,7 @@ static int check_type_rules(const struct tni_wire_hdr *h)
 		return 0;
 	case TERN_PKT_SYN:
 	case TERN_PKT_SYN_ACK:
-		return h->payload_len == TERN_WIRE_HANDSHAKE_LEN || h->payload_len == TERN_WIRE_HANDSHAKE_LEN_V1
-			       ? 0
-			       : TNI_EBADPKT;
+		return h->payload_len == TERN_WIRE_HANDSHAKE_LEN ? 0 : TNI_EBADPKT;
 	case TERN_PKT_ACK:
 	case TERN_PKT_CLOSE:
 	case TERN_PKT_RST:
@@ -62,7 +60,7 @@ int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, stru
 	if (buf[0] != TERN_WIRE_VERSION)
 		return TNI_EBADVERSION;
 	struct tni_wire_hdr *h = &out->h;
-	memcpy(h, buf, sizeof(*h)); /* the struct is the wire layout */
+	memcpy(h, buf, sizeof(*h)); /* the struct is the wire layout, CRC included */
 	if (h->reserved != 0 || (h->flags & ~TERN_FLAG_ALL) || h->n_sack > TERN_WIRE_MAX_SACK)
 		return TNI_EBADPKT;
 	if (tni_wire_hdr_len(h->n_sack) + h->payload_len != len)
@@ -72,9 +70,9 @@ int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, stru
 		return rc;
 	if (h->flags & TERN_FLAG_NO_CRC) {
 		/* Unchecked by anyone: a bit flip may have set this flag. */
-		if (!link_checked || get32(buf + TERN_WIRE_CRC_OFF) != 0)
+		if (!link_checked || h->crc != 0)
 			return TNI_EBADCRC;
-	} else if (get32(buf + TERN_WIRE_CRC_OFF) != tni_wire_crc(buf, len)) {
+	} else if (h->crc != tni_wire_crc(buf, len)) {
 		return TNI_EBADCRC;
 	}
 	out->sack = buf + TERN_WIRE_HDR_LEN;
@@ -95,20 +93,16 @@ struct tni_wire_sack tni_wire_sack_get(const struct tni_wire_pkt *p, unsigned i)
 
 void tni_wire_handshake_put(uint8_t *dst, const struct tni_wire_handshake *hs)
 {
-	tni_wire_put32(dst, hs->token);
-	tni_wire_put32(dst + 4, hs->isn);
-	tni_wire_put32(dst + 8, hs->window);
-	tni_wire_put32(dst + 12, hs->max_msg);
-	tni_wire_put16(dst + 16, hs->steer_port);
-	tni_wire_put16(dst + 18, hs->caps);
+	tni_wire_put32(dst, hs->isn);
+	tni_wire_put32(dst + 4, hs->window);
+	tni_wire_put32(dst + 8, hs->max_msg);
+	tni_wire_put16(dst + 12, hs->steer_port);
+	tni_wire_put16(dst + 14, hs->caps);
 }
 
-struct tni_wire_handshake tni_wire_handshake_get(const uint8_t *src, size_t len)
+struct tni_wire_handshake tni_wire_handshake_get(const uint8_t *src)
 {
-	struct tni_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get32(src + 12), 0, 0 };
-	if (len >= TERN_WIRE_HANDSHAKE_LEN) {
-		hs.steer_port = get16(src + 16);
-		hs.caps = get16(src + 18) & TERN_CAP_LINK_CHECKED; /* unknown bits: a newer peer's */
-	}
+	struct tni_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get16(src + 12),
+					 get16(src + 14) & TERN_CAP_LINK_CHECKED /* unknown bits: a newer peer's */ };
 	return hs;
 }

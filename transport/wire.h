@@ -7,12 +7,10 @@
 #include <stdint.h>
 
 #define TERN_WIRE_VERSION 1
-#define TERN_WIRE_HDR_LEN 76
+#define TERN_WIRE_HDR_LEN 80
 #define TERN_WIRE_SACK_LEN 8
 #define TERN_WIRE_MAX_SACK 16
-#define TERN_WIRE_HANDSHAKE_LEN 20
-/* What peers before the steering port sent; still accepted. */
-#define TERN_WIRE_HANDSHAKE_LEN_V1 16
+#define TERN_WIRE_HANDSHAKE_LEN 16
 /* IPv4 + UDP: what the kernel or the DPDK driver puts in front of us. */
 #define TERN_WIRE_OUTER_V4 28
 
@@ -46,25 +44,29 @@ struct tni_wire_sack {
 	uint32_t start, end; /* packets [start, end) received; end exclusive */
 };
 
-/* The first 72 bytes of a header, laid out as on the wire (the CRC
- * follows), so decoding is one copy. version and reserved are read by
- * decode only: the encoder writes TERN_WIRE_VERSION and 0. */
+/* A header, laid out as on the wire (docs/protocol.md), so decoding is
+ * one copy. version, reserved and crc are read by decode only: the
+ * encoder writes TERN_WIRE_VERSION, 0, and the CRC. */
 struct tni_wire_hdr {
 	uint8_t version, type, flags, n_sack;
-	uint32_t dst_sid, src_sid, token, src_epoch;
+	uint32_t src_epoch;
+	/* Session ids: 64 bits, random in all but the low 24 (the slot), so
+	 * that only the two ends and the path know them. The receiver's id
+	 * is the proof that a packet belongs to the session. */
+	uint64_t dst_sid, src_sid;
 	uint32_t psn, ack, rwnd;
+	uint16_t payload_len;
+	uint8_t echo_hops; /* links the echoed data packet crossed; 0 unknown */
+	uint8_t reserved;
 	uint64_t msg_id;
 	uint32_t msg_len, frag_off;
 	uint64_t ts, ts_echo;
 	uint32_t echo_delay;
-	uint16_t payload_len;
-	uint8_t echo_hops; /* links the echoed data packet crossed; 0 unknown */
-	uint8_t reserved;
+	uint32_t crc;
 };
 
 /* Payload of SYN and SYN_ACK. */
 struct tni_wire_handshake {
-	uint32_t token;   /* token the peer must put in every packet to us */
 	uint32_t isn;     /* our first packet sequence number */
 	uint32_t window;  /* our receive window in packets */
 	uint32_t max_msg; /* largest message we accept */
@@ -98,11 +100,13 @@ static inline size_t tni_wire_hdr_len(unsigned n_sack)
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "tern's wire codec assumes a little-endian host; add byte swaps here"
 #endif
-#define TERN_WIRE_CRC_OFF 72
-_Static_assert(sizeof(struct tni_wire_hdr) == TERN_WIRE_CRC_OFF, "the header struct is the wire's bytes 0-71");
-_Static_assert(offsetof(struct tni_wire_hdr, msg_id) == 32 && offsetof(struct tni_wire_hdr, ts_echo) == 56 &&
-		       offsetof(struct tni_wire_hdr, payload_len) == 68 && offsetof(struct tni_wire_hdr, reserved) == 71,
-	       "the header struct is the wire's bytes 0-71");
+#define TERN_WIRE_CRC_OFF 76
+_Static_assert(sizeof(struct tni_wire_hdr) == TERN_WIRE_HDR_LEN, "the header struct is the wire's header");
+_Static_assert(offsetof(struct tni_wire_hdr, dst_sid) == 8 && offsetof(struct tni_wire_hdr, psn) == 24 &&
+		       offsetof(struct tni_wire_hdr, payload_len) == 36 && offsetof(struct tni_wire_hdr, msg_id) == 40 &&
+		       offsetof(struct tni_wire_hdr, ts) == 56 && offsetof(struct tni_wire_hdr, echo_delay) == 72 &&
+		       offsetof(struct tni_wire_hdr, crc) == TERN_WIRE_CRC_OFF,
+	       "the header struct is the wire's layout");
 static inline void tni_wire_put16(uint8_t *p, uint16_t v) { __builtin_memcpy(p, &v, 2); }
 static inline void tni_wire_put32(uint8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
 static inline void tni_wire_put64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
@@ -116,22 +120,21 @@ static inline size_t tni_wire_put_header(uint8_t *buf, const struct tni_wire_hdr
 	buf[1] = h->type;
 	buf[2] = h->flags;
 	buf[3] = h->n_sack;
-	tni_wire_put32(buf + 4, h->dst_sid);
-	tni_wire_put32(buf + 8, h->src_sid);
-	tni_wire_put32(buf + 12, h->token);
-	tni_wire_put32(buf + 16, h->src_epoch);
-	tni_wire_put32(buf + 20, h->psn);
-	tni_wire_put32(buf + 24, h->ack);
-	tni_wire_put32(buf + 28, h->rwnd);
-	tni_wire_put64(buf + 32, h->msg_id);
-	tni_wire_put32(buf + 40, h->msg_len);
-	tni_wire_put32(buf + 44, h->frag_off);
-	tni_wire_put64(buf + 48, h->ts);
-	tni_wire_put64(buf + 56, h->ts_echo);
-	tni_wire_put32(buf + 64, h->echo_delay);
-	tni_wire_put16(buf + 68, h->payload_len);
-	buf[70] = h->echo_hops;
-	buf[71] = 0;
+	tni_wire_put32(buf + 4, h->src_epoch);
+	tni_wire_put64(buf + 8, h->dst_sid);
+	tni_wire_put64(buf + 16, h->src_sid);
+	tni_wire_put32(buf + 24, h->psn);
+	tni_wire_put32(buf + 28, h->ack);
+	tni_wire_put32(buf + 32, h->rwnd);
+	tni_wire_put16(buf + 36, h->payload_len);
+	buf[38] = h->echo_hops;
+	buf[39] = 0;
+	tni_wire_put64(buf + 40, h->msg_id);
+	tni_wire_put32(buf + 48, h->msg_len);
+	tni_wire_put32(buf + 52, h->frag_off);
+	tni_wire_put64(buf + 56, h->ts);
+	tni_wire_put64(buf + 64, h->ts_echo);
+	tni_wire_put32(buf + 72, h->echo_delay);
 	for (unsigned i = 0; i < h->n_sack; i++) {
 		tni_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8, sacks[i].start);
 		tni_wire_put32(buf + TERN_WIRE_HDR_LEN + i * 8 + 4, sacks[i].end);
@@ -177,9 +180,8 @@ int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, stru
 
 struct tni_wire_sack tni_wire_sack_get(const struct tni_wire_pkt *p, unsigned i);
 void tni_wire_handshake_put(uint8_t *dst, const struct tni_wire_handshake *hs);
-/* Read a handshake payload of len bytes (TERN_WIRE_HANDSHAKE_LEN, or the
- * older TERN_WIRE_HANDSHAKE_LEN_V1 without a steering port). */
-struct tni_wire_handshake tni_wire_handshake_get(const uint8_t *src, size_t len);
+/* Read a handshake payload (TERN_WIRE_HANDSHAKE_LEN bytes, as decode checked). */
+struct tni_wire_handshake tni_wire_handshake_get(const uint8_t *src);
 
 /* Signed distance a - b in sequence space (wraps at 2^32). */
 static inline int32_t tni_seq_diff(uint32_t a, uint32_t b)

@@ -19,7 +19,7 @@ struct tern_stats {
 	uint64_t out_of_window;      /* data packets beyond the receive window */
 	uint64_t bad_crc;            /* dropped: CRC32C mismatch, or no CRC where the link did not check */
 	uint64_t bad_header;         /* dropped: malformed or unknown version */
-	uint64_t bad_token;          /* dropped: wrong session token */
+	uint64_t bad_peer;           /* dropped: for a live session, but from another id or epoch than its peer's, or a RST not echoing ours */
 	uint64_t unknown_session;    /* dropped: no such session */
 	uint64_t tx_no_buffer;       /* packet pool empty when sending */
 	uint64_t rx_no_memory;       /* fragments refused: reassembly memory limit or malloc failed */

@@ -31,8 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < p.h.payload_len; i++)
 			sink += p.payload[i];
 		if (p.h.type == TERN_PKT_SYN || p.h.type == TERN_PKT_SYN_ACK)
-			sink += tni_wire_handshake_get(p.payload, p.h.payload_len).steer_port +
-				tni_wire_handshake_get(p.payload, p.h.payload_len).caps;
+			sink += tni_wire_handshake_get(p.payload).steer_port + tni_wire_handshake_get(p.payload).caps;
 		(void)sink;
 	}
 	free(buf);
