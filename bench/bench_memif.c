@@ -16,6 +16,7 @@
 #include "tern/dpdk.h"
 #include "tern/tern.h"
 #include "tern_config.h"
+#include "transport/wire.h"
 
 #if TERN_HAVE_DPDK
 #include <rte_eal.h>
@@ -36,8 +37,16 @@ struct memif_run {
 	atomic_int cur;  /* the mode the peer is in */
 	atomic_int ready;
 	size_t size;
+	size_t raw_hdr; /* tern header bytes a raw frame stands for (--header-sizes) */
 	struct rte_mempool *pool;
 };
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
 
 /* ---- raw: the peer bounces every frame back as it is ---- */
 
@@ -56,8 +65,9 @@ static struct rte_mbuf *raw_frame(struct memif_run *r)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(r->pool);
 	if (m) {
-		/* The size a tern request of r->size bytes has on the wire. */
-		size_t len = 42 + 76 + 16 + r->size;
+		/* The size a tern request of r->size bytes has on the wire:
+		 * Ethernet, IPv4, UDP, tern's header, the RPC header, payload. */
+		size_t len = 42 + r->raw_hdr + 16 + r->size;
 		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 		memset(d, 0x5a, len);
 	}
@@ -304,12 +314,6 @@ static uint64_t tern_rate(struct memif_run *r, struct tern_client *c, unsigned d
 		bench_stall_check(&st, "the last calls");
 	}
 	return done;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* min, median, max of v[0..n) (sorted in place) */
@@ -571,6 +575,67 @@ static unsigned long hugepages_free_mb(void)
 /* Hugepages take about 60 MB here (two ports' pools, the memif rings). */
 #define HUGE_NEED_MB 128
 
+/* ---- --header-sizes: what the header's size costs ----
+ * The raw round trip and echo with frames as large as a tern call's would
+ * be with each header size, alternated in rounds, and tern's own header
+ * codec per packet: an upper bound on what a smaller codec could save. */
+
+__attribute__((noinline)) static double codec_ns(unsigned count)
+{
+	static uint8_t pkt[256];
+	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .flags = TERN_FLAG_NO_CRC, .dst_sid = 0x1234567800000001ull,
+				   .src_sid = 0x8765432100000002ull, .src_epoch = 9, .psn = 1, .ack = 1, .rwnd = 256,
+				   .msg_len = 48, .payload_len = 48 };
+	struct tni_wire_pkt p;
+	volatile uint64_t sink = 0;
+	uint64_t t0 = bench_now_ns();
+	for (unsigned i = 0; i < count; i++) {
+		h.psn = i;
+		h.ts = i;
+		size_t len = tni_wire_encode(pkt, &h, NULL);
+		if (tni_wire_decode_link(pkt, len, true, &p) == 0)
+			sink += p.h.psn;
+	}
+	(void)sink;
+	return (double)(bench_now_ns() - t0) / count;
+}
+
+static void header_probe(struct memif_run *r, unsigned count, unsigned depth, const size_t *sizes, int n, int json)
+{
+	enum { ROUNDS = 5 };
+	double rt[4][ROUNDS], pipe[4][ROUNDS];
+	size_t keep = r->raw_hdr;
+	for (int k = 0; k < ROUNDS; k++)
+		for (int i = 0; i < n; i++) {
+			r->raw_hdr = sizes[i];
+			rt[i][k] = raw_cpu(r, count);
+			pipe[i][k] = raw_pipe_cpu(r, count, depth);
+		}
+	r->raw_hdr = keep;
+	double codec = codec_ns(count * 10);
+	if (!json)
+		printf("tern-bench memif --header-sizes: raw memif, both ends on one thread, median of %d rounds\n"
+		       "  header  frame  bytes/call  raw round trip  raw per call (%u in flight)\n",
+		       ROUNDS, depth);
+	for (int i = 0; i < n; i++) {
+		qsort(rt[i], ROUNDS, sizeof(double), cmp_double);
+		qsort(pipe[i], ROUNDS, sizeof(double), cmp_double);
+		size_t frame = 42 + sizes[i] + 16 + r->size;
+		if (json)
+			printf("{\"bench\":\"memif_hdr\",\"header\":%zu,\"frame\":%zu,\"bytes_per_call\":%zu,"
+			       "\"raw_rt_ns\":%.1f,\"raw_pipe_ns\":%.1f,\"depth\":%u}\n",
+			       sizes[i], frame, 2 * frame, rt[i][ROUNDS / 2], pipe[i][ROUNDS / 2], depth);
+		else
+			printf("  %6zu  %5zu  %10zu  %11.1f ns  %11.1f ns\n", sizes[i], frame, 2 * frame, rt[i][ROUNDS / 2],
+			       pipe[i][ROUNDS / 2]);
+	}
+	if (json)
+		printf("{\"bench\":\"memif_hdr_codec\",\"header\":%d,\"codec_ns\":%.1f}\n", TERN_WIRE_HDR_LEN, codec);
+	else
+		printf("  tern's %d-byte header, encode + decode (no CRC): %.1f ns per packet, %.1f per call\n",
+		       TERN_WIRE_HDR_LEN, codec, 2 * codec);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -594,6 +659,11 @@ static void usage(FILE *f)
 		"                 run uses hugepages when a hugetlbfs is mounted and\n"
 		"                 128 MB of them are free, as DPDK normally runs;\n"
 		"                 --zero-copy always uses 4 KB pages)\n"
+		"  --header-sizes A,B  with --cpu: also the raw round trip and echo with\n"
+		"                 frames as they would be with a tern header of A, B, ...\n"
+		"                 bytes, alternated in 5 rounds, and the CPU of tern's\n"
+		"                 header codec per packet (the header-size decision,\n"
+		"                 docs/protocol.md)\n"
 		"  --cpu          poll both ends from one thread and report the CPU time\n"
 		"                 of one round trip, and of one call with --depth in\n"
 		"                 flight, raw and tern (no timed two-thread runs)\n"
@@ -609,6 +679,7 @@ int bench_memif(int argc, char **argv)
 		{ "zero-copy", no_argument, 0, 'z' }, { "json", no_argument, 0, 'j' },
 		{ "cpu", no_argument, 0, 'c' }, { "rounds", required_argument, 0, 'R' },
 		{ "no-huge", no_argument, 0, 'H' }, { "help", no_argument, 0, 'h' },
+		{ "header-sizes", required_argument, 0, 'X' },
 		{ 0, 0, 0, 0 },
 	};
 	unsigned long count = 100000;
@@ -616,7 +687,9 @@ int bench_memif(int argc, char **argv)
 	double seconds = 2;
 	unsigned rounds = 20;
 	int zc = 0, json = 0, cpu = 0, no_huge = 0, c, li = 0;
-	struct memif_run r = { .size = 32 };
+	struct memif_run r = { .size = 32, .raw_hdr = TERN_WIRE_HDR_LEN };
+	size_t hdr_sizes[4];
+	int n_hdr = 0;
 	char *end;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		switch (c) {
@@ -629,6 +702,11 @@ int bench_memif(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'c': cpu = 1; break;
 		case 'H': no_huge = 1; break;
+		case 'X':
+			n_hdr = bench_size_list(optarg, hdr_sizes, 4, 512, false);
+			if (n_hdr < 1)
+				goto bad;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -688,6 +766,8 @@ int bench_memif(int argc, char **argv)
 			raw_pipe = raw_pipe_cpu(&r, (unsigned)count, depth);
 			rc = tern_pipe_cpu(&r, (unsigned)count, depth, &tern_pipe);
 		}
+		if (!rc && n_hdr)
+			header_probe(&r, (unsigned)count, depth, hdr_sizes, n_hdr, json);
 		if (rc)
 			fprintf(stderr, "tern-bench memif: calls failed: %s\n", tern_strerror(rc));
 		else if (json)

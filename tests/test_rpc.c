@@ -1,5 +1,6 @@
 /* The RPC layer over the simulated network. */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <stdio.h>
 
 #include "harness.h"
@@ -666,4 +667,83 @@ Test(rpc, a_cancel_reaches_a_handler_that_asks)
 	cr_assert(tern_rpc_req_cancelled(W.parked));
 	cr_assert_eq(tern_rpc_respond(W.parked, tern_rpc_alloc(W.rpc[1], 1), 1), TERN_ETIMEDOUT);
 	close_world();
+}
+
+/* What an idle session costs, measured, not typed: the heap's growth for
+ * 1,000 sessions between two engines (both ends counted, so per end), and
+ * again once each has carried one call (the RPC layer's state). The
+ * figures go to the log for docs/architecture.md ("Memory"). */
+static size_t heap_used(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
+static unsigned mem_accepted;
+static void mem_on_session(struct tern_session *s, enum tern_session_event ev, int status, void *user)
+{
+	(void)s, (void)status, (void)user;
+	mem_accepted += ev == TERN_SESSION_ACCEPTED;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+Test(rpc, idle_session_memory_is_measured, .timeout = 60)
+{
+#ifdef UNDER_ASAN
+	cr_skip_test("ASan's allocator does not report to mallinfo2");
+#endif
+	enum { N = 1000 };
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	sc.seed = 9;
+	struct tern_sim_net *net;
+	cr_assert_eq(tern_sim_create(&sc, &net), 0);
+	struct tern_rpc *rpc[2];
+	struct tern_engine *eng[2];
+	for (int i = 0; i < 2; i++) {
+		struct tern_rpc_config rc;
+		tern_rpc_config_init(&rc);
+		rc.workers = 0;
+		struct tern_engine_config ec;
+		tern_engine_config_init(&ec);
+		ec.max_sessions = N + 8;
+		ec.seed = 40 + (uint64_t)i;
+		ec.cb.on_session = mem_on_session;
+		cr_assert_eq(tern_sim_driver_open(net, (uint32_t)i + 1, &ec.driver), 0);
+		cr_assert_eq(tern_rpc_create(&rc, &ec, &rpc[i]), 0);
+		eng[i] = tern_rpc_engine(rpc[i]);
+	}
+	W.rpc[1] = rpc[1];
+	tern_rpc_register(rpc[1], T_ECHO, h_echo, &W, 0);
+	static struct tern_session *s[N];
+	struct tern_addr srv = tern_addr_sim(2);
+	mem_accepted = 0;
+	size_t before = heap_used();
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(tern_session_connect(eng[0], &srv, &s[i]), 0);
+	tern_sim_run(net, eng, 2, tern_sim_now(net) + 100 * MS, NULL, NULL);
+	cr_assert_eq(mem_accepted, N);
+	size_t idle = heap_used() - before;
+	W.done = 0;
+	for (int i = 0; i < N; i++) {
+		void *q = tern_rpc_alloc(rpc[0], 1);
+		cr_assert_eq(tern_rpc_call(rpc[0], s[i], T_ECHO, q, 1, 0, cont, &W, NULL), 0);
+	}
+	tern_sim_run(net, eng, 2, tern_sim_now(net) + 100 * MS, NULL, NULL);
+	cr_assert_eq(W.done, N);
+	size_t used = heap_used() - before;
+	printf("[memory] idle session, per end: %zu bytes (transport); %zu bytes after one call (RPC state "
+	       "included); window %u packets\n", idle / (2 * N), used / (2 * N), 256u);
+	cr_assert_gt(idle / (2 * N), 64, "the transport's figure is implausibly small");
+	cr_assert_gt(used, idle, "the RPC layer keeps state per session");
+	tern_rpc_destroy(rpc[0]);
+	tern_rpc_destroy(rpc[1]);
+	tern_sim_destroy(net);
 }

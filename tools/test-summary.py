@@ -26,7 +26,7 @@ for log in sys.argv[1:]:
         else:
             passed += t["result"] == "OK"
             failed += t["result"] != "OK"
-        for fig in re.findall(r"^\[[a-z0-9%-]+\] \d+ msgs.*$", out, re.M):
+        for fig in re.findall(r"^\[[a-z0-9%-]+\] \d+ msgs.*$|^\[memory\].*$", out, re.M):
             print(f"  {build}: {fig}")
 print(f"tests: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
