@@ -70,6 +70,9 @@ uint64_t tni_rpc_deadline_get(uint32_t word, uint64_t near_ns)
 		return 0;
 	uint64_t near_us = near_ns / 1000;
 	int32_t diff = (int32_t)(word - (uint32_t)near_us);
-	uint64_t us = near_us + (uint64_t)(int64_t)diff;
-	return us * 1000;
+	/* Before the clock's zero (a peer's nonsense): long past, not a time
+	 * that wraps to the far future. */
+	if (diff < 0 && (uint64_t)-(int64_t)diff >= near_us)
+		return 1;
+	return (near_us + (uint64_t)(int64_t)diff) * 1000;
 }

@@ -80,3 +80,14 @@ Test(rpc_hdr, deadlines_survive_the_32_bit_field)
 	uint32_t w = tni_rpc_deadline_put(now - 5000, now);
 	cr_assert_lt(tni_rpc_deadline_get(w, now), now);
 }
+
+/* Found by fuzz_rpc_hdr: a deadline the 32 bits place before our clock's
+ * zero wrapped to a time 584 years away, so a hostile or confused peer's
+ * long-expired request looked as if it had forever. It is in the past. */
+Test(rpc_hdr, a_deadline_before_the_clocks_zero_stays_in_the_past)
+{
+	uint64_t near = 328336474112ull; /* 328 s after the clock's zero */
+	uint64_t got = tni_rpc_deadline_get(0xfff80000u, near);
+	cr_assert(got != 0 && got <= near, "got %llu", (unsigned long long)got);
+	cr_assert_leq(tni_rpc_deadline_get(0x80000000u, 5), 5);
+}
