@@ -30,7 +30,7 @@ int tni_rpc_client_init(struct tern_rpc *rpc)
  * request buffer. Each of the two ends clears its own flag and then reads
  * only the other's: a test of both flags compiled to one 16-bit load of
  * the byte just stored and its neighbour, which store forwarding cannot
- * serve (a stall that took 58% of complete()'s time in the memif rate run). */
+ * serve: a stall on every completed call. */
 static void release(struct rpc_call *c)
 {
 	struct tern_rpc *rpc = c->rpc;

@@ -23,8 +23,8 @@ static double link_rate(const struct tni_cc *cc)
 
 /* What the rate sends in T_low: even unpaced at line rate, a session never
  * puts more in flight than would stay under T_low (eRPC bounds it with a
- * few credits per session). A full 256-packet window, measured, built
- * 200 us bursts that halved the rate again and again: 25% of the link. */
+ * few credits per session). A full 256-packet window builds bursts long
+ * enough to halve the rate again and again (docs/congestion.md). */
 static uint32_t timely_window(const struct tni_cc *cc)
 {
 	double w = cc->st.timely.rate * T_LOW_NS / 1e9 / (double)cc->p.mss;
@@ -93,8 +93,8 @@ static void timely_on_ack(struct tni_cc *cc, uint32_t acked, uint64_t now)
 }
 
 /* Timely reacts to delay alone, as published and as eRPC runs it: a
- * random loss must not throttle a flow (measured: a fifth of the rate per
- * loss left 14% of the link at 1% loss). */
+ * random loss must not throttle a flow: cutting the rate per loss left
+ * little of the link under random loss (docs/congestion.md). */
 static void timely_on_loss(struct tni_cc *cc, uint64_t now)
 {
 	(void)cc;

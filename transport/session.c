@@ -258,8 +258,8 @@ void tni_session_transmit(struct tern_session *s)
 	if (tni_sender_transmit(s))
 		tni_engine_want_tx(e, s);
 	/* One flag at a time: a test of both compiled to one 16-bit load over
-	 * ack_now, just stored as a byte, which store forwarding cannot serve
-	 * (0.55% of the memif rate run's samples on that load alone). */
+	 * ack_now, just stored as a byte, which store forwarding cannot serve:
+	 * a stall on every transmit. */
 	if (s->ping) {
 		tni_receiver_send_ack(s, TERN_FLAG_ACK_REQ);
 		s->ping = false;

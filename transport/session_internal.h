@@ -21,8 +21,8 @@
 #define TERN_TX_BATCH 64
 #define TERN_TX_BUDGET 64 /* packets one session may send per poll */
 /* A lazy-clock driver's idle polls read the clock once in this many, so a
- * timer fires at most this many idle polls late (each well under 100 ns,
- * against a wheel tick of 1 us). */
+ * timer fires at most this many idle polls late: far less than one tick
+ * of the wheel. */
 #define TERN_IDLE_CLOCK_POLLS 8
 
 /* A message queued for sending; the user's buffer is read at each

@@ -11,8 +11,8 @@
 #define NEIGH_VALID (1ull << 63)
 
 /* Two loads, not a 6-byte copy into a zeroed word: the word's load then
- * spans two stores, which store forwarding cannot serve (a stall on every
- * received frame, 87% of the learning's time in the memif rate run). */
+ * spans two stores, which store forwarding cannot serve: a stall on every
+ * received frame. */
 static uint64_t mac_word(const struct rte_ether_addr *m)
 {
 	uint32_t lo;
