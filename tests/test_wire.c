@@ -33,7 +33,7 @@ Test(wire, round_trip_every_field)
 	size_t len = build(&h);
 	cr_assert_eq(len, TERN_WIRE_HDR_LEN + 2 * 8 + 100);
 	struct tni_wire_pkt p;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), 0);
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), 0);
 #define SAME(f) cr_assert_eq(p.h.f, h.f, #f)
 	SAME(type); SAME(flags); SAME(n_sack); SAME(dst_sid); SAME(src_sid); SAME(src_epoch);
 	SAME(psn); SAME(ack); SAME(rwnd); SAME(msg_id); SAME(msg_len); SAME(frag_off); SAME(ts); SAME(ts_echo);
@@ -71,7 +71,7 @@ Test(wire, the_reserved_byte_must_be_zero)
 	buf[39] = 1;
 	tni_wire_seal(buf, len);
 	struct tni_wire_pkt p;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADPKT);
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADPKT);
 }
 
 Test(wire, every_truncation_is_rejected)
@@ -80,7 +80,7 @@ Test(wire, every_truncation_is_rejected)
 	size_t len = build(&h);
 	struct tni_wire_pkt p;
 	for (size_t l = 0; l < len; l++)
-		cr_assert_neq(tni_wire_decode(buf, l, &p), 0, "accepted %zu of %zu bytes", l, len);
+		cr_assert_neq(tni_wire_decode_link(buf, l, false, &p), 0, "accepted %zu of %zu bytes", l, len);
 }
 
 Test(wire, every_single_bit_flip_is_rejected)
@@ -90,10 +90,10 @@ Test(wire, every_single_bit_flip_is_rejected)
 	struct tni_wire_pkt p;
 	for (size_t bit = 0; bit < len * 8; bit++) {
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		cr_assert_neq(tni_wire_decode(buf, len, &p), 0, "bit %zu", bit);
+		cr_assert_neq(tni_wire_decode_link(buf, len, false, &p), 0, "bit %zu", bit);
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
-	cr_assert_eq(tni_wire_decode(buf, len, &p), 0);
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), 0);
 }
 
 Test(wire, bad_crc_and_version_have_their_own_codes)
@@ -102,10 +102,10 @@ Test(wire, bad_crc_and_version_have_their_own_codes)
 	size_t len = build(&h);
 	struct tni_wire_pkt p;
 	buf[len - 1] ^= 1;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADCRC);
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADCRC);
 	buf[len - 1] ^= 1;
 	buf[0] = 9;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADVERSION);
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADVERSION);
 }
 
 static int decode_sealed(struct tni_wire_hdr h)
@@ -113,7 +113,7 @@ static int decode_sealed(struct tni_wire_hdr h)
 	size_t len = tni_wire_hdr_len(h.n_sack) + h.payload_len;
 	tni_wire_encode(buf, &h, (struct tni_wire_sack[TERN_WIRE_MAX_SACK]){ { 1, 2 } });
 	struct tni_wire_pkt p;
-	return tni_wire_decode(buf, len, &p);
+	return tni_wire_decode_link(buf, len, false, &p);
 }
 
 Test(wire, per_type_rules)
@@ -149,6 +149,8 @@ Test(wire, per_type_rules)
 	h.type = TERN_PKT_ACK;
 	h.flags = 0x80;
 	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
+	h.flags = 2; /* reserved: the pre-release RETX bit */
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
 }
 
 Test(wire, sack_count_and_ranges_checked)
@@ -157,7 +159,7 @@ Test(wire, sack_count_and_ranges_checked)
 	struct tni_wire_sack empty = { 7, 7 };
 	size_t len = tni_wire_encode(buf, &h, &empty);
 	struct tni_wire_pkt p;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADPKT);
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADPKT);
 	h.n_sack = TERN_WIRE_MAX_SACK + 1;
 	memset(buf, 0, sizeof(buf));
 	buf[0] = TERN_WIRE_VERSION;
@@ -165,7 +167,7 @@ Test(wire, sack_count_and_ranges_checked)
 	buf[3] = h.n_sack;
 	len = tni_wire_hdr_len(h.n_sack);
 	tni_wire_seal(buf, len);
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADPKT);
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADPKT);
 }
 
 Test(wire, random_bytes_never_decode)
@@ -178,7 +180,7 @@ Test(wire, random_bytes_never_decode)
 		for (size_t j = 0; j < len; j++)
 			buf[j] = (uint8_t)tni_rng_next(&r);
 		buf[0] = TERN_WIRE_VERSION;
-		cr_assert_neq(tni_wire_decode(buf, len, &p), 0);
+		cr_assert_neq(tni_wire_decode_link(buf, len, false, &p), 0);
 	}
 }
 
@@ -209,7 +211,7 @@ Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)
 	memcpy(&crc, buf + TERN_WIRE_CRC_OFF, 4);
 	cr_assert_eq(crc, 0, "no CRC is written");
 	struct tni_wire_pkt p;
-	cr_assert_eq(tni_wire_decode(buf, len, &p), TNI_EBADCRC, "unchecked: refused");
+	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADCRC, "unchecked: refused");
 	cr_assert_eq(tni_wire_decode_link(buf, len, false, &p), TNI_EBADCRC);
 	cr_assert_eq(tni_wire_decode_link(buf, len, true, &p), 0);
 	cr_assert_eq(p.h.flags, TERN_FLAG_ACK_REQ | TERN_FLAG_NO_CRC);

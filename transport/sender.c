@@ -113,7 +113,7 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	if (!p)
 		return; /* counted; the packet stays in flight and RTO recovers it */
 	h.type = TERN_PKT_DATA;
-	h.flags |= (last ? TERN_FLAG_ACK_REQ : 0) | (sb->retx ? TERN_FLAG_RETX : 0);
+	h.flags |= last ? TERN_FLAG_ACK_REQ : 0;
 	h.psn = psn;
 	h.msg_id = sb->msg->msg_id;
 	h.msg_len = sb->msg->len;

@@ -48,11 +48,6 @@ static int check_type_rules(const struct tni_wire_hdr *h)
 	}
 }
 
-int tni_wire_decode(const uint8_t *buf, size_t len, struct tni_wire_pkt *out)
-{
-	return tni_wire_decode_link(buf, len, false, out);
-}
-
 int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tni_wire_pkt *out)
 {
 	if (len < TERN_WIRE_HDR_LEN)

@@ -33,11 +33,12 @@ enum tni_pkt_type {
 
 enum tni_pkt_flags {
 	TERN_FLAG_ACK_REQ = 1, /* sender stops here: acknowledge without delay */
-	TERN_FLAG_RETX = 2,    /* this data packet is a retransmission */
+	/* Bit 1 is reserved (pre-release peers marked retransmissions with
+	 * it; nothing read it). */
 	/* No CRC (the field is 0): the link below checks this datagram (a UDP
 	 * checksum, or memory). Only sent to a peer that said it can tell. */
 	TERN_FLAG_NO_CRC = 4,
-	TERN_FLAG_ALL = 7,
+	TERN_FLAG_ALL = TERN_FLAG_ACK_REQ | TERN_FLAG_NO_CRC,
 };
 
 struct tni_wire_sack {
@@ -171,11 +172,9 @@ size_t tni_wire_encode_split(uint8_t *buf, const struct tni_wire_hdr *h, const s
 
 /* Parse and check a packet of len bytes: lengths, version, type, flags,
  * per-type rules and CRC. Returns 0 or TNI_EBADPKT / EBADVERSION / EBADCRC.
- * A packet without CRC (TERN_FLAG_NO_CRC) is TNI_EBADCRC. */
-int tni_wire_decode(const uint8_t *buf, size_t len, struct tni_wire_pkt *out);
-
-/* The same, for a datagram the link checked (link_checked: a UDP checksum
- * the NIC verified, or memory): a packet without CRC is taken as well. */
+ * A packet without CRC (TERN_FLAG_NO_CRC) is taken only where the link
+ * checked the datagram (link_checked: a UDP checksum the NIC verified, or
+ * memory); elsewhere it is TNI_EBADCRC. */
 int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tni_wire_pkt *out);
 
 struct tni_wire_sack tni_wire_sack_get(const struct tni_wire_pkt *p, unsigned i);
