@@ -32,12 +32,18 @@ const char *tern_driver_name(enum tern_driver_kind kind)
 	return (unsigned)kind < sizeof(driver_names) / sizeof(driver_names[0]) ? driver_names[kind] : NULL;
 }
 
-int tern_driver_parse(const char *name)
+/* The index of name in names, or TERN_EINVAL. */
+static int parse_name(const char *const *names, unsigned n, const char *name)
 {
-	for (unsigned i = 0; name && i < sizeof(driver_names) / sizeof(driver_names[0]); i++)
-		if (strcmp(name, driver_names[i]) == 0)
+	for (unsigned i = 0; name && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
 			return (int)i;
 	return TERN_EINVAL;
+}
+
+int tern_driver_parse(const char *name)
+{
+	return parse_name(driver_names, sizeof(driver_names) / sizeof(driver_names[0]), name);
 }
 
 int tern_uring_setup_parse(const char *name)
@@ -49,10 +55,7 @@ int tern_uring_setup_parse(const char *name)
 		[TERN_URING_SETUP_PLAIN] = "plain",
 		[TERN_URING_SETUP_SQPOLL] = "sqpoll",
 	};
-	for (unsigned i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return (int)i;
-	return TERN_EINVAL;
+	return parse_name(names, sizeof(names) / sizeof(names[0]), name);
 }
 
 void tern_driver_destroy(struct tern_driver *d)

@@ -18,7 +18,7 @@ struct world {
 	struct tern_rpc *rpc[2]; /* [0] client node 1, [1] server node 2 */
 	struct tern_engine *eng[2];
 	struct tern_session *client, *server;
-	unsigned handler_runs, pings;
+	unsigned handler_runs, pings, accepted;
 	struct tern_rpc_req *parked;
 	int last_status, done;
 	size_t last_len;
@@ -31,6 +31,7 @@ static void on_session(struct tern_session *s, enum tern_session_event ev, int s
 {
 	(void)status;
 	struct world *w = user;
+	w->accepted += ev == TERN_SESSION_ACCEPTED;
 	if (ev == TERN_SESSION_ACCEPTED && !w->server)
 		w->server = s;
 	if (ev == TERN_SESSION_DEAD && s == w->server)
@@ -100,6 +101,7 @@ static void h_ping(struct tern_rpc_req *req, void *arg)
 
 static unsigned client_max_calls; /* 0: the default */
 static uint32_t any_max_per_session; /* 0: the default */
+static uint32_t any_max_sessions; /* 0: the default */
 
 static void open_world(double loss, uint32_t client_max_msg)
 {
@@ -125,6 +127,8 @@ static void open_world(double loss, uint32_t client_max_msg)
 			rc.max_calls = client_max_calls;
 		if (any_max_per_session)
 			rc.max_per_session = any_max_per_session;
+		if (any_max_sessions)
+			ec.max_sessions = any_max_sessions;
 		cr_assert_eq(tern_rpc_create(&rc, &ec, &W.rpc[i]), 0);
 		W.eng[i] = tern_rpc_engine(W.rpc[i]);
 	}
@@ -547,12 +551,19 @@ Test(rpc, steady_ping_pong_sends_no_standalone_acks)
 	close_world();
 }
 
-Test(rpc, closing_the_session_ends_its_calls)
+/* A call the server's handler holds without answering (W.parked). */
+static uint64_t park_call(void)
 {
-	open_world(0, 0);
 	uint64_t id;
 	cr_assert_eq(call(T_NEVER, "x", 1, 0, &id), 0);
 	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 1 * MS, NULL, NULL);
+	return id;
+}
+
+Test(rpc, closing_the_session_ends_its_calls)
+{
+	open_world(0, 0);
+	park_call();
 	cr_assert_eq(tern_session_close(W.client), 0);
 	cr_assert_eq(W.done, 1);
 	cr_assert_eq(W.last_status, TERN_ECLOSED);
@@ -630,9 +641,7 @@ Test(rpc, a_server_past_the_callers_deadline_does_not_run_the_handler)
 Test(rpc, a_cancel_reaches_a_handler_that_asks)
 {
 	open_world(0, 0);
-	uint64_t id;
-	cr_assert_eq(call(T_NEVER, "x", 1, 0, &id), 0);
-	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 1 * MS, NULL, NULL);
+	uint64_t id = park_call();
 	cr_assert_not_null(W.parked);
 	cr_assert_not(tern_rpc_req_cancelled(W.parked));
 	cr_assert_eq(tern_rpc_req_deadline(W.parked), 0);
@@ -679,13 +688,6 @@ static size_t heap_used(void)
 	return mi.uordblks + mi.hblkhd;
 }
 
-static unsigned mem_accepted;
-static void mem_on_session(struct tern_session *s, enum tern_session_event ev, int status, void *user)
-{
-	(void)s, (void)status, (void)user;
-	mem_accepted += ev == TERN_SESSION_ACCEPTED;
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -700,50 +702,29 @@ Test(rpc, idle_session_memory_is_measured, .timeout = 60)
 	cr_skip_test("ASan's allocator does not report to mallinfo2");
 #endif
 	enum { N = 1000 };
-	struct tern_sim_config sc;
-	tern_sim_config_init(&sc);
-	sc.seed = 9;
-	struct tern_sim_net *net;
-	cr_assert_eq(tern_sim_create(&sc, &net), 0);
-	struct tern_rpc *rpc[2];
-	struct tern_engine *eng[2];
-	for (int i = 0; i < 2; i++) {
-		struct tern_rpc_config rc;
-		tern_rpc_config_init(&rc);
-		rc.workers = 0;
-		struct tern_engine_config ec;
-		tern_engine_config_init(&ec);
-		ec.max_sessions = N + 8;
-		ec.seed = 40 + (uint64_t)i;
-		ec.cb.on_session = mem_on_session;
-		cr_assert_eq(tern_sim_driver_open(net, (uint32_t)i + 1, &ec.driver), 0);
-		cr_assert_eq(tern_rpc_create(&rc, &ec, &rpc[i]), 0);
-		eng[i] = tern_rpc_engine(rpc[i]);
-	}
-	W.rpc[1] = rpc[1];
-	tern_rpc_register(rpc[1], T_ECHO, h_echo, &W, 0);
+	any_max_sessions = N + 8;
+	open_world(0, 0); /* one session, connecting */
+	cr_assert_eq(call(T_ECHO, "x", 1, 100 * MS, NULL), 0);
+	cr_assert_eq(run_one(100 * MS), 0);
 	static struct tern_session *s[N];
 	struct tern_addr srv = tern_addr_sim(2);
-	mem_accepted = 0;
 	size_t before = heap_used();
 	for (int i = 0; i < N; i++)
-		cr_assert_eq(tern_session_connect(eng[0], &srv, &s[i]), 0);
-	tern_sim_run(net, eng, 2, tern_sim_now(net) + 100 * MS, NULL, NULL);
-	cr_assert_eq(mem_accepted, N);
+		cr_assert_eq(tern_session_connect(W.eng[0], &srv, &s[i]), 0);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 100 * MS, NULL, NULL);
+	cr_assert_eq(W.accepted, N + 1);
 	size_t idle = heap_used() - before;
 	W.done = 0;
 	for (int i = 0; i < N; i++) {
-		void *q = tern_rpc_alloc(rpc[0], 1);
-		cr_assert_eq(tern_rpc_call(rpc[0], s[i], T_ECHO, q, 1, 0, cont, &W, NULL), 0);
+		void *q = tern_rpc_alloc(W.rpc[0], 1);
+		cr_assert_eq(tern_rpc_call(W.rpc[0], s[i], T_ECHO, q, 1, 0, cont, &W, NULL), 0);
 	}
-	tern_sim_run(net, eng, 2, tern_sim_now(net) + 100 * MS, NULL, NULL);
+	tern_sim_run(W.net, W.eng, 2, tern_sim_now(W.net) + 100 * MS, NULL, NULL);
 	cr_assert_eq(W.done, N);
 	size_t used = heap_used() - before;
 	printf("[memory] idle session, per end: %zu bytes (transport); %zu bytes after one call (RPC state "
 	       "included); window %u packets\n", idle / (2 * N), used / (2 * N), 256u);
 	cr_assert_gt(idle / (2 * N), 64, "the transport's figure is implausibly small");
 	cr_assert_gt(used, idle, "the RPC layer keeps state per session");
-	tern_rpc_destroy(rpc[0]);
-	tern_rpc_destroy(rpc[1]);
-	tern_sim_destroy(net);
+	close_world();
 }
