@@ -21,15 +21,19 @@
 
 #define HANDOFF_SLOTS 1024
 
-void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg)
+void tern_dpdk_port_config_init_sized(struct tern_dpdk_port_config *cfg, size_t size)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->queues = 1;
-	cfg->mtu = 1500;
-	cfg->attach_min_bytes = 1024;
-	cfg->mbufs = 8191;
-	cfg->rx_desc = 1024;
-	cfg->tx_desc = 1024;
+	if (!cfg || size < sizeof(uint32_t))
+		return;
+	struct tern_dpdk_port_config c = { 0 };
+	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.queues = 1;
+	c.mtu = 1500;
+	c.attach_min_bytes = 1024;
+	c.mbufs = 8191;
+	c.rx_desc = 1024;
+	c.tx_desc = 1024;
+	memcpy(cfg, &c, c.size);
 }
 
 /* UDP destination port udp_base + q to queue q, in the NIC. */
@@ -233,9 +237,17 @@ static void choose_attach(struct tern_dpdk_port *p, const struct rte_eth_dev_inf
 	p->attach_dma = bus && strcmp(rte_bus_name(bus), "pci") == 0 && rte_eal_iova_mode() == RTE_IOVA_VA;
 }
 
-int tern_dpdk_port_create(const struct tern_dpdk_port_config *cfg, struct tern_dpdk_port **out)
+int tern_dpdk_port_create(const struct tern_dpdk_port_config *user, struct tern_dpdk_port **out)
 {
-	if (!cfg || !out || !cfg->ip || !cfg->udp_port || cfg->queues == 0 || cfg->queues > TERN_DPDK_MAX_QUEUES ||
+	if (!user || user->size < sizeof(uint32_t))
+		return TERN_EINVAL;
+	/* Fields the application was built without keep their defaults. */
+	struct tern_dpdk_port_config full;
+	tern_dpdk_port_config_init(&full);
+	memcpy(&full, user, user->size < sizeof(full) ? user->size : sizeof(full));
+	full.size = sizeof(full);
+	const struct tern_dpdk_port_config *cfg = &full;
+	if (!out || !cfg->ip || !cfg->udp_port || cfg->queues == 0 || cfg->queues > TERN_DPDK_MAX_QUEUES ||
 	    cfg->mtu < 576 || cfg->mtu > 9000 || cfg->mbufs < 1024 || (uint32_t)cfg->udp_port + cfg->queues > 65536 ||
 	    cfg->steering > TERN_STEER_RSS || (cfg->rss_key && (cfg->rss_key_len < 16 || cfg->rss_key_len > TERN_RSS_MAX_KEY)) ||
 	    (cfg->rss_reta && (cfg->rss_reta_size == 0 || cfg->rss_reta_size > TERN_RSS_MAX_RETA)))
@@ -372,10 +384,12 @@ int tern_dpdk_port_destroy(struct tern_dpdk_port *p)
 	return 0;
 }
 
-int tern_dpdk_port_info(struct tern_dpdk_port *p, struct tern_dpdk_port_info *out)
+int tern_dpdk_port_info_sized(struct tern_dpdk_port *p, struct tern_dpdk_port_info *user, size_t size)
 {
-	if (!p || !out)
+	if (!p || !user)
 		return TERN_EINVAL;
+	/* Filled whole here, handed over as far as the application's struct goes. */
+	struct tern_dpdk_port_info full, *out = &full;
 	memset(out, 0, sizeof(*out));
 	out->port_id = p->port_id;
 	out->queues = p->nq;
@@ -391,6 +405,7 @@ int tern_dpdk_port_info(struct tern_dpdk_port *p, struct tern_dpdk_port_info *ou
 	out->tx_attach = p->attach_any || p->attach_dma;
 	out->steering = p->steering;
 	snprintf(out->driver, sizeof(out->driver), "%s", p->driver);
+	memcpy(user, out, size < sizeof(*out) ? size : sizeof(*out));
 	return 0;
 }
 

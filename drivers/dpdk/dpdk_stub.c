@@ -17,9 +17,12 @@ int tern_dpdk_init_str(const char *args)
 	return TERN_ENOTSUP;
 }
 
-void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg)
+void tern_dpdk_port_config_init_sized(struct tern_dpdk_port_config *cfg, size_t size)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	if (cfg && size >= sizeof(uint32_t)) {
+		memset(cfg, 0, size);
+		cfg->size = (uint32_t)size;
+	}
 }
 
 int tern_dpdk_driver_open(struct tern_dpdk_port *port, uint16_t queue, struct tern_driver **out)
@@ -43,10 +46,11 @@ int tern_dpdk_port_destroy(struct tern_dpdk_port *port)
 	return TERN_ENOTSUP;
 }
 
-int tern_dpdk_port_info(struct tern_dpdk_port *port, struct tern_dpdk_port_info *out)
+int tern_dpdk_port_info_sized(struct tern_dpdk_port *port, struct tern_dpdk_port_info *out, size_t size)
 {
 	(void)port;
 	(void)out;
+	(void)size;
 	return TERN_ENOTSUP;
 }
 

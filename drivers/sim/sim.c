@@ -48,20 +48,31 @@ struct tern_sim_net {
 	struct tern_sim_stats stats;
 };
 
-void tern_sim_config_init(struct tern_sim_config *cfg)
+void tern_sim_config_init_sized(struct tern_sim_config *cfg, size_t size)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->seed = 1;
-	cfg->pool_pkts = 4096;
-	cfg->buf_size = 2048;
-	cfg->link.bandwidth_bps = 10000000000ull;
-	cfg->link.delay_ns = 2000;
-	cfg->link.queue_bytes = 1 << 20;
+	if (!cfg || size < sizeof(uint32_t))
+		return;
+	struct tern_sim_config c = { 0 };
+	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.seed = 1;
+	c.pool_pkts = 4096;
+	c.buf_size = 2048;
+	c.link.bandwidth_bps = 10000000000ull;
+	c.link.delay_ns = 2000;
+	c.link.queue_bytes = 1 << 20;
+	memcpy(cfg, &c, c.size);
 }
 
-int tern_sim_create(const struct tern_sim_config *cfg, struct tern_sim_net **out)
+int tern_sim_create(const struct tern_sim_config *user, struct tern_sim_net **out)
 {
-	if (!cfg || !out || cfg->pool_pkts == 0 || cfg->buf_size < SIM_HEADROOM + 256)
+	if (!user || !out || user->size < sizeof(uint32_t))
+		return TERN_EINVAL;
+	struct tern_sim_config full;
+	tern_sim_config_init(&full);
+	memcpy(&full, user, user->size < sizeof(full) ? user->size : sizeof(full));
+	full.size = sizeof(full);
+	const struct tern_sim_config *cfg = &full;
+	if (cfg->pool_pkts == 0 || cfg->buf_size < SIM_HEADROOM + 256)
 		return TERN_EINVAL;
 	struct tern_sim_net *net = calloc(1, sizeof(*net));
 	if (!net)
@@ -167,9 +178,9 @@ uint64_t tern_sim_next_event(const struct tern_sim_net *net)
 	return best;
 }
 
-void tern_sim_stats(const struct tern_sim_net *net, struct tern_sim_stats *out)
+void tern_sim_stats_sized(const struct tern_sim_net *net, struct tern_sim_stats *out, size_t size)
 {
-	*out = net->stats;
+	memcpy(out, &net->stats, size < sizeof(net->stats) ? size : sizeof(net->stats));
 }
 
 static int chance(struct tern_sim_net *net, double p)

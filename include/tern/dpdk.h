@@ -40,7 +40,9 @@ struct tern_dpdk_neighbor {
 	uint8_t mac[6];
 };
 
+/* Initialise with tern_dpdk_port_config_init (records the compiled size). */
 struct tern_dpdk_port_config {
+	uint32_t size;
 	const char *device;   /* DPDK port name ("net_memif0", a PCI address), or NULL for port_id */
 	uint16_t port_id;     /* used when device is NULL */
 	uint16_t queues;      /* rx/tx queue pairs = engines; default 1 */
@@ -72,7 +74,8 @@ struct tern_dpdk_port_config {
 	uint32_t rss_reta_size;
 };
 
-TERN_API void tern_dpdk_port_config_init(struct tern_dpdk_port_config *cfg);
+#define tern_dpdk_port_config_init(cfg) tern_dpdk_port_config_init_sized((cfg), sizeof(*(cfg)))
+TERN_API void tern_dpdk_port_config_init_sized(struct tern_dpdk_port_config *cfg, size_t size);
 
 /* Configure and start a port. Engines then take its queues with
  * tern_dpdk_driver_open. */
@@ -101,7 +104,8 @@ struct tern_dpdk_port_info {
 	char driver[32];                 /* the PMD, "net_memif" */
 };
 
-TERN_API int tern_dpdk_port_info(struct tern_dpdk_port *port, struct tern_dpdk_port_info *out);
+#define tern_dpdk_port_info(port, out) tern_dpdk_port_info_sized((port), (out), sizeof(*(out)))
+TERN_API int tern_dpdk_port_info_sized(struct tern_dpdk_port *port, struct tern_dpdk_port_info *out, size_t size);
 
 /* Add or replace a neighbour (callable from any thread). */
 TERN_API int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *port, const struct tern_dpdk_neighbor *n);

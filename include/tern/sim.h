@@ -46,7 +46,10 @@ struct tern_sim_link {
 	uint32_t queue_bytes;    /* tail-drop limit of the egress queue; 0: unlimited */
 };
 
+/* Initialise with tern_sim_config_init (records the compiled size). The
+ * link parameters are fixed: new ones would come as a new struct. */
 struct tern_sim_config {
+	uint32_t size;
 	uint64_t seed;
 	struct tern_sim_link link; /* default for every node */
 	uint32_t pool_pkts;        /* packet buffers per node; default 4096 */
@@ -80,7 +83,8 @@ struct tern_sim_stats {
 	uint64_t no_crc;               /* packets sent without tern's CRC (TERN_FLAG_NO_CRC) */
 };
 
-TERN_API void tern_sim_config_init(struct tern_sim_config *cfg);
+#define tern_sim_config_init(cfg) tern_sim_config_init_sized((cfg), sizeof(*(cfg)))
+TERN_API void tern_sim_config_init_sized(struct tern_sim_config *cfg, size_t size);
 /* A driver on node of net, for tern_engine_config.driver: the engine's
  * address is tern_addr_sim(node). TERN_EADDRINUSE if another engine holds
  * the node. */
@@ -97,7 +101,8 @@ TERN_API void tern_sim_advance(struct tern_sim_net *net, uint64_t t);
 /* Put raw bytes on the wire from src to dst, through dst's link (for tests
  * of hostile input). */
 TERN_API int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len);
-TERN_API void tern_sim_stats(const struct tern_sim_net *net, struct tern_sim_stats *out);
+#define tern_sim_stats(net, out) tern_sim_stats_sized((net), (out), sizeof(*(out)))
+TERN_API void tern_sim_stats_sized(const struct tern_sim_net *net, struct tern_sim_stats *out, size_t size);
 
 /* Poll the engines and move virtual time until done(arg) is true or the
  * clock passes until_ns. Returns 0 when done, TERN_EAGAIN at until_ns. */
