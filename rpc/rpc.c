@@ -268,12 +268,12 @@ struct tern_engine *tern_rpc_engine(struct tern_rpc *rpc)
 	return rpc ? rpc->e : NULL;
 }
 
-int tern_rpc_stats(struct tern_rpc *rpc, struct tern_rpc_stats *out)
+int tern_rpc_stats_sized(struct tern_rpc *rpc, struct tern_rpc_stats *out, size_t size)
 {
 	if (!rpc || !out)
 		return TERN_EINVAL;
 	if (!rpc_on_owner(rpc))
 		return TERN_EWRONGTHREAD;
-	*out = rpc->stats;
+	memcpy(out, &rpc->stats, size < sizeof(rpc->stats) ? size : sizeof(rpc->stats));
 	return 0;
 }

@@ -113,6 +113,7 @@ struct tern_rpc_stats {
 	uint64_t requests_cancelled; /* the caller's cancel arrived before the answer */
 	uint64_t answers_dropped;    /* answers not sent: cancelled or past the deadline */
 };
-TERN_API int tern_rpc_stats(struct tern_rpc *rpc, struct tern_rpc_stats *out);
+#define tern_rpc_stats(rpc, out) tern_rpc_stats_sized((rpc), (out), sizeof(*(out)))
+TERN_API int tern_rpc_stats_sized(struct tern_rpc *rpc, struct tern_rpc_stats *out, size_t size);
 
 #endif
