@@ -48,7 +48,9 @@ static int check_type_rules(const struct tni_wire_hdr *h)
 	}
 }
 
-int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tni_wire_pkt *out)
+/* Inlined into the engine's receive loop under LTO: it runs once per
+ * packet, and its copy of the header then stays in registers. */
+__attribute__((always_inline)) inline int tni_wire_decode_link(const uint8_t *buf, size_t len, bool link_checked, struct tni_wire_pkt *out)
 {
 	if (len < TERN_WIRE_HDR_LEN)
 		return TNI_EBADPKT;
