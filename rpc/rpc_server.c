@@ -35,7 +35,8 @@ static uint32_t served_home(const struct rpc_sess *rs, uint64_t req_id)
 	return (uint32_t)((req_id * 0x9e3779b97f4a7c15ull) >> 32) & rs->served_mask;
 }
 
-static bool seen(const struct rpc_sess *rs, uint64_t req_id)
+/* On every request: inlined into both callers. */
+static inline __attribute__((always_inline)) bool seen(const struct rpc_sess *rs, uint64_t req_id)
 {
 	if (rs->recent[recent_slot(req_id)] == req_id + 1)
 		return true;
