@@ -892,3 +892,52 @@ Test(session, session_ids_are_unpredictable_above_their_slot)
 	tern_engine_destroy(e);
 	tern_sim_destroy(net);
 }
+
+/* Two packets with their own sequence numbers both claim bytes 0-1399 of a
+ * 2,800-byte message. Counting bytes, the receiver took the message as
+ * whole and delivered it with 1,400 bytes no packet carried (heap memory
+ * an echo handler would send back). A fragment that overlaps bytes
+ * already received is dropped and counted; the message is delivered only
+ * once every byte came in a packet. */
+static const struct tern_rx_msg *overlap_msg;
+static size_t overlap_len;
+static void overlap_seen(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
+{
+	(void)p, (void)s;
+	if (side == 1)
+		overlap_len = m->len;
+	overlap_msg = m;
+}
+
+Test(session, overlapping_fragments_never_complete_a_message)
+{
+	open_default();
+	establish();
+	P.on_message = overlap_seen;
+	struct tern_session *srv = P.server;
+	uint8_t buf[1600];
+	for (uint32_t k = 0; k < 2; k++) {
+		struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = srv->peer_sid,
+					   .src_epoch = srv->peer_epoch, .psn = srv->rcv_nxt + k, .ack = srv->snd_nxt,
+					   .rwnd = 256, .msg_id = 0, .msg_len = 2800, .frag_off = 0, .payload_len = 1400 };
+		memset(buf + TERN_WIRE_HDR_LEN, 'a' + (int)k, 1400);
+		size_t len = tni_wire_encode(buf, &h, NULL);
+		cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
+	}
+	pair_run(&P, 10 * MS, NULL, NULL);
+	cr_assert_eq(P.delivered[1], 0, "a message of %zu bytes was delivered from overlapping fragments", overlap_len);
+	struct tern_stats st;
+	tern_engine_stats(P.eng[1], &st);
+	cr_assert_eq(st.rx_overlaps, 1);
+	/* The rest of the message, as an honest peer would send it: now whole. */
+	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = srv->peer_sid,
+				   .src_epoch = srv->peer_epoch, .psn = srv->rcv_nxt, .ack = srv->snd_nxt, .rwnd = 256,
+				   .msg_id = 0, .msg_len = 2800, .frag_off = 1400, .payload_len = 1400 };
+	memset(buf + TERN_WIRE_HDR_LEN, 'c', 1400);
+	size_t len = tni_wire_encode(buf, &h, NULL);
+	cr_assert_eq(tern_sim_inject(P.net, 1, 2, buf, len), 0);
+	pair_run(&P, 10 * MS, NULL, NULL);
+	cr_assert_eq(P.delivered[1], 1);
+	cr_assert_eq(overlap_len, 2800);
+	pair_close(&P);
+}

@@ -38,9 +38,9 @@ static void deliver(struct tern_session *s, const void *data, size_t len, uint64
 
 static void slot_clear(struct tern_session *s, struct tni_rx_slot *slot)
 {
-	if (slot->buf)
+	if (slot->ra)
 		s->rx_alloc -= slot->len;
-	free(slot->buf);
+	tni_reasm_free(slot->ra);
 	*slot = (struct tni_rx_slot){ 0 };
 }
 
@@ -52,7 +52,7 @@ static void deliver_ready(struct tern_session *s)
 		if (slot->state != RX_COMPLETE || slot->msg_id != s->deliver_next || s->state == S_DEAD)
 			return;
 		s->deliver_next++;
-		deliver(s, slot->buf, slot->len, slot->msg_id);
+		deliver(s, tni_reasm_buf(slot->ra), slot->len, slot->msg_id);
 		slot_clear(s, slot);
 	}
 }
@@ -94,24 +94,34 @@ static bool take_fragment(struct tern_session *s, const struct tni_wire_pkt *p)
 			e->stats.rx_no_memory++;
 			return false;
 		}
-		uint8_t *buf = malloc(h->msg_len ? h->msg_len : 1);
-		if (!buf) {
+		struct tni_reasm *ra = tni_reasm_new(h->msg_len);
+		if (!ra) {
 			e->stats.rx_no_memory++;
 			return false;
 		}
 		s->rx_alloc += h->msg_len;
-		*slot = (struct tni_rx_slot){ .msg_id = h->msg_id, .buf = buf, .len = h->msg_len, .state = RX_PARTIAL };
+		*slot = (struct tni_rx_slot){ .msg_id = h->msg_id, .ra = ra, .len = h->msg_len, .state = RX_PARTIAL };
 	}
-	memcpy(slot->buf + h->frag_off, p->payload, h->payload_len);
+	switch (tni_reasm_add(slot->ra, h->frag_off, p->payload, h->payload_len)) {
+	case TNI_REASM_ADDED:
+		break;
+	case TNI_REASM_OVERLAP:
+		/* An honest peer never sends it: its fragments have their own
+		 * bytes and a resent one its old psn. Taken (acked) and dropped. */
+		e->stats.rx_overlaps++;
+		return true;
+	case TNI_REASM_NOMEM:
+		e->stats.rx_no_memory++;
+		return false;
+	}
 	e->stats.rx_copy_bytes += h->payload_len;
-	slot->got += h->payload_len;
-	if (slot->got < slot->len)
+	if (!tni_reasm_whole(slot->ra))
 		return true;
 	if (in_order) {
 		slot->state = RX_COMPLETE;
 		deliver_ready(s);
 	} else {
-		deliver(s, slot->buf, slot->len, slot->msg_id);
+		deliver(s, tni_reasm_buf(slot->ra), slot->len, slot->msg_id);
 		slot_clear(s, slot);
 	}
 	return true;
@@ -234,6 +244,6 @@ void tni_receiver_send_ack(struct tern_session *s, uint8_t flags)
 void tni_receiver_free(struct tern_session *s)
 {
 	for (uint32_t i = 0; i < s->e->cfg.window_pkts; i++)
-		if (s->slots[i].buf)
+		if (s->slots[i].ra)
 			slot_clear(s, &s->slots[i]);
 }

@@ -9,6 +9,7 @@
 #include "cc.h"
 #include "../drivers/driver.h"
 #include "../util/rng.h"
+#include "reasm.h"
 #include "rtt.h"
 #include "tern/engine.h"
 #include "../util/thread_self.h"
@@ -60,8 +61,8 @@ enum rx_slot_state { RX_FREE = 0, RX_PARTIAL = 1, RX_COMPLETE = 2 };
 /* A message being reassembled, or held back for in-order delivery. */
 struct tni_rx_slot {
 	uint64_t msg_id;
-	uint8_t *buf;
-	uint32_t len, got;
+	struct tni_reasm *ra; /* the bytes, and which of them arrived */
+	uint32_t len;
 	uint8_t state;
 };
 
