@@ -218,9 +218,19 @@ static int run_sim(const struct opts *o)
 	printf("%-34s %10.2f %10.2f %10.2f %10.2f %10.2f\n", "round trip, simulated time (us)", hist_pct(pp.rtt, 50) / 1e3,
 	       hist_pct(pp.rtt, 90) / 1e3, hist_pct(pp.rtt, 99) / 1e3, hist_pct(pp.rtt, 99.9) / 1e3, hist_pct(pp.rtt, 100) / 1e3);
 	printf("host CPU per round trip (both ends, incl. simulator): %.0f ns\n", wall_ns / pp.done);
-	printf("client: %llu pkts sent, %llu retransmits, %llu standalone acks, srtt %.2f us\n",
-	       (unsigned long long)st.tx_pkts, (unsigned long long)st.retransmits,
-	       (unsigned long long)st.acks_sent, tern_session_srtt(pp.client) / 1000.0);
+	struct tern_stats ss;
+	tern_engine_stats(eng[1], &ss);
+	struct tern_sim_stats ns;
+	tern_sim_stats(pp.net, &ns);
+	printf("client: %llu pkts sent, %llu retransmits (%llu tail probes, %llu RTOs), %llu standalone acks, "
+	       "srtt %.2f us\n",
+	       (unsigned long long)st.tx_pkts, (unsigned long long)st.retransmits, (unsigned long long)st.tlp_probes,
+	       (unsigned long long)st.rto_fired, (unsigned long long)st.acks_sent, tern_session_srtt(pp.client) / 1000.0);
+	printf("server: %llu pkts sent, %llu retransmits (%llu tail probes, %llu RTOs), %llu standalone acks; "
+	       "network lost %llu data packets of %llu\n",
+	       (unsigned long long)ss.tx_pkts, (unsigned long long)ss.retransmits, (unsigned long long)ss.tlp_probes,
+	       (unsigned long long)ss.rto_fired, (unsigned long long)ss.acks_sent, (unsigned long long)ns.data_lost,
+	       (unsigned long long)ns.data_sent);
 out:
 	if (rc)
 		fprintf(stderr, "tern-bench: %s\n", tern_strerror(rc));

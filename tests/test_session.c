@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <pthread.h>
 
 #include "harness.h"
@@ -939,5 +940,41 @@ Test(session, overlapping_fragments_never_complete_a_message)
 	pair_run(&P, 10 * MS, NULL, NULL);
 	cr_assert_eq(P.delivered[1], 1);
 	cr_assert_eq(overlap_len, 2800);
+	pair_close(&P);
+}
+
+/* A lost last packet has nothing behind it to reveal the loss: without a
+ * probe it waits for the RTO (1 ms, hundreds of round trips). The tail
+ * loss probe resends it after about two round trips (RFC 8985). */
+Test(session, a_lost_tail_packet_is_probed_within_a_few_round_trips)
+{
+	open_default();
+	establish();
+	/* A few messages first, for an RTT estimate. */
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(tern_session_send(P.client, "warm", 4, NULL), 0);
+		cr_assert_eq(pair_run(&P, 10 * MS, server_got_one, &P), 0);
+		P.delivered[1] = 0;
+	}
+	uint64_t srtt = tern_session_srtt(P.client);
+	cr_assert_gt(srtt, 0);
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	struct tern_sim_link lossy = sc.link;
+	lossy.loss = 1.0;
+	cr_assert_eq(tern_sim_set_link(P.net, 2, &lossy), 0);
+	uint64_t t0 = tern_sim_now(P.net);
+	cr_assert_eq(tern_session_send(P.client, "tail", 4, NULL), 0);
+	tern_engine_poll(P.eng[0]); /* sent, and lost as it enters the link */
+	cr_assert_eq(tern_sim_set_link(P.net, 2, &sc.link), 0);
+	cr_assert_eq(pair_run(&P, 10 * MS, server_got_one, &P), 0);
+	uint64_t took = tern_sim_now(P.net) - t0;
+	struct tern_stats st;
+	tern_engine_stats(P.eng[0], &st);
+	cr_assert_eq(st.tlp_probes, 1);
+	cr_assert_eq(st.rto_fired, 0);
+	printf("[tlp] lost tail delivered after %llu ns, srtt %llu ns\n", (unsigned long long)took, (unsigned long long)srtt);
+	cr_assert_leq(took, 5 * srtt, "the lost tail took %llu ns, srtt %llu ns", (unsigned long long)took,
+		      (unsigned long long)srtt);
 	pair_close(&P);
 }

@@ -8,6 +8,8 @@
 
 #define DUP_THRESH 3
 #define MIN_REO_WND_NS 1000
+/* Two ticks of the timer wheel: a shorter probe timeout cannot be kept. */
+#define MIN_PTO_NS 2048
 
 void tni_sender_init(struct tern_session *s)
 {
@@ -198,6 +200,46 @@ static void arm_rto(struct tern_session *s)
 		tni_timer_arm(&s->e->wheel, &s->rto_timer, s->e->now + tni_rtt_timeout(&s->rtt));
 }
 
+/* The probe timeout from now (RFC 8985, 7.2): two smoothed round trips,
+ * plus the RTT's variation for the peer's ack to leave. The tail packet
+ * asks for an ack (ACK_REQ), which the peer sends by the end of its next
+ * poll instead of after its ack delay, so no delayed-ack allowance is
+ * needed: a response held back for the 20 us ack delay would otherwise
+ * make a probe wait five round trips. */
+static void arm_tlp(struct tern_session *s)
+{
+	if (s->tlp_out || !s->rtt.has_sample)
+		return; /* one probe per tail; before any sample, the RTO */
+	uint64_t pto = 2 * s->rtt.srtt;
+	if (pto < MIN_PTO_NS)
+		pto = MIN_PTO_NS;
+	tni_timer_arm(&s->e->wheel, &s->tlp_timer, s->e->now + pto);
+}
+
+void tni_sender_on_tlp_timer(struct tni_timer *t, uint64_t now)
+{
+	(void)now;
+	struct tern_session *s = container_of(t, struct tern_session, tlp_timer);
+	struct tern_engine *e = s->e;
+	if (s->state != S_ESTABLISHED || !s->inflight || s->tlp_out)
+		return;
+	/* The newest packet still in flight: its ack, or a SACK above a hole,
+	 * is what lets RACK find what else was lost. */
+	uint32_t psn = s->snd_nxt;
+	do
+		psn--;
+	while (psn != s->snd_una && sb_at(s, psn)->state != SB_INFLIGHT);
+	struct tni_sb_entry *sb = sb_at(s, psn);
+	if (sb->state != SB_INFLIGHT)
+		return;
+	sb->retx++;
+	s->tlp_out = true;
+	e->stats.retransmits++;
+	e->stats.tlp_probes++;
+	send_data(s, psn, true);
+	tni_engine_want_tx(e, s); /* flushed in this poll */
+}
+
 bool tni_sender_transmit(struct tern_session *s)
 {
 	struct tern_engine *e = s->e;
@@ -235,15 +277,23 @@ bool tni_sender_transmit(struct tern_session *s)
 		}
 		s->inflight++;
 		budget--;
-		/* Ask for an ack at once only when we must stop while holding data;
-		 * otherwise the peer's next message or its delayed ack carries it,
-		 * so an RPC ping-pong sends no standalone acks. */
-		bool last = s->tx_cursor && (!budget || (s->snd_nxt - s->snd_una) >= limit || !can_send_more(s));
+		/* Ask for a prompt ack on the last packet this turn sends: the
+		 * peer then acks by the end of its next poll, so the probe timeout
+		 * needs no allowance for its ack delay. An RPC ping-pong still sends
+		 * no standalone acks: the answer, or the next request, leaves within
+		 * that poll and carries the ack. */
+		bool last = !s->tx_cursor || !budget || (s->snd_nxt - s->snd_una) >= limit || !can_send_more(s);
 		send_data(s, psn, last);
 		pace_sent(s, rate, frag);
 	}
-	if (s->inflight)
+	if (s->inflight) {
 		arm_rto(s);
+		/* The probe timeout counts from the last data sent: a turn that
+		 * sent only an ack (the peer's probe, answered) must not put it
+		 * off, or a lost answer waits twice as long. */
+		if (budget < TERN_TX_BUDGET || !tni_timer_armed(&s->tlp_timer))
+			arm_tlp(s);
+	}
 	return budget == 0;
 }
 
@@ -390,10 +440,16 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 		if (s->state == S_DEAD)
 			return;
 	}
-	if (s->inflight == 0 && s->lost_pending == 0)
+	if (newly)
+		s->tlp_out = false; /* the tail moved: a new probe may follow */
+	if (s->inflight == 0 && s->lost_pending == 0) {
 		tni_timer_stop(&s->rto_timer);
-	else if (newly)
+		tni_timer_stop(&s->tlp_timer);
+	} else if (newly) {
 		tni_timer_arm(&e->wheel, &s->rto_timer, e->now + tni_rtt_timeout(&s->rtt));
+		if (s->inflight)
+			arm_tlp(s);
+	}
 	if (s->lost_pending || s->tx_cursor)
 		tni_engine_want_tx(e, s);
 }

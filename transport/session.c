@@ -65,6 +65,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tni_timer_init(&s->ack_timer, on_ack_timer);
 	tni_timer_init(&s->alive_timer, on_alive_timer);
 	tni_timer_init(&s->pace_timer, tni_sender_on_pace_timer);
+	tni_timer_init(&s->tlp_timer, tni_sender_on_tlp_timer);
 	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
 	struct tni_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
 				     e->cfg.cc_target_ns, e->cfg.cc_hop_ns, 0 };
@@ -281,6 +282,7 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	tni_timer_cancel(&e->wheel, &s->ack_timer);
 	tni_timer_cancel(&e->wheel, &s->alive_timer);
 	tni_timer_cancel(&e->wheel, &s->pace_timer);
+	tni_timer_cancel(&e->wheel, &s->tlp_timer);
 	e->sessions[(s->sid & TNI_SID_SLOT_MASK) - 1] = NULL;
 	e->n_live--;
 	e->stats.sessions_dead++;

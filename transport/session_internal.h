@@ -119,6 +119,11 @@ struct tern_session {
 	uint8_t echo_hops; /* links the peer's latest data packet crossed */
 
 	struct tni_timer rto_timer, ack_timer, alive_timer, pace_timer;
+	/* Tail loss probe (RFC 8985): a probe timeout after the last send
+	 * resends the newest packet in flight once, so a lost tail costs a
+	 * few round trips, not an RTO. tlp_out: sent, not yet answered. */
+	struct tni_timer tlp_timer;
+	bool tlp_out;
 	void *upper_data; /* the upper layer's per-session state (the RPC layer's) */
 	/* Least (our clock at receipt - the peer's send stamp) seen: the
 	 * clock offset plus the quickest one-way trip (tni_session_peer_to_local). */
@@ -247,6 +252,7 @@ bool tni_sender_transmit(struct tern_session *s);
 void tni_sender_on_rto(struct tern_session *s);
 void tni_sender_fail_all(struct tern_session *s, int status);
 void tni_sender_on_pace_timer(struct tni_timer *t, uint64_t now);
+void tni_sender_on_tlp_timer(struct tni_timer *t, uint64_t now);
 
 /* receiver.c */
 void tni_receiver_init(struct tern_session *s, uint32_t peer_isn);
