@@ -47,3 +47,20 @@ put("rpc_hdr", "request-no-deadline", struct.pack("<BBHIQ", 1, 0, 7, 0, 43) + cl
 put("rpc_hdr", "response", struct.pack("<BBHIQ", 2, 0, 7, 0, 42) + b"answer")
 put("rpc_hdr", "response-error", struct.pack("<BBHIQ", 2, 0, 7, 2, 42) + struct.pack("<i", 42))
 put("rpc_hdr", "cancel", struct.pack("<BBHIQ", 3, 0, 0, 0, 42))
+
+
+def record(op, to_client=False, bad_dst=False, bad_src=False, bad_epoch=False, psn=0, ack=0, rwnd=64,
+           msg=0, msg_len=0, frag_off=0, payload=0, n_sack=0, fill=0x41, real=False):
+    """One packet of fuzz_session's input (see the target for the layout)."""
+    flags1 = (1 if to_client else 0) | (2 if bad_dst else 0) | (4 if bad_src else 0) | (8 if bad_epoch else 0)
+    return struct.pack("<BBBBBhbBBHHHBBBB", (op - 1) | (0x80 if real else 0), flags1, 0, 1, 1, psn, ack, rwnd,
+                       msg, msg_len, frag_off, payload, n_sack, 0, 0, fill)
+
+
+put("session", "real-messages", record(1, real=True, psn=200, msg_len=0) * 4)
+put("session", "overlap", record(1, msg_len=2800, payload=1400) + record(1, psn=1, msg_len=2800, payload=1400))
+put("session", "fragments", record(1, msg_len=2800, payload=1400)
+    + record(1, psn=1, msg_len=2800, frag_off=1400, payload=1400))
+put("session", "forged-rst", record(6, bad_src=True) + record(6, to_client=True) + record(1, real=True, psn=300))
+put("session", "sack-ack", record(2, n_sack=3, ack=1, real=True) + record(2, to_client=True, n_sack=2))
+put("session", "out-of-window", record(1, psn=5000, msg_len=100, payload=100) + record(1, bad_epoch=True, msg_len=10, payload=10))
