@@ -155,6 +155,8 @@ void tni_receiver_on_data(struct tern_session *s, const struct tni_wire_pkt *p)
 	s->echo_hops = p->rx_hops;
 	if (d < 0 || (d < (int32_t)e->cfg.window_pkts && bit_get(s, h->psn))) {
 		e->stats.dup_pkts++;
+		s->dsack_psn = h->psn; /* told in the ack: the sender sent it twice for nothing */
+		s->dsack_pending = true;
 		want_ack(s); /* the sender missed our ack */
 		return;
 	}
@@ -212,6 +214,12 @@ static unsigned build_sacks(struct tern_session *s, struct tni_wire_sack *out)
 		if (tni_seq_diff(s->last_rx_psn, runs[i].start) >= 0 && tni_seq_diff(s->last_rx_psn, runs[i].end) < 0)
 			first = i;
 	unsigned k = 0;
+	/* DSACK first (RFC 2883): a block at or below the cumulative ack, or
+	 * inside a block, names a packet that arrived twice. */
+	if (s->dsack_pending) {
+		out[k++] = (struct tni_wire_sack){ s->dsack_psn, s->dsack_psn + 1 };
+		s->dsack_pending = false;
+	}
 	if (n)
 		out[k++] = runs[first];
 	for (unsigned i = 0; i < n && k < TERN_WIRE_MAX_SACK; i++)

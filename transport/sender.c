@@ -15,6 +15,8 @@ void tni_sender_init(struct tern_session *s)
 {
 	s->snd_una = s->snd_nxt = s->isn;
 	s->peer_rwnd = 0;
+	s->reo_mult = 1;
+	s->reo_round = s->isn;
 }
 
 int tern_session_send(struct tern_session *s, const void *buf, size_t len, void *cookie)
@@ -137,9 +139,9 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	tni_engine_queue_pkt(e, p);
 	e->stats.tx_data_pkts++;
 	sb->sent_ns = e->now;
-	/* The data packet carries our cumulative ack; SACK news still needs
-	 * an ACK of its own. */
-	if (s->rcv_highest == s->rcv_nxt) {
+	/* The data packet carries our cumulative ack; SACK news (and a
+	 * duplicate to report) still needs an ACK of its own. */
+	if (s->rcv_highest == s->rcv_nxt && !s->dsack_pending) {
 		s->ack_now = false;
 		s->unacked_rx = 0;
 		tni_timer_stop(&s->ack_timer);
@@ -309,7 +311,9 @@ static void mark_lost(struct tern_session *s, struct tni_sb_entry *sb)
  * than a reordering window before a packet that arrived (RACK). */
 static void detect_losses(struct tern_session *s)
 {
-	uint64_t reo_wnd = s->rtt.has_sample ? s->rtt.min_rtt / 4 : MIN_REO_WND_NS;
+	uint64_t reo_wnd = s->rtt.has_sample ? s->rtt.min_rtt / 4 * s->reo_mult : MIN_REO_WND_NS;
+	if (s->rtt.has_sample && reo_wnd > s->rtt.srtt)
+		reo_wnd = s->rtt.srtt; /* RFC 8985: never more than a round trip */
 	if (reo_wnd < MIN_REO_WND_NS)
 		reo_wnd = MIN_REO_WND_NS;
 	bool found = false;
@@ -318,7 +322,8 @@ static void detect_losses(struct tern_session *s)
 		struct tni_sb_entry *sb = sb_at(s, psn);
 		if (sb->state != SB_INFLIGHT)
 			continue;
-		bool by_count = s->have_sacked && !sb->retx && tni_seq_diff(s->highest_sacked, psn) >= DUP_THRESH;
+		bool by_count = !s->reordering_seen && s->have_sacked && !sb->retx &&
+				tni_seq_diff(s->highest_sacked, psn) >= DUP_THRESH;
 		bool by_time = sb->sent_ns + reo_wnd < s->rack_xmit_ns;
 		if (by_count || by_time) {
 			mark_lost(s, sb);
@@ -332,6 +337,12 @@ static void detect_losses(struct tern_session *s)
 	s->e->stats.fast_retransmits++;
 	/* One window reduction per round trip of losses. */
 	if (!s->in_recovery || tni_seq_diff(first_lost, s->recovery_point) >= 0) {
+		/* 16 recoveries without a reported duplicate: the reordering
+		 * that widened the window has passed (RFC 8985, 6.2). */
+		if (s->reo_mult > 1 && ++s->reo_quiet >= 16) {
+			s->reo_mult = 1;
+			s->reo_quiet = 0;
+		}
 		s->cc.ops->on_loss(&s->cc, s->e->now);
 		s->in_recovery = true;
 		s->recovery_point = s->snd_nxt;
@@ -390,6 +401,30 @@ static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
 	}
 }
 
+/* The first SACK block reports a duplicate (DSACK, RFC 2883) when it lies
+ * below the cumulative ack or inside the next block: a packet we sent
+ * again had arrived after all. RACK then waits longer before it calls a
+ * late packet lost: one more step per round trip with such news. */
+static void check_dsack(struct tern_session *s, const struct tni_wire_pkt *p)
+{
+	struct tni_wire_sack b = tni_wire_sack_get(p, 0);
+	bool below = tni_seq_diff(b.end, p->h.ack) <= 0;
+	bool inside = false;
+	if (!below && p->h.n_sack > 1) {
+		struct tni_wire_sack c = tni_wire_sack_get(p, 1);
+		inside = tni_seq_diff(b.start, c.start) >= 0 && tni_seq_diff(b.end, c.end) <= 0;
+	}
+	if (!below && !inside)
+		return;
+	s->e->stats.dsacks++;
+	s->reordering_seen = true;
+	s->reo_quiet = 0;
+	if (tni_seq_diff(s->snd_una, s->reo_round) >= 0 && s->reo_mult < 64) {
+		s->reo_mult++;
+		s->reo_round = s->snd_nxt;
+	}
+}
+
 void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
@@ -398,6 +433,8 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 		return; /* acks what we never sent */
 	uint32_t w = e->cfg.window_pkts;
 	s->peer_rwnd = h->rwnd < w ? h->rwnd : w;
+	if (h->n_sack)
+		check_dsack(s, p);
 	uint32_t newly = 0;
 	while (tni_seq_diff(h->ack, s->snd_una) > 0) {
 		newly += ack_one(s, sb_at(s, s->snd_una));

@@ -92,6 +92,14 @@ struct tern_session {
 	uint32_t inflight, lost_pending, highest_sacked, recovery_point;
 	bool have_sacked, in_recovery;
 	uint64_t rack_xmit_ns, next_msg_id;
+	/* RACK's reordering window (RFC 8985, 6.2): min_rtt/4 times reo_mult.
+	 * A duplicate the peer reports (DSACK) means a retransmission was not
+	 * needed: the window grows, once per round trip, and shrinks back after
+	 * 16 recoveries without one. Until reordering is seen, 3 packets
+	 * SACKed above a hole also mark it lost; after, only time does. */
+	uint32_t reo_mult, reo_quiet;
+	uint32_t reo_round; /* snd_nxt when reo_mult last grew */
+	bool reordering_seen;
 	struct tni_sb_entry *sb;
 	struct tni_tx_msg *txq_head, *txq_tail, *tx_cursor;
 	struct tni_rtt rtt;
@@ -107,6 +115,11 @@ struct tern_session {
 
 	/* receiver */
 	uint32_t rcv_nxt, rcv_highest, last_rx_psn, unacked_rx;
+	/* A duplicate data packet to report in the next ACK's first SACK
+	 * block (DSACK, RFC 2883): the sender learns its retransmission was
+	 * spurious. */
+	uint32_t dsack_psn;
+	bool dsack_pending;
 	/* An ACK wanted in this poll for in-order data may wait for the next
 	 * poll's sends, which carry it (an RPC's next request acks the last
 	 * answer): 0 when it may not wait. */

@@ -35,6 +35,7 @@ struct tern_stats {
 	uint64_t rx_polls;           /* of which received at least one packet (rx_pkts / rx_polls: the burst) */
 	uint64_t rx_overlaps;        /* fragments dropped: they claimed bytes of a message already received */
 	uint64_t tlp_probes;         /* tail loss probes sent (also counted in retransmits) */
+	uint64_t dsacks;             /* duplicates the peer reported: retransmissions that were not needed */
 };
 
 #endif
