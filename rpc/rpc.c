@@ -203,7 +203,8 @@ int tern_rpc_create(const struct tern_rpc_config *user, const struct tern_engine
 	ec.size = sizeof(ec);
 	/* Independent calls never wait for one another. */
 	ec.delivery = TERN_DELIVER_AS_COMPLETED;
-	if (!out || (user && user->size < sizeof(uint32_t)) || !cfg.max_calls || !cfg.max_per_session ||
+	bool engine_ok = !engine || engine->size >= offsetof(struct tern_engine_config, driver) + sizeof(engine->driver);
+	if (!out || !engine_ok || (user && user->size < sizeof(uint32_t)) || !cfg.max_calls || !cfg.max_per_session ||
 	    cfg.workers > 64 || ec.max_msg_size <= RPC_HDR_LEN) {
 		tern_driver_destroy(ec.driver); /* handed over, as to tern_engine_create */
 		return TERN_EINVAL;

@@ -728,3 +728,28 @@ Test(rpc, idle_session_memory_is_measured, .timeout = 60)
 	cr_assert_gt(used, idle, "the RPC layer keeps state per session");
 	close_world();
 }
+
+/* A config whose size was never set (no _init call) is refused, not read
+ * as defaults; a driver handed over with a refused config is let go. */
+Test(rpc, an_uninitialised_config_is_refused)
+{
+	struct tern_sim_config sc;
+	struct tern_sim_net *net;
+	tern_sim_config_init(&sc);
+	cr_assert_eq(tern_sim_create(&sc, &net), 0);
+	struct tern_engine_config ec;
+	memset(&ec, 0, sizeof(ec));
+	struct tern_rpc *rpc;
+	cr_assert_eq(tern_rpc_create(NULL, &ec, &rpc), TERN_EINVAL);
+	struct tern_rpc_config rc;
+	memset(&rc, 0, sizeof(rc));
+	tern_engine_config_init(&ec);
+	cr_assert_eq(tern_sim_driver_open(net, 1, &ec.driver), 0);
+	cr_assert_eq(tern_rpc_create(&rc, &ec, &rpc), TERN_EINVAL);
+	/* The node is free again: the refused call let its driver go. */
+	tern_engine_config_init(&ec);
+	cr_assert_eq(tern_sim_driver_open(net, 1, &ec.driver), 0);
+	cr_assert_eq(tern_rpc_create(NULL, &ec, &rpc), 0);
+	tern_rpc_destroy(rpc);
+	tern_sim_destroy(net);
+}
