@@ -203,7 +203,8 @@ static void arm_rto(struct tern_session *s)
 }
 
 /* The probe timeout from now (RFC 8985, 7.2): two smoothed round trips,
- * plus the RTT's variation for the peer's ack to leave. The tail packet
+ * plus the RTT's variation, which keeps probes from firing on a path whose
+ * round trips jitter with wake-ups (the kernel's, docs/uring.md). The tail packet
  * asks for an ack (ACK_REQ), which the peer sends by the end of its next
  * poll instead of after its ack delay, so no delayed-ack allowance is
  * needed: a response held back for the 20 us ack delay would otherwise
@@ -212,7 +213,7 @@ static void arm_tlp(struct tern_session *s)
 {
 	if (s->tlp_out || !s->rtt.has_sample)
 		return; /* one probe per tail; before any sample, the RTO */
-	uint64_t pto = 2 * s->rtt.srtt;
+	uint64_t pto = 2 * s->rtt.srtt + s->rtt.rttvar;
 	if (pto < MIN_PTO_NS)
 		pto = MIN_PTO_NS;
 	tni_timer_arm(&s->e->wheel, &s->tlp_timer, s->e->now + pto);
