@@ -609,9 +609,9 @@ Test(session, bad_configs_are_refused)
 	ec.cc = 42;
 	cr_assert_eq(tern_sim_driver_open(net, 1, &ec.driver), 0);
 	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL);
-	tern_engine_config_init(&ec);
+	memset(&ec, 0xab, sizeof(ec));
 	ec.size = 0;
-	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL, "a config never initialised");
+	cr_assert_eq(tern_engine_create(&ec, &e), TERN_EINVAL, "a config never initialised (its driver field is garbage)");
 	tern_engine_config_init(&ec);
 	cr_assert_eq(tern_sim_driver_open(net, 1, &ec.driver), 0);
 	cr_assert_eq(tern_engine_create(&ec, &e), 0);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "../util/sized.h"
 #include "session_internal.h"
 #include "tern/error.h"
 #include "tern/session.h"
@@ -18,7 +19,7 @@ void tern_engine_config_init_sized(struct tern_engine_config *cfg, size_t size)
 	if (!cfg || size < sizeof(uint32_t))
 		return;
 	struct tern_engine_config c = { 0 };
-	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.size = (uint32_t)tni_sized_common(size, sizeof(c));
 	c.poll_mode = TERN_POLL_BUSY;
 	c.spin_polls = 2000;
 	c.max_block_ns = 10000000;
@@ -56,17 +57,19 @@ static int check_config(const struct tern_engine_config *c)
 	return 0;
 }
 
+/* The application's config covers the driver field: it was initialised
+ * (its size set) by an application that knows of drivers. */
+static bool sized_for_driver(const struct tern_engine_config *c)
+{
+	return c && c->size >= offsetof(struct tern_engine_config, driver) + sizeof(c->driver);
+}
+
 int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine **out)
 {
-	if (!cfg || !out || cfg->size < offsetof(struct tern_engine_config, driver) + sizeof(cfg->driver)) {
-		if (cfg && cfg->size >= offsetof(struct tern_engine_config, driver) + sizeof(cfg->driver))
-			tern_driver_destroy(cfg->driver);
-		return TERN_EINVAL;
-	}
 	/* The application's callbacks are the upper layer as they stand; an
 	 * application built without them has none. */
 	struct tni_upper up = { 0 };
-	if (cfg->size >= offsetof(struct tern_engine_config, cb) + sizeof(cfg->cb))
+	if (sized_for_driver(cfg) && cfg->size >= offsetof(struct tern_engine_config, cb) + sizeof(cfg->cb))
 		up = (struct tni_upper){ .on_session = cfg->cb.on_session, .on_message = cfg->cb.on_message,
 					 .on_send_done = cfg->cb.on_send_done, .arg = cfg->cb.user };
 	return tni_engine_create(cfg, &up, out);
@@ -74,14 +77,16 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 
 int tni_engine_create(const struct tern_engine_config *user, const struct tni_upper *up, struct tern_engine **out)
 {
-	struct tern_driver *drv = user ? user->driver : NULL;
+	/* Nothing past the size is read: an uninitialised config's driver
+	 * field is not a driver. */
+	struct tern_driver *drv = sized_for_driver(user) ? user->driver : NULL;
 	int rc = TERN_EINVAL;
-	if (!user || !up || !out || user->size < offsetof(struct tern_engine_config, driver) + sizeof(drv))
+	if (!sized_for_driver(user) || !up || !out)
 		goto refuse;
 	/* Fields the application was built without keep their defaults. */
 	struct tern_engine_config cfg_all;
 	tern_engine_config_init(&cfg_all);
-	memcpy(&cfg_all, user, user->size < sizeof(cfg_all) ? user->size : sizeof(cfg_all));
+	tni_sized_copy(&cfg_all, sizeof(cfg_all), user, user->size);
 	cfg_all.size = sizeof(cfg_all);
 	const struct tern_engine_config *cfg = &cfg_all;
 	if ((rc = check_config(cfg)))
@@ -454,7 +459,7 @@ int tern_engine_stats_sized(struct tern_engine *e, struct tern_stats *out, size_
 	struct tern_stats st = e->stats;
 	st.polls = e->polls;
 	/* As many counters as the application knows of. */
-	memcpy(out, &st, size < sizeof(st) ? size : sizeof(st));
+	tni_sized_copy(out, size, &st, sizeof(st));
 	return 0;
 }
 
