@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/sized.h"
 #include "driver.h"
 #include "sockets/sockets_driver.h"
 #include "tern/error.h"
@@ -69,7 +70,7 @@ void tern_udp_config_init_sized(struct tern_udp_config *cfg, size_t size)
 	if (!cfg || size < sizeof(uint32_t))
 		return;
 	struct tern_udp_config c = { 0 };
-	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.size = (uint32_t)tni_sized_common(size, sizeof(c));
 	c.kind = TERN_DRIVER_AUTO;
 	c.mtu = DEFAULT_MTU;
 	memcpy(cfg, &c, c.size);
@@ -108,7 +109,7 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 	/* Fields the application was built without keep their defaults. */
 	struct tern_udp_config cfg;
 	tern_udp_config_init(&cfg);
-	memcpy(&cfg, user, user->size < sizeof(cfg) ? user->size : sizeof(cfg));
+	tni_sized_copy(&cfg, sizeof(cfg), user, user->size);
 	if (cfg.mtu < 576 || cfg.mtu > 65535 || cfg.uring_setup > TERN_URING_SETUP_SQPOLL)
 		return TERN_EINVAL;
 	uint32_t max_pkt = cfg.mtu - OUTER_V4;

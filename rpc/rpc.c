@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/sized.h"
 #include "rpc_internal.h"
 #include "tern/error.h"
 #include "tern/session.h"
@@ -12,7 +13,7 @@ void tern_rpc_config_init_sized(struct tern_rpc_config *cfg, size_t size)
 	if (!cfg || size < sizeof(uint32_t))
 		return;
 	struct tern_rpc_config c = { .max_calls = 4096, .max_per_session = 64, .workers = 2 };
-	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.size = (uint32_t)tni_sized_common(size, sizeof(c));
 	memcpy(cfg, &c, c.size);
 }
 
@@ -194,12 +195,12 @@ int tern_rpc_create(const struct tern_rpc_config *user, const struct tern_engine
 	struct tern_rpc_config cfg;
 	tern_rpc_config_init(&cfg);
 	if (user)
-		memcpy(&cfg, user, user->size < sizeof(cfg) ? user->size : sizeof(cfg));
+		tni_sized_copy(&cfg, sizeof(cfg), user, user->size);
 	cfg.size = sizeof(cfg);
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
 	if (engine)
-		memcpy(&ec, engine, engine->size < sizeof(ec) ? engine->size : sizeof(ec));
+		tni_sized_copy(&ec, sizeof(ec), engine, engine->size);
 	ec.size = sizeof(ec);
 	/* Independent calls never wait for one another. */
 	ec.delivery = TERN_DELIVER_AS_COMPLETED;
@@ -275,6 +276,6 @@ int tern_rpc_stats_sized(struct tern_rpc *rpc, struct tern_rpc_stats *out, size_
 		return TERN_EINVAL;
 	if (!rpc_on_owner(rpc))
 		return TERN_EWRONGTHREAD;
-	memcpy(out, &rpc->stats, size < sizeof(rpc->stats) ? size : sizeof(rpc->stats));
+	tni_sized_copy(out, size, &rpc->stats, sizeof(rpc->stats));
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "../../util/sized.h"
 #include "dpdk_internal.h"
 #include "tern/error.h"
 
@@ -26,7 +27,7 @@ void tern_dpdk_port_config_init_sized(struct tern_dpdk_port_config *cfg, size_t 
 	if (!cfg || size < sizeof(uint32_t))
 		return;
 	struct tern_dpdk_port_config c = { 0 };
-	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.size = (uint32_t)tni_sized_common(size, sizeof(c));
 	c.queues = 1;
 	c.mtu = 1500;
 	c.attach_min_bytes = 1024;
@@ -244,7 +245,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *user, struct tern_
 	/* Fields the application was built without keep their defaults. */
 	struct tern_dpdk_port_config full;
 	tern_dpdk_port_config_init(&full);
-	memcpy(&full, user, user->size < sizeof(full) ? user->size : sizeof(full));
+	tni_sized_copy(&full, sizeof(full), user, user->size);
 	full.size = sizeof(full);
 	const struct tern_dpdk_port_config *cfg = &full;
 	if (!out || !cfg->ip || !cfg->udp_port || cfg->queues == 0 || cfg->queues > TERN_DPDK_MAX_QUEUES ||
@@ -405,7 +406,7 @@ int tern_dpdk_port_info_sized(struct tern_dpdk_port *p, struct tern_dpdk_port_in
 	out->tx_attach = p->attach_any || p->attach_dma;
 	out->steering = p->steering;
 	snprintf(out->driver, sizeof(out->driver), "%s", p->driver);
-	memcpy(user, out, size < sizeof(*out) ? size : sizeof(*out));
+	tni_sized_copy(user, size, out, sizeof(*out));
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../util/sized.h"
 #include "../pkt_pool.h"
 #include "../driver.h"
 #include "tern/sim.h"
@@ -53,7 +54,7 @@ void tern_sim_config_init_sized(struct tern_sim_config *cfg, size_t size)
 	if (!cfg || size < sizeof(uint32_t))
 		return;
 	struct tern_sim_config c = { 0 };
-	c.size = (uint32_t)(size < sizeof(c) ? size : sizeof(c));
+	c.size = (uint32_t)tni_sized_common(size, sizeof(c));
 	c.seed = 1;
 	c.pool_pkts = 4096;
 	c.buf_size = 2048;
@@ -69,7 +70,7 @@ int tern_sim_create(const struct tern_sim_config *user, struct tern_sim_net **ou
 		return TERN_EINVAL;
 	struct tern_sim_config full;
 	tern_sim_config_init(&full);
-	memcpy(&full, user, user->size < sizeof(full) ? user->size : sizeof(full));
+	tni_sized_copy(&full, sizeof(full), user, user->size);
 	full.size = sizeof(full);
 	const struct tern_sim_config *cfg = &full;
 	if (cfg->pool_pkts == 0 || cfg->buf_size < SIM_HEADROOM + 256)
@@ -180,7 +181,7 @@ uint64_t tern_sim_next_event(const struct tern_sim_net *net)
 
 void tern_sim_stats_sized(const struct tern_sim_net *net, struct tern_sim_stats *out, size_t size)
 {
-	memcpy(out, &net->stats, size < sizeof(net->stats) ? size : sizeof(net->stats));
+	tni_sized_copy(out, size, &net->stats, sizeof(net->stats));
 }
 
 static int chance(struct tern_sim_net *net, double p)
