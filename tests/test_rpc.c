@@ -409,14 +409,14 @@ Test(rpc, replayed_or_reused_request_never_runs_twice)
 	/* 1. The same packet again (old psn), as a replayed raw datagram. */
 	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
 				   .src_epoch = srv->peer_epoch, .psn = cli->isn,
-				   .ack = srv->snd_nxt, .rwnd = 256, .msg_id = 0, .msg_len = sizeof(msg),
+				   .ack = srv->sb.nxt, .rwnd = 256, .msg_id = 0, .msg_len = sizeof(msg),
 				   .payload_len = sizeof(msg) };
 	memcpy(pkt + TERN_WIRE_HDR_LEN, msg, sizeof(msg));
 	size_t len = tni_wire_encode(pkt, &h, NULL);
 	cr_assert_eq(tern_sim_inject(W.net, 1, 2, pkt, len), 0);
 	/* 2. The same request id in a new packet and message (a confused or
 	 * hostile client): the RPC layer's own check stops it. */
-	h.psn = cli->snd_nxt;
+	h.psn = cli->sb.nxt;
 	h.msg_id = cli->next_msg_id;
 	len = tni_wire_encode(pkt, &h, NULL);
 	cr_assert_eq(tern_sim_inject(W.net, 1, 2, pkt, len), 0);
@@ -447,8 +447,8 @@ static void inject_request(uint64_t req_id, uint32_t k)
 	struct rpc_hdr rh = { .kind = RPC_REQ, .type = T_NEVER + 100, .req_id = req_id };
 	tni_rpc_hdr_put(msg, &rh);
 	struct tni_wire_hdr h = { .type = TERN_PKT_DATA, .dst_sid = srv->sid, .src_sid = cli->sid,
-				   .src_epoch = srv->peer_epoch, .psn = cli->snd_nxt + k,
-				   .ack = srv->snd_una, .rwnd = 256, .msg_id = cli->next_msg_id + k,
+				   .src_epoch = srv->peer_epoch, .psn = cli->sb.nxt + k,
+				   .ack = srv->sb.una, .rwnd = 256, .msg_id = cli->next_msg_id + k,
 				   .msg_len = sizeof(msg), .payload_len = sizeof(msg) };
 	memcpy(pkt + TERN_WIRE_HDR_LEN, msg, sizeof(msg));
 	size_t len = tni_wire_encode(pkt, &h, NULL);

@@ -1,6 +1,6 @@
-/* The receiving half of a session: the receive window, duplicate
- * suppression, reassembly, in-order or as-completed delivery, and ACKs
- * with SACK ranges. */
+/* The receiving half of a session: the receive window and duplicates
+ * (rxtrack.h), reassembly (reasm.h), in-order or as-completed delivery,
+ * and when to ACK. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,23 +8,8 @@
 
 void tni_receiver_init(struct tern_session *s, uint32_t peer_isn)
 {
-	s->rcv_nxt = s->rcv_highest = peer_isn;
+	tni_rxtrack_init(&s->rx, s->rx.bits, s->e->cfg.window_pkts, peer_isn);
 	s->deliver_next = 0;
-}
-
-static bool bit_get(const struct tern_session *s, uint32_t psn)
-{
-	uint32_t i = psn & s->e->mask;
-	return s->rcv_bits[i / 64] >> (i % 64) & 1;
-}
-
-static void bit_set(struct tern_session *s, uint32_t psn, bool v)
-{
-	uint32_t i = psn & s->e->mask;
-	if (v)
-		s->rcv_bits[i / 64] |= 1ull << (i % 64);
-	else
-		s->rcv_bits[i / 64] &= ~(1ull << (i % 64));
 }
 
 static void deliver(struct tern_session *s, const void *data, size_t len, uint64_t msg_id)
@@ -149,83 +134,37 @@ void tni_receiver_on_data(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
 	const struct tni_wire_hdr *h = &p->h;
-	int32_t d = tni_seq_diff(h->psn, s->rcv_nxt);
 	s->echo_ts = h->ts;
 	s->echo_rx_ns = e->now;
 	s->echo_hops = p->rx_hops;
-	if (d < 0 || (d < (int32_t)e->cfg.window_pkts && bit_get(s, h->psn))) {
+	switch (tni_rxtrack_classify(&s->rx, h->psn)) {
+	case TNI_RX_DUP:
 		e->stats.dup_pkts++;
-		s->dsack_psn = h->psn; /* told in the ack: the sender sent it twice for nothing */
-		s->dsack_pending = true;
+		tni_rxtrack_dup(&s->rx, h->psn); /* told in the ack: the sender sent it twice for nothing */
 		want_ack(s); /* the sender missed our ack */
 		return;
-	}
-	if (d >= (int32_t)e->cfg.window_pkts) {
+	case TNI_RX_BEYOND:
 		e->stats.out_of_window++;
 		want_ack(s);
 		return;
+	case TNI_RX_NEW:
+		break;
 	}
 	if (!fragment_fits(s, h)) {
 		e->stats.bad_header++;
 		return;
 	}
-	bool had_holes = s->rcv_highest != s->rcv_nxt;
 	if (!take_fragment(s, p))
 		return; /* not acked: the sender will try again */
-	s->last_rx_psn = h->psn;
-	if (d != 0 || had_holes) {
-		bit_set(s, h->psn, true);
-		if (tni_seq_diff(h->psn + 1, s->rcv_highest) > 0)
-			s->rcv_highest = h->psn + 1;
-		while (s->rcv_nxt != s->rcv_highest && bit_get(s, s->rcv_nxt)) {
-			bit_set(s, s->rcv_nxt, false);
-			s->rcv_nxt++;
-		}
+	if (!tni_rxtrack_add(&s->rx, h->psn)) {
 		want_ack(s); /* loss news: at once */
 		return;
 	}
-	/* The next packet with nothing above it: no bit to set and clear. */
-	s->rcv_nxt = s->rcv_highest = h->psn + 1;
+	/* The next packet in order with nothing above it. */
 	if ((h->flags & TERN_FLAG_ACK_REQ) || ++s->unacked_rx >= 2)
 		want_ack_soon(s);
 	else if (!tni_timer_armed(&s->ack_timer))
 		tni_timer_arm(&e->wheel, &s->ack_timer, e->now + e->cfg.ack_delay_ns);
-}
-
-/* Received runs above the cumulative ack, the one holding the newest
- * packet first (RFC 2018), then the rest from the lowest up. */
-static unsigned build_sacks(struct tern_session *s, struct tni_wire_sack *out)
-{
-	struct tni_wire_sack runs[TERN_WIRE_MAX_SACK * 2];
-	unsigned n = 0;
-	uint32_t psn = s->rcv_nxt;
-	while (psn != s->rcv_highest && n < TERN_WIRE_MAX_SACK * 2) {
-		if (!bit_get(s, psn)) {
-			psn++;
-			continue;
-		}
-		uint32_t start = psn;
-		while (psn != s->rcv_highest && bit_get(s, psn))
-			psn++;
-		runs[n++] = (struct tni_wire_sack){ start, psn };
-	}
-	unsigned first = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (tni_seq_diff(s->last_rx_psn, runs[i].start) >= 0 && tni_seq_diff(s->last_rx_psn, runs[i].end) < 0)
-			first = i;
-	unsigned k = 0;
-	/* DSACK first (RFC 2883): a block at or below the cumulative ack, or
-	 * inside a block, names a packet that arrived twice. */
-	if (s->dsack_pending) {
-		out[k++] = (struct tni_wire_sack){ s->dsack_psn, s->dsack_psn + 1 };
-		s->dsack_pending = false;
-	}
-	if (n)
-		out[k++] = runs[first];
-	for (unsigned i = 0; i < n && k < TERN_WIRE_MAX_SACK; i++)
-		if (i != first)
-			out[k++] = runs[i];
-	return k;
 }
 
 void tni_receiver_send_ack(struct tern_session *s, uint8_t flags)
@@ -238,8 +177,8 @@ void tni_receiver_send_ack(struct tern_session *s, uint8_t flags)
 	struct tni_wire_sack sacks[TERN_WIRE_MAX_SACK];
 	h.type = TERN_PKT_ACK;
 	h.flags |= flags;
-	h.psn = s->snd_nxt;
-	h.n_sack = (uint8_t)build_sacks(s, sacks);
+	h.psn = s->sb.nxt;
+	h.n_sack = (uint8_t)tni_rxtrack_sacks(&s->rx, sacks, TERN_WIRE_MAX_SACK);
 	p->len = (uint32_t)tni_wire_encode(p->data, &h, sacks);
 	tni_engine_queue_pkt(e, p);
 	e->stats.acks_sent++;

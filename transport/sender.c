@@ -1,22 +1,21 @@
-/* The sending half of a session: segmentation, the SACK scoreboard, loss
- * detection (3-packet threshold and RACK time), RTO, completion. */
+/* The sending half of a session: segmentation, transmission and
+ * retransmission, pacing, the timers (RACK's reorder timeout, the tail
+ * probe, the RTO, with Eifel's undo) and completion. What was sent is
+ * the scoreboard's (scoreboard.h); what is lost, RACK's (rack.h). */
 #include <string.h>
 
 #include "session_internal.h"
 #include "tern/error.h"
 #include "tern/session.h"
 
-#define DUP_THRESH 3
-#define MIN_REO_WND_NS 1000
 /* Two ticks of the timer wheel: a shorter probe timeout cannot be kept. */
 #define MIN_PTO_NS 2048
 
 void tni_sender_init(struct tern_session *s)
 {
-	s->snd_una = s->snd_nxt = s->isn;
+	tni_sb_init(&s->sb, s->sb.e, s->e->mask, s->isn);
+	tni_rack_init(&s->rack, s->isn);
 	s->peer_rwnd = 0;
-	s->reo_mult = 1;
-	s->reo_round = s->isn;
 }
 
 int tern_session_send(struct tern_session *s, const void *buf, size_t len, void *cookie)
@@ -103,15 +102,11 @@ void tni_sender_fail_all(struct tern_session *s, int status)
 	s->txq_tail = s->tx_cursor = NULL;
 }
 
-static struct tni_sb_entry *sb_at(struct tern_session *s, uint32_t psn)
-{
-	return &s->sb[psn & s->e->mask];
-}
-
 static void send_data(struct tern_session *s, uint32_t psn, bool last)
 {
 	struct tern_engine *e = s->e;
-	struct tni_sb_entry *sb = sb_at(s, psn);
+	struct tni_sb_entry *sb = tni_sb_at(&s->sb, psn);
+	struct tni_tx_msg *m = sb->msg;
 	struct tni_wire_hdr h;
 	struct tni_pkt *p = tni_engine_pkt_for(e, s, &h);
 	if (!p)
@@ -119,16 +114,16 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	h.type = TERN_PKT_DATA;
 	h.flags |= last ? TERN_FLAG_ACK_REQ : 0;
 	h.psn = psn;
-	h.msg_id = sb->msg->msg_id;
-	h.msg_len = sb->msg->len;
+	h.msg_id = m->msg_id;
+	h.msg_len = m->len;
 	h.frag_off = sb->off;
 	h.payload_len = sb->len;
-	const uint8_t *payload = sb->msg->buf + sb->off;
+	const uint8_t *payload = m->buf + sb->off;
 	/* Large payloads go from the message buffer itself where the driver
 	 * can chain it (DPDK external mbufs); the rest is copied, and counted. */
 	p->len = TERN_WIRE_HDR_LEN; /* what the attached payload follows */
 	if (e->drv->attach_min && sb->len >= e->drv->attach_min && e->drv->ops->attach &&
-	    e->drv->ops->attach(e->drv, p, payload, sb->len, &sb->msg->ext)) {
+	    e->drv->ops->attach(e->drv, p, payload, sb->len, &m->ext)) {
 		e->stats.tx_attach_bytes += sb->len;
 		p->len = (uint32_t)tni_wire_encode_split(p->data, &h, NULL, payload);
 	} else {
@@ -138,10 +133,9 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	}
 	tni_engine_queue_pkt(e, p);
 	e->stats.tx_data_pkts++;
-	sb->sent_ns = e->now;
 	/* The data packet carries our cumulative ack; SACK news (and a
 	 * duplicate to report) still needs an ACK of its own. */
-	if (s->rcv_highest == s->rcv_nxt && !s->dsack_pending) {
+	if (!tni_rxtrack_holes(&s->rx) && !s->rx.dsack_pending) {
 		s->ack_now = false;
 		s->unacked_rx = 0;
 		tni_timer_stop(&s->ack_timer);
@@ -156,7 +150,7 @@ static uint32_t send_limit(const struct tern_session *s)
 
 static bool can_send_more(const struct tern_session *s)
 {
-	return tni_cc_can_send(&s->cc, s->inflight);
+	return tni_cc_can_send(&s->cc, tni_sb_inflight(&s->sb));
 }
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
@@ -188,54 +182,55 @@ static void pace_sent(struct tern_session *s, uint64_t rate, uint32_t payload)
 	s->next_send_ns = from + wire * 1000000000ull / rate;
 }
 
-static uint32_t next_lost(struct tern_session *s)
-{
-	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++)
-		if (sb_at(s, psn)->state == SB_LOST)
-			return psn;
-	return s->snd_nxt;
-}
-
 static void arm_rto(struct tern_session *s)
 {
 	if (!tni_timer_armed(&s->rto_timer))
 		tni_timer_arm(&s->e->wheel, &s->rto_timer, s->e->now + tni_rtt_timeout(&s->rtt));
 }
 
-/* The probe timeout from now (RFC 8985, 7.2): two smoothed round trips,
- * plus the RTT's variation, which keeps probes from firing on a path whose
- * round trips jitter with wake-ups (the kernel's, docs/uring.md). The tail packet
- * asks for an ack (ACK_REQ), which the peer sends by the end of its next
- * poll instead of after its ack delay, so no delayed-ack allowance is
- * needed: a response held back for the 20 us ack delay would otherwise
- * make a probe wait five round trips. */
-static void arm_tlp(struct tern_session *s)
+/* The loss timer: RACK's reorder timeout when a packet awaits it, else
+ * the tail probe's timeout (RFC 8985, 7.2) from now. The tail packet of
+ * every turn asks for an ack (ACK_REQ), which the peer sends by the end of
+ * its next poll instead of after its ack delay, so the probe timeout needs
+ * no delayed-ack allowance: a response held back for the 20 us ack delay
+ * would otherwise make a probe wait five round trips. */
+static void arm_loss_timer(struct tern_session *s)
 {
-	if (s->tlp_out || !s->rtt.has_sample)
+	if (s->loss_at) {
+		tni_timer_arm(&s->e->wheel, &s->loss_timer, s->loss_at);
+		return;
+	}
+	if (s->tlp_out || !s->rtt.has_sample || !tni_sb_inflight(&s->sb))
 		return; /* one probe per tail; before any sample, the RTO */
-	uint64_t pto = 2 * s->rtt.srtt + s->rtt.rttvar;
-	if (pto < MIN_PTO_NS)
-		pto = MIN_PTO_NS;
-	tni_timer_arm(&s->e->wheel, &s->tlp_timer, s->e->now + pto);
+	tni_timer_arm(&s->e->wheel, &s->loss_timer, s->e->now + tni_rack_pto(&s->rtt, MIN_PTO_NS));
 }
 
-void tni_sender_on_tlp_timer(struct tni_timer *t, uint64_t now)
+static void detect_losses(struct tern_session *s);
+
+void tni_sender_on_loss_timer(struct tni_timer *t, uint64_t now)
 {
-	(void)now;
-	struct tern_session *s = container_of(t, struct tern_session, tlp_timer);
+	struct tern_session *s = container_of(t, struct tern_session, loss_timer);
 	struct tern_engine *e = s->e;
-	if (s->state != S_ESTABLISHED || !s->inflight || s->tlp_out)
+	if (s->state != S_ESTABLISHED)
 		return;
-	/* The newest packet still in flight: its ack, or a SACK above a hole,
-	 * is what lets RACK find what else was lost. */
-	uint32_t psn = s->snd_nxt;
-	do
-		psn--;
-	while (psn != s->snd_una && sb_at(s, psn)->state != SB_INFLIGHT);
-	struct tni_sb_entry *sb = sb_at(s, psn);
-	if (sb->state != SB_INFLIGHT)
+	if (s->loss_at) {
+		if (s->loss_at > now) {
+			arm_loss_timer(s);
+			return;
+		}
+		s->loss_at = 0;
+		detect_losses(s);
+		if (tni_sb_lost(&s->sb))
+			tni_engine_want_tx(e, s);
+		arm_loss_timer(s);
 		return;
-	sb->retx++;
+	}
+	if (!tni_sb_inflight(&s->sb) || s->tlp_out)
+		return;
+	/* The newest packet in flight: its ack, or a SACK above a hole, is
+	 * what lets RACK find what else was lost. */
+	uint32_t psn = tni_sb_newest(&s->sb);
+	tni_sb_resend(&s->sb, psn, e->now);
 	s->tlp_out = true;
 	e->stats.retransmits++;
 	e->stats.tlp_probes++;
@@ -249,126 +244,71 @@ bool tni_sender_transmit(struct tern_session *s)
 	if (s->state != S_ESTABLISHED)
 		return false;
 	unsigned budget = TERN_TX_BUDGET;
-	if (!s->inflight && !s->lost_pending)
+	if (!tni_sb_inflight(&s->sb) && !tni_sb_lost(&s->sb))
 		s->last_progress_ns = e->now; /* idle until now: the dead clock starts here */
 	uint64_t rate = s->cc.pace_bps;
-	while (s->lost_pending && can_send_more(s) && budget && pace_allows(s, rate)) {
-		uint32_t psn = next_lost(s);
-		struct tni_sb_entry *sb = sb_at(s, psn);
-		sb->state = SB_INFLIGHT;
-		sb->retx++;
-		s->lost_pending--;
-		s->inflight++;
+	while (tni_sb_lost(&s->sb) && can_send_more(s) && budget && pace_allows(s, rate)) {
+		uint32_t psn = tni_sb_first_lost(&s->sb);
+		tni_sb_resend(&s->sb, psn, e->now);
 		budget--;
 		e->stats.retransmits++;
-		send_data(s, psn, s->lost_pending == 0 && !can_send_more(s));
-		pace_sent(s, rate, sb->len);
+		send_data(s, psn, tni_sb_lost(&s->sb) == 0 && !can_send_more(s));
+		pace_sent(s, rate, tni_sb_at(&s->sb, psn)->len);
 	}
 	uint32_t limit = send_limit(s);
-	while (s->tx_cursor && budget && (s->snd_nxt - s->snd_una) < limit && can_send_more(s) &&
+	while (s->tx_cursor && budget && tni_sb_outstanding(&s->sb) < limit && can_send_more(s) &&
 	       pace_allows(s, rate)) {
 		struct tni_tx_msg *m = s->tx_cursor;
 		uint32_t frag = m->len - m->sent < s->mss ? m->len - m->sent : s->mss;
-		uint32_t psn = s->snd_nxt++;
-		struct tni_sb_entry *sb = sb_at(s, psn);
-		*sb = (struct tni_sb_entry){ .msg = m, .off = m->sent, .len = (uint16_t)frag, .state = SB_INFLIGHT };
+		uint32_t psn = tni_sb_push(&s->sb, m, m->sent, (uint16_t)frag, e->now);
 		m->sent += frag;
 		if (m->sent == m->len) {
 			m->segmented = true;
 			m->last_psn = psn;
 			s->tx_cursor = m->next;
 		}
-		s->inflight++;
 		budget--;
 		/* Ask for a prompt ack on the last packet this turn sends: the
 		 * peer then acks by the end of its next poll, so the probe timeout
 		 * needs no allowance for its ack delay. An RPC ping-pong still sends
 		 * no standalone acks: the answer, or the next request, leaves within
 		 * that poll and carries the ack. */
-		bool last = !s->tx_cursor || !budget || (s->snd_nxt - s->snd_una) >= limit || !can_send_more(s);
+		bool last = !s->tx_cursor || !budget || tni_sb_outstanding(&s->sb) >= limit || !can_send_more(s);
 		send_data(s, psn, last);
 		pace_sent(s, rate, frag);
 	}
-	if (s->inflight) {
+	if (tni_sb_inflight(&s->sb)) {
 		arm_rto(s);
 		/* The probe timeout counts from the last data sent: a turn that
 		 * sent only an ack (the peer's probe, answered) must not put it
 		 * off, or a lost answer waits twice as long. */
-		if (budget < TERN_TX_BUDGET || !tni_timer_armed(&s->tlp_timer))
-			arm_tlp(s);
+		if (budget < TERN_TX_BUDGET || !tni_timer_armed(&s->loss_timer))
+			arm_loss_timer(s);
 	}
 	return budget == 0;
 }
 
-static void mark_lost(struct tern_session *s, struct tni_sb_entry *sb)
-{
-	sb->state = SB_LOST;
-	s->inflight--;
-	s->lost_pending++;
-}
-
-/* Found lost: three later packets SACKed (first sends only, since a
- * retransmission's position says nothing of its send time), or sent more
- * than a reordering window before a packet that arrived (RACK). */
+/* RACK and the 3-packet rule (rack.h); one window reduction per round
+ * trip of losses. */
 static void detect_losses(struct tern_session *s)
 {
-	uint64_t reo_wnd = s->rtt.has_sample ? s->rtt.min_rtt / 4 * s->reo_mult : MIN_REO_WND_NS;
-	if (s->rtt.has_sample && reo_wnd > s->rtt.srtt)
-		reo_wnd = s->rtt.srtt; /* RFC 8985: never more than a round trip */
-	if (reo_wnd < MIN_REO_WND_NS)
-		reo_wnd = MIN_REO_WND_NS;
-	bool found = false;
-	uint32_t first_lost = 0;
-	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
-		struct tni_sb_entry *sb = sb_at(s, psn);
-		if (sb->state != SB_INFLIGHT)
-			continue;
-		bool by_count = !s->reordering_seen && s->have_sacked && !sb->retx &&
-				tni_seq_diff(s->highest_sacked, psn) >= DUP_THRESH;
-		bool by_time = sb->sent_ns + reo_wnd < s->rack_xmit_ns;
-		if (by_count || by_time) {
-			mark_lost(s, sb);
-			if (!found)
-				first_lost = psn;
-			found = true;
-		}
-	}
-	if (!found)
+	struct tni_rack_result r;
+	tni_rack_detect(&s->rack, &s->sb, &s->rtt, s->e->now, &r);
+	s->loss_at = r.timeout_at;
+	if (!r.lost)
 		return;
 	s->e->stats.fast_retransmits++;
-	/* One window reduction per round trip of losses. */
-	if (!s->in_recovery || tni_seq_diff(first_lost, s->recovery_point) >= 0) {
-		/* 16 recoveries without a reported duplicate: the reordering
-		 * that widened the window has passed (RFC 8985, 6.2). */
-		if (s->reo_mult > 1 && ++s->reo_quiet >= 16) {
-			s->reo_mult = 1;
-			s->reo_quiet = 0;
-		}
+	if (!s->in_recovery || tni_seq_diff(r.first_lost, s->recovery_point) >= 0) {
+		tni_rack_on_recovery(&s->rack);
 		s->cc.ops->on_loss(&s->cc, s->e->now);
 		s->in_recovery = true;
-		s->recovery_point = s->snd_nxt;
+		s->recovery_point = s->sb.nxt;
 	}
-}
-
-static uint32_t ack_one(struct tern_session *s, struct tni_sb_entry *sb)
-{
-	uint32_t newly = 0;
-	if (sb->state == SB_INFLIGHT) {
-		s->inflight--;
-		newly = 1;
-	} else if (sb->state == SB_LOST) {
-		s->lost_pending--;
-		newly = 1;
-	}
-	if (newly && sb->sent_ns > s->rack_xmit_ns)
-		s->rack_xmit_ns = sb->sent_ns;
-	sb->state = SB_SACKED;
-	return newly;
 }
 
 static void complete_messages(struct tern_session *s)
 {
-	while (s->txq_head && s->txq_head->segmented && tni_seq_diff(s->snd_una, s->txq_head->last_psn) > 0) {
+	while (s->txq_head && s->txq_head->segmented && tni_seq_diff(s->sb.una, s->txq_head->last_psn) > 0) {
 		struct tni_tx_msg *m = s->txq_head;
 		s->txq_head = m->next;
 		if (!s->txq_head)
@@ -392,37 +332,12 @@ static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
 	s->rtt.backoff = 0;
 	s->in_recovery = false;
 	s->e->stats.rto_spurious++;
-	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
-		struct tni_sb_entry *sb = sb_at(s, psn);
-		if (sb->state == SB_LOST && sb->sent_ns < s->rto_at) {
-			sb->state = SB_INFLIGHT;
-			s->lost_pending--;
-			s->inflight++;
-		}
-	}
-}
-
-/* The first SACK block reports a duplicate (DSACK, RFC 2883) when it lies
- * below the cumulative ack or inside the next block: a packet we sent
- * again had arrived after all. RACK then waits longer before it calls a
- * late packet lost: one more step per round trip with such news. */
-static void check_dsack(struct tern_session *s, const struct tni_wire_pkt *p)
-{
-	struct tni_wire_sack b = tni_wire_sack_get(p, 0);
-	bool below = tni_seq_diff(b.end, p->h.ack) <= 0;
-	bool inside = false;
-	if (!below && p->h.n_sack > 1) {
-		struct tni_wire_sack c = tni_wire_sack_get(p, 1);
-		inside = tni_seq_diff(b.start, c.start) >= 0 && tni_seq_diff(b.end, c.end) <= 0;
-	}
-	if (!below && !inside)
-		return;
-	s->e->stats.dsacks++;
-	s->reordering_seen = true;
-	s->reo_quiet = 0;
-	if (tni_seq_diff(s->snd_una, s->reo_round) >= 0 && s->reo_mult < 64) {
-		s->reo_mult++;
-		s->reo_round = s->snd_nxt;
+	uint32_t psn = tni_sb_first_lost(&s->sb);
+	for (uint32_t i = 0, n = tni_sb_lost(&s->sb); i < n; i++) {
+		uint32_t next = tni_sb_next(&s->sb, psn);
+		if (tni_sb_at(&s->sb, psn)->sent_ns < s->rto_at)
+			tni_sb_unlose(&s->sb, psn);
+		psn = next;
 	}
 }
 
@@ -430,40 +345,30 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
 	const struct tni_wire_hdr *h = &p->h;
-	if (tni_seq_diff(h->ack, s->snd_nxt) > 0)
+	if (tni_seq_diff(h->ack, s->sb.nxt) > 0)
 		return; /* acks what we never sent */
 	uint32_t w = e->cfg.window_pkts;
 	s->peer_rwnd = h->rwnd < w ? h->rwnd : w;
-	if (h->n_sack)
-		check_dsack(s, p);
-	uint32_t newly = 0;
-	while (tni_seq_diff(h->ack, s->snd_una) > 0) {
-		newly += ack_one(s, sb_at(s, s->snd_una));
-		s->snd_una++;
+	struct tni_wire_sack blocks[TERN_WIRE_MAX_SACK];
+	unsigned n = h->n_sack < TERN_WIRE_MAX_SACK ? h->n_sack : TERN_WIRE_MAX_SACK;
+	for (unsigned i = 0; i < n; i++)
+		blocks[i] = tni_wire_sack_get(p, i);
+	/* A duplicate the peer reports: the reordering window learns. */
+	if (tni_rack_is_dsack(h->ack, blocks, n)) {
+		e->stats.dsacks++;
+		tni_rack_on_dsack(&s->rack, s->sb.una, s->sb.nxt);
 	}
-	for (unsigned i = 0; i < h->n_sack; i++) {
-		struct tni_wire_sack b = tni_wire_sack_get(p, i);
-		if (tni_seq_diff(b.start, s->snd_una) < 0)
-			b.start = s->snd_una;
-		if (tni_seq_diff(b.end, s->snd_nxt) > 0)
-			b.end = s->snd_nxt;
-		for (uint32_t psn = b.start; tni_seq_diff(psn, b.end) < 0; psn++)
-			newly += ack_one(s, sb_at(s, psn));
-		if (tni_seq_diff(b.end, b.start) > 0 &&
-		    (!s->have_sacked || tni_seq_diff(b.end - 1, s->highest_sacked) > 0)) {
-			s->highest_sacked = b.end - 1;
-			s->have_sacked = true;
-		}
-	}
-	if (s->have_sacked && tni_seq_diff(s->highest_sacked, s->snd_una) < 0)
-		s->have_sacked = false;
-	if (s->in_recovery && tni_seq_diff(s->snd_una, s->recovery_point) >= 0)
+	uint32_t cum = tni_seq_diff(h->ack, s->sb.una) > 0 ? h->ack : s->sb.una;
+	struct tni_sb_acked a;
+	tni_sb_ack(&s->sb, cum, blocks, n, &a);
+	tni_rack_on_ack(&s->rack, &s->sb, &a, h->ts_echo, s->rtt.has_sample ? s->rtt.min_rtt : 0, e->now);
+	if (s->in_recovery && tni_seq_diff(s->sb.una, s->recovery_point) >= 0)
 		s->in_recovery = false;
-	if (newly && s->rto_undo)
+	if (a.newly && s->rto_undo)
 		check_spurious_rto(s, h->ts_echo);
 	if (h->echo_hops)
 		s->cc.p.hops = h->echo_hops; /* our path, as the peer saw it */
-	if (newly) {
+	if (a.newly) {
 		if (h->ts_echo && h->ts_echo <= e->now) {
 			uint64_t rtt = e->now - h->ts_echo;
 			uint64_t fabric = rtt > h->echo_delay ? rtt - h->echo_delay : rtt;
@@ -471,24 +376,23 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 			s->cc.ops->on_rtt(&s->cc, rtt, fabric, e->now);
 		}
 		s->rtt.backoff = 0;
-		s->cc.ops->on_ack(&s->cc, newly, e->now);
+		s->cc.ops->on_ack(&s->cc, a.newly, e->now);
 		s->last_progress_ns = e->now;
 		detect_losses(s);
 		complete_messages(s);
 		if (s->state == S_DEAD)
 			return;
-	}
-	if (newly)
 		s->tlp_out = false; /* the tail moved: a new probe may follow */
-	if (s->inflight == 0 && s->lost_pending == 0) {
-		tni_timer_stop(&s->rto_timer);
-		tni_timer_stop(&s->tlp_timer);
-	} else if (newly) {
-		tni_timer_arm(&e->wheel, &s->rto_timer, e->now + tni_rtt_timeout(&s->rtt));
-		if (s->inflight)
-			arm_tlp(s);
 	}
-	if (s->lost_pending || s->tx_cursor)
+	if (!tni_sb_inflight(&s->sb) && !tni_sb_lost(&s->sb)) {
+		tni_timer_stop(&s->rto_timer);
+		tni_timer_stop(&s->loss_timer);
+		s->loss_at = 0;
+	} else if (a.newly) {
+		tni_timer_arm(&e->wheel, &s->rto_timer, e->now + tni_rtt_timeout(&s->rtt));
+		arm_loss_timer(s);
+	}
+	if (tni_sb_lost(&s->sb) || s->tx_cursor)
 		tni_engine_want_tx(e, s);
 }
 
@@ -498,18 +402,17 @@ void tni_sender_on_rto(struct tern_session *s)
 	uint64_t rto = tni_rtt_timeout(&s->rtt);
 	uint64_t oldest = UINT64_MAX;
 	bool any = false;
-	for (uint32_t psn = s->snd_una; psn != s->snd_nxt; psn++) {
-		struct tni_sb_entry *sb = sb_at(s, psn);
-		if (sb->state != SB_INFLIGHT)
-			continue;
-		/* Only what has been out a whole RTO is presumed lost: packets
-		 * sent since are still on their way. */
-		if (sb->sent_ns + rto <= e->now) {
-			mark_lost(s, sb);
-			any = true;
-		} else if (sb->sent_ns < oldest) {
-			oldest = sb->sent_ns;
+	/* Only what has been out a whole RTO is presumed lost: packets sent
+	 * since are still on their way. Oldest first, up to the first of them. */
+	while (tni_sb_inflight(&s->sb)) {
+		uint32_t psn = tni_sb_oldest(&s->sb);
+		uint64_t sent = tni_sb_at(&s->sb, psn)->sent_ns;
+		if (sent + rto > e->now) {
+			oldest = sent;
+			break;
 		}
+		tni_sb_mark_lost(&s->sb, psn);
+		any = true;
 	}
 	if (any) {
 		e->stats.rto_fired++;
@@ -521,10 +424,10 @@ void tni_sender_on_rto(struct tern_session *s)
 		s->rtt.backoff++;
 		s->cc.ops->on_timeout(&s->cc, e->now);
 		s->in_recovery = true;
-		s->recovery_point = s->snd_nxt;
+		s->recovery_point = s->sb.nxt;
 		tni_engine_want_tx(e, s);
 	}
-	if (s->inflight || s->lost_pending) {
+	if (tni_sb_inflight(&s->sb) || tni_sb_lost(&s->sb)) {
 		uint64_t at = any || oldest == UINT64_MAX ? e->now + tni_rtt_timeout(&s->rtt) : oldest + rto;
 		tni_timer_arm(&e->wheel, &s->rto_timer, at);
 	}

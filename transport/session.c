@@ -36,15 +36,15 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	struct tern_session *s = calloc(1, sizeof(*s));
 	uint32_t w = e->cfg.window_pkts;
 	if (s) {
-		s->sb = calloc(w, sizeof(*s->sb));
+		s->sb.e = calloc(w, sizeof(*s->sb.e));
 		s->slots = calloc(w, sizeof(*s->slots));
-		s->rcv_bits = calloc(w / 64 ? w / 64 : 1, sizeof(uint64_t));
+		s->rx.bits = calloc(w / 64 ? w / 64 : 1, sizeof(uint64_t));
 	}
-	if (!s || !s->sb || !s->slots || !s->rcv_bits) {
+	if (!s || !s->sb.e || !s->slots || !s->rx.bits) {
 		if (s) {
-			free(s->sb);
+			free(s->sb.e);
 			free(s->slots);
-			free(s->rcv_bits);
+			free(s->rx.bits);
 		}
 		free(s);
 		return NULL;
@@ -65,7 +65,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tni_timer_init(&s->ack_timer, on_ack_timer);
 	tni_timer_init(&s->alive_timer, on_alive_timer);
 	tni_timer_init(&s->pace_timer, tni_sender_on_pace_timer);
-	tni_timer_init(&s->tlp_timer, tni_sender_on_tlp_timer);
+	tni_timer_init(&s->loss_timer, tni_sender_on_loss_timer);
 	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
 	struct tni_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
 				     e->cfg.cc_target_ns, e->cfg.cc_hop_ns, 0 };
@@ -282,7 +282,7 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	tni_timer_cancel(&e->wheel, &s->ack_timer);
 	tni_timer_cancel(&e->wheel, &s->alive_timer);
 	tni_timer_cancel(&e->wheel, &s->pace_timer);
-	tni_timer_cancel(&e->wheel, &s->tlp_timer);
+	tni_timer_cancel(&e->wheel, &s->loss_timer);
 	e->sessions[(s->sid & TNI_SID_SLOT_MASK) - 1] = NULL;
 	e->n_live--;
 	e->stats.sessions_dead++;
@@ -302,9 +302,9 @@ void tni_session_free(struct tern_session *s)
 	for (struct tni_tx_msg *m = s->e->tx_held; m; m = m->next)
 		if (m->sess == s)
 			m->sess = NULL;
-	free(s->sb);
+	free(s->sb.e);
 	free(s->slots);
-	free(s->rcv_bits);
+	free(s->rx.bits);
 	free(s);
 }
 

@@ -9,8 +9,11 @@
 #include "cc.h"
 #include "../drivers/driver.h"
 #include "../util/rng.h"
+#include "rack.h"
 #include "reasm.h"
 #include "rtt.h"
+#include "rxtrack.h"
+#include "scoreboard.h"
 #include "tern/engine.h"
 #include "../util/thread_self.h"
 #include "timer_wheel.h"
@@ -42,18 +45,6 @@ struct tni_tx_msg {
 	struct tni_ext_ref ext;
 	int status;                 /* while held for ext */
 	struct tern_session *sess;  /* while held; NULL once the session is gone */
-};
-
-enum sb_state { SB_INFLIGHT = 1, SB_SACKED = 2, SB_LOST = 3 };
-
-/* Sender scoreboard: one entry per packet in [snd_una, snd_nxt). */
-struct tni_sb_entry {
-	struct tni_tx_msg *msg;
-	uint64_t sent_ns;
-	uint32_t off;
-	uint16_t len;
-	uint8_t state;
-	uint8_t retx;
 };
 
 enum rx_slot_state { RX_FREE = 0, RX_PARTIAL = 1, RX_COMPLETE = 2 };
@@ -88,19 +79,17 @@ struct tern_session {
 
 	/* sender */
 	uint32_t mss; /* payload per data packet on this path */
-	uint32_t isn, snd_una, snd_nxt, peer_rwnd, peer_max_msg;
-	uint32_t inflight, lost_pending, highest_sacked, recovery_point;
-	bool have_sacked, in_recovery;
-	uint64_t rack_xmit_ns, next_msg_id;
-	/* RACK's reordering window (RFC 8985, 6.2): min_rtt/4 times reo_mult.
-	 * A duplicate the peer reports (DSACK) means a retransmission was not
-	 * needed: the window grows, once per round trip, and shrinks back after
-	 * 16 recoveries without one. Until reordering is seen, 3 packets
-	 * SACKed above a hole also mark it lost; after, only time does. */
-	uint32_t reo_mult, reo_quiet;
-	uint32_t reo_round; /* snd_nxt when reo_mult last grew */
-	bool reordering_seen;
-	struct tni_sb_entry *sb;
+	uint32_t isn, peer_rwnd, peer_max_msg;
+	uint32_t recovery_point; /* sb.nxt when the last window reduction was made */
+	bool in_recovery;
+	uint64_t next_msg_id;
+	/* What was sent and is not yet acked: psns [sb.una, sb.nxt). */
+	struct tni_scoreboard sb;
+	struct tni_rack rack;
+	/* RACK's reorder timeout: when a packet sent before one delivered is
+	 * due to be called lost; 0 when none waits (the loss timer then
+	 * serves the tail probe). */
+	uint64_t loss_at;
 	struct tni_tx_msg *txq_head, *txq_tail, *tx_cursor;
 	struct tni_rtt rtt;
 	struct tni_cc cc;
@@ -113,18 +102,13 @@ struct tern_session {
 	 * the session then (the engine's wheel is the pacer, Carousel-style). */
 	uint64_t next_send_ns;
 
-	/* receiver */
-	uint32_t rcv_nxt, rcv_highest, last_rx_psn, unacked_rx;
-	/* A duplicate data packet to report in the next ACK's first SACK
-	 * block (DSACK, RFC 2883): the sender learns its retransmission was
-	 * spurious. */
-	uint32_t dsack_psn;
-	bool dsack_pending;
+	/* receiver: which psns arrived (and the duplicate to report) */
+	struct tni_rxtrack rx;
+	uint32_t unacked_rx;
 	/* An ACK wanted in this poll for in-order data may wait for the next
 	 * poll's sends, which carry it (an RPC's next request acks the last
 	 * answer): 0 when it may not wait. */
 	uint64_t ack_hold_poll;
-	uint64_t *rcv_bits;
 	struct tni_rx_slot *slots;
 	uint64_t deliver_next;
 	uint64_t rx_alloc;      /* bytes held in reassembly buffers */
@@ -132,10 +116,11 @@ struct tern_session {
 	uint8_t echo_hops; /* links the peer's latest data packet crossed */
 
 	struct tni_timer rto_timer, ack_timer, alive_timer, pace_timer;
-	/* Tail loss probe (RFC 8985): a probe timeout after the last send
-	 * resends the newest packet in flight once, so a lost tail costs a
-	 * few round trips, not an RTO. tlp_out: sent, not yet answered. */
-	struct tni_timer tlp_timer;
+	/* RACK's reorder timeout (loss_at), else the tail loss probe (RFC
+	 * 8985): a probe timeout after the last send resends the newest packet
+	 * in flight once, so a lost tail costs a few round trips, not an RTO.
+	 * tlp_out: sent, not yet answered. */
+	struct tni_timer loss_timer;
 	bool tlp_out;
 	void *upper_data; /* the upper layer's per-session state (the RPC layer's) */
 	/* Least (our clock at receipt - the peer's send stamp) seen: the
@@ -227,7 +212,7 @@ static inline struct tni_pkt *tni_engine_pkt_for(struct tern_engine *e, struct t
 		.dst_sid = s->peer_sid,
 		.src_sid = s->sid,
 		.src_epoch = e->epoch,
-		.ack = s->rcv_nxt,
+		.ack = s->rx.nxt,
 		.rwnd = e->cfg.window_pkts,
 		.ts = e->now,
 		.ts_echo = s->echo_ts,
@@ -265,7 +250,7 @@ bool tni_sender_transmit(struct tern_session *s);
 void tni_sender_on_rto(struct tern_session *s);
 void tni_sender_fail_all(struct tern_session *s, int status);
 void tni_sender_on_pace_timer(struct tni_timer *t, uint64_t now);
-void tni_sender_on_tlp_timer(struct tni_timer *t, uint64_t now);
+void tni_sender_on_loss_timer(struct tni_timer *t, uint64_t now);
 
 /* receiver.c */
 void tni_receiver_init(struct tern_session *s, uint32_t peer_isn);

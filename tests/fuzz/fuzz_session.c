@@ -141,8 +141,8 @@ static void inject(struct world *w, const uint8_t *r)
 		.dst_sid = r[1] & 2 ? to->sid ^ ((uint64_t)r[3] << 32) : to->sid,
 		.src_sid = r[1] & 4 ? to->peer_sid ^ r[4] : to->peer_sid,
 		.src_epoch = r[1] & 8 ? to->peer_epoch + 1 : to->peer_epoch,
-		.psn = to->rcv_nxt + (uint32_t)(int16_t)get16(r + 5),
-		.ack = to->snd_una + (uint32_t)(int8_t)r[7],
+		.psn = to->rx.nxt + (uint32_t)(int16_t)get16(r + 5),
+		.ack = to->sb.una + (uint32_t)(int8_t)r[7],
 		.rwnd = r[8],
 		.msg_id = to->deliver_next + r[9] % 80,
 		.msg_len = (uint32_t)get16(r + 10) * (r[1] & 16 ? 17 : 1),
@@ -158,7 +158,7 @@ static void inject(struct world *w, const uint8_t *r)
 		h.payload_len = 0;
 	struct tni_wire_sack sacks[3];
 	for (unsigned i = 0; i < h.n_sack; i++) {
-		uint32_t start = to->snd_una + (uint32_t)(r[19] >> (2 * i) & 15);
+		uint32_t start = to->sb.una + (uint32_t)(r[19] >> (2 * i) & 15);
 		sacks[i] = (struct tni_wire_sack){ start, start + 1 + i };
 	}
 	memset(pkt + tni_wire_hdr_len(h.n_sack), r[19] | 0x80, h.payload_len);
