@@ -90,6 +90,7 @@ void tni_sb_unlose(struct tni_scoreboard *sb, uint32_t psn)
 static void take(struct tni_scoreboard *sb, uint32_t psn, struct tni_sb_acked *out)
 {
 	struct tni_sb_entry *e = tni_sb_at(sb, psn);
+	sb->steps++;
 	if (e->state == TNI_SB_INFLIGHT)
 		list_unlink(sb, &sb->sent, psn);
 	else if (e->state == TNI_SB_LOST)
@@ -111,8 +112,10 @@ static void take(struct tni_scoreboard *sb, uint32_t psn, struct tni_sb_acked *o
 static uint32_t skip_sacked(struct tni_scoreboard *sb, uint32_t psn, uint32_t end)
 {
 	uint32_t q = psn;
-	while (tni_seq_diff(q, end) < 0 && tni_sb_at(sb, q)->state == TNI_SB_SACKED)
+	while (tni_seq_diff(q, end) < 0 && tni_sb_at(sb, q)->state == TNI_SB_SACKED) {
 		q = tni_sb_at(sb, q)->next;
+		sb->steps++;
+	}
 	if (tni_seq_diff(q, end) > 0)
 		q = end;
 	while (tni_seq_diff(psn, q) < 0) {
@@ -152,6 +155,9 @@ void tni_sb_ack(struct tni_scoreboard *sb, uint32_t cum, const struct tni_wire_s
 			take(sb, psn, out);
 			psn++;
 		}
+		/* The block's first entry points past it: the same block again,
+		 * as every ACK until the hole below fills repeats it, is one step. */
+		tni_sb_at(sb, start)->next = end;
 		if (!out->sacked || tni_seq_diff(end - 1, out->highest) > 0)
 			out->highest = end - 1;
 		out->sacked = true;

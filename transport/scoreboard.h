@@ -41,6 +41,8 @@ struct tni_scoreboard {
 	uint32_t mask;
 	uint32_t una, nxt; /* entries are [una, nxt) */
 	struct tni_sb_list sent, lost;
+	/* Entries tni_sb_ack has looked at, all told: what its tests bound. */
+	uint64_t steps;
 };
 
 /* What one ACK newly covered (tni_sb_ack). */
