@@ -121,6 +121,13 @@ struct tern_driver {
 	 * a poll with nothing to send or receive may skip it (the engine
 	 * reads it at least every TERN_IDLE_CLOCK_POLLS polls). */
 	bool lazy_clock;
+	/* The shortest RTO this end's path allows: how long the engine on it
+	 * may go without a poll. TNI_COARSE_RTO_NS on the kernel's paths; the
+	 * driver's own where the engine busy-polls its device. */
+	uint64_t min_rto_ns;
 };
+
+/* A scheduler can stall a process on the kernel's paths this long. */
+#define TNI_COARSE_RTO_NS 1000000ull
 
 #endif

@@ -139,6 +139,7 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 	}
 	if (rc == 0) {
 		(*out)->kind = kind;
+		(*out)->min_rto_ns = TNI_COARSE_RTO_NS;
 		(*out)->mtu = cfg.mtu;
 		(*out)->attach_min = 0; /* the kernel copies anyway */
 	}

@@ -104,7 +104,7 @@ Test(rack, the_count_rule_spares_retransmissions_and_stops_once_reordering_is_se
 {
 	fresh();
 	send_n(8, 0);
-	tni_sb_mark_lost(&sb, 0);
+	tni_sb_mark_lost(&sb, 0, true);
 	tni_sb_resend(&sb, 0, 8 * US); /* 0 is a retransmission now */
 	ack(0, 4, 5, 14 * US);
 	struct tni_rack_result r = detect(14 * US);
@@ -121,11 +121,12 @@ Test(rack, the_count_rule_spares_retransmissions_and_stops_once_reordering_is_se
 		cr_assert_neq(tni_sb_at(&sb, psn)->state, TNI_SB_LOST, "%u by count after reordering", psn);
 }
 
-Test(rack, a_dsack_widens_the_window_once_per_round_trip_up_to_srtt_then_it_decays)
+Test(rack, a_dsack_doubles_the_window_once_per_round_trip_past_srtt_then_it_decays)
 {
 	fresh();
 	send_n(10, 0);
 	uint64_t w0 = tni_rack_reo_wnd(&rack, &rtt);
+	cr_assert_eq(w0, rtt.min_rtt / 4);
 	tni_rack_on_dsack(&rack, sb.una, sb.nxt);
 	cr_assert(rack.reordering_seen);
 	cr_assert_eq(tni_rack_reo_wnd(&rack, &rtt), 2 * w0);
@@ -133,18 +134,41 @@ Test(rack, a_dsack_widens_the_window_once_per_round_trip_up_to_srtt_then_it_deca
 	cr_assert_eq(tni_rack_reo_wnd(&rack, &rtt), 2 * w0, "same round trip: one step");
 	ack(10, 0, 0, 20 * US);
 	tni_rack_on_dsack(&rack, sb.una, sb.nxt);
-	cr_assert_eq(tni_rack_reo_wnd(&rack, &rtt), 3 * w0);
+	cr_assert_eq(tni_rack_reo_wnd(&rack, &rtt), 4 * w0);
 	for (int i = 0; i < 10; i++) {
 		send_n(1, (uint64_t)(30 + i) * US);
 		ack(sb.nxt, 0, 0, (uint64_t)(40 + i) * US);
 		tni_rack_on_dsack(&rack, sb.una, sb.nxt);
 	}
-	cr_assert_eq(tni_rack_reo_wnd(&rack, &rtt), rtt.srtt, "never more than a round trip");
+	/* Reordering longer than a round trip is what a datacenter fabric
+	 * with a slow path shows; the window follows it, to 16 min_rtt. */
+	cr_assert_eq(tni_rack_reo_wnd(&rack, &rtt), TNI_RACK_MAX_REO_MULT * w0);
+	cr_assert_gt(tni_rack_reo_wnd(&rack, &rtt), rtt.srtt);
 	for (int i = 0; i < 15; i++)
 		tni_rack_on_recovery(&rack);
 	cr_assert_gt(tni_rack_reo_wnd(&rack, &rtt), w0);
 	tni_rack_on_recovery(&rack);
 	cr_assert_eq(tni_rack_reo_wnd(&rack, &rtt), w0, "16 recoveries without a duplicate");
+}
+
+Test(rack, only_a_duplicate_of_a_guessed_resend_shows_reordering)
+{
+	fresh();
+	send_n(6, 0);
+	tni_sb_mark_lost(&sb, 1, true); /* RACK's guess */
+	tni_sb_resend(&sb, 1, 10 * US);
+	tni_sb_mark_lost(&sb, 2, false); /* the RTO's */
+	tni_sb_resend(&sb, 2, 10 * US);
+	tni_sb_resend(&sb, 3, 10 * US); /* a probe */
+	ack(6, 0, 0, 20 * US);
+	cr_assert(tni_rack_dsack_shows_reordering(&sb, 1));
+	cr_assert_not(tni_rack_dsack_shows_reordering(&sb, 2), "a timeout's resend");
+	cr_assert_not(tni_rack_dsack_shows_reordering(&sb, 3), "a probe's");
+	cr_assert_not(tni_rack_dsack_shows_reordering(&sb, 4), "sent once: the network's duplicate");
+	cr_assert_not(tni_rack_dsack_shows_reordering(&sb, 6), "never sent");
+	/* A window later the entry is another packet's. */
+	send_n(W, 30 * US);
+	cr_assert_not(tni_rack_dsack_shows_reordering(&sb, 1));
 }
 
 Test(rack, a_dsack_is_a_first_block_at_or_below_the_ack_or_inside_the_next)
@@ -162,7 +186,7 @@ Test(rack, an_ack_that_may_be_the_originals_does_not_move_the_clock)
 {
 	fresh();
 	send_n(3, 0);
-	tni_sb_mark_lost(&sb, 2);
+	tni_sb_mark_lost(&sb, 2, true);
 	tni_sb_resend(&sb, 2, 20 * US);
 	/* 2's ack after 1 us: too quick to answer the resend, so it answers
 	 * the first send, whose time is unknown now. */
@@ -173,7 +197,7 @@ Test(rack, an_ack_that_may_be_the_originals_does_not_move_the_clock)
 	/* With the echoed stamp of the resend, it counts. */
 	fresh();
 	send_n(3, 0);
-	tni_sb_mark_lost(&sb, 2);
+	tni_sb_mark_lost(&sb, 2, true);
 	tni_sb_resend(&sb, 2, 20 * US);
 	struct tni_wire_sack b = { 2, 3 };
 	struct tni_sb_acked a;

@@ -130,8 +130,8 @@ Test(scoreboard, lost_packets_queue_in_order_found_and_a_resend_makes_one_the_ne
 {
 	fresh(0);
 	push_n(6, 0);
-	tni_sb_mark_lost(&sb, 2);
-	tni_sb_mark_lost(&sb, 0);
+	tni_sb_mark_lost(&sb, 2, true);
+	tni_sb_mark_lost(&sb, 0, true);
 	cr_assert_eq(tni_sb_lost(&sb), 2);
 	cr_assert_eq(tni_sb_inflight(&sb), 4);
 	cr_assert_eq(tni_sb_first_lost(&sb), 2);
@@ -154,8 +154,8 @@ Test(scoreboard, a_sacked_lost_packet_leaves_the_resend_queue)
 {
 	fresh(0);
 	push_n(4, 0);
-	tni_sb_mark_lost(&sb, 1);
-	tni_sb_mark_lost(&sb, 2);
+	tni_sb_mark_lost(&sb, 1, true);
+	tni_sb_mark_lost(&sb, 2, true);
 	struct tni_wire_sack r = { 1, 2 };
 	struct tni_sb_acked a = ack(0, 1, &r);
 	cr_assert_eq(a.newly, 1);
@@ -167,8 +167,8 @@ Test(scoreboard, an_undone_loss_goes_back_in_flight_at_its_send_time)
 {
 	fresh(0);
 	push_n(5, 10); /* sent at 10..14 */
-	tni_sb_mark_lost(&sb, 0);
-	tni_sb_mark_lost(&sb, 2);
+	tni_sb_mark_lost(&sb, 0, true);
+	tni_sb_mark_lost(&sb, 2, true);
 	tni_sb_unlose(&sb, 2);
 	tni_sb_unlose(&sb, 0);
 	uint32_t l[W];
@@ -251,7 +251,7 @@ Test(scoreboard, agrees_with_a_plain_model_under_random_sends_losses_and_acks)
 				if (model[sb.una + k - base] == TNI_SB_INFLIGHT)
 					psn = sb.una + k;
 			}
-			tni_sb_mark_lost(&sb, psn);
+			tni_sb_mark_lost(&sb, psn, true);
 			model[psn - base] = TNI_SB_LOST;
 		} else if (op == 2 && tni_sb_lost(&sb)) {
 			uint32_t psn = tni_sb_first_lost(&sb);

@@ -34,7 +34,7 @@ void tern_engine_config_init_sized(struct tern_engine_config *cfg, size_t size)
 	c.delivery = TERN_DELIVER_IN_ORDER;
 	c.accept = true;
 	c.init_rto_ns = 1000000;
-	c.min_rto_ns = 1000000;
+	c.min_rto_ns = 0; /* the path's */
 	c.max_rto_ns = 100000000;
 	c.dead_after_ns = 2000000000ull;
 	c.ack_delay_ns = 20000;
@@ -52,7 +52,8 @@ static int check_config(const struct tern_engine_config *c)
 		return TERN_EINVAL;
 	if (c->link_bps < 1000000 || c->cc_target_ns == 0)
 		return TERN_EINVAL;
-	if (c->min_rto_ns == 0 || c->max_rto_ns < c->min_rto_ns || c->init_rto_ns == 0 || c->dead_after_ns == 0)
+	if (c->max_rto_ns < c->min_rto_ns || c->max_rto_ns < c->init_rto_ns || c->init_rto_ns == 0 ||
+	    c->dead_after_ns == 0)
 		return TERN_EINVAL;
 	return 0;
 }

@@ -49,6 +49,12 @@ bool tni_rack_is_dsack(uint32_t cum, const struct tni_wire_sack *r, unsigned n)
 	return n > 1 && tni_seq_diff(r[0].start, r[1].start) >= 0 && tni_seq_diff(r[0].end, r[1].end) <= 0;
 }
 
+bool tni_rack_dsack_shows_reordering(const struct tni_scoreboard *sb, uint32_t psn)
+{
+	const struct tni_sb_entry *e = tni_sb_recent(sb, psn);
+	return e && e->retx && e->guessed;
+}
+
 void tni_rack_on_dsack(struct tni_rack *r, uint32_t snd_una, uint32_t snd_nxt)
 {
 	r->reordering_seen = true;
@@ -56,7 +62,7 @@ void tni_rack_on_dsack(struct tni_rack *r, uint32_t snd_una, uint32_t snd_nxt)
 	/* One step per round trip: the duplicates of one episode arrive
 	 * together and say one thing. */
 	if (tni_seq_diff(snd_una, r->reo_round) >= 0 && r->reo_mult < TNI_RACK_MAX_REO_MULT) {
-		r->reo_mult++;
+		r->reo_mult *= 2;
 		r->reo_round = snd_nxt;
 	}
 }
@@ -74,14 +80,14 @@ uint64_t tni_rack_reo_wnd(const struct tni_rack *r, const struct tni_rtt *rtt)
 	if (!rtt->has_sample)
 		return MIN_REO_WND_NS;
 	uint64_t w = rtt->min_rtt / 4 * r->reo_mult;
-	if (w > rtt->srtt)
-		w = rtt->srtt; /* RFC 8985: never more than a round trip */
+	if (w > rtt->srtt && r->reo_mult == 1)
+		w = rtt->srtt;
 	return w < MIN_REO_WND_NS ? MIN_REO_WND_NS : w;
 }
 
 static void lost(struct tni_scoreboard *sb, uint32_t psn, struct tni_rack_result *out)
 {
-	tni_sb_mark_lost(sb, psn);
+	tni_sb_mark_lost(sb, psn, true);
 	if (!out->lost || tni_seq_diff(psn, out->first_lost) < 0)
 		out->first_lost = psn;
 	out->lost++;

@@ -51,7 +51,12 @@ void tni_rack_on_ack(struct tni_rack *r, const struct tni_scoreboard *sb, const 
 /* Whether an ACK's first SACK block reports a duplicate (RFC 2883): it
  * lies at or below the cumulative ack, or inside the second block. */
 bool tni_rack_is_dsack(uint32_t cum, const struct tni_wire_sack *r, unsigned n);
-/* The peer reported a duplicate: a retransmission was not needed. */
+/* Whether a duplicate the peer reported (of psn) was our resend on
+ * RACK's guess: the original was only late, so the path reorders. A
+ * duplicate the network made, or one of a probe or a timeout's resend
+ * (an ack was lost, not a packet late), says nothing of reordering. */
+bool tni_rack_dsack_shows_reordering(const struct tni_scoreboard *sb, uint32_t psn);
+/* The peer reported a duplicate that shows reordering. */
 void tni_rack_on_dsack(struct tni_rack *r, uint32_t snd_una, uint32_t snd_nxt);
 /* A recovery began (one per round trip of losses). */
 void tni_rack_on_recovery(struct tni_rack *r);

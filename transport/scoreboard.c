@@ -48,17 +48,28 @@ void tni_sb_resend(struct tni_scoreboard *sb, uint32_t psn, uint64_t now)
 {
 	struct tni_sb_entry *e = tni_sb_at(sb, psn);
 	list_unlink(sb, e->state == TNI_SB_LOST ? &sb->lost : &sb->sent, psn);
+	if (e->state == TNI_SB_INFLIGHT)
+		e->guessed = 0; /* a probe */
 	e->state = TNI_SB_INFLIGHT;
 	e->sent_ns = now;
-	e->retx++;
+	if (e->retx < 127)
+		e->retx++;
 	list_append(sb, &sb->sent, psn);
 }
 
-void tni_sb_mark_lost(struct tni_scoreboard *sb, uint32_t psn)
+void tni_sb_mark_lost(struct tni_scoreboard *sb, uint32_t psn, bool guessed)
 {
 	list_unlink(sb, &sb->sent, psn);
 	tni_sb_at(sb, psn)->state = TNI_SB_LOST;
+	tni_sb_at(sb, psn)->guessed = guessed;
 	list_append(sb, &sb->lost, psn);
+}
+
+const struct tni_sb_entry *tni_sb_recent(const struct tni_scoreboard *sb, uint32_t psn)
+{
+	if (tni_seq_diff(psn, sb->nxt) >= 0 || sb->nxt - psn > sb->mask + 1)
+		return NULL;
+	return tni_sb_at(sb, psn);
 }
 
 void tni_sb_unlose(struct tni_scoreboard *sb, uint32_t psn)

@@ -28,7 +28,10 @@ struct tni_sb_entry {
 	uint32_t prev, next;
 	uint16_t len;
 	uint8_t state;
-	uint8_t retx; /* retransmissions so far */
+	uint8_t retx : 7; /* retransmissions so far (saturating) */
+	/* Last found lost by RACK's guess, which reordering can prove wrong;
+	 * not by the RTO, nor resent as a probe. */
+	uint8_t guessed : 1;
 };
 
 /* A list of psns, counted so that no psn value needs to mean "none". */
@@ -69,10 +72,15 @@ static inline uint32_t tni_sb_outstanding(const struct tni_scoreboard *sb)
 /* A new packet, sent now: the next psn, in flight. The caller checked
  * that the window has room. */
 uint32_t tni_sb_push(struct tni_scoreboard *sb, void *msg, uint32_t off, uint16_t len, uint64_t now);
-/* psn (lost, or in flight and probed) sent again now: in flight, newest. */
+/* psn (lost, or in flight and probed) sent again now: in flight, newest.
+ * An entry is readable until the psn a window above it is pushed. */
 void tni_sb_resend(struct tni_scoreboard *sb, uint32_t psn, uint64_t now);
-/* psn, in flight, found lost: onto the retransmission queue. */
-void tni_sb_mark_lost(struct tni_scoreboard *sb, uint32_t psn);
+/* psn, in flight, found lost: onto the retransmission queue. guessed:
+ * by RACK's reckoning rather than a timeout. */
+void tni_sb_mark_lost(struct tni_scoreboard *sb, uint32_t psn, bool guessed);
+/* The entry of a psn sent not more than a window ago, acked or not; NULL
+ * when it is older or was never sent. */
+const struct tni_sb_entry *tni_sb_recent(const struct tni_scoreboard *sb, uint32_t psn);
 /* psn, lost, found not lost after all (an undone RTO): in flight again,
  * at its place by send time. Rare; costs the walk to that place. */
 void tni_sb_unlose(struct tni_scoreboard *sb, uint32_t psn);

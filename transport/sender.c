@@ -10,6 +10,8 @@
 
 /* Two ticks of the timer wheel: a shorter probe timeout cannot be kept. */
 #define MIN_PTO_NS 2048
+/* Tail probes in a row without an answer before the RTO takes over. */
+#define MAX_PROBES 4
 
 void tni_sender_init(struct tern_session *s)
 {
@@ -200,9 +202,11 @@ static void arm_loss_timer(struct tern_session *s)
 		tni_timer_arm(&s->e->wheel, &s->loss_timer, s->loss_at);
 		return;
 	}
-	if (s->tlp_out || !s->rtt.has_sample || !tni_sb_inflight(&s->sb))
-		return; /* one probe per tail; before any sample, the RTO */
-	tni_timer_arm(&s->e->wheel, &s->loss_timer, s->e->now + tni_rack_pto(&s->rtt, MIN_PTO_NS));
+	if (s->probes >= MAX_PROBES || !s->rtt.has_sample || !tni_sb_inflight(&s->sb))
+		return; /* the probes went unanswered, or no sample yet: the RTO */
+	/* Each probe without an answer doubles the wait for the next. */
+	uint64_t pto = tni_rack_pto(&s->rtt, MIN_PTO_NS);
+	tni_timer_arm(&s->e->wheel, &s->loss_timer, s->e->now + pto);
 }
 
 static void detect_losses(struct tern_session *s);
@@ -225,16 +229,21 @@ void tni_sender_on_loss_timer(struct tni_timer *t, uint64_t now)
 		arm_loss_timer(s);
 		return;
 	}
-	if (!tni_sb_inflight(&s->sb) || s->tlp_out)
+	if (!tni_sb_inflight(&s->sb) || s->probes >= MAX_PROBES)
 		return;
 	/* The newest packet in flight: its ack, or a SACK above a hole, is
 	 * what lets RACK find what else was lost. */
 	uint32_t psn = tni_sb_newest(&s->sb);
 	tni_sb_resend(&s->sb, psn, e->now);
-	s->tlp_out = true;
+	s->probes++;
 	e->stats.retransmits++;
 	e->stats.tlp_probes++;
 	send_data(s, psn, true);
+	/* The RTO counts from the last probe (RFC 8985, 7.3), and never
+	 * comes before the probe timeout: it is the last resort. */
+	uint64_t rto = tni_rtt_timeout(&s->rtt), pto = tni_rack_pto(&s->rtt, MIN_PTO_NS);
+	tni_timer_arm(&e->wheel, &s->rto_timer, e->now + (rto > pto ? rto : 2 * pto));
+	arm_loss_timer(s);
 	tni_engine_want_tx(e, s); /* flushed in this poll */
 }
 
@@ -356,7 +365,8 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 	/* A duplicate the peer reports: the reordering window learns. */
 	if (tni_rack_is_dsack(h->ack, blocks, n)) {
 		e->stats.dsacks++;
-		tni_rack_on_dsack(&s->rack, s->sb.una, s->sb.nxt);
+		if (tni_rack_dsack_shows_reordering(&s->sb, blocks[0].start))
+			tni_rack_on_dsack(&s->rack, s->sb.una, s->sb.nxt);
 	}
 	uint32_t cum = tni_seq_diff(h->ack, s->sb.una) > 0 ? h->ack : s->sb.una;
 	struct tni_sb_acked a;
@@ -382,7 +392,7 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 		complete_messages(s);
 		if (s->state == S_DEAD)
 			return;
-		s->tlp_out = false; /* the tail moved: a new probe may follow */
+		s->probes = 0; /* the tail moved: probes start again */
 	}
 	if (!tni_sb_inflight(&s->sb) && !tni_sb_lost(&s->sb)) {
 		tni_timer_stop(&s->rto_timer);
@@ -411,7 +421,7 @@ void tni_sender_on_rto(struct tern_session *s)
 			oldest = sent;
 			break;
 		}
-		tni_sb_mark_lost(&s->sb, psn);
+		tni_sb_mark_lost(&s->sb, psn, false);
 		any = true;
 	}
 	if (any) {

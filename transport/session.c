@@ -66,7 +66,9 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tni_timer_init(&s->alive_timer, on_alive_timer);
 	tni_timer_init(&s->pace_timer, tni_sender_on_pace_timer);
 	tni_timer_init(&s->loss_timer, tni_sender_on_loss_timer);
-	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns, e->cfg.min_rto_ns, e->cfg.max_rto_ns);
+	/* The floor follows the path, known once the peer's handshake is in. */
+	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns,
+		     TNI_COARSE_RTO_NS < e->cfg.max_rto_ns ? TNI_COARSE_RTO_NS : e->cfg.max_rto_ns, e->cfg.max_rto_ns);
 	struct tni_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
 				     e->cfg.cc_target_ns, e->cfg.cc_hop_ns, 0 };
 	tni_cc_init(&s->cc, e->cfg.cc, &cp);
@@ -108,12 +110,25 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 		h.dst_sid = 0; /* the server's id is what the SYN asks for */
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	struct tni_wire_handshake hs = { s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
-					  e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0 };
+					  (e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0) |
+						  (e->drv->min_rto_ns < TNI_COARSE_RTO_NS ? TERN_CAP_FINE_TIMERS : 0) };
 	if (e->drv->ops->steer_port)
 		hs.steer_port = e->drv->ops->steer_port(e->drv, &s->peer);
 	tni_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
 	p->len = (uint32_t)tni_wire_encode(p->data, &h, NULL);
 	tni_engine_queue_pkt(e, p);
+}
+
+/* The RTO floor of a session: the configured one, else the path's, which
+ * is the kernel's millisecond unless both ends are free of its scheduler. */
+static uint64_t rto_floor(const struct tern_engine *e, uint16_t peer_caps)
+{
+	if (e->cfg.min_rto_ns)
+		return e->cfg.min_rto_ns;
+	uint64_t own = e->drv->min_rto_ns ? e->drv->min_rto_ns : TNI_COARSE_RTO_NS;
+	if (!(peer_caps & TERN_CAP_FINE_TIMERS) && own < TNI_COARSE_RTO_NS)
+		own = TNI_COARSE_RTO_NS;
+	return own > e->cfg.max_rto_ns ? e->cfg.max_rto_ns : own;
 }
 
 static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
@@ -128,6 +143,7 @@ static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 	 * can tell that its link checked what it got. */
 	s->hdr_flags = s->e->drv->tx_link_checks && (hs.caps & TERN_CAP_LINK_CHECKED) ? TERN_FLAG_NO_CRC : 0;
 	tni_receiver_init(s, hs.isn);
+	s->rtt.min_rto = rto_floor(s->e, hs.caps);
 	s->state = S_ESTABLISHED;
 	tni_timer_arm(&s->e->wheel, &s->alive_timer, s->e->now + keepalive_interval(s->e));
 }

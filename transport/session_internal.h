@@ -119,9 +119,9 @@ struct tern_session {
 	/* RACK's reorder timeout (loss_at), else the tail loss probe (RFC
 	 * 8985): a probe timeout after the last send resends the newest packet
 	 * in flight once, so a lost tail costs a few round trips, not an RTO.
-	 * tlp_out: sent, not yet answered. */
+	 * probes: sent since the last ack of new data. */
 	struct tni_timer loss_timer;
-	bool tlp_out;
+	uint8_t probes;
 	void *upper_data; /* the upper layer's per-session state (the RPC layer's) */
 	/* Least (our clock at receipt - the peer's send stamp) seen: the
 	 * clock offset plus the quickest one-way trip (tni_session_peer_to_local). */

@@ -82,6 +82,9 @@ enum tni_wire_caps {
 	/* It knows which datagrams its link checked, and takes packets
 	 * without a CRC (TERN_FLAG_NO_CRC) when the link did. */
 	TERN_CAP_LINK_CHECKED = 1,
+	/* Its path never stalls it for the kernel's millisecond (it
+	 * busy-polls a NIC or memory): the RTO may go below 1 ms. */
+	TERN_CAP_FINE_TIMERS = 2,
 };
 
 struct tni_wire_pkt {

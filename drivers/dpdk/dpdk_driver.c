@@ -574,6 +574,9 @@ int tern_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, struct tern_driv
 	}
 	dd->drv.ops = &dpdk_ops;
 	dd->drv.kind = TERN_DRIVER_DPDK;
+	/* A poll-mode engine on its own core: no scheduler between it and
+	 * the wire, so the RTO may be far under the kernel's millisecond. */
+	dd->drv.min_rto_ns = 50000;
 	dd->drv.mtu = p->mtu;
 	dd->drv.attach_min = p->attach_min;
 	dd->drv.tx_link_checks = p->memory_link || p->csum_offload;

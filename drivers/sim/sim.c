@@ -440,6 +440,7 @@ int tern_sim_driver_open(struct tern_sim_net *net, uint32_t node_id, struct tern
 	node->attached = 1;
 	node->drv.ops = &sim_ops;
 	node->drv.kind = TERN_DRIVER_SIM;
+	node->drv.min_rto_ns = 20000; /* simulated time: nothing stalls */
 	node->drv.mtu = 1500;
 	node->drv.attach_min = 1024; /* attach itself does something only under attach_tx */
 	node->drv.tx_link_checks = node->drv.rx_link_checks = net->cfg.link_checked;
