@@ -984,3 +984,55 @@ Test(session, a_lost_tail_packet_is_probed_within_a_few_round_trips)
 		      (unsigned long long)srtt);
 	pair_close(&P);
 }
+
+/* The probe timer and the peer's delayed ACK are one design: the last
+ * packet of a turn asks for a prompt ack, so a peer that holds back its
+ * ACKs (here for 500 us) neither delays the sender's completion nor makes
+ * a lost answer's probe wait for the ack delay. */
+static void long_ack_delay(struct tern_engine_config *ec)
+{
+	ec->ack_delay_ns = 500 * 1000;
+}
+
+static bool answer_done(void *arg)
+{
+	(void)arg;
+	return done_count >= 1;
+}
+
+Test(session, a_held_back_ack_delays_neither_completion_nor_the_probe)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	memset(&P, 0, sizeof(P));
+	cr_assert_eq(pair_open(&P, &sc, long_ack_delay), 0);
+	P.on_send_done = record_done;
+	establish();
+	for (int i = 0; i < 10; i++) { /* an RTT estimate at the server */
+		done_count = 0;
+		cr_assert_eq(tern_session_send(P.server, "warm", 4, NULL), 0);
+		cr_assert_eq(pair_run(&P, 10 * MS, answer_done, NULL), 0);
+	}
+	uint64_t srtt = tern_session_srtt(P.server);
+	cr_assert_gt(srtt, 0);
+	cr_assert_lt(srtt, 100 * 1000, "acks came without the 500 us delay: srtt %llu ns", (unsigned long long)srtt);
+	/* An answer lost on its way to the client (node 1). */
+	struct tern_sim_link lossy = sc.link;
+	lossy.loss = 1.0;
+	cr_assert_eq(tern_sim_set_link(P.net, 1, &lossy), 0);
+	done_count = 0;
+	uint64_t t0 = tern_sim_now(P.net);
+	cr_assert_eq(tern_session_send(P.server, "answer", 6, NULL), 0);
+	tern_engine_poll(P.eng[1]);
+	cr_assert_eq(tern_sim_set_link(P.net, 1, &sc.link), 0);
+	cr_assert_eq(pair_run(&P, 10 * MS, answer_done, NULL), 0);
+	uint64_t took = tern_sim_now(P.net) - t0;
+	cr_assert_eq(done_status[0], 0);
+	struct tern_stats st;
+	tern_engine_stats(P.eng[1], &st);
+	cr_assert_eq(st.tlp_probes, 1);
+	cr_assert_eq(st.rto_fired, 0);
+	cr_assert_leq(took, 5 * srtt, "the lost answer was acked after %llu ns, srtt %llu ns", (unsigned long long)took,
+		      (unsigned long long)srtt);
+	pair_close(&P);
+}
