@@ -184,29 +184,37 @@ static void pace_sent(struct tern_session *s, uint64_t rate, uint32_t payload)
 	s->next_send_ns = from + wire * 1000000000ull / rate;
 }
 
-static void arm_rto(struct tern_session *s)
+/* While data is in flight one timer guards it, the first of:
+ *  - RACK's reorder timeout, when a packet awaits it (the loss timer);
+ *  - the tail probe's timeout (RFC 8985, 7.2) from now, for up to
+ *    MAX_PROBES probes in a row (the loss timer);
+ *  - the RTO, the last resort: once the probes went unanswered, or before
+ *    any RTT sample. restart: from now, else only if not running.
+ * One timer, not three, is re-armed per send: the wheel's work per round
+ * trip does not grow as the RTO floor shrinks.
+ * The tail packet of every turn asks for an ack (ACK_REQ), which the peer
+ * sends by the end of its next poll instead of after its ack delay, so the
+ * probe timeout needs no delayed-ack allowance: a response held back for
+ * the 20 us ack delay would otherwise make a probe wait five round trips. */
+static void arm_timers(struct tern_session *s, bool restart)
 {
-	if (!tni_timer_armed(&s->rto_timer))
-		tni_timer_arm(&s->e->wheel, &s->rto_timer, s->e->now + tni_rtt_timeout(&s->rtt));
-}
-
-/* The loss timer: RACK's reorder timeout when a packet awaits it, else
- * the tail probe's timeout (RFC 8985, 7.2) from now. The tail packet of
- * every turn asks for an ack (ACK_REQ), which the peer sends by the end of
- * its next poll instead of after its ack delay, so the probe timeout needs
- * no delayed-ack allowance: a response held back for the 20 us ack delay
- * would otherwise make a probe wait five round trips. */
-static void arm_loss_timer(struct tern_session *s)
-{
-	if (s->loss_at) {
-		tni_timer_arm(&s->e->wheel, &s->loss_timer, s->loss_at);
+	struct tern_engine *e = s->e;
+	if (s->loss_at || (s->probes < MAX_PROBES && s->rtt.has_sample && tni_sb_inflight(&s->sb))) {
+		uint64_t at = s->loss_at ? s->loss_at : e->now + tni_rack_pto(&s->rtt, MIN_PTO_NS);
+		tni_timer_arm(&e->wheel, &s->loss_timer, at);
+		tni_timer_stop(&s->rto_timer);
 		return;
 	}
-	if (s->probes >= MAX_PROBES || !s->rtt.has_sample || !tni_sb_inflight(&s->sb))
-		return; /* the probes went unanswered, or no sample yet: the RTO */
-	/* Each probe without an answer doubles the wait for the next. */
-	uint64_t pto = tni_rack_pto(&s->rtt, MIN_PTO_NS);
-	tni_timer_arm(&s->e->wheel, &s->loss_timer, s->e->now + pto);
+	tni_timer_stop(&s->loss_timer);
+	if (!restart && tni_timer_armed(&s->rto_timer))
+		return;
+	/* Never sooner than two probe timeouts: it comes after the probes. */
+	uint64_t rto = tni_rtt_timeout(&s->rtt);
+	if (s->rtt.has_sample) {
+		uint64_t pto2 = 2 * tni_rack_pto(&s->rtt, MIN_PTO_NS);
+		rto = rto > pto2 ? rto : pto2;
+	}
+	tni_timer_arm(&e->wheel, &s->rto_timer, e->now + rto);
 }
 
 static void detect_losses(struct tern_session *s);
@@ -219,14 +227,15 @@ void tni_sender_on_loss_timer(struct tni_timer *t, uint64_t now)
 		return;
 	if (s->loss_at) {
 		if (s->loss_at > now) {
-			arm_loss_timer(s);
+			arm_timers(s, false);
 			return;
 		}
 		s->loss_at = 0;
 		detect_losses(s);
 		if (tni_sb_lost(&s->sb))
 			tni_engine_want_tx(e, s);
-		arm_loss_timer(s);
+		if (tni_sb_inflight(&s->sb) || tni_sb_lost(&s->sb))
+			arm_timers(s, false);
 		return;
 	}
 	if (!tni_sb_inflight(&s->sb) || s->probes >= MAX_PROBES)
@@ -239,11 +248,9 @@ void tni_sender_on_loss_timer(struct tni_timer *t, uint64_t now)
 	e->stats.retransmits++;
 	e->stats.tlp_probes++;
 	send_data(s, psn, true);
-	/* The RTO counts from the last probe (RFC 8985, 7.3), and never
-	 * comes before the probe timeout: it is the last resort. */
-	uint64_t rto = tni_rtt_timeout(&s->rtt), pto = tni_rack_pto(&s->rtt, MIN_PTO_NS);
-	tni_timer_arm(&e->wheel, &s->rto_timer, e->now + (rto > pto ? rto : 2 * pto));
-	arm_loss_timer(s);
+	/* The next probe, or after the last the RTO, counts from this one
+	 * (RFC 8985, 7.3). */
+	arm_timers(s, true);
 	tni_engine_want_tx(e, s); /* flushed in this poll */
 }
 
@@ -286,14 +293,12 @@ bool tni_sender_transmit(struct tern_session *s)
 		send_data(s, psn, last);
 		pace_sent(s, rate, frag);
 	}
-	if (tni_sb_inflight(&s->sb)) {
-		arm_rto(s);
-		/* The probe timeout counts from the last data sent: a turn that
-		 * sent only an ack (the peer's probe, answered) must not put it
-		 * off, or a lost answer waits twice as long. */
-		if (budget < TERN_TX_BUDGET || !tni_timer_armed(&s->loss_timer))
-			arm_loss_timer(s);
-	}
+	/* The probe timeout counts from the last data sent: a turn that sent
+	 * only an ack (the peer's probe, answered) must not put it off, or a
+	 * lost answer waits twice as long. */
+	if (tni_sb_inflight(&s->sb) &&
+	    (budget < TERN_TX_BUDGET || (!tni_timer_armed(&s->loss_timer) && !tni_timer_armed(&s->rto_timer))))
+		arm_timers(s, false);
 	return budget == 0;
 }
 
@@ -399,8 +404,7 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 		tni_timer_stop(&s->loss_timer);
 		s->loss_at = 0;
 	} else if (a.newly) {
-		tni_timer_arm(&e->wheel, &s->rto_timer, e->now + tni_rtt_timeout(&s->rtt));
-		arm_loss_timer(s);
+		arm_timers(s, true);
 	}
 	if (tni_sb_lost(&s->sb) || s->tx_cursor)
 		tni_engine_want_tx(e, s);
