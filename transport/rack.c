@@ -109,7 +109,7 @@ void tni_rack_detect(struct tni_rack *r, struct tni_scoreboard *sb, const struct
 			r->count_from++;
 		}
 	}
-	if (!r->have_xmit)
+	if (!r->have_xmit || !tni_sb_inflight(sb))
 		return;
 	uint64_t wait = r->rtt_ns + tni_rack_reo_wnd(r, rtt);
 	while (tni_sb_inflight(sb)) {

@@ -306,6 +306,10 @@ bool tni_sender_transmit(struct tern_session *s)
  * trip of losses. */
 static void detect_losses(struct tern_session *s)
 {
+	if (!tni_sb_inflight(&s->sb)) {
+		s->loss_at = 0; /* nothing left to call lost: a ping-pong's every ack */
+		return;
+	}
 	struct tni_rack_result r;
 	tni_rack_detect(&s->rack, &s->sb, &s->rtt, s->e->now, &r);
 	s->loss_at = r.timeout_at;
