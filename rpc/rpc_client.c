@@ -47,8 +47,16 @@ static void complete(struct rpc_call *c, int status, const void *resp, size_t le
 	c->active = false;
 	tni_timer_stop(&c->timer); /* the slots live as long as the engine */
 	struct rpc_sess *rs = c->s ? tni_session_upper_data(c->s) : NULL;
-	if (rs)
-		rs->calls_out--;
+	if (rs) {
+		if (--rs->calls_out == 0)
+			tni_session_hold_liveness(c->s, false);
+		if (c->sess_prev)
+			c->sess_prev->sess_next = c->sess_next;
+		else
+			rs->calls = c->sess_next;
+		if (c->sess_next)
+			c->sess_next->sess_prev = c->sess_prev;
+	}
 	tern_rpc_cont cont = c->cont;
 	void *arg = c->arg;
 	if (!c->tx_pending)
@@ -103,7 +111,13 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	c->arg = arg;
 	c->buf = b;
 	c->active = c->tx_pending = true;
-	rs->calls_out++;
+	if (rs->calls_out++ == 0)
+		tni_session_hold_liveness(s, true); /* a dead server must end the call */
+	c->sess_prev = NULL;
+	c->sess_next = rs->calls;
+	if (rs->calls)
+		rs->calls->sess_prev = c;
+	rs->calls = c;
 	c->timeout_ns = timeout_ns;
 	if (now_known) {
 		tni_engine_timer_arm(e, &c->timer, now + timeout_ns);
@@ -195,11 +209,10 @@ void tni_rpc_client_send_done(struct rpc_call *c, int status)
 
 void tni_rpc_client_session_end(struct tern_rpc *rpc, struct tern_session *s, int status)
 {
-	for (uint32_t i = 0; i < rpc->cfg.max_calls; i++) {
-		struct rpc_call *c = &rpc->calls[i];
-		if (c->active && c->s == s)
-			complete(c, status, NULL, 0);
-	}
+	(void)rpc;
+	struct rpc_sess *rs = tni_session_upper_data(s);
+	while (rs && rs->calls)
+		complete(rs->calls, status, NULL, 0); /* which unlinks it */
 }
 
 struct sync_result {

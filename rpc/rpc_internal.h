@@ -45,6 +45,7 @@ struct rpc_call {
 	bool tx_pending;      /* the transport still holds buf */
 	bool arm_pending;     /* on the rpc's to_arm list */
 	struct rpc_call *next_free, *next_arm;
+	struct rpc_call *sess_next, *sess_prev; /* its session's active calls */
 };
 
 enum req_state { REQ_FREE = 0, REQ_RUNNING, REQ_QUEUED, REQ_SENT };
@@ -76,6 +77,7 @@ struct tern_rpc_req {
 struct rpc_sess {
 	struct tern_session *s;
 	uint32_t calls_out;          /* our calls waiting on this session */
+	struct rpc_call *calls;      /* those calls: a session's end costs them, not max_calls */
 	uint32_t n_served;           /* requests from the peer not yet finished */
 	/* Those requests by id: open addressing, linear probes, at most half
 	 * full, so a duplicate id is found without a scan of all of them. */

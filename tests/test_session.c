@@ -380,6 +380,8 @@ Test(session, idle_session_notices_a_vanished_peer)
 {
 	open_default();
 	establish();
+	cr_assert_eq(tern_session_set_keepalive(P.client, true), 0);
+	cr_assert_eq(tern_session_set_keepalive(P.server, true), 0);
 	struct tern_sim_link cut = { .loss = 1.0 };
 	tern_sim_set_link(P.net, 1, &cut);
 	tern_sim_set_link(P.net, 2, &cut);
@@ -1034,5 +1036,37 @@ Test(session, a_held_back_ack_delays_neither_completion_nor_the_probe)
 	cr_assert_eq(st.rto_fired, 0);
 	cr_assert_leq(took, 5 * srtt, "the lost answer was acked after %llu ns, srtt %llu ns", (unsigned long long)took,
 		      (unsigned long long)srtt);
+	pair_close(&P);
+}
+
+/* Keepalive by need: idle sessions that did not ask for liveness send
+ * nothing at all, however long they sit; one that asks probes its peer
+ * about every dead_after/4 of silence. */
+Test(session, an_idle_session_sends_nothing_unless_it_asks_for_liveness)
+{
+	open_default();
+	establish();
+	cr_assert_eq(tern_session_send(P.client, "hello", 5, NULL), 0);
+	cr_assert_eq(pair_run(&P, 10 * MS, server_got_one, &P), 0);
+	pair_run(&P, 10 * MS, NULL, NULL); /* acks settle */
+	struct tern_stats c0, s0, c1, s1;
+	tern_engine_stats(P.eng[0], &c0);
+	tern_engine_stats(P.eng[1], &s0);
+	pair_run(&P, 20 * SEC, NULL, NULL);
+	tern_engine_stats(P.eng[0], &c1);
+	tern_engine_stats(P.eng[1], &s1);
+	cr_assert_eq(c1.tx_pkts, c0.tx_pkts, "the idle client sent %llu packets",
+		     (unsigned long long)(c1.tx_pkts - c0.tx_pkts));
+	cr_assert_eq(s1.tx_pkts, s0.tx_pkts, "the idle server sent %llu packets",
+		     (unsigned long long)(s1.tx_pkts - s0.tx_pkts));
+	cr_assert_not_null(P.client, "still open: nobody waited on the peer");
+	/* Asked for: a probe when a check (every dead_after/4, 500 ms) finds
+	 * the peer silent that long; each is answered, so every other check. */
+	cr_assert_eq(tern_session_set_keepalive(P.client, true), 0);
+	pair_run(&P, 10 * SEC, NULL, NULL);
+	tern_engine_stats(P.eng[0], &c0);
+	uint64_t probes = c0.tx_pkts - c1.tx_pkts;
+	cr_assert(probes >= 8 && probes <= 12, "%llu probes in 10 s", (unsigned long long)probes);
+	cr_assert_not_null(P.client);
 	pair_close(&P);
 }

@@ -46,7 +46,7 @@ static int check_config(const struct tern_engine_config *c)
 {
 	if (c->window_pkts < 16 || c->window_pkts > 32768 || (c->window_pkts & (c->window_pkts - 1)))
 		return TERN_EINVAL;
-	if (c->max_sessions == 0 || c->max_sessions > 65535 || c->max_tx_msgs == 0)
+	if (c->max_sessions == 0 || c->max_sessions > TNI_MAX_SESSIONS || c->max_tx_msgs == 0)
 		return TERN_EINVAL;
 	if (!tern_cc_name(c->cc) || c->delivery > TERN_DELIVER_AS_COMPLETED || c->poll_mode > TERN_POLL_ADAPTIVE)
 		return TERN_EINVAL;
@@ -111,11 +111,16 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	e->owner = tni_thread_self();
 	e->mask = cfg->window_pkts - 1;
 	e->sessions = calloc(cfg->max_sessions, sizeof(*e->sessions));
+	e->free_slots = calloc(cfg->max_sessions, sizeof(*e->free_slots));
 	e->tx_msgs = calloc(cfg->max_tx_msgs, sizeof(*e->tx_msgs));
-	if (!e->sessions || !e->tx_msgs) {
+	if (!e->sessions || !e->free_slots || !e->tx_msgs) {
 		rc = TERN_ENOMEM;
 		goto fail;
 	}
+	/* Free slots as a stack, the lowest on top. */
+	for (uint32_t i = 0; i < cfg->max_sessions; i++)
+		e->free_slots[i] = cfg->max_sessions - 1 - i;
+	e->n_free = cfg->max_sessions;
 	for (uint32_t i = 0; i < cfg->max_tx_msgs; i++) {
 		e->tx_msgs[i].next = e->tx_free;
 		e->tx_free = &e->tx_msgs[i];
@@ -127,6 +132,11 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	}
 	tni_rng_seed(&e->rng, seed);
 	e->epoch = (uint32_t)tni_engine_random(e) | 1;
+	uint64_t k0 = tni_engine_random(e), k1 = tni_engine_random(e);
+	if (tni_peers_init(&e->peers, cfg->max_sessions, k0, k1)) {
+		rc = TERN_ENOMEM;
+		goto fail;
+	}
 	e->mss = drv->mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN;
 	/* What an honest peer can make us hold (docs/architecture.md). */
 	e->rx_alloc_limit = (uint64_t)cfg->window_pkts * e->mss + 2ull * cfg->max_msg_size;
@@ -137,7 +147,9 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	*out = e;
 	return 0;
 fail:
+	tni_peers_destroy(&e->peers);
 	free(e->sessions);
+	free(e->free_slots);
 	free(e->tx_msgs);
 	free(e);
 refuse:
@@ -196,7 +208,9 @@ void tern_engine_destroy(struct tern_engine *e)
 	 * the late frees count down in is left allocated, not freed under them. */
 	bool device_busy = release_held(e, true);
 	e->drv->ops->destroy(e->drv);
+	tni_peers_destroy(&e->peers);
 	free(e->sessions);
+	free(e->free_slots);
 	if (!device_busy)
 		free(e->tx_msgs);
 	free(e);

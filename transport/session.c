@@ -28,11 +28,9 @@ static uint64_t keepalive_interval(const struct tern_engine *e)
 
 static struct tern_session *session_new(struct tern_engine *e, const struct tern_addr *peer)
 {
-	uint32_t idx;
-	for (idx = 0; idx < e->cfg.max_sessions && e->sessions[idx]; idx++)
-		;
-	if (idx == e->cfg.max_sessions)
+	if (!e->n_free)
 		return NULL;
+	uint32_t idx = e->free_slots[e->n_free - 1];
 	struct tern_session *s = calloc(1, sizeof(*s));
 	uint32_t w = e->cfg.window_pkts;
 	if (s) {
@@ -74,6 +72,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tni_cc_init(&s->cc, e->cfg.cc, &cp);
 	tni_sender_init(s);
 	e->sessions[idx] = s;
+	e->n_free--;
 	e->n_live++;
 	e->stats.sessions_opened++;
 	return s;
@@ -131,6 +130,15 @@ static uint64_t rto_floor(const struct tern_engine *e, uint16_t peer_caps)
 	return own > e->cfg.max_rto_ns ? e->cfg.max_rto_ns : own;
 }
 
+/* Someone now waits on the peer: its silence counts from now. */
+static void liveness_start(struct tern_session *s)
+{
+	struct tern_engine *e = s->e;
+	s->alive_from = e->now;
+	if (!tni_timer_armed(&s->alive_timer))
+		tni_timer_arm(&e->wheel, &s->alive_timer, e->now + keepalive_interval(e));
+}
+
 static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tni_wire_handshake hs = tni_wire_handshake_get(p->payload);
@@ -144,31 +152,42 @@ static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 	s->hdr_flags = s->e->drv->tx_link_checks && (hs.caps & TERN_CAP_LINK_CHECKED) ? TERN_FLAG_NO_CRC : 0;
 	tni_receiver_init(s, hs.isn);
 	s->rtt.min_rto = rto_floor(s->e, hs.caps);
+	s->link = (struct tni_peer_link){ .addr = s->peer, .peer_sid = s->peer_sid, .epoch = s->peer_epoch };
+	s->filed = tni_peers_add(&s->e->peers, &s->link);
 	s->state = S_ESTABLISHED;
-	tni_timer_arm(&s->e->wheel, &s->alive_timer, s->e->now + keepalive_interval(s->e));
+	if (s->keepalive || s->liveness_refs)
+		liveness_start(s);
+}
+
+/* A SYN from a known address with a new epoch makes that address's other
+ * sessions ask for an answer: the peer may have restarted. */
+#define RESTART_SWEEP_NS 10000000ull
+
+static void ping_old(struct tni_peer_link *l, void *arg)
+{
+	struct tern_session *s = container_of(l, struct tern_session, link);
+	if (s->state != S_ESTABLISHED)
+		return;
+	s->ping = true;
+	tni_engine_want_tx(arg, s);
 }
 
 void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tni_wire_pkt *p)
 {
-	/* A retransmitted SYN finds its session. A SYN from the same address
-	 * with a new epoch suggests the peer restarted, but anyone can send
-	 * that: we only ping the old sessions. A live peer answers; a restarted
-	 * one answers with a RST that echoes our id, which only the true peer
-	 * knew. The scan is O(sessions) but SYNs are rare. */
-	for (uint32_t i = 0; i < e->cfg.max_sessions; i++) {
-		struct tern_session *s = e->sessions[i];
-		if (!s || s->state == S_DEAD || !tern_addr_equal(&s->peer, from) || s->send_syn)
-			continue;
-		if (s->peer_epoch == p->h.src_epoch && s->peer_sid == p->h.src_sid) {
-			s->send_syn_ack = true;
-			tni_engine_want_tx(e, s);
-			return;
-		}
-		if (s->peer_epoch != p->h.src_epoch) {
-			s->ping = true;
-			tni_engine_want_tx(e, s);
-		}
+	/* A retransmitted SYN finds its session (engine.peers). A SYN from
+	 * the same address with a new epoch suggests the peer restarted, but
+	 * anyone can send that: we only ping that address's other sessions,
+	 * once per new epoch and at most every RESTART_SWEEP_NS. A live peer
+	 * answers; a restarted one answers with a RST that echoes our id,
+	 * which only the true peer knew. */
+	struct tni_peer_link *l = tni_peers_find(&e->peers, from, p->h.src_sid);
+	if (l && l->epoch == p->h.src_epoch) {
+		struct tern_session *s = container_of(l, struct tern_session, link);
+		s->send_syn_ack = true;
+		tni_engine_want_tx(e, s);
+		return;
 	}
+	tni_peers_sweep(&e->peers, from, p->h.src_epoch, e->now, RESTART_SWEEP_NS, ping_old, e);
 	if (!e->cfg.accept) {
 		tni_engine_send_rst(e, from, p->h.src_sid, 0);
 		return;
@@ -299,8 +318,13 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	tni_timer_cancel(&e->wheel, &s->alive_timer);
 	tni_timer_cancel(&e->wheel, &s->pace_timer);
 	tni_timer_cancel(&e->wheel, &s->loss_timer);
-	e->sessions[(s->sid & TNI_SID_SLOT_MASK) - 1] = NULL;
+	uint32_t idx = (uint32_t)(s->sid & TNI_SID_SLOT_MASK) - 1;
+	e->sessions[idx] = NULL;
+	e->free_slots[e->n_free++] = idx;
 	e->n_live--;
+	if (s->filed)
+		tni_peers_remove(&e->peers, &s->link);
+	s->filed = false;
 	e->stats.sessions_dead++;
 	tni_sender_fail_all(s, status);
 	tni_receiver_free(s);
@@ -380,7 +404,10 @@ static void on_alive_timer(struct tni_timer *t, uint64_t now)
 {
 	struct tern_session *s = container_of(t, struct tern_session, alive_timer);
 	struct tern_engine *e = s->e;
-	uint64_t quiet = tni_engine_silent_since(e, s->last_heard_ns, now);
+	if (!s->keepalive && !s->liveness_refs)
+		return; /* nobody waits on the peer: no probes, no timer */
+	uint64_t from = s->last_heard_ns > s->alive_from ? s->last_heard_ns : s->alive_from;
+	uint64_t quiet = tni_engine_silent_since(e, from, now);
 	if (quiet >= e->cfg.dead_after_ns) {
 		tni_session_kill(s, TERN_EPEERDEAD, true);
 		return;
@@ -390,6 +417,32 @@ static void on_alive_timer(struct tni_timer *t, uint64_t now)
 		tni_engine_want_tx(e, s);
 	}
 	tni_timer_arm(&e->wheel, &s->alive_timer, now + keepalive_interval(e));
+}
+
+int tern_session_set_keepalive(struct tern_session *s, bool on)
+{
+	if (!s)
+		return TERN_EINVAL;
+	if (!tni_on_owner(s->e))
+		return TERN_EWRONGTHREAD;
+	if (s->state == S_DEAD)
+		return TERN_ECLOSED;
+	bool was = s->keepalive || s->liveness_refs;
+	s->keepalive = on;
+	if (on && !was && s->state == S_ESTABLISHED)
+		liveness_start(s);
+	return 0;
+}
+
+void tni_session_hold_liveness(struct tern_session *s, bool hold)
+{
+	if (!hold) {
+		if (s->liveness_refs)
+			s->liveness_refs--;
+		return;
+	}
+	if (s->liveness_refs++ == 0 && !s->keepalive && s->state == S_ESTABLISHED)
+		liveness_start(s);
 }
 
 bool tni_session_open(const struct tern_session *s)

@@ -9,6 +9,7 @@
 #include "cc.h"
 #include "../drivers/driver.h"
 #include "../util/rng.h"
+#include "peers.h"
 #include "rack.h"
 #include "reasm.h"
 #include "rtt.h"
@@ -76,6 +77,12 @@ struct tern_session {
 	void *user;
 	struct tern_session *tx_next, *zombie_next;
 	uint64_t created_ns, last_heard_ns, last_progress_ns;
+	/* Liveness is watched (alive_timer) only while someone waits on the
+	 * peer: the application (keepalive) or the upper layer (liveness_refs);
+	 * silence counts from alive_from at the earliest. */
+	bool keepalive;
+	uint32_t liveness_refs;
+	uint64_t alive_from;
 
 	/* sender */
 	uint32_t mss; /* payload per data packet on this path */
@@ -123,6 +130,10 @@ struct tern_session {
 	struct tni_timer loss_timer;
 	uint8_t probes;
 	void *upper_data; /* the upper layer's per-session state (the RPC layer's) */
+	/* Filed in the engine's peers table while established: a SYN it
+	 * answered, sent again, finds it. */
+	struct tni_peer_link link;
+	bool filed;
 	/* Least (our clock at receipt - the peer's send stamp) seen: the
 	 * clock offset plus the quickest one-way trip (tni_session_peer_to_local). */
 	int64_t peer_off;
@@ -150,6 +161,9 @@ struct tern_engine {
 	uint64_t pause_ns; /* a gap this long between readings is a pause */
 
 	struct tern_session **sessions;
+	uint32_t *free_slots; /* a stack of the free indexes of sessions */
+	uint32_t n_free;
+	struct tni_peers peers; /* established sessions by their peer */
 	/* Unpredictable bits for session ids and epochs: getrandom(), drawn
 	 * a buffer at a time; the seeded generator when cfg.seed is set. */
 	uint64_t secret[32];
@@ -232,6 +246,7 @@ uint64_t tni_engine_random(struct tern_engine *e);
 
 /* The low bits of a session id name its slot in the engine's table. */
 #define TNI_SID_SLOT_BITS 24
+#define TNI_MAX_SESSIONS (1u << 20)
 #define TNI_SID_SLOT_MASK ((1ull << TNI_SID_SLOT_BITS) - 1)
 
 /* session.c */

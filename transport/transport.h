@@ -44,6 +44,10 @@ int tni_session_send(struct tern_session *s, const void *buf, size_t len, void *
 
 /* The session can still send and receive (not ended). */
 bool tni_session_open(const struct tern_session *s);
+/* The upper layer waits on the peer (an RPC call outstanding): hold, and
+ * the session watches the peer's liveness as if keepalive were on, until
+ * as many releases. */
+void tni_session_hold_liveness(struct tern_session *s, bool hold);
 struct tern_engine *tni_session_engine(const struct tern_session *s);
 /* One pointer per session for the upper layer's own state. */
 void *tni_session_upper_data(const struct tern_session *s);

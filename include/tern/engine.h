@@ -86,7 +86,7 @@ struct tern_engine_config {
 
 	uint32_t window_pkts;  /* send/receive window in packets, power of two; default 256 */
 	uint32_t max_msg_size; /* largest message accepted or sent; default 64 MiB */
-	uint32_t max_sessions; /* default 1024 */
+	uint32_t max_sessions; /* default 1024, at most 1,048,576 */
 	uint32_t max_tx_msgs;  /* messages queued for sending, all sessions; default 4096 */
 	enum tern_cc_algo cc;  /* default TERN_CC_AIMD */
 	uint64_t link_bps;     /* line rate, the most Timely sends at; default 10 Gb/s */

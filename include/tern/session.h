@@ -28,6 +28,14 @@ TERN_API int tern_session_send(struct tern_session *s, const void *buf, size_t l
  * free it. The pointer is invalid afterwards. */
 TERN_API int tern_session_close(struct tern_session *s);
 
+/* Ask for liveness on a session that may sit idle (on: true): while
+ * nothing else is heard from the peer, the session asks it for an answer
+ * every dead_after/4, and ends with TERN_EPEERDEAD after dead_after of
+ * silence. Off by default: an idle session sends nothing and costs no
+ * CPU. A session with data in flight (and an RPC session with calls
+ * waiting) detects a dead peer whatever this says. */
+TERN_API int tern_session_set_keepalive(struct tern_session *s, bool on);
+
 TERN_API void tern_session_set_user(struct tern_session *s, void *user);
 TERN_API void *tern_session_user(const struct tern_session *s);
 TERN_API int tern_session_peer(const struct tern_session *s, struct tern_addr *out);
