@@ -90,17 +90,39 @@ struct rpc_sess *tni_rpc_sess(struct tern_rpc *rpc, struct tern_session *s)
 	while (slots < 2ull * open)
 		slots *= 2;
 	struct rpc_sess *rs = slots <= (1ull << 31) ? calloc(1, sizeof(*rs)) : NULL;
-	if (rs) {
-		rs->served = calloc(slots, sizeof(*rs->served));
-		rs->served_mask = (uint32_t)(slots - 1);
-	}
-	if (!rs || !rs->served) {
-		free(rs);
+	if (!rs)
 		return NULL;
-	}
+	rs->served_mask = (uint32_t)(slots - 1);
 	rs->s = s;
 	tni_session_set_upper_data(s, rs);
 	return rs;
+}
+
+uint64_t *tni_rpc_sess_tables(struct rpc_sess *rs)
+{
+	if (!rs->recent) {
+		size_t n = RPC_RECENT + (size_t)rs->served_mask + 1;
+		rs->recent = calloc(n, sizeof(uint64_t));
+		rs->served = rs->recent ? (struct tern_rpc_req **)(rs->recent + RPC_RECENT) : NULL;
+	}
+	return rs->recent;
+}
+
+static void sess_free(struct tern_session *s, struct rpc_sess *rs)
+{
+	free(rs->recent);
+	free(rs);
+	tni_session_set_upper_data(s, NULL);
+}
+
+/* The session idled: with nothing outstanding either way, its RPC state
+ * goes too, and comes back with the next call or request. */
+static void on_idle(struct tern_session *s, void *arg)
+{
+	(void)arg;
+	struct rpc_sess *rs = tni_session_upper_data(s);
+	if (rs && !rs->calls_out && !rs->n_served)
+		sess_free(s, rs);
 }
 
 const struct rpc_handler *tni_rpc_handler_get(const struct tern_rpc *rpc, uint16_t type)
@@ -175,9 +197,7 @@ static void on_session_end(struct tern_session *s, int status, void *arg)
 	struct rpc_sess *rs = tni_session_upper_data(s);
 	if (rs) {
 		tni_rpc_server_session_end(rpc, rs);
-		free(rs->served);
-		free(rs);
-		tni_session_set_upper_data(s, NULL);
+		sess_free(s, rs);
 	}
 }
 
@@ -225,6 +245,7 @@ int tern_rpc_create(const struct tern_rpc_config *user, const struct tern_engine
 		.on_send_done = on_send_done,
 		.on_session_end = on_session_end,
 		.on_poll = on_poll,
+		.on_idle = on_idle,
 		.arg = rpc,
 		.private_sends = true, /* every cookie on our sessions is one of ours */
 	};

@@ -86,9 +86,15 @@ struct rpc_sess {
 	/* Request ids answered and acknowledged, direct-mapped by a hash: one
 	 * load per request. A collision forgets an old id, which only matters
 	 * for a peer that reuses ids; the transport itself never delivers a
-	 * message twice. Ids are stored plus one so that 0 means empty. */
-	uint64_t recent[RPC_RECENT];
+	 * message twice. Ids are stored plus one so that 0 means empty.
+	 * recent and served are one allocation, made at the first request
+	 * served; NULL before. The whole of rpc_sess goes when the session
+	 * idles with nothing outstanding (rpc.c, on_idle). */
+	uint64_t *recent;
 };
+
+/* The tables of requests a session serves: NULL when out of memory. */
+uint64_t *tni_rpc_sess_tables(struct rpc_sess *rs);
 
 struct rpc_handler {
 	tern_rpc_handler fn;

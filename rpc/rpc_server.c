@@ -38,6 +38,8 @@ static uint32_t served_home(const struct rpc_sess *rs, uint64_t req_id)
 /* On every request: inlined into both callers. */
 static inline __attribute__((always_inline)) bool seen(const struct rpc_sess *rs, uint64_t req_id)
 {
+	if (!rs->recent)
+		return false; /* nothing served since the session last idled */
 	if (rs->recent[recent_slot(req_id)] == req_id + 1)
 		return true;
 	for (uint32_t i = served_home(rs, req_id); rs->served[i]; i = (i + 1) & rs->served_mask)
@@ -80,7 +82,8 @@ static void unlist(struct rpc_sess *rs, struct tern_rpc_req *req)
 /* Done with req_id on this session: a request with it is not served again. */
 static void remember(struct rpc_sess *rs, uint64_t req_id)
 {
-	rs->recent[recent_slot(req_id)] = req_id + 1;
+	if (tni_rpc_sess_tables(rs))
+		rs->recent[recent_slot(req_id)] = req_id + 1;
 }
 
 static void req_release(struct tern_rpc_req *req)
@@ -118,7 +121,11 @@ void tni_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, con
 {
 	struct rpc_sess *rs = tni_rpc_sess(rpc, s);
 	if (!rs)
+		return; /* out of memory: the caller's deadline or the session's end tells it */
+	if (!tni_rpc_sess_tables(rs)) {
+		send_status(rpc, s, h, RPC_ST_BUSY);
 		return;
+	}
 	/* The transport delivers each message once; this guards the rest
 	 * (a peer that sends a request id twice): never run a handler twice. */
 	if (seen(rs, h->req_id))
@@ -194,9 +201,11 @@ static void on_deadline(struct tni_timer *t, uint64_t now)
 void tni_rpc_server_on_cancel(struct tern_rpc *rpc, struct tern_session *s, uint64_t req_id)
 {
 	struct rpc_sess *rs = tni_session_upper_data(s);
+	if (!rs || !rs->served)
+		rs = rs ? rs : tni_rpc_sess(rpc, s); /* a cancel before any request: remembered below */
 	if (!rs)
 		return;
-	for (uint32_t i = served_home(rs, req_id); rs->served[i]; i = (i + 1) & rs->served_mask) {
+	for (uint32_t i = served_home(rs, req_id); rs->served && rs->served[i]; i = (i + 1) & rs->served_mask) {
 		struct tern_rpc_req *req = rs->served[i];
 		if (req->req_id != req_id)
 			continue;
@@ -302,7 +311,7 @@ void tni_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs)
 {
 	(void)rpc;
 	/* Requests still being served finish into the void. */
-	for (uint32_t i = 0; i <= rs->served_mask; i++)
+	for (uint32_t i = 0; rs->served && i <= rs->served_mask; i++)
 		if (rs->served[i]) {
 			rs->served[i]->rs = NULL;
 			rs->served[i] = NULL;

@@ -29,9 +29,19 @@ static void slot_clear(struct tern_session *s, struct tni_rx_slot *slot)
 	*slot = (struct tni_rx_slot){ 0 };
 }
 
+/* Read in place of the slots while a session holds none: all free. */
+static const struct tni_rx_slot no_slot;
+
+static const struct tni_rx_slot *slot_peek(const struct tern_session *s, uint64_t msg_id)
+{
+	return s->slots ? &s->slots[msg_id & s->e->mask] : &no_slot;
+}
+
 /* In-order mode: hand over every whole message that is next in line. */
 static void deliver_ready(struct tern_session *s)
 {
+	if (!s->slots)
+		return;
 	for (;;) {
 		struct tni_rx_slot *slot = &s->slots[s->deliver_next & s->e->mask];
 		if (slot->state != RX_COMPLETE || slot->msg_id != s->deliver_next || s->state == S_DEAD)
@@ -49,7 +59,7 @@ static bool fragment_fits(struct tern_session *s, const struct tni_wire_hdr *h)
 		return false;
 	if (s->e->cfg.delivery == TERN_DELIVER_IN_ORDER && h->msg_id < s->deliver_next)
 		return false;
-	const struct tni_rx_slot *slot = &s->slots[h->msg_id & s->e->mask];
+	const struct tni_rx_slot *slot = slot_peek(s, h->msg_id);
 	if (slot->state == RX_FREE)
 		return true;
 	return slot->msg_id == h->msg_id && slot->len == h->msg_len && slot->state == RX_PARTIAL;
@@ -60,10 +70,10 @@ static bool take_fragment(struct tern_session *s, const struct tni_wire_pkt *p)
 {
 	struct tern_engine *e = s->e;
 	const struct tni_wire_hdr *h = &p->h;
-	struct tni_rx_slot *slot = &s->slots[h->msg_id & e->mask];
+	const struct tni_rx_slot *peek = slot_peek(s, h->msg_id);
 	bool in_order = e->cfg.delivery == TERN_DELIVER_IN_ORDER;
 	bool whole = h->frag_off == 0 && h->payload_len == h->msg_len;
-	if (slot->state == RX_FREE && whole && (!in_order || h->msg_id == s->deliver_next)) {
+	if (peek->state == RX_FREE && whole && (!in_order || h->msg_id == s->deliver_next)) {
 		/* Zero copy: the handler reads the message in the receive buffer. */
 		if (in_order)
 			s->deliver_next++;
@@ -72,6 +82,15 @@ static bool take_fragment(struct tern_session *s, const struct tni_wire_pkt *p)
 			deliver_ready(s);
 		return true;
 	}
+	if (!s->slots) {
+		/* The first message since idle that needs reassembly. */
+		s->slots = calloc(e->cfg.window_pkts, sizeof(*s->slots));
+		if (!s->slots) {
+			e->stats.rx_no_memory++;
+			return false;
+		}
+	}
+	struct tni_rx_slot *slot = &s->slots[h->msg_id & e->mask];
 	if (slot->state == RX_FREE) {
 		/* An honest peer never reaches the limit; past it we drop without
 		 * acking, so nothing is lost, only slowed. */
@@ -156,6 +175,7 @@ void tni_receiver_on_data(struct tern_session *s, const struct tni_wire_pkt *p)
 	}
 	if (!take_fragment(s, p))
 		return; /* not acked: the sender will try again */
+	tni_session_data_moved(s);
 	if (!tni_rxtrack_add(&s->rx, h->psn)) {
 		want_ack(s); /* loss news: at once */
 		return;
@@ -190,7 +210,7 @@ void tni_receiver_send_ack(struct tern_session *s, uint8_t flags)
 
 void tni_receiver_free(struct tern_session *s)
 {
-	for (uint32_t i = 0; i < s->e->cfg.window_pkts; i++)
+	for (uint32_t i = 0; s->slots && i < s->e->cfg.window_pkts; i++)
 		if (s->slots[i].ra)
 			slot_clear(s, &s->slots[i]);
 }

@@ -67,7 +67,7 @@ void tni_sb_mark_lost(struct tni_scoreboard *sb, uint32_t psn, bool guessed)
 
 const struct tni_sb_entry *tni_sb_recent(const struct tni_scoreboard *sb, uint32_t psn)
 {
-	if (tni_seq_diff(psn, sb->nxt) >= 0 || sb->nxt - psn > sb->mask + 1)
+	if (!sb->e || tni_seq_diff(psn, sb->nxt) >= 0 || sb->nxt - psn > sb->mask + 1)
 		return NULL;
 	return tni_sb_at(sb, psn);
 }

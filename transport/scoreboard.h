@@ -40,7 +40,7 @@ struct tni_sb_list {
 };
 
 struct tni_scoreboard {
-	struct tni_sb_entry *e; /* mask + 1 entries */
+	struct tni_sb_entry *e; /* mask + 1 entries; NULL while the owner holds none (nothing outstanding) */
 	uint32_t mask;
 	uint32_t una, nxt; /* entries are [una, nxt) */
 	struct tni_sb_list sent, lost;

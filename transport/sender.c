@@ -2,6 +2,7 @@
  * retransmission, pacing, the timers (RACK's reorder timeout, the tail
  * probe, the RTO, with Eifel's undo) and completion. What was sent is
  * the scoreboard's (scoreboard.h); what is lost, RACK's (rack.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "session_internal.h"
@@ -135,6 +136,7 @@ static void send_data(struct tern_session *s, uint32_t psn, bool last)
 	}
 	tni_engine_queue_pkt(e, p);
 	e->stats.tx_data_pkts++;
+	tni_session_data_moved(s);
 	/* The data packet carries our cumulative ack; SACK news (and a
 	 * duplicate to report) still needs an ACK of its own. */
 	if (!tni_rxtrack_holes(&s->rx) && !s->rx.dsack_pending) {
@@ -272,6 +274,14 @@ bool tni_sender_transmit(struct tern_session *s)
 		pace_sent(s, rate, tni_sb_at(&s->sb, psn)->len);
 	}
 	uint32_t limit = send_limit(s);
+	if (s->tx_cursor && !s->sb.e) {
+		/* Data flows again: the scoreboard comes back. */
+		s->sb.e = calloc(s->e->cfg.window_pkts, sizeof(*s->sb.e));
+		if (!s->sb.e) {
+			e->stats.tx_no_memory++;
+			return true; /* tried again next poll */
+		}
+	}
 	while (s->tx_cursor && budget && tni_sb_outstanding(&s->sb) < limit && can_send_more(s) &&
 	       pace_allows(s, rate)) {
 		struct tni_tx_msg *m = s->tx_cursor;

@@ -20,6 +20,7 @@ struct tern_session *tni_session_lookup(struct tern_engine *e, uint64_t sid)
 static void on_rto_timer(struct tni_timer *t, uint64_t now);
 static void on_ack_timer(struct tni_timer *t, uint64_t now);
 static void on_alive_timer(struct tni_timer *t, uint64_t now);
+static void on_idle_timer(struct tni_timer *t, uint64_t now);
 
 static uint64_t keepalive_interval(const struct tern_engine *e)
 {
@@ -33,17 +34,11 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	uint32_t idx = e->free_slots[e->n_free - 1];
 	struct tern_session *s = calloc(1, sizeof(*s));
 	uint32_t w = e->cfg.window_pkts;
-	if (s) {
-		s->sb.e = calloc(w, sizeof(*s->sb.e));
-		s->slots = calloc(w, sizeof(*s->slots));
+	if (s)
 		s->rx.bits = calloc(w / 64 ? w / 64 : 1, sizeof(uint64_t));
-	}
-	if (!s || !s->sb.e || !s->slots || !s->rx.bits) {
-		if (s) {
-			free(s->sb.e);
-			free(s->slots);
+	if (!s || !s->rx.bits) {
+		if (s)
 			free(s->rx.bits);
-		}
 		free(s);
 		return NULL;
 	}
@@ -64,6 +59,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tni_timer_init(&s->alive_timer, on_alive_timer);
 	tni_timer_init(&s->pace_timer, tni_sender_on_pace_timer);
 	tni_timer_init(&s->loss_timer, tni_sender_on_loss_timer);
+	tni_timer_init(&s->idle_timer, on_idle_timer);
 	/* The floor follows the path, known once the peer's handshake is in. */
 	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns,
 		     TNI_COARSE_RTO_NS < e->cfg.max_rto_ns ? TNI_COARSE_RTO_NS : e->cfg.max_rto_ns, e->cfg.max_rto_ns);
@@ -318,6 +314,7 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	tni_timer_cancel(&e->wheel, &s->alive_timer);
 	tni_timer_cancel(&e->wheel, &s->pace_timer);
 	tni_timer_cancel(&e->wheel, &s->loss_timer);
+	tni_timer_cancel(&e->wheel, &s->idle_timer);
 	uint32_t idx = (uint32_t)(s->sid & TNI_SID_SLOT_MASK) - 1;
 	e->sessions[idx] = NULL;
 	e->free_slots[e->n_free++] = idx;
@@ -417,6 +414,28 @@ static void on_alive_timer(struct tni_timer *t, uint64_t now)
 		tni_engine_want_tx(e, s);
 	}
 	tni_timer_arm(&e->wheel, &s->alive_timer, now + keepalive_interval(e));
+}
+
+/* Nothing moved for TNI_IDLE_RELEASE_NS: the window memory goes back. */
+static void on_idle_timer(struct tni_timer *t, uint64_t now)
+{
+	struct tern_session *s = container_of(t, struct tern_session, idle_timer);
+	struct tern_engine *e = s->e;
+	if (s->state == S_DEAD)
+		return;
+	uint64_t quiet_until = s->last_data_ns + TNI_IDLE_RELEASE_NS;
+	bool busy = s->sb.una != s->sb.nxt || s->txq_head || !tni_receiver_idle(s);
+	if (quiet_until > now || busy) {
+		tni_timer_arm(&e->wheel, &s->idle_timer, quiet_until > now ? quiet_until : now + TNI_IDLE_RELEASE_NS);
+		return;
+	}
+	free(s->sb.e);
+	s->sb.e = NULL;
+	free(s->slots);
+	s->slots = NULL;
+	e->stats.sessions_idled++;
+	if (e->up.on_idle)
+		e->up.on_idle(s, e->up.arg);
 }
 
 int tern_session_set_keepalive(struct tern_session *s, bool on)

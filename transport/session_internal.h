@@ -29,6 +29,9 @@
  * timer fires at most this many idle polls late: far less than one tick
  * of the wheel. */
 #define TERN_IDLE_CLOCK_POLLS 8
+/* A session with nothing sent, received or outstanding this long gives
+ * back its scoreboard and reassembly slots (docs/architecture.md, Memory). */
+#define TNI_IDLE_RELEASE_NS 100000000ull
 
 /* A message queued for sending; the user's buffer is read at each
  * (re)transmission, so it is never copied whole. */
@@ -123,6 +126,11 @@ struct tern_session {
 	uint8_t echo_hops; /* links the peer's latest data packet crossed */
 
 	struct tni_timer rto_timer, ack_timer, alive_timer, pace_timer;
+	/* Window memory is held while data flows: allocated at the first send
+	 * (scoreboard) or the first message that needs reassembly (slots), and
+	 * given back by idle_timer once nothing moved for TNI_IDLE_RELEASE_NS. */
+	struct tni_timer idle_timer;
+	uint64_t last_data_ns;
 	/* RACK's reorder timeout (loss_at), else the tail loss probe (RFC
 	 * 8985): a probe timeout after the last send resends the newest packet
 	 * in flight once, so a lost tail costs a few round trips, not an RTO.
@@ -256,6 +264,13 @@ void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, con
 void tni_session_kill(struct tern_session *s, int status, bool notify);
 void tni_session_transmit(struct tern_session *s);
 void tni_session_free(struct tern_session *s);
+/* Data was sent or received: the window memory stays while this goes on. */
+static inline void tni_session_data_moved(struct tern_session *s)
+{
+	s->last_data_ns = s->e->now;
+	if (!tni_timer_armed(&s->idle_timer))
+		tni_timer_arm(&s->e->wheel, &s->idle_timer, s->e->now + TNI_IDLE_RELEASE_NS);
+}
 
 /* sender.c */
 void tni_sender_init(struct tern_session *s);
@@ -272,5 +287,10 @@ void tni_receiver_init(struct tern_session *s, uint32_t peer_isn);
 void tni_receiver_on_data(struct tern_session *s, const struct tni_wire_pkt *p);
 void tni_receiver_send_ack(struct tern_session *s, uint8_t flags);
 void tni_receiver_free(struct tern_session *s);
+/* Nothing held for reassembly or in-order delivery. */
+static inline bool tni_receiver_idle(const struct tern_session *s)
+{
+	return s->rx_alloc == 0;
+}
 
 #endif

@@ -29,6 +29,10 @@ struct tni_upper {
 	/* Optional: the start of every poll, after its clock reading and
 	 * before anything is sent. */
 	void (*on_poll)(void *arg);
+	/* Optional: the session has been idle (nothing sent, received or
+	 * outstanding) for TNI_IDLE_RELEASE_NS and gave back its window
+	 * memory; the layer may give back its own per-session state. */
+	void (*on_idle)(struct tern_session *s, void *arg);
 	void *arg;
 	/* The layer sends only through tni_session_send: the public
 	 * tern_session_send is refused (TERN_ENOTOWNER) on its sessions,

@@ -36,6 +36,8 @@ struct tern_stats {
 	uint64_t rx_overlaps;        /* fragments dropped: they claimed bytes of a message already received */
 	uint64_t tlp_probes;         /* tail loss probes sent (also counted in retransmits) */
 	uint64_t dsacks;             /* duplicates the peer reported: retransmissions that were not needed */
+	uint64_t tx_no_memory;       /* sends put off: no memory for a scoreboard */
+	uint64_t sessions_idled;     /* times a session gave back its window memory, idle */
 };
 
 #endif
