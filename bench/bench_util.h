@@ -93,6 +93,7 @@ int bench_tput(int argc, char **argv);
 int bench_scale(int argc, char **argv);
 int bench_bw(int argc, char **argv);
 int bench_memif(int argc, char **argv);
+int bench_sessions(int argc, char **argv);
 /* io_uring if this host allows it, else sockets. */
 int bench_best_driver(void);
 /* A kernel UDP driver (kind: uring, sockets or auto) on 127.0.0.1, any port. */

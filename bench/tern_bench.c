@@ -97,6 +97,8 @@ static void usage(FILE *f)
 		"  bw    one-way bandwidth of large messages, up to 64 MiB\n"
 		"  sim   request/response ping-pong over the simulated network\n"
 		"  memif tern RPC over DPDK memif beside a raw memif ping-pong and echo\n"
+		"  sessions  what thousands of sessions on one engine cost: setup, memory,\n"
+		"        idle CPU and packets, the call rate with all of them calling\n"
 		"\n"
 		"tern-bench COMMAND --help describes a command's options.\n");
 }
@@ -123,6 +125,8 @@ int main(int argc, char **argv)
 		return bench_bw(argc - 1, argv + 1);
 	if (strcmp(argv[1], "memif") == 0)
 		return bench_memif(argc - 1, argv + 1);
+	if (strcmp(argv[1], "sessions") == 0)
+		return bench_sessions(argc - 1, argv + 1);
 	fprintf(stderr, "tern-bench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

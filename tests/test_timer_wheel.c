@@ -78,6 +78,11 @@ Test(timer_wheel, beyond_one_turn_and_big_jumps)
 	tni_wheel_advance(&w, turn);
 	cr_assert_eq(near.fired, 1);
 	cr_assert_eq(far.fired, 0);
+	/* Far off, it waits in the coarse level: the wheel next needs an
+	 * advance when its coarse slot comes round, then at its own time. */
+	cr_assert_eq(tni_wheel_next(&w), 3 * turn);
+	tni_wheel_advance(&w, 3 * turn);
+	cr_assert_eq(far.fired, 0);
 	cr_assert_eq(tni_wheel_next(&w), 3 * turn + 777);
 	tni_wheel_advance(&w, 3 * turn + 776);
 	cr_assert_eq(far.fired, 0);
@@ -182,4 +187,25 @@ Test(timer_wheel, a_stopped_timer_never_fires_and_can_be_armed_again)
 	tni_timer_cancel(&w, &q.t);
 	cr_assert_eq(w.count, 0);
 	cr_assert_eq(tni_wheel_next(&w), UINT64_MAX);
+}
+
+/* A long timer is looked at a bounded number of times, not once per turn
+ * of the fine level: a minute-long timer among none other needs at most a
+ * handful of advances (each coarse slot it waits in, then its own). */
+Test(timer_wheel, a_minute_long_timer_fires_at_its_time_through_the_coarse_level)
+{
+	tni_wheel_init(&w, 0);
+	struct probe p = { .w = &w };
+	tni_timer_init(&p.t, on_fire);
+	uint64_t at = 60ull * 1000000000ull; /* a minute: beyond a coarse turn too */
+	tni_timer_arm(&w, &p.t, at);
+	unsigned advances = 0;
+	while (!p.fired) {
+		uint64_t next = tni_wheel_next(&w);
+		cr_assert_neq(next, UINT64_MAX);
+		cr_assert_leq(next, at, "never past its time");
+		tni_wheel_advance(&w, next);
+		cr_assert_lt(++advances, 10, "%u advances", advances);
+	}
+	cr_assert_eq(p.fired_at, at);
 }

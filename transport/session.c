@@ -273,11 +273,24 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 	}
 }
 
+static bool handshake_room(struct tern_engine *e)
+{
+	if (e->hs_poll != e->polls) {
+		e->hs_poll = e->polls;
+		e->hs_sent = 0;
+	}
+	return e->hs_sent++ < TNI_HANDSHAKES_PER_POLL;
+}
+
 void tni_session_transmit(struct tern_session *s)
 {
 	struct tern_engine *e = s->e;
 	if (s->state == S_DEAD)
 		return;
+	if ((s->send_syn || s->send_syn_ack) && !handshake_room(e)) {
+		tni_engine_want_tx(e, s); /* the next poll */
+		return;
+	}
 	if (s->send_syn) {
 		send_handshake(s, TERN_PKT_SYN);
 		if (s->state == S_SYN_SENT)

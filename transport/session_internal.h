@@ -32,6 +32,7 @@
 /* A session with nothing sent, received or outstanding this long gives
  * back its scoreboard and reassembly slots (docs/architecture.md, Memory). */
 #define TNI_IDLE_RELEASE_NS 100000000ull
+#define TNI_HANDSHAKES_PER_POLL 128
 
 /* A message queued for sending; the user's buffer is read at each
  * (re)transmission, so it is never copied whole. */
@@ -160,6 +161,11 @@ struct tern_engine {
 	bool in_poll;
 	uint32_t clock_age; /* polls since the clock was last read (lazy_clock) */
 	uint64_t polls; /* tern_engine_poll calls so far; the first is 1 */
+	/* Handshake packets sent in poll hs_poll: at most TNI_HANDSHAKES_PER_POLL,
+	 * so that thousands of connects at once reach the peer in bursts its
+	 * socket can hold, not in one that its receive buffer drops. */
+	uint64_t hs_poll;
+	uint32_t hs_sent;
 	uint32_t epoch, mask, mss;
 	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
 	uint64_t now;

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #define MASK (TERN_WHEEL_SLOTS - 1)
+#define MASK1 (TNI_WHEEL_L1_SLOTS - 1)
+#define L1 TNI_WHEEL_L1_BITS
 
 void tni_wheel_init(struct tni_timer_wheel *w, uint64_t now)
 {
@@ -42,10 +44,20 @@ static void insert(struct tni_timer_wheel *w, struct tni_timer *t)
 	uint64_t tick = t->expiry >> TERN_WHEEL_TICK_SHIFT;
 	if (tick < w->cur_tick)
 		tick = w->cur_tick;
-	unsigned s = tick & MASK;
-	list_push(&w->slot[s], t);
-	w->occupied[s / 64] |= 1ull << (s % 64);
 	w->count++;
+	if (tick - w->cur_tick < TERN_WHEEL_SLOTS) {
+		unsigned s = tick & MASK;
+		list_push(&w->slot[s], t);
+		w->occupied[s / 64] |= 1ull << (s % 64);
+		return;
+	}
+	/* A turn or more away: the coarse level, at most a coarse turn ahead. */
+	uint64_t t1 = tick >> L1, c1 = w->cur_tick >> L1;
+	if (t1 - c1 >= TNI_WHEEL_L1_SLOTS)
+		t1 = c1 + TNI_WHEEL_L1_SLOTS - 1;
+	unsigned s = t1 & MASK1;
+	list_push(&w->slot1[s], t);
+	w->occupied1[s / 64] |= 1ull << (s % 64);
 }
 
 static void slot_check_empty(struct tni_timer_wheel *w, unsigned s)
@@ -60,9 +72,14 @@ static void remove_armed(struct tni_timer_wheel *w, struct tni_timer *t)
 	struct tni_timer **pp = t->pprev;
 	list_unlink(t);
 	w->count--;
-	/* pp points into the slot array when t was first in its slot. */
-	if (pp >= &w->slot[0] && pp < &w->slot[TERN_WHEEL_SLOTS])
+	/* pp points into a slot array when t was first in its slot. */
+	if (pp >= &w->slot[0] && pp < &w->slot[TERN_WHEEL_SLOTS]) {
 		slot_check_empty(w, (unsigned)(pp - &w->slot[0]));
+	} else if (pp >= &w->slot1[0] && pp < &w->slot1[TNI_WHEEL_L1_SLOTS]) {
+		unsigned s = (unsigned)(pp - &w->slot1[0]);
+		if (!w->slot1[s])
+			w->occupied1[s / 64] &= ~(1ull << (s % 64));
+	}
 }
 
 void tni_timer_arm(struct tni_timer_wheel *w, struct tni_timer *t, uint64_t due)
@@ -147,8 +164,37 @@ unsigned tni_wheel_advance(struct tni_timer_wheel *w, uint64_t now)
 	/* Visit only occupied slots. */
 	for (uint64_t d = 0; w->count && (d = next_occupied(w, d, span)) < span; d++)
 		fired += run_slot(w, (w->cur_tick + d) & MASK, now);
+	uint64_t c1_old = w->cur_tick >> L1, c1_new = target >> L1;
 	/* Stay on the target tick: timers later within it are seen next time. */
 	w->cur_tick = target;
+	if (c1_new == c1_old)
+		return fired;
+	/* Coarse slots whose time came: their timers go down to the fine
+	 * level (or, parked beyond a coarse turn, back up), and those due
+	 * already fire now. */
+	uint64_t n = c1_new - c1_old;
+	if (n > TNI_WHEEL_L1_SLOTS)
+		n = TNI_WHEEL_L1_SLOTS;
+	for (uint64_t i = 1; i <= n; i++) {
+		unsigned s = (c1_old + i) & MASK1;
+		struct tni_timer *pending = w->slot1[s];
+		if (!pending)
+			continue;
+		w->slot1[s] = 0;
+		w->occupied1[s / 64] &= ~(1ull << (s % 64));
+		pending->pprev = &pending;
+		while (pending) {
+			struct tni_timer *t = pending;
+			list_unlink(t);
+			w->count--;
+			if (!t->due)
+				continue; /* stopped */
+			if (t->due > t->expiry)
+				t->expiry = t->due;
+			insert(w, t);
+		}
+	}
+	fired += run_slot(w, target & MASK, now);
 	return fired;
 }
 
@@ -156,21 +202,34 @@ uint64_t tni_wheel_next(const struct tni_timer_wheel *w)
 {
 	if (!w->count)
 		return UINT64_MAX;
-	uint64_t best = UINT64_MAX;
+	/* The fine level holds less than a turn: its first slot with a live
+	 * timer has the earliest, within the slot's tick. A slot may hold
+	 * thousands (every session's handshake timer, armed in one poll): the
+	 * first few live ones are read, not all, so the answer may be up to a
+	 * tick after the earliest, the wheel's own granularity. */
 	for (uint64_t d = 0; (d = next_occupied(w, d, TERN_WHEEL_SLOTS)) < TERN_WHEEL_SLOTS; d++) {
-		uint64_t tick = w->cur_tick + d;
-		unsigned s = tick & MASK;
-		bool due_this_turn = false;
-		for (const struct tni_timer *t = w->slot[s]; t; t = t->next) {
-			if (!t->due)
-				continue; /* stopped: dropped when the wheel passes */
-			if (t->expiry < best)
-				best = t->expiry;
-			if ((t->expiry >> TERN_WHEEL_TICK_SHIFT) <= tick)
-				due_this_turn = true;
-		}
-		if (due_this_turn)
+		uint64_t best = UINT64_MAX;
+		unsigned live = 0;
+		for (const struct tni_timer *t = w->slot[(w->cur_tick + d) & MASK]; t && live < 16; t = t->next)
+			if (t->due) { /* stopped ones are dropped when the wheel passes */
+				live++;
+				if (t->expiry < best)
+					best = t->expiry;
+			}
+		if (best != UINT64_MAX)
 			return best;
 	}
-	return best;
+	/* Else the first coarse slot: when it comes round, its timers move down. */
+	uint64_t c1 = w->cur_tick >> L1;
+	for (uint64_t d = 1; d <= TNI_WHEEL_L1_SLOTS; d++) {
+		unsigned s = (c1 + d) & MASK1;
+		uint64_t word = w->occupied1[s / 64] >> (s % 64);
+		if (!word) {
+			d += 63 - (s % 64);
+			continue;
+		}
+		d += (uint64_t)__builtin_ctzll(word);
+		return ((c1 + d) << L1) << TERN_WHEEL_TICK_SHIFT;
+	}
+	return UINT64_MAX;
 }
