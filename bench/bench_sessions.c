@@ -369,7 +369,7 @@ int bench_sessions(int argc, char **argv)
 			continue;
 		}
 		if (c.json)
-			printf("{\"driver\":\"%s\",\"sessions\":%zu,\"established\":%u,\"setup_us_per_session\":%.3f,"
+			printf("{\"bench\":\"sessions\",\"driver\":\"%s\",\"sessions\":%zu,\"established\":%u,\"setup_us_per_session\":%.3f,"
 			       "\"setup_cpu_us_per_session\":%.3f,\"bytes_per_idle_session_end\":%.0f,"
 			       "\"idle_cpu_ns_per_session_second\":%.1f,\"idle_pkts_per_session_second\":%.4f,"
 			       "\"calls_per_second\":%.0f,\"sessions_called\":%zu,\"errors\":%llu}\n",

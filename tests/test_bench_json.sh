@@ -29,6 +29,11 @@ print(f"{rows} rows ok")
 	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
 "$bench" tput --json --seconds 0.3 | check \
 	"tput=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
+# Exits non-zero unless every session opened and completed a call.
+"$bench" sessions --json --counts 200,800 --idle 0.5 --calls 0.01 | check \
+	"sessions=bench,driver,sessions,established,setup_us_per_session,bytes_per_idle_session_end,idle_cpu_ns_per_session_second,idle_pkts_per_session_second,calls_per_second,sessions_called"
+"$bench" sessions --json --driver uring --counts 500 --idle 0.2 --calls 0.1 | check \
+	"sessions=bench,driver,sessions,established,setup_us_per_session,calls_per_second,sessions_called"
 "$bench" scale --json --seconds 0.2 --engines 1 --sessions 1,4 | check \
 	"scale=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
 "$bench" bw --json --seconds 0.3 --sizes 65536,1048576 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits,rtos"
