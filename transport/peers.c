@@ -149,11 +149,11 @@ bool tni_peers_add(struct tni_peers *p, struct tni_peer_link *l)
 
 void tni_peers_remove(struct tni_peers *p, struct tni_peer_link *l)
 {
-	uint32_t i = home_id(p, l);
-	while (p->by_id[i] && p->by_id[i] != l)
-		i = (i + 1) & p->mask;
-	if (!p->by_id[i])
+	if (!l->group)
 		return; /* not filed */
+	uint32_t i = home_id(p, l);
+	while (p->by_id[i] != l)
+		i = (i + 1) & p->mask;
 	TABLE_DELETE(p->by_id, i, home_id);
 	p->n--;
 	struct tni_peer_group *g = l->group;

@@ -50,6 +50,8 @@ void tni_peers_destroy(struct tni_peers *p);
 /* File l (its addr, peer_sid and epoch set); false when full or when a
  * link with the same address and id is filed already. */
 bool tni_peers_add(struct tni_peers *p, struct tni_peer_link *l);
+/* Unfile l; nothing when it is not filed (its group is NULL: a link
+ * starts zeroed, and add sets it only on success). */
 void tni_peers_remove(struct tni_peers *p, struct tni_peer_link *l);
 struct tni_peer_link *tni_peers_find(const struct tni_peers *p, const struct tern_addr *addr, uint64_t peer_sid);
 /* A SYN from addr with epoch: calls fn on each link of addr filed with

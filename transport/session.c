@@ -149,7 +149,7 @@ static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 	tni_receiver_init(s, hs.isn);
 	s->rtt.min_rto = rto_floor(s->e, hs.caps);
 	s->link = (struct tni_peer_link){ .addr = s->peer, .peer_sid = s->peer_sid, .epoch = s->peer_epoch };
-	s->filed = tni_peers_add(&s->e->peers, &s->link);
+	tni_peers_add(&s->e->peers, &s->link); /* if full or a duplicate, not filed: removal then does nothing */
 	s->state = S_ESTABLISHED;
 	if (s->keepalive || s->liveness_refs)
 		liveness_start(s);
@@ -332,9 +332,7 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	e->sessions[idx] = NULL;
 	e->free_slots[e->n_free++] = idx;
 	e->n_live--;
-	if (s->filed)
-		tni_peers_remove(&e->peers, &s->link);
-	s->filed = false;
+	tni_peers_remove(&e->peers, &s->link);
 	e->stats.sessions_dead++;
 	tni_sender_fail_all(s, status);
 	tni_receiver_free(s);

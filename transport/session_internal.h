@@ -142,7 +142,6 @@ struct tern_session {
 	/* Filed in the engine's peers table while established: a SYN it
 	 * answered, sent again, finds it. */
 	struct tni_peer_link link;
-	bool filed;
 	/* Least (our clock at receipt - the peer's send stamp) seen: the
 	 * clock offset plus the quickest one-way trip (tni_session_peer_to_local). */
 	int64_t peer_off;
