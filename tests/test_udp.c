@@ -369,6 +369,68 @@ Test(udp, hostile_datagrams_do_not_stop_real_calls)
 	tern_rpc_destroy(A.rpc);
 }
 
+/* More datagrams at once than the ring's completion queue holds: the
+ * kernel keeps the overflow and ends the multishot receive. The driver
+ * must flush that overflow, see the receive end and arm it again, or it
+ * never receives another packet. */
+static uint64_t dropped_by_engine(struct tern_engine *e)
+{
+	struct tern_stats st;
+	tern_engine_stats(e, &st);
+	return st.bad_crc + st.bad_header;
+}
+
+static void burst_beyond_the_cq(enum tern_uring_setup setup)
+{
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = TERN_DRIVER_URING;
+	uc.bind_host = "127.0.0.1";
+	uc.uring_setup = setup;
+	cr_assert_eq(tern_udp_open(&uc, &ec.driver), 0);
+	cr_assert_eq(udp_side_open_cfg(&A, &rc, &ec), 0);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(A.addr.port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint8_t junk[TERN_WIRE_HDR_LEN] = { 1, TERN_PKT_DATA };
+	/* A is not polled meanwhile: the burst waits for one poll. */
+	for (int i = 0; i < 3000; i++)
+		sendto(fd, junk, sizeof(junk), 0, (struct sockaddr *)&to, sizeof(to));
+	for (int i = 0; i < 2000; i++)
+		tern_engine_poll(A.e);
+	uint64_t before = dropped_by_engine(A.e);
+	cr_assert_gt(before, 1024, "the burst went beyond the completion queue");
+	/* A has nothing of its own to send, so no submit flushes the
+	 * kernel's overflow by the way: only the receive path can. */
+	for (int i = 0; i < 10; i++)
+		sendto(fd, junk, sizeof(junk), 0, (struct sockaddr *)&to, sizeof(to));
+	close(fd);
+	uint64_t until = udp_now() + 2 * SEC;
+	while (dropped_by_engine(A.e) < before + 10 && udp_now() < until)
+		tern_engine_poll(A.e);
+	cr_assert_eq(dropped_by_engine(A.e), before + 10, "datagrams after the burst are received");
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *ba = connect_to(&B, "127.0.0.1", A.addr.port);
+	echo_calls(&B, &A, ba, 100, 64);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
+Test(udp, a_burst_beyond_the_completion_queue_does_not_stop_receive)
+{
+	burst_beyond_the_cq(TERN_URING_SETUP_AUTO);
+}
+
+/* A plain ring posts completions as packets arrive, not when polled. */
+Test(udp, a_burst_beyond_the_completion_queue_of_a_plain_ring_does_not_stop_receive)
+{
+	burst_beyond_the_cq(TERN_URING_SETUP_PLAIN);
+}
+
 /* A UDP relay between client and server that can drop and record packets. */
 struct proxy {
 	int fd;

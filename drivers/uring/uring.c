@@ -80,6 +80,7 @@ struct uring_drv {
 	bool sqpoll;
 	struct train *trains, *free_trains;
 	uint64_t gso_trains, zc_sends, zc_copied;
+	uint64_t cq_flushes, rx_rearms;
 };
 
 static struct uring_drv *to_ud(struct tern_driver *d)
@@ -109,8 +110,10 @@ static bool arm_recv(struct uring_drv *ud)
 
 static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 {
-	if (!(cqe->flags & IORING_CQE_F_MORE))
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		ud->recv_armed = false; /* ran dry (-ENOBUFS) or failed: re-armed on the next poll */
+		ud->rx_rearms++;
+	}
 	if (cqe->res < 0 || !(cqe->flags & IORING_CQE_F_BUFFER))
 		return;
 	uint32_t bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
@@ -182,13 +185,21 @@ static void reap(struct uring_drv *ud)
  * SQPOLL and plain rings post completions by themselves. */
 static void kick(struct uring_drv *ud)
 {
+	/* Completions the CQ had no room for wait in the kernel until an
+	 * enter with GETEVENTS flushes them; among them may be the end of the
+	 * multishot receive, without which we would never arm it again. */
+	unsigned kflags = IO_URING_READ_ONCE(*ud->ring.sq.kflags);
+	if (kflags & IORING_SQ_CQ_OVERFLOW) {
+		ud->cq_flushes++;
+		io_uring_submit_and_get_events(&ud->ring);
+		return;
+	}
 	if (ud->sqpoll || ud->opts.setup == TERN_URING_SETUP_PLAIN) {
 		if (io_uring_sq_ready(&ud->ring))
 			io_uring_submit(&ud->ring);
 		return;
 	}
-	bool work = io_uring_sq_ready(&ud->ring) ||
-		    !ud->taskrun_flag || (IO_URING_READ_ONCE(*ud->ring.sq.kflags) & IORING_SQ_TASKRUN);
+	bool work = io_uring_sq_ready(&ud->ring) || !ud->taskrun_flag || (kflags & IORING_SQ_TASKRUN);
 	if (work)
 		io_uring_submit_and_get_events(&ud->ring);
 }
@@ -333,6 +344,8 @@ static void ud_wait(struct tern_driver *d, uint64_t timeout_ns)
 static void ud_xstats(struct tern_driver *d, void (*fn)(const char *, uint64_t, void *), void *arg)
 {
 	struct uring_drv *ud = to_ud(d);
+	fn("rx_rearms", ud->rx_rearms, arg); /* times the multishot receive ended and was armed again */
+	fn("cq_flushes", ud->cq_flushes, arg); /* completions the CQ had no room for, fetched */
 	fn("tx_gso_trains", ud->gso_trains, arg); /* sends of several packets as one UDP GSO datagram */
 	fn("tx_zc_sends", ud->zc_sends, arg);     /* SEND_ZC sends */
 	fn("tx_zc_copied", ud->zc_copied, arg);   /* of which the kernel copied after all (loopback, veth) */
