@@ -431,6 +431,61 @@ Test(udp, a_burst_beyond_the_completion_queue_of_a_plain_ring_does_not_stop_rece
 	burst_beyond_the_cq(TERN_URING_SETUP_PLAIN);
 }
 
+/* 20,000 SYNs with made-up ids from 64 addresses the server never heard
+ * of, at a uring server that real calls keep reaching meanwhile: past its
+ * backlog every SYN is answered with a cookie, and no state is kept. */
+Test(udp, a_burst_of_forged_syns_holds_no_state_past_the_backlog_and_stops_no_calls)
+{
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *ba = connect_to(&B, "127.0.0.1", A.addr.port);
+	echo_calls(&B, &A, ba, 10, 64);
+	enum { SOURCES = 64, SYNS = 20000 };
+	int fds[SOURCES];
+	for (int i = 0; i < SOURCES; i++) {
+		fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in me = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000200u + (uint32_t)i + 1) };
+		cr_assert_eq(bind(fds[i], (struct sockaddr *)&me, sizeof(me)), 0, "bind 127.0.2.%d", i + 1);
+	}
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(A.addr.port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tern_stats st0;
+	tern_engine_stats(A.e, &st0);
+	struct tni_rng r;
+	tni_rng_seed(&r, 2026);
+	uint8_t buf[256];
+	for (int i = 0; i < SYNS; i++) {
+		struct tni_wire_hdr h = { .type = TERN_PKT_SYN, .src_sid = tni_rng_next(&r),
+					   .src_epoch = (uint32_t)tni_rng_next(&r), .payload_len = TERN_WIRE_HANDSHAKE_LEN };
+		struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0 };
+		tni_wire_handshake_put(buf + TERN_WIRE_HDR_LEN, &hs);
+		size_t len = tni_wire_encode(buf, &h, NULL);
+		sendto(fds[i % SOURCES], buf, len, 0, (struct sockaddr *)&to, sizeof(to));
+		if (i % 500 == 499) {
+			for (int k = 0; k < 200; k++)
+				tern_engine_poll(A.e);
+			echo_calls(&B, &A, ba, 1, 64); /* real calls still answered meanwhile */
+		}
+	}
+	echo_calls(&B, &A, ba, 100, 64);
+	for (int i = 0; i < SOURCES; i++)
+		close(fds[i]);
+	struct tern_stats st1;
+	tern_engine_stats(A.e, &st1);
+	uint64_t opened = st1.sessions_opened - st0.sessions_opened, cookies = st1.syn_cookies_sent - st0.syn_cookies_sent;
+	cr_log_info("%d forged SYNs sent: %lu cookies, %lu sessions opened", SYNS, (unsigned long)cookies,
+		    (unsigned long)opened);
+	cr_assert_leq(opened, TNI_SYN_BACKLOG, "state for no more than the backlog");
+	cr_assert_geq(cookies, SYNS / 2, "the rest answered with cookies (some SYNs may be dropped by the socket)");
+	struct tern_session *again = connect_to(&B, "127.0.0.1", A.addr.port);
+	echo_calls(&B, &A, again, 10, 64); /* a new client gets in, with a cookie */
+	struct tern_stats st2;
+	tern_engine_stats(A.e, &st2);
+	cr_assert_eq(st2.syn_cookies_ok - st1.syn_cookies_ok, 1);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
 /* A UDP relay between client and server that can drop and record packets. */
 struct proxy {
 	int fd;

@@ -144,8 +144,17 @@ Test(wire, per_type_rules)
 	cr_assert_eq(decode_sealed(h), 0);
 	h.type = 0;
 	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
-	h.type = 7;
+	h.type = 8;
 	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
+	/* A COOKIE carries its cookie in msg_id, which is never 0, and nothing else. */
+	h.type = TERN_PKT_COOKIE;
+	h.msg_id = 0;
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
+	h.msg_id = 0x1234;
+	cr_assert_eq(decode_sealed(h), 0);
+	h.payload_len = 8;
+	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);
+	h.payload_len = 0;
 	h.type = TERN_PKT_ACK;
 	h.flags = 0x80;
 	cr_assert_eq(decode_sealed(h), TNI_EBADPKT);

@@ -38,6 +38,7 @@ void tern_engine_config_init_sized(struct tern_engine_config *cfg, size_t size)
 	c.max_rto_ns = 100000000;
 	c.dead_after_ns = 2000000000ull;
 	c.ack_delay_ns = 20000;
+	c.syn_backlog = TNI_SYN_BACKLOG;
 	/* Only the part the application knows of: its struct may be smaller. */
 	memcpy(cfg, &c, c.size);
 }
@@ -74,6 +75,11 @@ int tern_engine_create(const struct tern_engine_config *cfg, struct tern_engine 
 		up = (struct tni_upper){ .on_session = cfg->cb.on_session, .on_message = cfg->cb.on_message,
 					 .on_send_done = cfg->cb.on_send_done, .arg = cfg->cb.user };
 	return tni_engine_create(cfg, &up, out);
+}
+
+static uint64_t engine_random(void *e)
+{
+	return tni_engine_random(e);
 }
 
 int tni_engine_create(const struct tern_engine_config *user, const struct tni_upper *up, struct tern_engine **out)
@@ -141,6 +147,7 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	/* What an honest peer can make us hold (docs/architecture.md). */
 	e->rx_alloc_limit = (uint64_t)cfg->window_pkts * e->mss + 2ull * cfg->max_msg_size;
 	e->now = e->resumed_ns = e->drv->ops->now_ns(e->drv);
+	tni_cookie_init(&e->cookies, e->now, engine_random, e);
 	/* Polled less often than this, the engine cannot judge its peers. */
 	e->pause_ns = cfg->dead_after_ns / 2;
 	tni_wheel_init(&e->wheel, e->now);
@@ -321,7 +328,7 @@ static void on_packet(struct tern_engine *e, struct tni_pkt *pkt)
 		e->stats.unknown_session++;
 		/* Tell a live peer its session is gone, echoing the id it sent
 		 * to, so that only the true peer believes us. */
-		if (p.h.type != TERN_PKT_RST && p.h.type != TERN_PKT_CLOSE)
+		if (p.h.type != TERN_PKT_RST && p.h.type != TERN_PKT_CLOSE && p.h.type != TERN_PKT_COOKIE)
 			tni_engine_send_rst(e, &pkt->peer, p.h.src_sid, p.h.dst_sid);
 		return;
 	}

@@ -101,8 +101,10 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 		return;
 	h.type = type;
 	h.flags = 0; /* a handshake always has its CRC: the peer's caps may be unknown */
-	if (type == TERN_PKT_SYN)
+	if (type == TERN_PKT_SYN) {
 		h.dst_sid = 0; /* the server's id is what the SYN asks for */
+		h.msg_id = s->cookie;
+	}
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	struct tni_wire_handshake hs = { s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
 					  (e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0) |
@@ -168,6 +170,38 @@ static void ping_old(struct tni_peer_link *l, void *arg)
 	tni_engine_want_tx(arg, s);
 }
 
+/* ---- SYN cookies (docs/protocol.md, "Handshake") ---- */
+
+/* The answer that keeps nothing: smaller than the SYN it answers, so a
+ * forged source gains no amplification. */
+static void send_cookie(struct tern_engine *e, const struct tern_addr *to, const struct tni_wire_pkt *p)
+{
+	struct tni_pkt *pk = tni_engine_tx_alloc(e);
+	if (!pk)
+		return;
+	struct tni_wire_hdr h = { .type = TERN_PKT_COOKIE, .dst_sid = p->h.src_sid, .src_epoch = e->epoch,
+				   .ts = e->now,
+				   .msg_id = tni_cookie_make(&e->cookies, e->now, to, p->h.src_sid, p->h.src_epoch) };
+	pk->len = (uint32_t)tni_wire_encode(pk->data, &h, NULL);
+	pk->peer = *to;
+	tni_engine_queue_pkt(e, pk);
+	e->stats.syn_cookies_sent++;
+}
+
+/* The client answered our SYN_ACK: its address is real, and the upper
+ * layer learns of the session now. */
+static void confirm(struct tern_session *s)
+{
+	struct tern_engine *e = s->e;
+	s->unconfirmed = false;
+	e->n_unconfirmed--;
+	tni_timer_cancel(&e->wheel, &s->rto_timer);
+	s->rtt.backoff = 0;
+	if (e->up.on_session)
+		e->up.on_session(s, TERN_SESSION_ACCEPTED, 0, e->up.arg);
+}
+
+
 void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tni_wire_pkt *p)
 {
 	/* A retransmitted SYN finds its session (engine.peers). A SYN from
@@ -188,6 +222,20 @@ void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, con
 		tni_engine_send_rst(e, from, p->h.src_sid, 0);
 		return;
 	}
+	/* A good cookie proves the source got our COOKIE: it is real. Any
+	 * other SYN may be forged, and only syn_backlog of those get state. */
+	bool proven = false;
+	if (p->h.msg_id) {
+		proven = tni_cookie_check(&e->cookies, e->now, from, p->h.src_sid, p->h.src_epoch, p->h.msg_id);
+		if (proven)
+			e->stats.syn_cookies_ok++;
+		else
+			e->stats.syn_cookies_bad++;
+	}
+	if (!proven && e->n_unconfirmed >= e->cfg.syn_backlog) {
+		send_cookie(e, from, p);
+		return;
+	}
 	struct tern_session *s = session_new(e, from);
 	if (!s) {
 		tni_engine_send_rst(e, from, p->h.src_sid, 0);
@@ -197,8 +245,14 @@ void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, con
 	s->last_heard_ns = e->now;
 	s->send_syn_ack = true;
 	tni_engine_want_tx(e, s);
-	if (e->up.on_session)
-		e->up.on_session(s, TERN_SESSION_ACCEPTED, 0, e->up.arg);
+	if (proven) {
+		if (e->up.on_session)
+			e->up.on_session(s, TERN_SESSION_ACCEPTED, 0, e->up.arg);
+		return;
+	}
+	s->unconfirmed = true;
+	e->n_unconfirmed++;
+	tni_timer_arm(&e->wheel, &s->rto_timer, e->now + tni_rtt_timeout(&s->rtt));
 }
 
 static void on_rst(struct tern_session *s, const struct tni_wire_pkt *p)
@@ -231,10 +285,20 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 		return;
 	}
 	if (s->state == S_SYN_SENT) {
+		if (p->h.type == TERN_PKT_COOKIE) {
+			/* The server kept no state: ask again, with its cookie. */
+			if (p->h.msg_id != s->cookie) {
+				s->cookie = p->h.msg_id;
+				s->send_syn = true;
+				tni_engine_want_tx(e, s);
+			}
+			return;
+		}
 		if (p->h.type != TERN_PKT_SYN_ACK)
 			return; /* the peer retransmits once we are established */
 		establish(s, p);
 		s->send_syn = false;
+		s->cookie = 0;
 		s->last_heard_ns = e->now;
 		tni_timer_cancel(&e->wheel, &s->rto_timer);
 		if (e->up.on_session)
@@ -243,6 +307,11 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 		s->ack_now = true;
 		tni_engine_want_tx(e, s);
 		return;
+	}
+	if (__builtin_expect(s->unconfirmed, 0)) {
+		confirm(s);
+		if (s->state == S_DEAD)
+			return; /* the upper layer refused it */
 	}
 	s->last_heard_ns = e->now;
 	int64_t off = (int64_t)(e->now - p->h.ts);
@@ -322,6 +391,12 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	if (s->state == S_DEAD)
 		return;
 	s->state = S_DEAD;
+	/* The upper layer never heard of an unconfirmed session. */
+	bool known = !s->unconfirmed;
+	if (s->unconfirmed) {
+		s->unconfirmed = false;
+		e->n_unconfirmed--;
+	}
 	tni_timer_cancel(&e->wheel, &s->rto_timer);
 	tni_timer_cancel(&e->wheel, &s->ack_timer);
 	tni_timer_cancel(&e->wheel, &s->alive_timer);
@@ -336,9 +411,9 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	e->stats.sessions_dead++;
 	tni_sender_fail_all(s, status);
 	tni_receiver_free(s);
-	if (e->up.on_session_end)
+	if (known && e->up.on_session_end)
 		e->up.on_session_end(s, status, e->up.arg);
-	if (notify && e->up.on_session)
+	if (notify && known && e->up.on_session)
 		e->up.on_session(s, TERN_SESSION_DEAD, status, e->up.arg);
 	/* Freed at the end of the poll: callers up the stack may still hold s. */
 	s->zombie_next = e->zombies;
@@ -383,6 +458,31 @@ static void on_rto_timer(struct tni_timer *t, uint64_t now)
 {
 	struct tern_session *s = container_of(t, struct tern_session, rto_timer);
 	struct tern_engine *e = s->e;
+	if (s->unconfirmed) {
+		/* Our SYN_ACK or the client's answer was lost, or the SYN was
+		 * forged. An established client with nothing to send says no
+		 * more unless asked, so ask until dead_after: backing off, and
+		 * at least every keepalive interval (a longer gap in polling
+		 * would read as a pause, and the wait would start over). Only
+		 * syn_backlog sessions are ever unconfirmed, which bounds what
+		 * a flood of forged SYNs can make us send. */
+		uint64_t quiet = tni_engine_silent_since(e, s->created_ns, now);
+		if (quiet >= e->cfg.dead_after_ns) {
+			e->stats.syn_unconfirmed++;
+			tni_session_kill(s, TERN_EPEERDEAD, false);
+			return;
+		}
+		s->rtt.backoff++;
+		s->send_syn_ack = true;
+		tni_engine_want_tx(e, s);
+		uint64_t next = s->rtt.rto, most = keepalive_interval(e);
+		for (unsigned i = 0; i < s->rtt.backoff && next < most; i++)
+			next *= 2;
+		next = now + (next < most ? next : most);
+		uint64_t end = now + (e->cfg.dead_after_ns - quiet);
+		tni_timer_arm(&e->wheel, &s->rto_timer, next < end ? next : end);
+		return;
+	}
 	if (s->state == S_SYN_SENT) {
 		if (tni_engine_silent_since(e, s->created_ns, now) >= e->cfg.dead_after_ns) {
 			tni_session_kill(s, TERN_EPEERDEAD, true);

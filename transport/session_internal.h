@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cc.h"
+#include "cookie.h"
 #include "../drivers/driver.h"
 #include "../util/rng.h"
 #include "peers.h"
@@ -33,6 +34,9 @@
  * back its scoreboard and reassembly slots (docs/architecture.md, Memory). */
 #define TNI_IDLE_RELEASE_NS 100000000ull
 #define TNI_HANDSHAKES_PER_POLL 128
+/* Accepted sessions not yet confirmed by their client, by default: past
+ * them a SYN gets a cookie and no state (docs/protocol.md, "Handshake"). */
+#define TNI_SYN_BACKLOG 64
 
 /* A message queued for sending; the user's buffer is read at each
  * (re)transmission, so it is never copied whole. */
@@ -78,6 +82,12 @@ struct tern_session {
 	 * tni_engine_pkt_for puts it in every packet of the session. */
 	uint8_t hdr_flags;
 	bool on_tx_list, send_syn, send_syn_ack, ack_now, ping;
+	/* Server side: accepted, but the client has not answered our SYN_ACK
+	 * yet; the upper layer does not know of the session until it does. */
+	bool unconfirmed;
+	/* Client side: the cookie the server's COOKIE gave us, sent back in
+	 * msg_id of our SYNs; 0: none. */
+	uint64_t cookie;
 	void *user;
 	struct tern_session *tx_next, *zombie_next;
 	uint64_t created_ns, last_heard_ns, last_progress_ns;
@@ -165,6 +175,8 @@ struct tern_engine {
 	 * socket can hold, not in one that its receive buffer drops. */
 	uint64_t hs_poll;
 	uint32_t hs_sent;
+	struct tni_cookie_jar cookies; /* for SYNs past the backlog */
+	uint32_t n_unconfirmed; /* sessions with unconfirmed set */
 	uint32_t epoch, mask, mss;
 	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
 	uint64_t now;

@@ -43,6 +43,8 @@ static int check_type_rules(const struct tni_wire_hdr *h)
 	case TERN_PKT_CLOSE:
 	case TERN_PKT_RST:
 		return h->payload_len == 0 ? 0 : TNI_EBADPKT;
+	case TERN_PKT_COOKIE:
+		return h->payload_len == 0 && h->msg_id ? 0 : TNI_EBADPKT;
 	default:
 		return TNI_EBADPKT;
 	}

@@ -29,6 +29,9 @@ enum tni_pkt_type {
 	TERN_PKT_SYN_ACK = 4,
 	TERN_PKT_CLOSE = 5,
 	TERN_PKT_RST = 6,
+	/* The server's answer to a SYN when it keeps no state for it: msg_id
+	 * carries a cookie that the client puts in msg_id of its next SYN. */
+	TERN_PKT_COOKIE = 7,
 };
 
 enum tni_pkt_flags {

@@ -18,7 +18,7 @@
 #define SIM_FLAG_NO_CRC 4
 #include "../../util/rng.h"
 
-#define SIM_MAX_NODES 65536
+#define SIM_MAX_NODES TERN_SIM_FORGED_NODES
 #define SIM_HEADROOM 64
 /* Every node hangs off one switch: a packet crosses two links. */
 #define SIM_HOPS 2
@@ -247,7 +247,7 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	p->link_checked = net->cfg.link_checked;
 
 	if (chance(net, l->duplicate)) {
-		struct tni_pkt *copy = tni_pkt_pool_alloc(net->nodes[src]->pool);
+		struct tni_pkt *copy = tni_pkt_pool_alloc(p->owner); /* src may be no node: a forged source */
 		if (copy) {
 			memcpy(copy->data, p->data, p->len);
 			copy->len = p->len;
@@ -277,12 +277,13 @@ static void link_transmit(struct tern_sim_net *net, uint32_t src, struct sim_nod
 	flight_push(net, dst, p, arrival);
 }
 
-int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len)
+static int inject(struct tern_sim_net *net, struct sim_node *s, uint32_t src, uint16_t port, uint32_t dst,
+		  const void *data, size_t len)
 {
-	struct sim_node *s = node_get(net, src), *d = node_get(net, dst);
-	if (!s || !d)
+	struct sim_node *d = node_get(net, dst);
+	if (!d)
 		return TERN_EINVAL;
-	struct tni_pkt *p = tni_pkt_pool_alloc(s->pool);
+	struct tni_pkt *p = tni_pkt_pool_alloc((s ? s : d)->pool);
 	if (!p)
 		return TERN_EAGAIN;
 	if (len > p->cap) {
@@ -291,8 +292,27 @@ int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const 
 	}
 	memcpy(p->data, data, len);
 	p->len = (uint32_t)len;
+	p->src_port = port;
 	link_transmit(net, src, d, p);
 	return 0;
+}
+
+int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len)
+{
+	struct sim_node *s = node_get(net, src);
+	return s ? inject(net, s, src, 0, dst, data, len) : TERN_EINVAL;
+}
+
+int tern_sim_inject_from(struct tern_sim_net *net, const struct tern_addr *from, uint32_t dst, const void *data,
+			 size_t len)
+{
+	if (!net || !from || from->family != TERN_AF_SIM)
+		return TERN_EINVAL;
+	uint32_t src = tern_addr_sim_node(from);
+	struct sim_node *s = src < SIM_MAX_NODES ? node_get(net, src) : NULL;
+	if (src < SIM_MAX_NODES && !s)
+		return TERN_ENOMEM;
+	return inject(net, s, src, from->port, dst, data, len);
 }
 
 /* ---- the driver face of a node ---- */

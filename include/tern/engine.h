@@ -118,6 +118,12 @@ struct tern_engine_config {
 	uint64_t seed;
 
 	struct tern_callbacks cb;
+
+	/* Accepted sessions whose client has not yet answered our SYN_ACK (it
+	 * may be a forged source). Past this many, a SYN is answered without
+	 * state: with a cookie the client must send back in a new SYN
+	 * (docs/protocol.md, "Handshake"). Default 64; 0: every SYN. */
+	uint32_t syn_backlog;
 };
 
 #define tern_engine_config_init(cfg) tern_engine_config_init_sized((cfg), sizeof(*(cfg)))

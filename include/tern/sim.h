@@ -101,6 +101,12 @@ TERN_API void tern_sim_advance(struct tern_sim_net *net, uint64_t t);
 /* Put raw bytes on the wire from src to dst, through dst's link (for tests
  * of hostile input). */
 TERN_API int tern_sim_inject(struct tern_sim_net *net, uint32_t src, uint32_t dst, const void *data, size_t len);
+/* The same from any address (node and port). Node numbers from
+ * TERN_SIM_FORGED_NODES up are never nodes: a packet from one is a forged
+ * source's, and what answers it is lost. */
+#define TERN_SIM_FORGED_NODES 65536u
+TERN_API int tern_sim_inject_from(struct tern_sim_net *net, const struct tern_addr *from, uint32_t dst,
+				  const void *data, size_t len);
 #define tern_sim_stats(net, out) tern_sim_stats_sized((net), (out), sizeof(*(out)))
 TERN_API void tern_sim_stats_sized(const struct tern_sim_net *net, struct tern_sim_stats *out, size_t size);
 

@@ -38,6 +38,10 @@ struct tern_stats {
 	uint64_t dsacks;             /* duplicates the peer reported: retransmissions that were not needed */
 	uint64_t tx_no_memory;       /* sends put off: no memory for a scoreboard */
 	uint64_t sessions_idled;     /* times a session gave back its window memory, idle */
+	uint64_t syn_cookies_sent;   /* SYNs answered with a cookie, no state kept: the backlog was full */
+	uint64_t syn_cookies_ok;     /* SYNs that brought back a good cookie: sessions opened for them */
+	uint64_t syn_cookies_bad;    /* SYNs with a cookie that was forged or too old */
+	uint64_t syn_unconfirmed;    /* accepted sessions dropped: the client never answered our SYN_ACK */
 };
 
 #endif

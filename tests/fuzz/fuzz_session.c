@@ -136,7 +136,7 @@ static void inject(struct world *w, const uint8_t *r)
 		return;
 	static uint8_t pkt[2048];
 	struct tni_wire_hdr h = {
-		.type = (uint8_t)(1 + r[0] % 6),
+		.type = (uint8_t)(1 + r[0] % 7),
 		.flags = r[2] & TERN_FLAG_ALL,
 		.dst_sid = r[1] & 2 ? to->sid ^ ((uint64_t)r[3] << 32) : to->sid,
 		.src_sid = r[1] & 4 ? to->peer_sid ^ r[4] : to->peer_sid,
