@@ -35,10 +35,10 @@ static void *echo_main(void *arg)
 	return NULL;
 }
 
-static int open_udp(struct sockaddr_in *bound)
+static int open_udp(struct sockaddr_in *bound, bool any)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(any ? INADDR_ANY : INADDR_LOOPBACK) };
 	socklen_t l = sizeof(a);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || getsockname(fd, (struct sockaddr *)&a, &l) < 0)
 		return -1;
@@ -52,9 +52,18 @@ static int bl_start(struct baseline *b, size_t size)
 	struct blocking *st = calloc(1, sizeof(*st));
 	st->size = size;
 	st->buf = calloc(1, size + 1);
-	st->srv = open_udp(&st->srv_addr);
-	st->cli = open_udp(NULL);
 	b->state = st;
+	if (b->remote) {
+		/* The peer reflects; a datagram lost on a real network costs a
+		 * second, and the round trip is not counted. */
+		st->srv = -1;
+		st->srv_addr = *b->remote;
+		st->cli = open_udp(NULL, true);
+		struct timeval tv = { .tv_sec = 1 };
+		return st->cli < 0 || setsockopt(st->cli, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -1 : 0;
+	}
+	st->srv = open_udp(&st->srv_addr, false);
+	st->cli = open_udp(NULL, false);
 	if (st->srv < 0 || st->cli < 0 || pthread_create(&st->thread, NULL, echo_main, st))
 		return -1;
 	return 0;
@@ -74,10 +83,12 @@ static uint64_t bl_round_trip(struct baseline *b)
 static void bl_stop(struct baseline *b)
 {
 	struct blocking *st = b->state;
-	uint8_t stop = 0xff;
-	sendto(st->cli, &stop, 1, 0, (struct sockaddr *)&st->srv_addr, sizeof(st->srv_addr));
-	pthread_join(st->thread, NULL);
-	close(st->srv);
+	if (st->srv >= 0) {
+		uint8_t stop = 0xff;
+		sendto(st->cli, &stop, 1, 0, (struct sockaddr *)&st->srv_addr, sizeof(st->srv_addr));
+		pthread_join(st->thread, NULL);
+		close(st->srv);
+	}
 	close(st->cli);
 	free(st->buf);
 	free(st);

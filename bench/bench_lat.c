@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_peer.h"
 #include "bench_util.h"
 #include "hist.h"
 #include "plot.h"
@@ -28,6 +29,7 @@ struct lat_opts {
 	double rate; /* open loop: calls per second; 0 for closed loop */
 	const char *plot;
 	int no_baseline;
+	const char *peer; /* HOST[:PORT] of a tern-bench serve; NULL: start one here */
 };
 
 static void usage(FILE *f)
@@ -35,15 +37,19 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tern-bench lat [options]\n"
 		"\n"
-		"Round-trip latency of a tern RPC (client and server threads, busy\n"
-		"polling, 127.0.0.1) beside, in the same run and interleaved:\n"
+		"Round-trip latency of a tern RPC to a peer (tern-bench serve, busy\n"
+		"polling: --peer, or one started here as a second process on 127.0.0.1)\n"
+		"beside, in the same run and interleaved, datagrams the peer reflects:\n"
 		"  raw io_uring UDP     the same kernel path with no tern work\n"
-		"  kernel UDP, blocking recvfrom/sendto on two threads\n"
+		"  kernel UDP, blocking sendto/recv\n"
 		"Prints percentiles and tern's ratio to each baseline's median.\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME   uring, sockets, sim or auto (default uring); sim runs tern\n"
-		"                  alone in simulated time (no baselines there)\n"
+		"  --peer HOST[:PORT]  a tern-bench serve to measure against (port default\n"
+		"                  7700); without it, one is started here on 127.0.0.1 with\n"
+		"                  the same driver\n"
+		"  --driver NAME   uring, sockets, sim or auto (default uring): this side's;\n"
+		"                  sim runs tern alone in simulated time (no baselines there)\n"
 		"  --uring-setup M auto, defer-taskrun, coop-taskrun, plain or sqpoll (tern's ring)\n"
 		"  --size BYTES    request and response size, 0..1400 (default 64)\n"
 		"  --count N       round trips per method (default 200000)\n"
@@ -65,10 +71,7 @@ struct tern_lat {
 	int driver;
 	int uring_setup;
 	size_t size;
-	pthread_t thread;
-	atomic_int port; /* 0 until the server is up, -1 if it failed */
-	atomic_bool stop;
-	atomic_bool *idle;
+	struct bench_peer *peer;
 	struct tern_rpc *cli;
 	struct tern_session *s; /* NULL once it died: the next call reconnects */
 	struct tern_addr srv;
@@ -86,63 +89,38 @@ static void on_client_session(struct tern_session *s, enum tern_session_event ev
 	}
 }
 
-/* client: the tern_lat whose session the client watches; NULL for the server. */
-static struct tern_rpc *lat_rpc(int driver, int uring_setup, struct tern_lat *client)
+static struct tern_rpc *lat_rpc(struct tern_lat *t)
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
 	rc.workers = 0;
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
-	/* While one method is measured the others' engines are not polled, for
-	 * as long as a round takes: not a dead peer. */
+	/* While a baseline is measured this engine is not polled, for as
+	 * long as a round takes: not a dead peer. */
 	ec.dead_after_ns = 60000000000ull;
-	if (client) {
-		ec.cb.on_session = on_client_session;
-		ec.cb.user = client;
-	}
-	if (bench_udp_driver(driver, uring_setup, &ec.driver))
+	ec.cb.on_session = on_client_session;
+	ec.cb.user = t;
+	if (bench_client_driver(t->driver, t->uring_setup, t->peer->pid != 0, &ec.driver))
 		return NULL;
 	struct tern_rpc *rpc;
 	return tern_rpc_create(&rc, &ec, &rpc) ? NULL : rpc;
 }
 
-static void *server_main(void *arg)
-{
-	struct tern_lat *t = arg;
-	struct tern_rpc *rpc = lat_rpc(t->driver, t->uring_setup, NULL);
-	if (!rpc || tern_rpc_register(rpc, ECHO, bench_echo, rpc, 0)) {
-		atomic_store(&t->port, -1);
-		return NULL;
-	}
-	struct tern_addr a;
-	tern_engine_local_addr(tern_rpc_engine(rpc), &a);
-	atomic_store(&t->port, a.port);
-	struct tern_engine *e = tern_rpc_engine(rpc);
-	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
-		bench_nap_if_idle(t->idle);
-		tern_engine_poll(e);
-	}
-	tern_rpc_destroy(rpc);
-	return NULL;
-}
-
+/* Connects to the peer's first engine and asks it where its reflector is. */
 static int tern_start(struct baseline *b, size_t size)
 {
 	struct tern_lat *t = b->state;
 	t->size = size;
-	t->idle = &b->idle;
-	if (pthread_create(&t->thread, NULL, server_main, t))
+	if (!(t->cli = lat_rpc(t)))
 		return -1;
-	int port;
-	while ((port = atomic_load(&t->port)) == 0)
-		;
-	if (port < 0 || !(t->cli = lat_rpc(t->driver, t->uring_setup, t)))
-		return -1;
-	tern_addr_resolve("127.0.0.1", (uint16_t)port, &t->srv);
+	t->srv = t->peer->tern[0];
 	if (tern_session_connect(tern_rpc_engine(t->cli), &t->srv, &t->s))
 		return -1;
-	return 0;
+	int rc = bench_peer_info(t->cli, t->s, t->peer);
+	if (rc)
+		fprintf(stderr, "tern-bench lat: the peer did not describe itself: %s\n", tern_strerror(rc));
+	return rc ? -1 : 0;
 }
 
 static uint64_t tern_round_trip(struct baseline *b)
@@ -155,15 +133,13 @@ static uint64_t tern_round_trip(struct baseline *b)
 			return 0;
 	}
 	uint64_t t0 = bench_now_ns();
-	int rc = tern_rpc_call_sync(t->cli, t->s, ECHO, t->buf, t->size, 1000000000ull, t->buf, sizeof(t->buf), NULL);
+	int rc = tern_rpc_call_sync(t->cli, t->s, BENCH_ECHO, t->buf, t->size, 1000000000ull, t->buf, sizeof(t->buf), NULL);
 	return rc ? 0 : bench_now_ns() - t0;
 }
 
 static void tern_stop(struct baseline *b)
 {
 	struct tern_lat *t = b->state;
-	atomic_store(&t->stop, true);
-	pthread_join(t->thread, NULL);
 	tern_rpc_destroy(t->cli);
 	if (t->reconnects)
 		fprintf(stderr, "tern-bench lat: the tern session ended %lu times (last: %s) and was opened again\n",
@@ -180,7 +156,7 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
 		{ "uring-setup", required_argument, 0, 'U' }, { "rate", required_argument, 0, 'R' },
 		{ "plot", required_argument, 0, 'P' }, { "baseline", no_argument, 0, 'B' },
-		{ "no-baseline", no_argument, 0, 'b' }, { 0, 0, 0, 0 },
+		{ "no-baseline", no_argument, 0, 'b' }, { "peer", required_argument, 0, 'p' }, { 0, 0, 0, 0 },
 	};
 	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
@@ -197,6 +173,7 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		case 'n': o->count = strtoul(optarg, &end, 10); if (*end || o->count < 100) goto bad; break;
 		case 'r': o->rounds = (unsigned)strtoul(optarg, &end, 10); if (*end || !o->rounds) goto bad; break;
 		case 'j': o->json = 1; break;
+		case 'p': o->peer = optarg; break;
 		case 'P': o->plot = optarg; break;
 		case 'B': o->no_baseline = 0; break;
 		case 'b': o->no_baseline = 1; break;
@@ -224,12 +201,15 @@ int bench_lat(int argc, char **argv)
 			return 2;
 		}
 	}
-	struct tern_lat tl = { .driver = o.driver, .uring_setup = o.uring_setup };
+	static struct bench_peer peer;
+	bool local = false;
+	struct tern_lat tl = { .driver = o.driver, .uring_setup = o.uring_setup, .peer = &peer };
 	struct baseline m[3];
 	m[0] = (struct baseline){ .name = "tern RPC", .start = tern_start, .round_trip = tern_round_trip,
 				  .stop = tern_stop, .state = &tl };
 	int have_raw = baseline_uring_init(&m[1]) == 0;
 	baseline_blocking_init(&m[2]);
+	m[1].remote = m[2].remote = &peer.raw; /* filled in when tern starts, first */
 	static struct hist lat[3];
 	int ok[3];
 	unsigned long per = o.count / o.rounds;
@@ -243,28 +223,54 @@ int bench_lat(int argc, char **argv)
 		m[0].name = "tern RPC (simulated)";
 		goto report;
 	}
+	if (o.peer ? bench_peer_parse(o.peer, &peer)
+		   : bench_peer_spawn(tern_driver_name((enum tern_driver_kind)o.driver), 1, NULL, &peer)) {
+		fprintf(stderr, o.peer ? "tern-bench lat: bad --peer '%s' (want an IPv4 HOST[:PORT])\n"
+				       : "tern-bench lat: cannot start a peer (tern-bench serve)%s\n",
+			o.peer ? o.peer : "");
+		return o.peer ? 2 : 1;
+	}
+	local = peer.pid != 0;
 	for (int i = 0; i < 3; i++) {
 		hist_init(&lat[i]);
 		ok[i] = (i == 0 || !o.no_baseline) && (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
 		if (!ok[i] && (i == 0 || !o.no_baseline))
 			fprintf(stderr, "tern-bench lat: %s unavailable\n", m[i].name);
 	}
-	if (!ok[0])
+	if (!ok[0]) {
+		bench_peer_stop(&peer);
 		return 1;
+	}
 	/* Warm up each, then interleave rounds; only the method measured spins. */
 	for (int i = 0; i < 3; i++)
 		atomic_store(&m[i].idle, true);
 	for (int i = 0; i < 3; i++) {
 		atomic_store(&m[i].idle, false);
-		for (int k = 0; ok[i] && k < 2000; k++)
-			m[i].round_trip(&m[i]);
+		unsigned lost = 0;
+		for (int k = 0; ok[i] && k < 2000 && lost < 5; k++)
+			lost = m[i].round_trip(&m[i]) ? 0 : lost + 1;
+		if (lost >= 5) {
+			/* Each try waits a second: give up on the method, not the run. */
+			fprintf(stderr, "tern-bench lat: %s: no answer from the peer; left out\n", m[i].name);
+			m[i].stop(&m[i]);
+			ok[i] = 0;
+		}
 		atomic_store(&m[i].idle, true);
+	}
+	if (!ok[0]) {
+		bench_peer_stop(&peer);
+		return 1;
 	}
 	struct progress prog = { 0 };
 	for (unsigned r = 0; r < o.rounds; r++) {
 		progress_update(&prog, "lat rounds", r, o.rounds);
 		for (int i = 0; i < 3; i++) {
 			atomic_store(&m[i].idle, false);
+			/* Untimed calls first, while the peer's threads of the method
+			 * before stop spinning (serve: within 20 ms of their last
+			 * packet), so no method pays for the switch. */
+			for (uint64_t until = bench_now_ns() + 30000000ull; ok[i] && bench_now_ns() < until;)
+				m[i].round_trip(&m[i]);
 			uint64_t interval = o.rate > 0 ? (uint64_t)(1e9 / o.rate) : 0;
 			uint64_t next = bench_now_ns();
 			for (unsigned long k = 0; ok[i] && k < per; k++) {
@@ -291,6 +297,7 @@ int bench_lat(int argc, char **argv)
 		if (ok[i])
 			m[i].stop(&m[i]);
 	}
+	bench_peer_stop(&peer);
 report:;
 	double med0 = hist_pct(&lat[0], 50) / 1e3;
 	if (!o.json && o.driver == TERN_DRIVER_SIM) {
@@ -298,8 +305,12 @@ report:;
 		       "%lu calls, closed loop; baselines are for kernel drivers\n", o.size, o.count);
 		printf("%-22s %9s %9s %9s %9s %9s %11s\n", "method (us)", "p50", "p90", "p99", "p99.9", "max", "tern/this");
 	} else if (!o.json) {
-		printf("tern-bench lat: %zu B round trips on 127.0.0.1, tern driver %s, %lu per method in %u interleaved rounds, %s\n",
-		       o.size, tern_driver_name((enum tern_driver_kind)o.driver), per * o.rounds, o.rounds,
+		char pa[64];
+		printf("tern-bench lat: %zu B round trips to %s (%s, driver %s there), driver %s here, %lu per method\n"
+		       "in %u interleaved rounds, %s\n",
+		       o.size, tern_addr_format(&peer.tern[0], pa, sizeof(pa)),
+		       local ? "a tern-bench serve started here" : "tern-bench serve", peer.driver,
+		       tern_driver_name((enum tern_driver_kind)o.driver), per * o.rounds, o.rounds,
 		       o.rate > 0 ? "open loop" : "closed loop");
 		printf("%-22s %9s %9s %9s %9s %9s %11s\n", "method (us)", "p50", "p90", "p99", "p99.9", "max", "tern/this");
 	}

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 static inline uint64_t bench_now_ns(void)
 {
@@ -74,6 +75,9 @@ struct baseline {
 	/* Set while other methods run: busy-polling peers sleep instead, so two
 	 * cores are not shared by three spinning threads. */
 	atomic_bool idle;
+	/* The peer's raw reflector (tern-bench serve): when set, start runs no
+	 * echo thread of its own and round trips go there. */
+	const struct sockaddr_in *remote;
 };
 
 /* For a spinning server loop: nap while its method is not being measured. */
@@ -94,6 +98,7 @@ int bench_scale(int argc, char **argv);
 int bench_bw(int argc, char **argv);
 int bench_memif(int argc, char **argv);
 int bench_sessions(int argc, char **argv);
+int bench_serve(int argc, char **argv);
 /* io_uring if this host allows it, else sockets. */
 int bench_best_driver(void);
 /* A kernel UDP driver (kind: uring, sockets or auto) on 127.0.0.1, any port. */

@@ -89,14 +89,16 @@ static void usage(FILE *f)
 		"is not allowed), about 20 s.\n"
 		"\n"
 		"commands:\n"
-		"  lat   RPC round-trip latency over kernel UDP on loopback, interleaved\n"
-		"        with a raw io_uring UDP ping-pong and a blocking UDP ping-pong\n"
+		"  lat   RPC round-trip latency over kernel UDP to a peer process (serve),\n"
+		"        interleaved with raw io_uring and blocking UDP ping-pongs it reflects\n"
 		"  logp  LogP/LogGP parameters (L, o_s, o_r, g, G) over message sizes\n"
 		"  tput  small-RPC rate with calls in flight on several sessions\n"
 		"  scale the rate as engines (threads) and sessions grow\n"
 		"  bw    one-way bandwidth of large messages, up to 64 MiB\n"
 		"  sim   request/response ping-pong over the simulated network\n"
 		"  memif tern RPC over DPDK memif beside a raw memif ping-pong and echo\n"
+		"  serve the peer of lat --peer HOST[:PORT], on another host or this one:\n"
+		"        tern RPC echo and a raw reflector on one driver (uring, sockets, dpdk)\n"
 		"  sessions  what thousands of sessions on one engine cost: setup, memory,\n"
 		"        idle CPU and packets, the call rate with all of them calling\n"
 		"\n"
@@ -125,6 +127,8 @@ int main(int argc, char **argv)
 		return bench_bw(argc - 1, argv + 1);
 	if (strcmp(argv[1], "memif") == 0)
 		return bench_memif(argc - 1, argv + 1);
+	if (strcmp(argv[1], "serve") == 0)
+		return bench_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sessions") == 0)
 		return bench_sessions(argc - 1, argv + 1);
 	fprintf(stderr, "tern-bench: unknown command '%s'\n", argv[1]);

@@ -44,6 +44,7 @@ struct tern_dpdk_port *dpdk_setup_open(const struct dpdk_setup *o, const char *p
 	pc.udp_port = o->udp_port;
 	pc.queues = (uint16_t)(o->queues ? o->queues : 1);
 	pc.no_offload = o->no_offload;
+	pc.reflect_udp_port = o->reflect;
 	if (o->neighbor) {
 		if (parse_neighbor(o->neighbor, &nb)) {
 			fprintf(stderr, "%s: bad --neighbor '%s' (want IP=MAC)\n", prog, o->neighbor);

@@ -17,6 +17,7 @@ struct dpdk_setup {
 	unsigned queues;      /* engines on the port; 0: 1 */
 	uint16_t udp_port;    /* engine i listens on udp_port + i */
 	int no_offload;
+	uint16_t reflect;     /* a raw reflector's UDP port; 0: none */
 };
 
 /* Start the EAL (if not yet) and the port; on failure print why, prefixed

@@ -132,6 +132,29 @@ static struct tni_pkt *classify(struct dpdk_drv *dd, struct rte_mbuf *m, bool fr
 	unsigned q = (uint16_t)(dport - p->udp_base);
 	if (ulen < sizeof(*udp) || ulen > tot - ihl)
 		goto other;
+	if (__builtin_expect(dport == p->reflect && p->reflect, 0)) {
+		/* Swapping the fields leaves the IP checksum right. The UDP one
+		 * is computed again: a kernel peer on a veth leaves it to an
+		 * offload that never runs, and its own stack then drops the
+		 * echo (a checksum of 0, none, is kept). */
+		struct rte_ether_addr mac = eth->dst_addr;
+		eth->dst_addr = eth->src_addr;
+		eth->src_addr = mac;
+		uint32_t a = ip->src_addr;
+		ip->src_addr = ip->dst_addr;
+		ip->dst_addr = a;
+		uint16_t port = udp->src_port;
+		udp->src_port = udp->dst_port;
+		udp->dst_port = port;
+		if (udp->dgram_cksum) {
+			udp->dgram_cksum = 0;
+			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		}
+		m->ol_flags = 0;
+		dd->st.reflected++;
+		queue_ctl(dd, m);
+		return NULL;
+	}
 	if (q >= p->nq) {
 		/* To a source port a peer asked one of our engines to send from:
 		 * an answer to such a packet (a RST from a peer that lost the

@@ -29,7 +29,8 @@
 	X(steer_port_replies)   /* frames to such a port routed to the engine that used it */               \
 	X(arp_requests_sent)                                                                                 \
 	X(arp_replies_sent)                                                                                  \
-	X(arp_unresolved_drops) /* dropped: no MAC for the next hop yet (ARP asked) */
+	X(arp_unresolved_drops) /* dropped: no MAC for the next hop yet (ARP asked) */                      \
+	X(reflected)            /* frames to reflect_udp_port, sent straight back */
 struct dpdk_counters {
 #define X(f) uint64_t f;
 	DPDK_COUNTERS(X)
@@ -79,6 +80,7 @@ struct tern_dpdk_port {
 	uint16_t port_id, nq;
 	uint32_t ip;         /* network order */
 	uint16_t udp_base;   /* host order */
+	uint16_t reflect;    /* tern_dpdk_port_config.reflect_udp_port, host order; 0 none */
 	uint32_t mtu;
 	uint32_t attach_min; /* tern_dpdk_port_config.attach_min_bytes */
 	struct rte_ether_addr mac;

@@ -251,8 +251,9 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *user, struct tern_
 	if (!out || !cfg->ip || !cfg->udp_port || cfg->queues == 0 || cfg->queues > TERN_DPDK_MAX_QUEUES ||
 	    cfg->mtu < 576 || cfg->mtu > 9000 || cfg->mbufs < 1024 || (uint32_t)cfg->udp_port + cfg->queues > 65536 ||
 	    cfg->steering > TERN_STEER_RSS || (cfg->rss_key && (cfg->rss_key_len < 16 || cfg->rss_key_len > TERN_RSS_MAX_KEY)) ||
-	    (cfg->rss_reta && (cfg->rss_reta_size == 0 || cfg->rss_reta_size > TERN_RSS_MAX_RETA)))
-		return TERN_EINVAL;
+	    (cfg->rss_reta && (cfg->rss_reta_size == 0 || cfg->rss_reta_size > TERN_RSS_MAX_RETA)) ||
+	    (cfg->reflect_udp_port >= cfg->udp_port && cfg->reflect_udp_port < (uint32_t)cfg->udp_port + cfg->queues))
+		return TERN_EINVAL; /* an engine's port cannot be the reflector's too */
 	for (uint32_t i = 0; cfg->rss_reta && i < cfg->rss_reta_size; i++)
 		if (cfg->rss_reta[i] >= cfg->queues)
 			return TERN_EINVAL;
@@ -268,6 +269,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *user, struct tern_
 	}
 	p->ip = a.s_addr;
 	p->udp_base = cfg->udp_port;
+	p->reflect = cfg->reflect_udp_port;
 	p->nq = cfg->queues;
 	p->mtu = cfg->mtu;
 	p->attach_min = cfg->attach_min_bytes;

@@ -72,6 +72,11 @@ struct tern_dpdk_port_config {
 	uint32_t rss_key_len;
 	const uint16_t *rss_reta;
 	uint32_t rss_reta_size;
+	/* UDP frames to this port on our address go straight back, Ethernet
+	 * and IP addresses and UDP ports swapped (as testpmd's macswap), with
+	 * no tern work: the raw baseline's reflector of tern-bench serve.
+	 * Counted as driver counter `reflected`. 0 (default): none. */
+	uint16_t reflect_udp_port;
 };
 
 #define tern_dpdk_port_config_init(cfg) tern_dpdk_port_config_init_sized((cfg), sizeof(*(cfg)))

@@ -1,0 +1,184 @@
+/* The peer of a measurement: found on another host, or started here as a
+ * second process (bench_peer.h). */
+#include "bench_peer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+
+int bench_client_driver(int kind, int uring_setup, bool local, struct tern_driver **out)
+{
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = (enum tern_driver_kind)kind;
+	uc.uring_setup = (enum tern_uring_setup)uring_setup;
+	uc.bind_host = local ? "127.0.0.1" : "0.0.0.0";
+	return tern_udp_open(&uc, out);
+}
+
+int bench_peer_parse(const char *arg, struct bench_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	char host[256];
+	const char *colon = strrchr(arg, ':');
+	unsigned long port = BENCH_SERVE_PORT;
+	size_t hl = colon ? (size_t)(colon - arg) : strlen(arg);
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, arg, hl);
+	host[hl] = 0;
+	if (colon) {
+		char *end;
+		port = strtoul(colon + 1, &end, 10);
+		if (*end || port == 0 || port > 65535)
+			return -1;
+	}
+	if (tern_addr_resolve(host, (uint16_t)port, &p->tern[0]) || p->tern[0].family != TERN_AF_INET)
+		return -1;
+	p->engines = 1;
+	return 0;
+}
+
+/* "... tern RPC on HOST:PORT, ..." from the line serve prints first. */
+static int parse_listen_line(const char *line, struct bench_peer *p)
+{
+	const char *at = strstr(line, "tern RPC on ");
+	if (!at)
+		return -1;
+	at += strlen("tern RPC on ");
+	char hp[128];
+	size_t n = strcspn(at, ", \n");
+	if (n == 0 || n >= sizeof(hp))
+		return -1;
+	memcpy(hp, at, n);
+	hp[n] = 0;
+	return bench_peer_parse(hp, p);
+}
+
+int bench_peer_spawn(const char *driver, unsigned engines, const char *const *extra, struct bench_peer *p)
+{
+	int fds[2];
+	if (pipe(fds))
+		return -1;
+	char eng[16];
+	snprintf(eng, sizeof(eng), "%u", engines ? engines : 1);
+	const char *argv[32] = { "tern-bench", "serve", "--driver", driver, "--port", "0", "--bind", "127.0.0.1",
+				 "--engines", eng, "--quiet" };
+	size_t argc = 11;
+	for (size_t i = 0; extra && extra[i] && argc < 31; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* The peer ends with us, however we end. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execv("/proc/self/exe", (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* Its first line says where it listens; 10 s to say it. */
+	char line[512];
+	size_t have = 0;
+	uint64_t until = bench_now_ns() + 10000000000ull;
+	int rc = -1;
+	while (have < sizeof(line) - 1 && bench_now_ns() < until) {
+		struct pollfd pf = { fds[0], POLLIN, 0 };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t k = read(fds[0], line + have, 1);
+		if (k <= 0)
+			break;
+		if (line[have++] == '\n') {
+			line[have] = 0;
+			rc = parse_listen_line(line, p);
+			break;
+		}
+	}
+	close(fds[0]); /* later output of the peer goes nowhere */
+	if (rc) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	p->pid = pid;
+	return 0;
+}
+
+static int parse_info(const char *txt, struct bench_peer *p)
+{
+	/* "tern-bench serve 1 driver=D engines=N ports=P0,P1,... raw=R" */
+	if (strncmp(txt, "tern-bench serve 1 ", 19))
+		return -1;
+	const char *d = strstr(txt, "driver="), *e = strstr(txt, "engines="), *ps = strstr(txt, "ports="),
+		   *r = strstr(txt, "raw=");
+	if (!d || !e || !ps || !r)
+		return -1;
+	size_t dl = strcspn(d + 7, " ");
+	if (dl == 0 || dl >= sizeof(p->driver))
+		return -1;
+	memcpy(p->driver, d + 7, dl);
+	p->driver[dl] = 0;
+	unsigned long n = strtoul(e + 8, NULL, 10);
+	if (n == 0 || n > BENCH_MAX_ENGINES)
+		return -1;
+	struct tern_addr base = p->tern[0];
+	const char *q = ps + 6;
+	for (unsigned i = 0; i < n; i++) {
+		char *end;
+		unsigned long port = strtoul(q, &end, 10);
+		if (end == q || port == 0 || port > 65535)
+			return -1;
+		p->tern[i] = base;
+		p->tern[i].port = (uint16_t)port;
+		q = *end == ',' ? end + 1 : end;
+	}
+	p->engines = (unsigned)n;
+	unsigned long raw = strtoul(r + 4, NULL, 10);
+	if (raw == 0 || raw > 65535)
+		return -1;
+	memset(&p->raw, 0, sizeof(p->raw));
+	p->raw.sin_family = AF_INET;
+	memcpy(&p->raw.sin_addr, base.ip, 4);
+	p->raw.sin_port = htons((uint16_t)raw);
+	return 0;
+}
+
+int bench_peer_info(struct tern_rpc *rpc, struct tern_session *s, struct bench_peer *p)
+{
+	char resp[1024];
+	size_t len = 0;
+	int rc = tern_rpc_call_sync(rpc, s, BENCH_INFO, "", 0, 5000000000ull, resp, sizeof(resp) - 1, &len);
+	if (rc)
+		return rc;
+	resp[len < sizeof(resp) - 1 ? len : sizeof(resp) - 1] = 0;
+	return parse_info(resp, p) ? TERN_EPROTO : 0;
+}
+
+void bench_peer_stop(struct bench_peer *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		waitpid(p->pid, NULL, 0);
+		p->pid = 0;
+	}
+}

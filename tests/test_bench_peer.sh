@@ -1,0 +1,61 @@
+#!/bin/bash
+# tern-bench against a peer process: lat starts its own tern-bench serve
+# and stops it; then, in two network namespaces over a veth pair, a DPDK
+# (af_packet) serve in one and lat --peer over io_uring in the other, with
+# the baselines reflected by the DPDK port. Cleans up by PID and by name.
+set -u
+bench=$1
+fail() { echo "FAIL: $*"; exit 1; }
+id=$$
+ns_a=tern-bp-$id-a ns_b=tern-bp-$id-b
+srv=
+cleanup() {
+	[ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null
+	ip netns del "$ns_a" 2>/dev/null
+	ip netns del "$ns_b" 2>/dev/null
+	rm -rf "/var/run/dpdk/tbp$id"
+}
+trap cleanup EXIT
+
+# 1. No --peer: a second process, gone when lat ends.
+out=$("$bench" lat --count 2000 --rounds 2) || fail "lat: $out"
+echo "$out"
+grep -q "a tern-bench serve started here" <<<"$out" || fail "lat did not start its peer"
+for m in "tern RPC" "raw io_uring UDP" "kernel UDP, blocking"; do
+	grep -q "^$m " <<<"$out" || fail "no '$m' line"
+done
+sleep 0.2
+pgrep -f "tern-bench serve --driver uring --port 0" >/dev/null && fail "the peer outlived lat"
+
+# 2. Across namespaces: DPDK serve in a, io_uring lat in b.
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
+	echo "SKIP: network namespaces need root and iproute2"
+	exit 0
+fi
+net=10.214.$((id % 250))
+ip netns add "$ns_a" && ip netns add "$ns_b" &&
+	ip link add "tp${id}a" netns "$ns_a" type veth peer name "tp${id}b" netns "$ns_b" &&
+	ip -n "$ns_a" link set "tp${id}a" up && ip -n "$ns_a" link set lo up &&
+	ip -n "$ns_b" addr add "$net.2/24" dev "tp${id}b" && ip -n "$ns_b" link set "tp${id}b" up &&
+	ip -n "$ns_b" link set lo up &&
+	ip -n "$ns_b" link set dev "tp${id}b" gso_max_segs 1 || fail "cannot set up the namespaces"
+log=$(mktemp)
+ip netns exec "$ns_a" "$bench" serve --driver dpdk --port 7700 --dpdk-ip "$net.3" \
+	--eal "--no-huge -m 512 --no-pci --file-prefix=tbp$id --vdev=net_af_packet0,iface=tp${id}a" >"$log" 2>&1 &
+srv=$!
+for _ in $(seq 100); do grep -q "listening\|tern RPC on" "$log" && break; sleep 0.1; done
+grep -q "tern RPC on $net.3:7700, raw reflector on $net.3:7701" "$log" || fail "serve said: $(cat "$log")"
+out=$(ip netns exec "$ns_b" "$bench" lat --peer "$net.3" --driver uring --count 2000 --rounds 2) ||
+	fail "lat --peer: $out"
+echo "$out"
+grep -q "driver dpdk there" <<<"$out" || fail "the peer is not the DPDK serve"
+for m in "tern RPC" "raw io_uring UDP" "kernel UDP, blocking"; do
+	grep -q "^$m " <<<"$out" || fail "no '$m' line across namespaces"
+done
+kill "$srv"
+wait "$srv"
+rc=$?
+srv=
+[ $rc = 0 ] || fail "serve exited $rc on SIGTERM: $(cat "$log")"
+rm -f "$log"
+echo "ok"
