@@ -332,22 +332,26 @@ report:;
 			       med0 / p50);
 	}
 	if (o.plot) {
-		/* CDF: latency at each percentile, finer in the tail. */
-		static double xs[3][300], ys[3][300];
+		/* Latency at each percentile, as HdrHistogram plots it: the
+		 * percentile axis spaced by 1/(1-p), so 90, 99, 99.9 and 99.99
+		 * lie equally apart and the tail gets the room. */
+		static double xs[3][400], ys[3][400];
 		struct plot_series ser[3];
 		size_t ns = 0;
 		for (int i = 0; i < 3; i++) {
 			if (!ok[i] || !lat[i].count)
 				continue;
 			size_t k = 0;
-			for (double p = 0; p <= 100.0 && k < 300; p += p < 90 ? 1 : p < 99 ? 0.1 : 0.01) {
-				xs[ns][k] = fmax(hist_pct(&lat[i], p) / 1e3, 0.001);
-				ys[ns][k++] = p;
+			for (double p = 0; p <= 99.9991 && k < 400;
+			     p += p < 90 ? 1 : p < 99 ? 0.1 : p < 99.9 ? 0.01 : p < 99.99 ? 0.001 : 0.0001) {
+				xs[ns][k] = p;
+				ys[ns][k++] = fmax(hist_pct(&lat[i], p) / 1e3, 0.001);
 			}
 			ser[ns] = (struct plot_series){ m[i].name, xs[ns], ys[ns], k };
 			ns++;
 		}
-		int rc = plot_svg(o.plot, "Round-trip latency, CDF", "microseconds", "percentile", true, ser, ns);
+		int rc = plot_svg_axes(o.plot, "Round-trip latency by percentile", "percentile", "microseconds",
+				       PLOT_PCT_TAIL, PLOT_LOG, ser, ns);
 		if (rc)
 			fprintf(stderr, "tern-bench lat: cannot write %s: %s\n", o.plot, strerror(-rc));
 	}

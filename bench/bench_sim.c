@@ -212,6 +212,15 @@ static int run_sim(const struct opts *o)
 	double wall_ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
 	struct tern_stats st;
 	tern_engine_stats(eng[0], &st);
+	if (o->json) {
+		printf("{\"bench\":\"sim\",\"scenario\":\"pingpong\",\"cc\":\"%s\",\"size\":%zu,\"n\":%u,"
+		       "\"p50_us\":%.3f,\"p90_us\":%.3f,\"p99_us\":%.3f,\"p999_us\":%.3f,\"max_us\":%.3f,"
+		       "\"cpu_ns_per_rt\":%.0f,\"retransmits\":%llu}\n",
+		       tern_cc_name((enum tern_cc_algo)o->cc), o->size, pp.done, hist_pct(pp.rtt, 50) / 1e3,
+		       hist_pct(pp.rtt, 90) / 1e3, hist_pct(pp.rtt, 99) / 1e3, hist_pct(pp.rtt, 99.9) / 1e3,
+		       hist_pct(pp.rtt, 100) / 1e3, wall_ns / pp.done, (unsigned long long)st.retransmits);
+		goto out;
+	}
 	printf("tern-bench sim: %u round trips of %zu B, loss %.3f, cc %s\n", pp.done, o->size, o->loss,
 	       tern_cc_name((enum tern_cc_algo)o->cc));
 	printf("%-34s %10s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "p99.9", "max");

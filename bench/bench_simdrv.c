@@ -245,7 +245,7 @@ int simdrv_logp(size_t size, struct logp_point *pt)
 			t1 = tern_sim_now(w.net);
 	}
 	pt->g = (double)(tern_sim_now(w.net) - t1) / (double)(flood - flood / 10);
-	logp_derive(pt);
+	logp_derive(pt, true); /* no host time: L is all there is */
 	close_world(&w);
 	free(buf);
 	return 0;

@@ -21,7 +21,13 @@ struct simnet {
 	uint8_t *buf;
 	size_t msg;
 	struct hist qdelay;
-	uint64_t wire_bytes; /* into the bottleneck: headers and all */
+	/* The bottleneck's busy time: the serialization of every packet that
+	 * falls wholly in [win_start, win_end). Counted when a packet is
+	 * queued, which is when the simulator tells, but by when it leaves:
+	 * bytes queued are not bytes sent while the queue grows. In time, as
+	 * the simulator serializes (whole nanoseconds), so it cannot pass the
+	 * window. */
+	uint64_t busy_ns, win_start, win_end, bw_bps;
 	unsigned queued[MAX_SENDERS], done[MAX_SENDERS];
 	struct tern_session *s[MAX_SENDERS];
 };
@@ -29,10 +35,14 @@ struct simnet {
 static void observe(void *arg, uint32_t dst, uint64_t qd, uint32_t len)
 {
 	struct simnet *sn = arg;
-	(void)len;
 	if (dst == 0) { /* the receiver's link: the bottleneck */
-		hist_add(&sn->qdelay, qd);
-		sn->wire_bytes += len;
+		uint64_t now = tern_sim_now(sn->net);
+		if (now >= sn->win_start)
+			hist_add(&sn->qdelay, qd);
+		uint64_t start = now + qd;
+		uint64_t end = start + (sn->bw_bps ? (uint64_t)len * 8 * 1000000000ull / sn->bw_bps : 0);
+		if (start >= sn->win_start && end <= sn->win_end)
+			sn->busy_ns += end - start;
 	}
 }
 
@@ -73,6 +83,7 @@ static struct simnet *simnet_open(unsigned senders, size_t msg, int cc, uint64_t
 	sc.link.bandwidth_bps = bw_bps;
 	sc.link.queue_bytes = queue_bytes;
 	sc.observe = observe;
+	sn->bw_bps = bw_bps;
 	sc.observe_arg = sn;
 	sc.pool_pkts = senders > 32 ? 1024 : 4096;
 	if (!sn->buf || tern_sim_create(&sc, &sn->net)) {
@@ -148,6 +159,8 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 	uint64_t warm = t0 + (uint64_t)(ms * 1e6 / 10);
 	uint64_t base[MAX_SENDERS] = { 0 };
 	bool warmed = false;
+	sn->win_start = warm;
+	sn->win_end = until;
 	struct tern_sim_stats st0 = { 0 };
 	uint64_t retx0 = 0;
 	while (tern_sim_now(sn->net) < until) {
@@ -159,8 +172,6 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 			warmed = true; /* measure the steady state, after slow start */
 			memcpy(base, sn->delivered, sizeof(base));
 			tern_sim_stats(sn->net, &st0);
-			hist_init(&sn->qdelay);
-			sn->wire_bytes = 0;
 			retx0 = senders_retransmits(sn, senders);
 		}
 	}
@@ -173,9 +184,9 @@ int bench_sim_scenario(const char *scenario, unsigned senders, size_t msg, doubl
 		sq += b * b;
 	}
 	double jain = sq > 0 ? total * total / (senders * sq) : 0;
-	/* Utilization of the bottleneck counts what crosses it, headers included;
-	 * goodput is the payload alone (at most 1396/1472 of the link). */
-	double util = bw_bps ? (double)sn->wire_bytes * 8 / secs / (double)bw_bps : 0;
+	/* Utilization of the bottleneck: the share of the time it was sending,
+	 * headers included; goodput is the payload alone. */
+	double util = bw_bps ? (double)sn->busy_ns / (double)(until - warm) : 0;
 	uint64_t retx = senders_retransmits(sn, senders) - retx0;
 	uint64_t data_sent = st.data_sent - st0.data_sent, data_lost = st.data_lost - st0.data_lost;
 	double loss_rate = data_sent ? (double)data_lost / (double)data_sent : 0;

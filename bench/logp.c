@@ -46,9 +46,13 @@ double running_ci_rel(const struct running *r)
 	return 1.96 * running_sd(r) / sqrt((double)r->n) / fabs(r->mean);
 }
 
-void logp_derive(struct logp_point *p)
+void logp_derive(struct logp_point *p, bool separable)
 {
-	p->L = p->rtt / 2.0 - p->o_s - p->o_r;
+	p->one_way = p->rtt / 2.0 - p->o_r;
+	p->L = p->one_way - p->o_s;
+	/* A negative L says the method's assumption failed, whatever the path. */
+	p->L_separable = separable && p->L >= 0;
+	p->one_way_ok = p->one_way >= 0;
 }
 
 int logp_fit_G(const struct logp_point *pts, size_t n, double *G, double *g0)

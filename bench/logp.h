@@ -5,6 +5,7 @@
 #ifndef TERN_LOGP_H
 #define TERN_LOGP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct linear_fit {
@@ -33,11 +34,17 @@ struct logp_point {
 	double o_s;    /* inside the send call */
 	double o_r;    /* inside the receive call, message already there */
 	double g;      /* per message when flooding back to back */
+	double one_way; /* rtt / 2 - o_r: from the send call to the message's arrival, o_s + L */
 	double L;      /* rtt / 2 - o_s - o_r */
+	/* L apart from o_s: false where one call does both (loopback, where
+	 * the sender's system call runs the receiver's network stack). */
+	bool L_separable;
+	bool one_way_ok; /* one_way >= 0: o_r measured alone did not exceed half the round trip */
 };
 
-/* Fill L from rtt, o_s and o_r: a ping-pong is o_s + L + o_r each way. */
-void logp_derive(struct logp_point *p);
+/* Fill one_way and L from rtt, o_s and o_r: a ping-pong is o_s + L + o_r
+ * each way. separable: whether the path lets L stand apart from o_s. */
+void logp_derive(struct logp_point *p, bool separable);
 /* G (ns per byte) and g at size 0, from g over size (LogGP). */
 int logp_fit_G(const struct logp_point *pts, size_t n, double *G, double *g0);
 

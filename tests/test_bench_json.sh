@@ -16,6 +16,19 @@ for line in sys.stdin:
         if k not in ("bench", "method", "driver", "loop", "scenario", "cc", "phase", "mode", "pages"):
             v = row[k] if isinstance(row[k], list) else [row[k]]
             assert v and all(isinstance(x, (int, float)) for x in v), f"{k} is not numeric: {line}"
+    # Sense, not only keys: no negative time, percentiles in order, rates
+    # above 0, shares and utilizations within [0, 1].
+    for k, v in row.items():
+        if not isinstance(v, (int, float)):
+            continue
+        if k.endswith("_us") or k.endswith("_ns") or k.endswith("_ns_per_byte"):
+            assert v >= 0, f"{k} = {v} is negative: {line}"
+        if k.endswith("per_s") and not k.startswith("errors") or k in ("mb_per_s", "gbit_per_s", "goodput_gbps"):
+            assert v > 0, f"{k} = {v} is not a positive rate: {line}"
+        if k.endswith("_share") or k in ("jain", "utilization"):
+            assert 0 <= v <= 1, f"{k} = {v} is outside [0, 1]: {line}"
+    pcts = [row[k] for k in ("p50_us", "p90_us", "p99_us", "p999_us", "max_us") if k in row]
+    assert pcts == sorted(pcts), f"percentiles out of order: {line}"
     rows += 1
 assert rows > 0, "no rows"
 print(f"{rows} rows ok")
@@ -26,7 +39,7 @@ print(f"{rows} rows ok")
 "$bench" lat --json --count 2000 --rounds 2 --rate 5000 --driver sockets | check \
 	"lat=bench,method,driver,size,loop,n,p50_us,p90_us,p99_us,p999_us,max_us,tern_ratio"
 "$bench" logp --json --sizes 64,2048 --phase-seconds 2 | check \
-	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
+	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
 "$bench" tput --json --seconds 0.3 | check \
 	"tput=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
 # Exits non-zero unless every session opened and completed a call.
@@ -51,6 +64,8 @@ rm -f "$plot"
 "$bench" bw --json --driver sim --sizes 65536 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits,rtos"
 "$bench" logp --json --driver sim --sizes 64,4096 | check \
 	"logp=bench,driver,size,rtt_us,o_s_us,o_r_us,g_us,L_us,ci_rel" "logp_fit=bench,driver,G_ns_per_byte,g0_us"
+"$bench" sim --json --scenario pingpong --count 2000 --cc aimd | check \
+	"sim=bench,scenario,cc,size,n,p50_us,p90_us,p99_us,p999_us,max_us,cpu_ns_per_rt,retransmits"
 "$bench" sim --json --scenario join --ms 3 --cc all | check \
 	"sim=bench,scenario,cc,phase,goodput_gbps,flow0_share,flow1_share,jain,qdelay_p50_us,qdelay_p99_us"
 plot=$(mktemp --suffix=.svg)

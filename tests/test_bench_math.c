@@ -6,6 +6,7 @@
 
 #include "bench/hist.h"
 #include "bench/logp.h"
+#include "bench/plot.h"
 #include "util/rng.h"
 
 static int cmp(const void *a, const void *b)
@@ -99,6 +100,23 @@ static double noise(struct tni_rng *r, double rel)
 	return 1.0 + rel * (2 * tni_rng_double(r) - 1);
 }
 
+/* Where the send call runs the receiver's stack (loopback), or where the
+ * derivation gives a negative L, no L is reported: only o_s + L. */
+Test(logp, no_negative_or_inseparable_L_is_reported)
+{
+	struct logp_point p = { .rtt = 16000, .o_s = 7000, .o_r = 6400 };
+	logp_derive(&p, true);
+	cr_assert_float_eq(p.one_way, 1600, 1e-9);
+	cr_assert(!p.L_separable, "L = %.0f < 0 is not a latency", p.L);
+	struct logp_point q = { .rtt = 20000, .o_s = 2000, .o_r = 3000 };
+	logp_derive(&q, false);
+	cr_assert_float_eq(q.one_way, 7000, 1e-9);
+	cr_assert(!q.L_separable);
+	logp_derive(&q, true);
+	cr_assert(q.L_separable);
+	cr_assert_float_eq(q.L, 5000, 1e-9);
+}
+
 /* A synthetic network with known LogGP parameters: measuring it the way
  * bench_logp.c does (medians of noisy samples, then the derivations and the
  * fit) must give them back within 5%. */
@@ -120,7 +138,8 @@ Test(logp, synthetic_parameters_are_recovered)
 		}
 		cr_assert_lt(running_ci_rel(&g), 0.02);
 		pts[i] = (struct logp_point){ .size = s, .rtt = rtt.mean, .o_s = os.mean, .o_r = orr.mean, .g = g.mean };
-		logp_derive(&pts[i]);
+		logp_derive(&pts[i], true);
+		cr_assert(pts[i].L_separable);
 		/* L grows with size by G per byte (the wire time of the payload). */
 		double want_L = L + G * s;
 		cr_assert_lt(fabs(pts[i].L - want_L) / want_L, 0.05, "size %g: L %.0f, want %.0f", s, pts[i].L, want_L);
@@ -144,4 +163,33 @@ Test(logp, linear_fit_exact_and_degenerate)
 	double same[] = { 2, 2, 2 };
 	cr_assert_neq(fit_linear(same, y, 3, &f), 0);
 	cr_assert_neq(fit_linear(x, y, 1, &f), 0);
+}
+
+static void ticks_are(enum plot_axis a, double lo, double hi, const double *want, size_t n)
+{
+	double t[64];
+	size_t got = plot_ticks(a, lo, hi, t, 64);
+	cr_assert_eq(got, n, "[%g, %g]: %zu ticks, want %zu", lo, hi, got, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_float_eq(t[i], want[i], fabs(want[i]) * 1e-9 + 1e-12, "tick %zu: %g, want %g", i, t[i], want[i]);
+}
+
+/* Ticks fall on round 1-2-5 values, not on fifths of the data's range
+ * (which gave 9.53 and 2.08e+03). */
+Test(plot, ticks_are_round_on_every_axis)
+{
+	ticks_are(PLOT_LINEAR, 0, 9.53, (double[]){ 0, 2, 4, 6, 8 }, 5);
+	ticks_are(PLOT_LINEAR, 0, 2080, (double[]){ 0, 500, 1000, 1500, 2000 }, 5);
+	ticks_are(PLOT_LINEAR, -3, 7.9, (double[]){ -2, 0, 2, 4, 6 }, 5);
+	ticks_are(PLOT_LINEAR, 0.1, 0.35, (double[]){ 0.1, 0.15, 0.2, 0.25, 0.3, 0.35 }, 6);
+	ticks_are(PLOT_LOG, 10, 1000, (double[]){ 10, 20, 50, 100, 200, 500, 1000 }, 7);
+	ticks_are(PLOT_LOG, 1, 1e6, (double[]){ 1, 10, 100, 1000, 1e4, 1e5, 1e6 }, 7);
+	ticks_are(PLOT_PCT_TAIL, 0, 99.99, (double[]){ 0, 50, 90, 99, 99.9, 99.99 }, 6);
+	double t[64];
+	for (double hi = 0.7; hi < 1e7; hi *= 3.7) {
+		size_t n = plot_ticks(PLOT_LINEAR, 0, hi, t, 64);
+		cr_assert(n >= 3 && n <= 11, "[0, %g]: %zu ticks", hi, n);
+		double step = t[1] - t[0], mag = pow(10, floor(log10(step) + 1e-9)), m = step / mag;
+		cr_assert(fabs(m - 1) < 1e-6 || fabs(m - 2) < 1e-6 || fabs(m - 5) < 1e-6, "[0, %g]: step %g", hi, step);
+	}
 }

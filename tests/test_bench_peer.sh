@@ -18,14 +18,17 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. No --peer: a second process, gone when lat ends.
-out=$("$bench" lat --count 2000 --rounds 2) || fail "lat: $out"
+# The peer inherits this mark: a process that still has it outlived lat.
+mark="TERN_BENCH_PEER_TEST=$id"
+out=$(env "$mark" "$bench" lat --count 2000 --rounds 2) || fail "lat: $out"
 echo "$out"
 grep -q "a tern-bench serve started here" <<<"$out" || fail "lat did not start its peer"
 for m in "tern RPC" "raw io_uring UDP" "kernel UDP, blocking"; do
 	grep -q "^$m " <<<"$out" || fail "no '$m' line"
 done
-sleep 0.2
-pgrep -f "tern-bench serve --driver uring --port 0" >/dev/null && fail "the peer outlived lat"
+for p in /proc/[0-9]*; do
+	tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "$mark" && fail "the peer outlived lat: ${p#/proc/}"
+done
 
 # 2. Across namespaces: DPDK serve in a, io_uring lat in b.
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
