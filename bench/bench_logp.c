@@ -327,6 +327,15 @@ static void usage(FILE *f)
 		MAX_SIZE);
 }
 
+/* A derived value in microseconds, or `none` where it was not measurable. */
+static void derived(char *buf, size_t len, bool ok, double ns, const char *fmt, const char *none)
+{
+	if (ok)
+		snprintf(buf, len, fmt, ns / 1e3);
+	else
+		snprintf(buf, len, "%s", none);
+}
+
 int bench_logp(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -443,11 +452,9 @@ report:;
 	}
 	if (json) {
 		for (unsigned i = 0; i < n_sizes; i++) {
-			char L[32] = "null", ow[32] = "null";
-			if (pts[i].L_separable)
-				snprintf(L, sizeof(L), "%.3f", pts[i].L / 1e3);
-			if (pts[i].one_way_ok)
-				snprintf(ow, sizeof(ow), "%.3f", pts[i].one_way / 1e3);
+			char L[32], ow[32];
+			derived(L, sizeof(L), pts[i].L_separable, pts[i].L, "%.3f", "null");
+			derived(ow, sizeof(ow), pts[i].one_way_ok, pts[i].one_way, "%.3f", "null");
 			printf("{\"bench\":\"logp\",\"driver\":\"%s\",\"size\":%.0f,\"rtt_us\":%.3f,\"o_s_us\":%.3f,"
 			       "\"o_r_us\":%.3f,\"g_us\":%.3f,\"one_way_us\":%s,\"L_us\":%s,\"L_separable\":%s,"
 			       "\"ci_rel\":[%.4f,%.4f,%.4f,%.4f]}\n",
@@ -455,9 +462,14 @@ report:;
 			       ow, L, pts[i].L_separable ? "true" : "false", ci[i][0], ci[i][1],
 			       ci[i][2], ci[i][3]);
 		}
-		if (have_G)
-			printf("{\"bench\":\"logp_fit\",\"driver\":\"%s\",\"G_ns_per_byte\":%.5f,\"g0_us\":%.3f}\n", dn, G,
-			       g0 / 1e3);
+		if (have_G) {
+			/* A fit that puts g below 0 somewhere did not hold: no figure. */
+			char Gs[32], g0s[32];
+			derived(Gs, sizeof(Gs), G >= 0, G * 1e3, "%.5f", "null");
+			derived(g0s, sizeof(g0s), g0 >= 0, g0, "%.3f", "null");
+			printf("{\"bench\":\"logp_fit\",\"driver\":\"%s\",\"G_ns_per_byte\":%s,\"g0_us\":%s}\n", dn, Gs,
+			       g0s);
+		}
 		return 0;
 	}
 	if (driver == TERN_DRIVER_SIM)
@@ -467,18 +479,18 @@ report:;
 		       (unsigned long long)r.timer_ns);
 	printf("%9s %15s %15s %15s %15s %10s %10s\n", "size (B)", "round trip", "o_s", "o_r", "g", "o_s + L", "L");
 	for (unsigned i = 0; i < n_sizes; i++) {
-		char L[16] = "-", ow[16] = "-";
-		if (pts[i].L_separable)
-			snprintf(L, sizeof(L), "%.2f", pts[i].L / 1e3);
-		if (pts[i].one_way_ok)
-			snprintf(ow, sizeof(ow), "%.2f", pts[i].one_way / 1e3);
+		char L[16], ow[16];
+		derived(L, sizeof(L), pts[i].L_separable, pts[i].L, "%.2f", "-");
+		derived(ow, sizeof(ow), pts[i].one_way_ok, pts[i].one_way, "%.2f", "-");
 		printf("%9.0f %8.2f ±%4.1f%% %8.2f ±%4.1f%% %8.2f ±%4.1f%% %8.2f ±%4.1f%% %10s %10s\n", pts[i].size,
 		       pts[i].rtt / 1e3, ci[i][0] * 100, pts[i].o_s / 1e3, ci[i][1] * 100, pts[i].o_r / 1e3,
 		       ci[i][2] * 100, pts[i].g / 1e3, ci[i][3] * 100, ow, L);
 	}
-	if (have_G)
-		printf("LogGP fit of g over size: G = %.4f ns/byte (%.2f GB/s), g(0) = %.2f us\n", G,
-		       G > 0 ? 1.0 / G : 0.0, g0 / 1e3);
+	if (have_G && G > 0 && g0 >= 0)
+		printf("LogGP fit of g over size: G = %.4f ns/byte (%.2f GB/s), g(0) = %.2f us\n", G, 1.0 / G, g0 / 1e3);
+	else if (have_G)
+		printf("LogGP fit of g over size does not hold (G = %.4f ns/byte, g(0) = %.2f us): g was too noisy\n", G,
+		       g0 / 1e3);
 	if (driver == TERN_DRIVER_SIM)
 		printf("(all in simulated microseconds. The simulator charges no CPU time, so o_s = o_r = 0 and L is\n"
 		       " the one-way time, which grows with size by the serialization of the message's packets.)\n");

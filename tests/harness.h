@@ -3,6 +3,7 @@
 #ifndef TERN_TEST_HARNESS_H
 #define TERN_TEST_HARNESS_H
 
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,23 @@
 
 #include "tern/sim.h"
 #include "tern/tern.h"
+
+/* Sanitizers keep freed memory in quarantine: a heap figure means
+ * nothing under them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* Bytes the C heap holds for the program now. */
+static inline size_t heap_used(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
 
 struct pair {
 	struct tern_sim_net *net;

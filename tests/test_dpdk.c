@@ -575,20 +575,30 @@ Test(dpdk, static_neighbours_without_arp, .timeout = 60, .fini = eal_files_gone)
 	pair_down();
 }
 
-/* Seeded junk and half-valid frames straight onto the wire: counted and
- * dropped, and the calls go on. */
-Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60, .fini = eal_files_gone)
+/* A pair of engines with a session that made a few calls, and a pool to
+ * put frames of our own straight onto the client's queue. */
+static struct rte_mempool *frames_up(struct tern_session **s, struct tern_dpdk_port_info *si,
+				     struct tern_dpdk_port_info *ci)
 {
 	pair_up(false, 1, true);
 	side_up(&S, SP, 0, 0);
 	side_up(&C, CP, 0, 0);
-	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
-	echo_calls(&C, &S, s, 10);
-	struct tern_dpdk_port_info si, ci;
-	tern_dpdk_port_info(SP, &si);
-	tern_dpdk_port_info(CP, &ci);
-	struct rte_mempool *mp = rte_pktmbuf_pool_create("tern_test_junk", 1023, 0, 0, 2048 + 128, SOCKET_ID_ANY);
+	*s = connect_to(&C, SRV_IP, SRV_PORT);
+	echo_calls(&C, &S, *s, 10);
+	tern_dpdk_port_info(SP, si);
+	tern_dpdk_port_info(CP, ci);
+	struct rte_mempool *mp = rte_pktmbuf_pool_create("tern_test_frames", 1023, 0, 0, 2048 + 128, SOCKET_ID_ANY);
 	cr_assert_not_null(mp);
+	return mp;
+}
+
+/* Seeded junk and half-valid frames straight onto the wire: counted and
+ * dropped, and the calls go on. */
+Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60, .fini = eal_files_gone)
+{
+	struct tern_dpdk_port_info si, ci;
+	struct tern_session *s;
+	struct rte_mempool *mp = frames_up(&s, &si, &ci);
 	struct tni_rng r;
 	tni_rng_seed(&r, 7);
 	for (int i = 0; i < 3000; i++) {
@@ -647,16 +657,9 @@ Test(dpdk, hostile_frames_are_dropped_and_counted, .timeout = 60, .fini = eal_fi
 Test(dpdk, frames_to_the_reflect_port_come_back_swapped_with_no_tern_work, .timeout = 60, .fini = eal_files_gone)
 {
 	reflect_port = 9000;
-	pair_up(false, 1, true);
-	side_up(&S, SP, 0, 0);
-	side_up(&C, CP, 0, 0);
-	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
-	echo_calls(&C, &S, s, 10);
 	struct tern_dpdk_port_info si, ci;
-	tern_dpdk_port_info(SP, &si);
-	tern_dpdk_port_info(CP, &ci);
-	struct rte_mempool *mp = rte_pktmbuf_pool_create("tern_test_raw", 1023, 0, 0, 2048 + 128, SOCKET_ID_ANY);
-	cr_assert_not_null(mp);
+	struct tern_session *s;
+	struct rte_mempool *mp = frames_up(&s, &si, &ci);
 	struct tern_stats before;
 	tern_engine_stats(S.e, &before);
 	uint32_t sip = ip_of(SRV_IP), cip = ip_of(CLI_IP);

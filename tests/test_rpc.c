@@ -1,6 +1,5 @@
 /* The RPC layer over the simulated network. */
 #include <criterion/criterion.h>
-#include <malloc.h>
 #include <stdio.h>
 
 #include "harness.h"
@@ -683,20 +682,6 @@ Test(rpc, a_cancel_reaches_a_handler_that_asks)
  * opened, while each carries a call (window and RPC state held), and once
  * they have been idle past TNI_IDLE_RELEASE_NS, which gives it all back.
  * The figures go to the log for docs/architecture.md ("Memory"). */
-static size_t heap_used(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-	return mi.uordblks + mi.hblkhd;
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 Test(rpc, an_idle_session_costs_at_most_2048_bytes_an_end, .timeout = 60)
 {
 #ifdef UNDER_ASAN

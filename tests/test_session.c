@@ -1,5 +1,4 @@
 #include <criterion/criterion.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <pthread.h>
 
@@ -1250,20 +1249,6 @@ Test(session, a_client_whose_answers_are_lost_past_the_quick_resends_is_still_co
 	cr_assert_eq(tern_session_send(P.client, "hi", 2, NULL), 0);
 	cr_assert_eq(pair_run(&P, 100 * MS, server_got_one, &P), 0);
 	pair_close(&P);
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
-static size_t heap_used(void)
-{
-	struct mallinfo2 mi = mallinfo2();
-	return mi.uordblks + mi.hblkhd;
 }
 
 struct flood_client {
