@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_peer.h"
 #include "bench_simdrv.h"
 #include "bench_util.h"
 #include "tern/sim.h"
@@ -21,12 +22,13 @@ struct tput_cfg {
 	unsigned engines, sessions, depth;
 	size_t size;
 	double seconds;
+	const struct bench_peer *peer; /* serve, remote or started here */
 };
 
 struct pair_run {
 	const struct tput_cfg *c;
-	pthread_t srv_thread, cli_thread;
-	atomic_int port;
+	unsigned idx;
+	pthread_t cli_thread;
 	atomic_bool stop;
 	atomic_ullong calls, errors;
 	struct tern_rpc *cli;
@@ -34,7 +36,7 @@ struct pair_run {
 	unsigned inflight;
 };
 
-static struct tern_rpc *make_rpc(int driver)
+static struct tern_rpc *make_rpc(const struct tput_cfg *c)
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
@@ -42,28 +44,10 @@ static struct tern_rpc *make_rpc(int driver)
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
 	ec.max_sessions = MAX_SESSIONS + 16;
-	if (bench_udp_driver(driver, 0, &ec.driver))
+	if (bench_client_driver(c->driver, 0, c->peer->pid != 0, &ec.driver))
 		return NULL;
 	struct tern_rpc *rpc;
 	return tern_rpc_create(&rc, &ec, &rpc) ? NULL : rpc;
-}
-
-static void *server_main(void *arg)
-{
-	struct pair_run *p = arg;
-	struct tern_rpc *rpc = make_rpc(p->c->driver);
-	if (!rpc || tern_rpc_register(rpc, ECHO, bench_echo, rpc, 0)) {
-		atomic_store(&p->port, -1);
-		return NULL;
-	}
-	struct tern_addr a;
-	tern_engine_local_addr(tern_rpc_engine(rpc), &a);
-	atomic_store(&p->port, a.port);
-	struct tern_engine *e = tern_rpc_engine(rpc);
-	while (!atomic_load_explicit(&p->stop, memory_order_relaxed))
-		tern_engine_poll(e);
-	tern_rpc_destroy(rpc);
-	return NULL;
 }
 
 struct call {
@@ -110,13 +94,10 @@ static void issue(struct pair_run *p, unsigned idx)
 static void *client_main(void *arg)
 {
 	struct pair_run *p = arg;
-	int port;
-	while ((port = atomic_load(&p->port)) == 0)
-		;
-	if (port < 0 || !(p->cli = make_rpc(p->c->driver)))
+	if (!(p->cli = make_rpc(p->c)))
 		return NULL;
-	struct tern_addr to;
-	tern_addr_resolve("127.0.0.1", (uint16_t)port, &to);
+	/* Client engine i calls the peer's engine i (modulo its count). */
+	struct tern_addr to = p->c->peer->tern[p->idx % p->c->peer->engines];
 	struct tern_engine *e = tern_rpc_engine(p->cli);
 	for (unsigned i = 0; i < p->c->sessions; i++)
 		tern_session_connect(e, &to, &p->s[i]);
@@ -139,7 +120,7 @@ static double run_tput(const struct tput_cfg *c, double *err_rate)
 	for (unsigned i = 0; i < c->engines; i++) {
 		memset(&pairs[i], 0, sizeof(pairs[i]));
 		pairs[i].c = c;
-		pthread_create(&pairs[i].srv_thread, NULL, server_main, &pairs[i]);
+		pairs[i].idx = i;
 		pthread_create(&pairs[i].cli_thread, NULL, client_main, &pairs[i]);
 	}
 	usleep(300000); /* handshakes and warm-up */
@@ -157,10 +138,8 @@ static double run_tput(const struct tput_cfg *c, double *err_rate)
 	}
 	for (unsigned i = 0; i < c->engines; i++)
 		atomic_store(&pairs[i].stop, true);
-	for (unsigned i = 0; i < c->engines; i++) {
+	for (unsigned i = 0; i < c->engines; i++)
 		pthread_join(pairs[i].cli_thread, NULL);
-		pthread_join(pairs[i].srv_thread, NULL);
-	}
 	double secs = (double)(t1 - t0) / 1e9;
 	*err_rate = (double)(e1 - e0) / secs;
 	return (double)(c1 - c0) / secs;
@@ -174,8 +153,12 @@ static void usage(FILE *f, const char *cmd)
 		"%s\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME     uring, sockets, sim or auto (default uring)\n"
-		"  --engines N       engine pairs, a client and a server thread each%s\n"
+		"  --peer HOST[:PORT]  a tern-bench serve to call (port default 7700); client\n"
+		"                    engine i calls its engine i modulo its engines. Without\n"
+		"                    it, one is started here on 127.0.0.1 as a second process\n"
+		"                    with as many engines as the most asked for\n"
+		"  --driver NAME     uring, sockets, sim or auto (default uring): this side's\n"
+		"  --engines N       client engines, a thread each%s\n"
 		"  --sessions N      sessions per client engine%s\n"
 		"  --depth N         calls in flight per session (default 8)\n"
 		"  --size BYTES      request and response size (default 32)\n"
@@ -184,12 +167,14 @@ static void usage(FILE *f, const char *cmd)
 		"  --help            this text\n",
 		cmd,
 		strcmp(cmd, "tput") == 0
-			? "Small-RPC rate on 127.0.0.1: each client engine keeps DEPTH calls in\n"
-			  "flight on each of its sessions. Counts completed calls per second."
+			? "Small-RPC rate against a peer (tern-bench serve): each client engine\n"
+			  "keeps DEPTH calls in flight on each of its sessions. Counts completed\n"
+			  "calls per second."
 			: "Throughput as engines and sessions grow: every combination of the\n"
-			  "--engines and --sessions lists is a row. Each engine is a thread with\n"
-			  "its own socket; on a 2-core machine, more than one busy-polling pair\n"
-			  "shares the cores, and the table shows what that costs.",
+			  "--engines and --sessions lists is a row, against a peer (tern-bench\n"
+			  "serve). Each engine is a thread with its own socket; on a 2-core\n"
+			  "machine, more than one busy-polling engine shares the cores, and the\n"
+			  "table shows what that costs.",
 		strcmp(cmd, "tput") == 0 ? " (default 1)" : ", a list (default 1,2,4)",
 		strcmp(cmd, "tput") == 0 ? " (default 4)" : ", a list (default 1,8,64)");
 }
@@ -208,15 +193,49 @@ static int parse_list(const char *s, unsigned *out, unsigned max_n, unsigned max
 	return n ? (int)n : -1;
 }
 
+/* The peer: --peer, or a serve started here with as many engines as the
+ * most asked for; its description from its first engine. */
+static int peer_start(const char *cmd, const char *arg, const struct tput_cfg *c, const unsigned *engines,
+		      int n_eng, struct bench_peer *peer)
+{
+	unsigned most = 1;
+	for (int i = 0; i < n_eng; i++)
+		most = engines[i] > most ? engines[i] : most;
+	if (arg ? bench_peer_parse(arg, peer)
+		: bench_peer_spawn(tern_driver_name((enum tern_driver_kind)c->driver), most, NULL, peer)) {
+		fprintf(stderr, arg ? "tern-bench %s: bad --peer '%s' (want an IPv4 HOST[:PORT])\n"
+				    : "tern-bench %s: cannot start a peer (tern-bench serve)%s\n",
+			cmd, arg ? arg : "");
+		return -1;
+	}
+	struct tput_cfg probe = *c;
+	probe.peer = peer;
+	struct tern_rpc *rpc = make_rpc(&probe);
+	struct tern_session *s = NULL;
+	int rc = rpc ? tern_session_connect(tern_rpc_engine(rpc), &peer->tern[0], &s) : TERN_ENOMEM;
+	if (rc == 0)
+		rc = bench_peer_info(rpc, s, peer);
+	if (rpc)
+		tern_rpc_destroy(rpc);
+	if (rc) {
+		fprintf(stderr, "tern-bench %s: the peer did not describe itself: %s\n", cmd, tern_strerror(rc));
+		bench_peer_stop(peer);
+	}
+	return rc ? -1 : 0;
+}
+
 static int bench_rate(int argc, char **argv, bool scale)
 {
 	static const struct option lo[] = {
 		{ "driver", required_argument, 0, 'd' }, { "engines", required_argument, 0, 'e' },
 		{ "sessions", required_argument, 0, 's' }, { "depth", required_argument, 0, 'D' },
 		{ "size", required_argument, 0, 'z' }, { "seconds", required_argument, 0, 't' },
-		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { "peer", required_argument, 0, 'p' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *cmd = scale ? "scale" : "tput";
+	const char *peer_arg = NULL;
+	static struct bench_peer peer;
 	struct tput_cfg c = { .driver = TERN_DRIVER_URING, .depth = 8, .size = 32, .seconds = 0 };
 	unsigned engines[8] = { 1, 2, 4 }, sessions[8] = { 1, 8, 64 };
 	int n_eng = scale ? 3 : 1, n_ses = scale ? 3 : 1, json = 0, ch, li = 0;
@@ -238,6 +257,7 @@ static int bench_rate(int argc, char **argv, bool scale)
 		case 'z': c.size = strtoull(optarg, &end, 10); if (*end || c.size > 1400) goto bad; break;
 		case 't': c.seconds = strtod(optarg, &end); if (*end || c.seconds <= 0 || c.seconds > 600) goto bad; break;
 		case 'j': json = 1; break;
+		case 'p': peer_arg = optarg; break;
 		case 'h': usage(stdout, cmd); return 0;
 		default: usage(stderr, cmd); return 2;
 		}
@@ -245,6 +265,16 @@ static int bench_rate(int argc, char **argv, bool scale)
 	bool sim = c.driver == TERN_DRIVER_SIM;
 	if (c.seconds == 0)
 		c.seconds = sim ? 0.02 : 2; /* simulated seconds hold many more calls */
+	if (!sim && peer_start(cmd, peer_arg, &c, engines, n_eng, &peer))
+		return 1;
+	c.peer = &peer;
+	if (!json && !sim) {
+		char pa[64];
+		printf("tern-bench %s: peer %s (%s, driver %s there, %u engine%s)\n", cmd,
+		       tern_addr_format(&peer.tern[0], pa, sizeof(pa)),
+		       peer.pid ? "a tern-bench serve started here" : "tern-bench serve", peer.driver, peer.engines,
+		       peer.engines > 1 ? "s" : "");
+	}
 	if (!json)
 		printf("tern-bench %s: %zu B calls over %s, %u in flight per session, %.2f %ss per row\n"
 		       "%8s %9s %14s %16s %10s\n",
@@ -269,6 +299,7 @@ static int bench_rate(int argc, char **argv, bool scale)
 			fflush(stdout);
 		}
 	progress_update(&prog, cmd, 1, 1);
+	bench_peer_stop(&peer);
 	return 0;
 bad:
 	fprintf(stderr, "tern-bench %s: bad value '%s' for --%s\n", cmd, optarg, lo[li].name);

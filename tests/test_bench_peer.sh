@@ -1,8 +1,9 @@
 #!/bin/bash
-# tern-bench against a peer process: lat starts its own tern-bench serve
-# and stops it; then, in two network namespaces over a veth pair, a DPDK
-# (af_packet) serve in one and lat --peer over io_uring in the other, with
-# the baselines reflected by the DPDK port. Cleans up by PID and by name.
+# tern-bench against a peer process: lat and tput start their own serve
+# and stop it; then, in two network namespaces over a veth pair, a DPDK
+# (af_packet) serve in one and lat and tput --peer over io_uring in the
+# other, lat's baselines reflected by the DPDK port. Cleans up by PID and
+# by name.
 set -u
 bench=$1
 fail() { echo "FAIL: $*"; exit 1; }
@@ -17,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. No --peer: a second process, gone when lat ends.
+# 1. No --peer: a second process, gone when lat (or tput) ends.
 # The peer inherits this mark: a process that still has it outlived lat.
 mark="TERN_BENCH_PEER_TEST=$id"
 out=$(env "$mark" "$bench" lat --count 2000 --rounds 2) || fail "lat: $out"
@@ -26,6 +27,7 @@ grep -q "a tern-bench serve started here" <<<"$out" || fail "lat did not start i
 for m in "tern RPC" "raw io_uring UDP" "kernel UDP, blocking"; do
 	grep -q "^$m " <<<"$out" || fail "no '$m' line"
 done
+env "$mark" "$bench" tput --seconds 0.2 >/dev/null || fail "tput with its own peer"
 for p in /proc/[0-9]*; do
 	tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "$mark" && fail "the peer outlived lat: ${p#/proc/}"
 done
@@ -55,6 +57,11 @@ grep -q "driver dpdk there" <<<"$out" || fail "the peer is not the DPDK serve"
 for m in "tern RPC" "raw io_uring UDP" "kernel UDP, blocking"; do
 	grep -q "^$m " <<<"$out" || fail "no '$m' line across namespaces"
 done
+out=$(ip netns exec "$ns_b" "$bench" tput --peer "$net.3" --driver uring --seconds 0.5 --json) ||
+	fail "tput --peer: $out"
+echo "$out"
+python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); assert r["calls_per_s"] > 0 and r["errors_per_s"] == 0, r' \
+	<<<"$out" || fail "tput --peer made no calls"
 kill "$srv"
 wait "$srv"
 rc=$?
