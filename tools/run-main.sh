@@ -2,8 +2,9 @@
 # The main job: build tern, run an RPC echo server and a client on this host
 # over the default kernel-UDP path (io_uring, or sockets where io_uring is
 # unavailable), print latency percentiles, then run tern-bench's default:
-# tern's round trip beside a raw io_uring and a blocking UDP ping-pong in
-# the same run, and the LogP parameters over message sizes.
+# tern's round trip to a second process (tern-bench serve) beside a raw
+# io_uring and a blocking UDP ping-pong that process reflects, in the same
+# run, and the LogP parameters over message sizes.
 # With arguments, runs tern-bench with them instead (e.g. "lat --help").
 set -euo pipefail
 cd "$(dirname "$0")/.."
