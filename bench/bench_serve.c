@@ -207,6 +207,7 @@ static void *engine_main(void *arg)
 	 * calls come, then sleep, so the baseline has the cores. */
 	ec.poll_mode = TERN_POLL_ADAPTIVE;
 	ec.spin_polls = 20000;
+	ec.max_block_ns = 1000000000ull; /* an idle engine wakes for its timers, not to check */
 	ec.dead_after_ns = 60000000000ull;
 	int rc_;
 	if (sv->o.driver == TERN_DRIVER_DPDK) {
