@@ -1,5 +1,6 @@
-/* tern-bench bw: one-way bandwidth of large messages (up to 64 MiB) over a
- * tern session, counted when each message is acknowledged. */
+/* tern-bench bw: one-way bandwidth of large messages (up to 64 MiB) in tern
+ * RPC calls to a peer (tern-bench serve), whose answers are empty; a call
+ * counts when its answer is in. */
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -7,64 +8,51 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_peer.h"
 #include "bench_simdrv.h"
 #include "bench_util.h"
+#include "logp_peer.h"
 #include "tern/sim.h"
 #include "tern/tern.h"
 
 #define MAX_MSG (64u << 20)
 
 struct bw_run {
-	int driver;
-	pthread_t thread;
-	atomic_int port;
-	atomic_bool stop;
-	atomic_ullong received;
-	unsigned done, queued;
+	struct tern_rpc *rpc;
+	struct tern_session *s;
+	unsigned long done, queued, failed;
+	int last_error;
 };
 
-static void sink_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
+static void sent(int status, const void *resp, size_t len, void *arg)
 {
-	(void)s;
-	atomic_fetch_add_explicit(&((struct bw_run *)user)->received, m->len, memory_order_relaxed);
-}
-
-static struct tern_engine *engine(int driver, struct tern_callbacks cb)
-{
-	struct tern_engine_config ec;
-	tern_engine_config_init(&ec);
-	if (bench_udp_driver(driver, 0, &ec.driver))
-		return NULL;
-	ec.delivery = TERN_DELIVER_AS_COMPLETED;
-	ec.window_pkts = 1024;
-	ec.cb = cb;
-	struct tern_engine *e;
-	return tern_engine_create(&ec, &e) ? NULL : e;
-}
-
-static void *sink_main(void *arg)
-{
+	(void)resp;
+	(void)len;
 	struct bw_run *r = arg;
-	struct tern_engine *e = engine(r->driver, (struct tern_callbacks){ .on_message = sink_msg, .user = r });
-	if (!e) {
-		atomic_store(&r->port, -1);
-		return NULL;
+	r->done++;
+	if (status) {
+		r->failed++;
+		r->last_error = status;
 	}
-	struct tern_addr a;
-	tern_engine_local_addr(e, &a);
-	atomic_store(&r->port, a.port);
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed))
-		tern_engine_poll(e);
-	tern_engine_destroy(e);
-	return NULL;
 }
 
-static void sent(struct tern_session *s, void *cookie, int status, void *user)
+/* One call of size bytes, if there is memory for it now. Only its first
+ * bytes are written: like iperf3, bw measures the transport, not how fast
+ * the application fills its messages (a 16 MiB one took longer to fill
+ * than to send). The rest holds what the buffer held: this process's own
+ * earlier messages, or the zeroes of fresh memory. */
+static bool send_one(struct bw_run *r, size_t size)
 {
-	(void)s;
-	(void)cookie;
-	(void)status;
-	((struct bw_run *)user)->done++;
+	uint8_t *b = tern_rpc_alloc(r->rpc, size);
+	if (!b)
+		return false;
+	memset(b, (int)(r->queued & 0xff), size < 64 ? size : 64);
+	if (tern_rpc_call(r->rpc, r->s, BENCH_SINK, b, size, 0, sent, r, NULL)) {
+		tern_rpc_free(r->rpc, b);
+		return false;
+	}
+	r->queued++;
+	return true;
 }
 
 static void usage(FILE *f)
@@ -72,18 +60,24 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tern-bench bw [options]\n"
 		"\n"
-		"One-way bandwidth of large messages over a tern session on 127.0.0.1:\n"
-		"WINDOW messages in flight, each counted when it is acknowledged.\n"
+		"One-way bandwidth of large messages to a peer (tern-bench serve: --peer,\n"
+		"or one started here as a second process): WINDOW calls in flight, each\n"
+		"carrying one message and answered with nothing; a message counts when\n"
+		"its answer is in. Retransmissions and timeouts are this side's.\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME   uring, sockets, sim or auto (default uring); sim measures in\n"
-		"                  simulated time, at least three messages' worth per size\n"
+		"  --peer HOST[:PORT]  a tern-bench serve to send to (port default 7700);\n"
+		"                  without it, one is started here with the same driver\n"
+		"  --driver NAME   uring, sockets, dpdk, sim or auto (default uring): this\n"
+		"                  side's; sim measures in simulated time, at least three\n"
+		"                  messages' worth per size\n"
 		"  --sizes LIST    message sizes in bytes, up to 64 MiB\n"
 		"                  (default 65536,1048576,16777216,67108864)\n"
-		"  --window N      messages in flight (default 4)\n"
+		"  --window N      messages in flight, at most 32 (default 4)\n"
 		"  --seconds S     measuring time per size (default 2)\n"
 		"  --json          one JSON object per size\n"
 		"  --help          this text\n");
+	bench_client_usage(f);
 }
 
 int bench_bw(int argc, char **argv)
@@ -91,17 +85,27 @@ int bench_bw(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "driver", required_argument, 0, 'd' }, { "sizes", required_argument, 0, 's' },
 		{ "window", required_argument, 0, 'w' }, { "seconds", required_argument, 0, 't' },
-		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { "peer", required_argument, 0, 'p' },
+		BENCH_CLIENT_LONGOPTS, { 0, 0, 0, 0 },
 	};
+	static struct bench_client cl;
+	static struct bench_peer peer;
+	const char *peer_arg = NULL;
 	size_t sizes[16] = { 65536, 1048576, 16777216, 67108864 };
 	unsigned n_sizes = 4, window = 4;
 	double seconds = 2;
 	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
 	char *end;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		int taken = bench_client_opt(&cl, c, optarg);
+		if (taken < 0)
+			goto bad;
+		if (taken)
+			continue;
 		switch (c) {
+		case 'p': peer_arg = optarg; break;
 		case 'd':
-			driver = bench_driver_arg(optarg, true);
+			driver = bench_client_driver_arg(optarg, true);
 			if (driver < 0)
 				goto bad;
 			break;
@@ -112,7 +116,7 @@ int bench_bw(int argc, char **argv)
 			n_sizes = (unsigned)n;
 			break;
 		}
-		case 'w': window = (unsigned)strtoul(optarg, &end, 10); if (*end || !window || window > 64) goto bad; break;
+		case 'w': window = (unsigned)strtoul(optarg, &end, 10); if (*end || !window || window > 32) goto bad; break;
 		case 't': seconds = strtod(optarg, &end); if (*end || seconds <= 0 || seconds > 600) goto bad; break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -134,23 +138,41 @@ int bench_bw(int argc, char **argv)
 		}
 		return 0;
 	}
-	struct bw_run r = { .driver = driver };
-	if (pthread_create(&r.thread, NULL, sink_main, &r))
-		return 1;
-	int port;
-	while ((port = atomic_load(&r.port)) == 0)
-		;
-	struct tern_engine *e = engine(driver, (struct tern_callbacks){ .on_send_done = sent, .user = &r });
-	struct tern_addr to;
-	tern_addr_resolve("127.0.0.1", (uint16_t)port, &to);
-	struct tern_session *s;
-	uint8_t *buf = calloc(1, MAX_MSG);
-	if (port < 0 || !e || !buf || tern_session_connect(e, &to, &s)) {
-		fprintf(stderr, "tern-bench bw: cannot start\n");
+	cl.driver = driver;
+	if (bench_client_peer(&cl, "bw", peer_arg, 1, &peer))
+		return peer_arg ? 2 : 1;
+	bool local = peer.pid != 0;
+	struct bw_run r = { 0 };
+	struct tern_rpc_config rcfg;
+	tern_rpc_config_init(&rcfg);
+	rcfg.workers = 0;
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.window_pkts = 1024;
+	ec.max_msg_size = BENCH_MAX_MSG;
+	ec.dead_after_ns = 60000000000ull;
+	int err = bench_client_open(&cl, 0, 1, &peer, &ec.driver);
+	if (!err)
+		err = tern_rpc_create(&rcfg, &ec, &r.rpc);
+	if (!err)
+		err = tern_session_connect(tern_rpc_engine(r.rpc), &peer.tern[0], &r.s);
+	if (!err)
+		err = bench_peer_info(r.rpc, r.s, &peer);
+	if (err) {
+		fprintf(stderr, "tern-bench bw: cannot reach the peer: %s\n", tern_strerror(err));
+		if (r.rpc)
+			tern_rpc_destroy(r.rpc);
+		bench_client_close(&cl);
+		bench_peer_stop(&peer);
 		return 1;
 	}
+	struct tern_engine *e = tern_rpc_engine(r.rpc);
+	char pa[64];
+	tern_addr_format(&peer.tern[0], pa, sizeof(pa));
 	if (!json)
-		printf("tern-bench bw: one-way over %s on 127.0.0.1, %u messages in flight\n%12s %12s %10s %12s %6s %9s\n",
+		printf("tern-bench bw: one-way to %s (%s, driver %s there), driver %s here,\n"
+		       "%u messages in flight\n%12s %12s %10s %12s %6s %9s\n",
+		       pa, local ? "a tern-bench serve started here" : "tern-bench serve", peer.driver,
 		       tern_driver_name((enum tern_driver_kind)driver), window, "size (B)", "MB/s", "Gb/s", "retransmits",
 		       "RTOs", "spurious");
 	struct progress prog = { 0 };
@@ -159,17 +181,29 @@ int bench_bw(int argc, char **argv)
 		struct tern_stats st0, st1;
 		tern_engine_stats(e, &st0);
 		uint64_t t0 = bench_now_ns(), until = t0 + (uint64_t)(seconds * 1e9);
-		unsigned base = r.done;
 		/* At least two messages, however long they take. */
-		while (bench_now_ns() < until || r.done - base < 2) {
-			while (r.queued - r.done < window && tern_session_send(s, buf, sizes[i], NULL) == 0)
-				r.queued++;
+		unsigned long base = r.done;
+		struct bench_stall st = { 0 };
+		/* At least two messages, however long they take. */
+		while ((bench_now_ns() < until || r.done - base < 2) && !r.failed) {
+			while (r.queued - r.done < window && send_one(&r, sizes[i]))
+				;
+			unsigned long before = r.done;
 			tern_engine_poll(e);
+			if (r.done == before)
+				bench_stall_check(&st, "answers from the peer");
+			else
+				st = (struct bench_stall){ 0 };
 		}
 		double secs = (double)(bench_now_ns() - t0) / 1e9;
 		double bytes = (double)(r.done - base) * (double)sizes[i];
 		while (r.done < r.queued) /* drain before the next size */
 			tern_engine_poll(e);
+		if (r.failed) {
+			fprintf(stderr, "tern-bench bw: %lu calls of %zu B failed: %s\n", r.failed, sizes[i],
+				tern_strerror(r.last_error));
+			break;
+		}
 		tern_engine_stats(e, &st1);
 		double mbs = bytes / secs / 1e6;
 		if (json)
@@ -186,11 +220,11 @@ int bench_bw(int argc, char **argv)
 		fflush(stdout);
 	}
 	progress_update(&prog, "bw sizes", n_sizes, n_sizes);
-	atomic_store(&r.stop, true);
-	pthread_join(r.thread, NULL);
-	tern_engine_destroy(e);
-	free(buf);
-	return 0;
+	int failed = r.failed != 0;
+	tern_rpc_destroy(r.rpc);
+	bench_client_close(&cl);
+	bench_peer_stop(&peer);
+	return failed;
 bad:
 	fprintf(stderr, "tern-bench bw: bad value '%s' for --%s\n", optarg, lo[li].name);
 	return 2;

@@ -30,6 +30,7 @@ struct lat_opts {
 	const char *plot;
 	int no_baseline;
 	const char *peer; /* HOST[:PORT] of a tern-bench serve; NULL: start one here */
+	struct bench_client cl;
 };
 
 static void usage(FILE *f)
@@ -48,7 +49,7 @@ static void usage(FILE *f)
 		"  --peer HOST[:PORT]  a tern-bench serve to measure against (port default\n"
 		"                  7700); without it, one is started here on 127.0.0.1 with\n"
 		"                  the same driver\n"
-		"  --driver NAME   uring, sockets, sim or auto (default uring): this side's;\n"
+		"  --driver NAME   uring, sockets, dpdk, sim or auto (default uring): this side's;\n"
 		"                  sim runs tern alone in simulated time (no baselines there)\n"
 		"  --uring-setup M auto, defer-taskrun, coop-taskrun, plain or sqpoll (tern's ring)\n"
 		"  --size BYTES    request and response size, 0..1400 (default 64)\n"
@@ -63,13 +64,13 @@ static void usage(FILE *f)
 		"  --json          one JSON object per method instead of the table\n"
 		"  --plot FILE     write the latency CDFs to FILE as SVG\n"
 		"  --help          this text\n");
+	bench_client_usage(f);
 }
 
 /* ---- tern as one more method ---- */
 
 struct tern_lat {
-	int driver;
-	int uring_setup;
+	struct bench_client *cl;
 	size_t size;
 	struct bench_peer *peer;
 	struct tern_rpc *cli;
@@ -101,7 +102,7 @@ static struct tern_rpc *lat_rpc(struct tern_lat *t)
 	ec.dead_after_ns = 60000000000ull;
 	ec.cb.on_session = on_client_session;
 	ec.cb.user = t;
-	if (bench_client_driver(t->driver, t->uring_setup, t->peer->pid != 0, &ec.driver))
+	if (bench_client_open(t->cl, 0, 1, t->peer, &ec.driver))
 		return NULL;
 	struct tern_rpc *rpc;
 	return tern_rpc_create(&rc, &ec, &rpc) ? NULL : rpc;
@@ -156,16 +157,22 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
 		{ "uring-setup", required_argument, 0, 'U' }, { "rate", required_argument, 0, 'R' },
 		{ "plot", required_argument, 0, 'P' }, { "baseline", no_argument, 0, 'B' },
-		{ "no-baseline", no_argument, 0, 'b' }, { "peer", required_argument, 0, 'p' }, { 0, 0, 0, 0 },
+		{ "no-baseline", no_argument, 0, 'b' }, { "peer", required_argument, 0, 'p' }, BENCH_CLIENT_LONGOPTS,
+		{ 0, 0, 0, 0 },
 	};
 	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
 	char *end = NULL;
 	int li = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		int taken = bench_client_opt(&o->cl, c, optarg);
+		if (taken < 0)
+			goto bad;
+		if (taken)
+			continue;
 		switch (c) {
 		case 'd':
-			o->driver = bench_driver_arg(optarg, true);
+			o->driver = bench_client_driver_arg(optarg, true);
 			if (o->driver < 0)
 				goto bad;
 			break;
@@ -202,12 +209,16 @@ int bench_lat(int argc, char **argv)
 		}
 	}
 	static struct bench_peer peer;
-	bool local = false;
-	struct tern_lat tl = { .driver = o.driver, .uring_setup = o.uring_setup, .peer = &peer };
+	bool local = false, dpdk = o.driver == TERN_DRIVER_DPDK;
+	o.cl.driver = o.driver;
+	o.cl.uring_setup = o.uring_setup;
+	struct tern_lat tl = { .cl = &o.cl, .peer = &peer };
 	struct baseline m[3];
 	m[0] = (struct baseline){ .name = "tern RPC", .start = tern_start, .round_trip = tern_round_trip,
 				  .stop = tern_stop, .state = &tl };
-	int have_raw = baseline_uring_init(&m[1]) == 0;
+	/* The raw path of this side's driver; a kernel one has blocking UDP
+	 * too (a DPDK port has no kernel path). */
+	int have_raw = (dpdk ? baseline_dpdk_init(&m[1], &o.cl) : baseline_uring_init(&m[1])) == 0;
 	baseline_blocking_init(&m[2]);
 	m[1].remote = m[2].remote = &peer.raw; /* filled in when tern starts, first */
 	static struct hist lat[3];
@@ -223,21 +234,18 @@ int bench_lat(int argc, char **argv)
 		m[0].name = "tern RPC (simulated)";
 		goto report;
 	}
-	if (o.peer ? bench_peer_parse(o.peer, &peer)
-		   : bench_peer_spawn(tern_driver_name((enum tern_driver_kind)o.driver), 1, NULL, &peer)) {
-		fprintf(stderr, o.peer ? "tern-bench lat: bad --peer '%s' (want an IPv4 HOST[:PORT])\n"
-				       : "tern-bench lat: cannot start a peer (tern-bench serve)%s\n",
-			o.peer ? o.peer : "");
+	if (bench_client_peer(&o.cl, "lat", o.peer, 1, &peer))
 		return o.peer ? 2 : 1;
-	}
 	local = peer.pid != 0;
 	for (int i = 0; i < 3; i++) {
 		hist_init(&lat[i]);
-		ok[i] = (i == 0 || !o.no_baseline) && (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
-		if (!ok[i] && (i == 0 || !o.no_baseline))
+		bool want = (i == 0 || !o.no_baseline) && !(dpdk && i == 2);
+		ok[i] = want && (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
+		if (!ok[i] && want)
 			fprintf(stderr, "tern-bench lat: %s unavailable\n", m[i].name);
 	}
 	if (!ok[0]) {
+		bench_client_close(&o.cl);
 		bench_peer_stop(&peer);
 		return 1;
 	}
@@ -258,6 +266,7 @@ int bench_lat(int argc, char **argv)
 		atomic_store(&m[i].idle, true);
 	}
 	if (!ok[0]) {
+		bench_client_close(&o.cl);
 		bench_peer_stop(&peer);
 		return 1;
 	}
@@ -297,6 +306,7 @@ int bench_lat(int argc, char **argv)
 		if (ok[i])
 			m[i].stop(&m[i]);
 	}
+	bench_client_close(&o.cl);
 	bench_peer_stop(&peer);
 report:;
 	double med0 = hist_pct(&lat[0], 50) / 1e3;

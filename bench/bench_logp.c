@@ -1,321 +1,40 @@
-/* tern-bench logp: LogP/LogGP parameters of tern's message sessions over
- * kernel UDP, by the published methods:
- *   timer    calibrated; its overhead is subtracted from every interval
- *   o_s      time inside the send: tern_session_send plus the poll that
- *            puts the packet(s) on the wire, with nothing else to do
- *   o_r      time inside the receive poll, after a busy-wait long enough
- *            that the message has already arrived (Kielmann et al. 2000)
- *   g        time per message when flooding back to back, steady state
- *   G        slope of a least-squares fit of g over size (Netgauge)
- *   L        round trip / 2 - o_s - o_r
- * Each is repeated in batches until its 95% confidence interval is within
- * 2% of the mean, or a cap is reached; the spread is reported. */
+/* tern-bench logp: LogP/LogGP parameters of tern RPC calls to a peer, a
+ * tern-bench serve in another process or on another host. The methods are
+ * in logp_measure.h; the peer's side in logp_peer.h. */
 #include <getopt.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_peer.h"
 #include "bench_simdrv.h"
 #include "bench_util.h"
-#include "hist.h"
 #include "logp.h"
+#include "logp_measure.h"
 #include "plot.h"
-#include "tern/sim.h"
 #include "tern/tern.h"
 
 #define MAX_SIZES 16
 #define MAX_SIZE (1u << 20)
-
-enum peer_mode { P_ECHO, P_SINK, P_TIMED_RECV, P_STOP };
-
-struct logp_run {
-	int driver;
-	/* peer thread */
-	pthread_t thread;
-	atomic_int port, mode;
-	atomic_int mode_seen;       /* the mode the peer acts on now */
-	atomic_ullong recv_after;   /* P_TIMED_RECV: poll no earlier than this */
-	atomic_ullong timed_ns;     /* the last timed receive poll */
-	atomic_uint timed_done;
-	/* measuring side */
-	struct tern_engine *e;
-	struct tern_session *s;
-	unsigned replies, sent, sent_done; /* since the start of the run */
-	uint8_t *buf;
-	uint64_t timer_ns;
-	uint64_t phase_ns;     /* a measurement stops adding batches after this */
-	uint64_t phase_start;
-};
-
-/* ---- the peer: echoes, sinks, or times a receive, as it is told ---- */
-
-struct peer {
-	struct logp_run *r;
-	struct tern_engine *e;
-	bool got;
-	uint64_t got_ns; /* when the timed message reached the application */
-};
-
-static void peer_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
-{
-	struct peer *p = user;
-	p->got = true;
-	p->got_ns = bench_now_ns();
-	if (atomic_load_explicit(&p->r->mode, memory_order_relaxed) == P_ECHO)
-		tern_session_send(s, p->r->buf, m->len, NULL);
-}
-
-static struct tern_engine *make_engine(int driver, struct tern_callbacks cb)
-{
-	struct tern_engine_config ec;
-	tern_engine_config_init(&ec);
-	if (bench_udp_driver(driver, 0, &ec.driver))
-		return NULL;
-	ec.delivery = TERN_DELIVER_AS_COMPLETED;
-	ec.cb = cb;
-	struct tern_engine *e;
-	return tern_engine_create(&ec, &e) ? NULL : e;
-}
-
-static void *peer_main(void *arg)
-{
-	struct logp_run *r = arg;
-	struct peer p = { .r = r };
-	p.e = make_engine(r->driver, (struct tern_callbacks){ .on_message = peer_msg, .user = &p });
-	if (!p.e) {
-		atomic_store(&r->port, -1);
-		return NULL;
-	}
-	struct tern_addr a;
-	tern_engine_local_addr(p.e, &a);
-	atomic_store(&r->port, a.port);
-	int mode;
-	while ((mode = atomic_load_explicit(&r->mode, memory_order_acquire)) != P_STOP) {
-		atomic_store_explicit(&r->mode_seen, mode, memory_order_release);
-		if (mode != P_TIMED_RECV) {
-			tern_engine_poll(p.e);
-			continue;
-		}
-		uint64_t after = atomic_load(&r->recv_after);
-		if (!after || bench_now_ns() < after)
-			continue; /* the busy-wait: do not touch the engine yet */
-		/* Every poll until the message is delivered: a large message
-		 * takes several bursts to receive. The clock stops at delivery,
-		 * before the poll goes on to send the acknowledgement, which a
-		 * ping-pong carries on its reply for free. */
-		p.got = false;
-		uint64_t t0 = bench_now_ns();
-		while (!p.got)
-			tern_engine_poll(p.e);
-		atomic_store(&r->recv_after, 0);
-		atomic_store(&r->timed_ns, p.got_ns - t0);
-		atomic_fetch_add(&r->timed_done, 1);
-	}
-	tern_engine_destroy(p.e);
-	return NULL;
-}
-
-/* ---- the measuring side ---- */
-
-static void me_msg(struct tern_session *s, const struct tern_rx_msg *m, void *user)
-{
-	(void)s;
-	(void)m;
-	((struct logp_run *)user)->replies++;
-}
-
-static void me_sent(struct tern_session *s, void *cookie, int status, void *user)
-{
-	(void)s;
-	(void)cookie;
-	(void)status;
-	((struct logp_run *)user)->sent_done++;
-}
-
-static uint64_t calibrate_timer(void)
-{
-	uint64_t best = UINT64_MAX;
-	for (int i = 0; i < 10000; i++) {
-		uint64_t a = bench_now_ns(), b = bench_now_ns();
-		if (b - a < best)
-			best = b - a;
-	}
-	return best;
-}
-
-static uint64_t sub_timer(const struct logp_run *r, uint64_t d)
-{
-	return d > r->timer_ns ? d - r->timer_ns : 0;
-}
-
-/* Change what the peer does, and wait until it does: a poll the peer began
- * under the old mode must not take the next message (it would then wait
- * for a message that already came, and so would we). */
-static void set_mode(struct logp_run *r, int mode)
-{
-	atomic_store_explicit(&r->mode, mode, memory_order_release);
-	struct bench_stall st = { 0 };
-	while (atomic_load_explicit(&r->mode_seen, memory_order_acquire) != mode)
-		bench_stall_check(&st, "the peer to change mode");
-}
-
-static void send_one(struct logp_run *r, size_t size)
-{
-	struct bench_stall st = { 0 };
-	while (tern_session_send(r->s, r->buf, size, NULL) == TERN_EAGAIN) {
-		tern_engine_poll(r->e);
-		bench_stall_check(&st, "room in the send window");
-	}
-	r->sent++;
-}
-
-static void wait_replies(struct logp_run *r, unsigned want)
-{
-	struct bench_stall st = { 0 };
-	while (r->replies < want) {
-		tern_engine_poll(r->e);
-		bench_stall_check(&st, "an echo");
-	}
-}
-
-/* Poll until everything sent so far is acknowledged: a quiet start for the
- * next timed step. */
-static void settle(struct logp_run *r)
-{
-	uint64_t until = bench_now_ns() + 2000000000ull;
-	while (r->sent_done < r->sent && bench_now_ns() < until)
-		tern_engine_poll(r->e);
-	uint64_t quiet = bench_now_ns() + 30000; /* delayed acks and echoes */
-	while (bench_now_ns() < quiet)
-		tern_engine_poll(r->e);
-}
-
-#define BATCH 200
-#define MAX_BATCHES 50
-#define CI_TARGET 0.02
-
-struct measure {
-	struct running batches; /* one median per batch */
-};
-
-/* The confidence target is met, or the time for this measurement is up. */
-static bool enough(const struct logp_run *r, const struct measure *m)
-{
-	return running_ci_rel(&m->batches) < CI_TARGET || bench_now_ns() - r->phase_start > r->phase_ns;
-}
-
-static double finish_measure(struct measure *m, double *ci)
-{
-	*ci = running_ci_rel(&m->batches);
-	return m->batches.mean;
-}
-
-static void measure_size(struct logp_run *r, size_t size, struct logp_point *pt, double ci[4])
-{
-	struct measure mr = { 0 }, ms = { 0 }, mo = { 0 }, mg = { 0 };
-	static struct hist h;
-	/* Round trip (ping-pong), for L. */
-	set_mode(r, P_ECHO);
-	r->phase_start = bench_now_ns();
-	for (int b = 0; b < MAX_BATCHES; b++) {
-		hist_init(&h);
-		for (int i = 0; i < BATCH; i++) {
-			unsigned want = r->replies + 1;
-			uint64_t t0 = bench_now_ns();
-			send_one(r, size);
-			wait_replies(r, want);
-			hist_add(&h, sub_timer(r, bench_now_ns() - t0));
-		}
-		running_add(&mr.batches, (double)hist_pct(&h, 50));
-		if (b >= 3 && enough(r, &mr))
-			break;
-	}
-	settle(r);
-	pt->rtt = finish_measure(&mr, &ci[0]);
-	uint64_t rtt = (uint64_t)pt->rtt;
-
-	/* o_s: the send call and the poll that transmits, from a quiet start. */
-	set_mode(r, P_SINK);
-	r->phase_start = bench_now_ns();
-	for (int b = 0; b < MAX_BATCHES; b++) {
-		hist_init(&h);
-		for (int i = 0; i < BATCH / 4; i++) {
-			uint64_t t0 = bench_now_ns();
-			send_one(r, size);
-			tern_engine_poll(r->e);
-			hist_add(&h, sub_timer(r, bench_now_ns() - t0));
-			settle(r);
-		}
-		running_add(&ms.batches, (double)hist_pct(&h, 50));
-		if (b >= 3 && enough(r, &ms))
-			break;
-	}
-	pt->o_s = finish_measure(&ms, &ci[1]);
-
-	/* o_r: the peer busy-waits past the arrival, then times its poll. */
-	set_mode(r, P_TIMED_RECV);
-	r->phase_start = bench_now_ns();
-	for (int b = 0; b < MAX_BATCHES; b++) {
-		hist_init(&h);
-		for (int i = 0; i < BATCH / 4; i++) {
-			unsigned done = atomic_load(&r->timed_done);
-			send_one(r, size);
-			tern_engine_poll(r->e);
-			atomic_store(&r->recv_after, bench_now_ns() + 3 * rtt + 20000);
-			struct bench_stall st = { 0 };
-			while (atomic_load(&r->timed_done) == done) {
-				tern_engine_poll(r->e);
-				bench_stall_check(&st, "the peer's timed receive");
-			}
-			hist_add(&h, sub_timer(r, atomic_load(&r->timed_ns)));
-		}
-		running_add(&mo.batches, (double)hist_pct(&h, 50));
-		if (b >= 3 && enough(r, &mo))
-			break;
-	}
-	set_mode(r, P_SINK);
-	settle(r);
-	pt->o_r = finish_measure(&mo, &ci[2]);
-
-	/* g: flood, and time the steady part (after the first tenth). */
-	unsigned flood = size >= 65536 ? 400 : 4000;
-	r->phase_start = bench_now_ns();
-	for (int b = 0; b < MAX_BATCHES / 5; b++) {
-		uint64_t t_mark = 0;
-		for (unsigned i = 0; i < flood; i++) {
-			if (i == flood / 10)
-				t_mark = bench_now_ns();
-			send_one(r, size);
-			tern_engine_poll(r->e);
-		}
-		settle(r);
-		/* The flood ends when the last message is acknowledged. */
-		double per = (double)(bench_now_ns() - 30000 - t_mark) / (double)(flood - flood / 10);
-		running_add(&mg.batches, per);
-		if (b >= 2 && enough(r, &mg))
-			break;
-	}
-	pt->g = finish_measure(&mg, &ci[3]);
-	pt->size = (double)size;
-	/* Both ends on 127.0.0.1: the send call runs the receiver's stack. */
-	logp_derive(pt, false);
-}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tern-bench logp [options]\n"
 		"\n"
-		"LogP/LogGP parameters of tern's sessions over kernel UDP on 127.0.0.1,\n"
-		"per message size: round trip, o_s, o_r, g and L (microseconds), and G\n"
-		"(ns per byte) fitted over the sizes. Each value is a mean of batch\n"
-		"medians, repeated until its 95%% confidence interval is within 2%%;\n"
-		"'±' gives that interval.\n"
+		"LogP/LogGP parameters of tern RPC calls to a peer (tern-bench serve:\n"
+		"--peer, or one started here as a second process), per message size:\n"
+		"round trip, o_s, o_r, g and L (microseconds), and G (ns per byte)\n"
+		"fitted over the sizes. o_s is timed here, o_r by the peer (it busy-waits\n"
+		"past the arrival, then times its receive), g in a flood of calls. Each\n"
+		"value is a mean of batch medians, repeated until its 95%% confidence\n"
+		"interval is within 2%%; '±' gives that interval.\n"
 		"\n"
 		"options:\n"
-		"  --driver NAME   uring, sockets, sim or auto (default uring); sim gives L and\n"
-		"                  g in simulated time, with o_s = o_r = 0 by construction\n"
+		"  --peer HOST[:PORT]  a tern-bench serve to measure against (port default\n"
+		"                  7700); without it, one is started here with the same driver\n"
+		"  --driver NAME   uring, sockets, dpdk, sim or auto (default uring): this side's;\n"
+		"                  sim gives L and g in simulated time, with o_s = o_r = 0 by\n"
+		"                  construction\n"
 		"  --sizes LIST    message sizes in bytes, comma separated, up to %u\n"
 		"                  (default 64,256,1024,4096,16384,65536)\n"
 		"  --phase-seconds S  stop repeating a measurement after S seconds even if\n"
@@ -325,6 +44,7 @@ static void usage(FILE *f)
 		"  --plot FILE     write the parameters over size to FILE as SVG\n"
 		"  --help          this text\n",
 		MAX_SIZE);
+	bench_client_usage(f);
 }
 
 /* A derived value in microseconds, or `none` where it was not measurable. */
@@ -342,17 +62,27 @@ int bench_logp(int argc, char **argv)
 		{ "driver", required_argument, 0, 'd' }, { "sizes", required_argument, 0, 's' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
 		{ "plot", required_argument, 0, 'P' }, { "phase-seconds", required_argument, 0, 'S' },
-		{ 0, 0, 0, 0 },
+		{ "peer", required_argument, 0, 'p' }, BENCH_CLIENT_LONGOPTS, { 0, 0, 0, 0 },
 	};
+	static struct bench_client cl;
+	static struct bench_peer peer;
+	const char *peer_arg = NULL;
+	struct logp_client r = { 0 };
+	logp_params_default(&r.par);
 	const char *plot = NULL;
 	size_t sizes[MAX_SIZES] = { 64, 256, 1024, 4096, 16384, 65536 };
 	unsigned n_sizes = 6;
 	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
-	struct logp_run r = { .phase_ns = 5000000000ull };
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		int taken = bench_client_opt(&cl, c, optarg);
+		if (taken < 0)
+			goto bad;
+		if (taken)
+			continue;
 		switch (c) {
+		case 'p': peer_arg = optarg; break;
 		case 'd':
-			driver = bench_driver_arg(optarg, true);
+			driver = bench_client_driver_arg(optarg, true);
 			if (driver < 0)
 				goto bad;
 			break;
@@ -370,7 +100,7 @@ int bench_logp(int argc, char **argv)
 			double v = strtod(optarg, &end);
 			if (*end || !(v > 0 && v <= 3600))
 				goto bad;
-			r.phase_ns = (uint64_t)(v * 1e9);
+			r.par.phase_ns = (uint64_t)(v * 1e9);
 			break;
 		}
 		case 'h': usage(stdout); return 0;
@@ -379,46 +109,54 @@ int bench_logp(int argc, char **argv)
 	}
 	struct logp_point pts[MAX_SIZES];
 	double ci[MAX_SIZES][4] = { { 0 } };
-	r.driver = driver;
+	bool separable = false, local = false;
+	char pa[64] = "";
 	if (driver == TERN_DRIVER_SIM) {
 		for (unsigned i = 0; i < n_sizes; i++)
 			if (simdrv_logp(sizes[i], &pts[i]))
 				return 1;
 		goto report;
 	}
-	r.buf = calloc(1, MAX_SIZE);
-	r.timer_ns = calibrate_timer();
-	if (pthread_create(&r.thread, NULL, peer_main, &r))
-		return 1;
-	int port;
-	struct bench_stall st = { 0 };
-	while ((port = atomic_load(&r.port)) == 0)
-		bench_stall_check(&st, "the peer to start");
-	r.e = make_engine(driver, (struct tern_callbacks){ .on_message = me_msg, .on_send_done = me_sent, .user = &r });
-	struct tern_addr peer;
-	tern_addr_resolve("127.0.0.1", (uint16_t)port, &peer);
-	if (port < 0 || !r.e || tern_session_connect(r.e, &peer, &r.s)) {
-		fprintf(stderr, "tern-bench logp: cannot start the %s driver\n", tern_driver_name((enum tern_driver_kind)driver));
-		return 1;
+	cl.driver = driver;
+	if (bench_client_peer(&cl, "logp", peer_arg, 1, &peer))
+		return peer_arg ? 2 : 1;
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	rc.workers = 0;
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.dead_after_ns = 60000000000ull; /* the peer busy-waits when told: not dead */
+	int err = bench_client_open(&cl, 0, 1, &peer, &ec.driver);
+	if (!err)
+		err = tern_rpc_create(&rc, &ec, &r.rpc);
+	if (!err)
+		err = tern_session_connect(tern_rpc_engine(r.rpc), &peer.tern[0], &r.s);
+	if (!err)
+		err = bench_peer_info(r.rpc, r.s, &peer);
+	if (err) {
+		fprintf(stderr, "tern-bench logp: cannot reach the peer over %s: %s\n",
+			tern_driver_name((enum tern_driver_kind)driver), tern_strerror(err));
+		goto fail;
 	}
-	/* Warm up: the handshake, caches, the congestion window. */
-	set_mode(&r, P_ECHO);
-	for (int i = 0; i < 2000; i++) {
-		unsigned want = r.replies + 1;
-		send_one(&r, 64);
-		wait_replies(&r, want);
-	}
-	settle(&r);
+	tern_addr_format(&peer.tern[0], pa, sizeof(pa));
+	/* On loopback the sender's system call runs the receiver's stack:
+	 * L cannot stand apart from o_s there. */
+	separable = peer.tern[0].ip[0] != 127;
+	local = peer.pid != 0;
+	r.timer_ns = logp_calibrate_timer();
+	if ((err = logp_warm_up(&r, 2000)))
+		goto fail_calls;
 	struct progress prog = { 0 };
 	for (unsigned i = 0; i < n_sizes; i++) {
 		progress_update(&prog, "logp sizes", i, n_sizes);
-		measure_size(&r, sizes[i], &pts[i], ci[i]);
+		if ((err = logp_measure_size(&r, sizes[i], &pts[i], ci[i])))
+			goto fail_calls;
+		logp_derive(&pts[i], separable);
 	}
 	progress_update(&prog, "logp sizes", n_sizes, n_sizes);
-	atomic_store(&r.mode, P_STOP);
-	pthread_join(r.thread, NULL);
-	tern_engine_destroy(r.e);
-	free(r.buf);
+	tern_rpc_destroy(r.rpc);
+	bench_client_close(&cl);
+	bench_peer_stop(&peer);
 report:;
 	double G = 0, g0 = 0;
 	int have_G = n_sizes >= 2 && logp_fit_G(pts, n_sizes, &G, &g0) == 0;
@@ -475,7 +213,9 @@ report:;
 	if (driver == TERN_DRIVER_SIM)
 		printf("tern-bench logp: tern sessions on the simulated network (10 Gb/s, 2 us), simulated time\n");
 	else
-		printf("tern-bench logp: tern sessions over %s on 127.0.0.1 (timer overhead %llu ns subtracted)\n", dn,
+		printf("tern-bench logp: tern RPC calls to %s (%s, driver %s there), driver %s here\n"
+		       "(timer overhead %llu ns subtracted)\n",
+		       pa, local ? "a tern-bench serve started here" : "tern-bench serve", peer.driver, dn,
 		       (unsigned long long)r.timer_ns);
 	printf("%9s %15s %15s %15s %15s %10s %10s\n", "size (B)", "round trip", "o_s", "o_r", "g", "o_s + L", "L");
 	for (unsigned i = 0; i < n_sizes; i++) {
@@ -494,6 +234,11 @@ report:;
 	if (driver == TERN_DRIVER_SIM)
 		printf("(all in simulated microseconds. The simulator charges no CPU time, so o_s = o_r = 0 and L is\n"
 		       " the one-way time, which grows with size by the serialization of the message's packets.)\n");
+	else if (separable)
+		printf("(all in microseconds. L = round trip / 2 - o_s - o_r: from the return of the send to the\n"
+		       " message's arrival: wire, NICs and whatever part of the path neither call runs. Where the\n"
+		       " kernel carries the packet (a veth pair, or loopback) the sender's system call runs part\n"
+		       " of the receiver's path, which then counts in o_s; - where L came out below 0.)\n");
 	else
 		printf("(all in microseconds. o_s + L = round trip / 2 - o_r: from the send call to the message's\n"
 		       " arrival. L alone is not reported here: on loopback the sender's system call also runs the\n"
@@ -502,6 +247,14 @@ report:;
 		       " so o_s + L is shown as - where o_r exceeds half the round trip. Round trip, o_s, o_r and g\n"
 		       " are measured directly and hold.)\n");
 	return 0;
+fail_calls:
+	fprintf(stderr, "tern-bench logp: calls to the peer failed: %s\n", tern_strerror(err));
+fail:
+	if (r.rpc)
+		tern_rpc_destroy(r.rpc);
+	bench_client_close(&cl);
+	bench_peer_stop(&peer);
+	return 1;
 bad:
 	fprintf(stderr, "tern-bench logp: bad value '%s' for --%s\n", optarg, lo[li].name);
 	return 2;

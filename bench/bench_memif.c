@@ -551,27 +551,6 @@ __attribute__((noinline)) static int tern_pipe_cpu(struct memif_run *r, unsigned
 	return rc;
 }
 
-/* MB of free hugepages on a mounted hugetlbfs, 0 if none. */
-static unsigned long hugepages_free_mb(void)
-{
-	FILE *f = fopen("/proc/mounts", "r");
-	char line[512];
-	bool mounted = false;
-	while (f && fgets(line, sizeof(line), f))
-		mounted |= strstr(line, " hugetlbfs ") != NULL;
-	if (f)
-		fclose(f);
-	if (!mounted || !(f = fopen("/proc/meminfo", "r")))
-		return 0;
-	unsigned long free_pages = 0, page_kb = 0;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "HugePages_Free: %lu", &free_pages);
-		sscanf(line, "Hugepagesize: %lu kB", &page_kb);
-	}
-	fclose(f);
-	return free_pages * page_kb / 1024;
-}
-
 /* Hugepages take about 60 MB here (two ports' pools, the memif rings). */
 #define HUGE_NEED_MB 128
 
@@ -724,7 +703,7 @@ int bench_memif(int argc, char **argv)
 	 * for zero-copy: memif needs single-file segments for it, which DPDK
 	 * 22.11 refuses beside --huge-unlink (and hugepage files left behind
 	 * by a crash would hold the memory). */
-	bool huge = !no_huge && !zc && hugepages_free_mb() >= HUGE_NEED_MB;
+	bool huge = !no_huge && !zc && bench_hugepages_free_mb() >= HUGE_NEED_MB;
 	snprintf(eal, sizeof(eal),
 		 "%s --no-pci --file-prefix=tern-bench-%d "
 		 "--log-level=lib.eal:warning --log-level=pmd.net.memif:warning "

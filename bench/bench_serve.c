@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../tools/dpdk_setup.h"
+#include "logp_peer.h"
 #include "bench_peer.h"
 #include "bench_util.h"
 #include "tern/tern.h"
@@ -50,6 +51,7 @@ struct serve_engine {
 	atomic_int state; /* 0 starting, 1 up, -1 failed */
 	uint16_t port;
 	struct tern_rpc *rpc;
+	struct logp_peer logp;
 };
 
 struct serve {
@@ -203,6 +205,8 @@ static void *engine_main(void *arg)
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
 	ec.max_sessions = 65536;
+	ec.max_msg_size = BENCH_MAX_MSG; /* bw's largest messages */
+	ec.window_pkts = 1024;
 	/* Clients measure their baselines between tern's rounds: spin while
 	 * calls come, then sleep, so the baseline has the cores. */
 	ec.poll_mode = TERN_POLL_ADAPTIVE;
@@ -226,6 +230,8 @@ static void *engine_main(void *arg)
 		rc_ = tern_rpc_register(se->rpc, BENCH_ECHO, bench_echo, se->rpc, 0);
 	if (rc_ == 0)
 		rc_ = tern_rpc_register(se->rpc, BENCH_INFO, info_handler, se, 0);
+	if (rc_ == 0)
+		rc_ = logp_peer_register(&se->logp, se->rpc);
 	if (rc_) {
 		fprintf(stderr, "tern-bench serve: engine %u: %s\n", se->idx, tern_strerror(rc_));
 		atomic_store(&se->state, -1);
@@ -236,8 +242,10 @@ static void *engine_main(void *arg)
 	tern_engine_local_addr(e, &a);
 	se->port = a.port;
 	atomic_store(&se->state, 1);
-	while (!serve_stop)
+	while (!serve_stop) {
 		tern_engine_poll(e);
+		logp_peer_after_poll(&se->logp);
+	}
 	if (!sv->o.quiet) {
 		char who[32];
 		snprintf(who, sizeof(who), "tern-bench serve: engine %u,", se->idx);

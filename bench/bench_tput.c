@@ -23,6 +23,7 @@ struct tput_cfg {
 	size_t size;
 	double seconds;
 	const struct bench_peer *peer; /* serve, remote or started here */
+	struct bench_client *cl;       /* this side's driver */
 };
 
 struct pair_run {
@@ -34,9 +35,12 @@ struct pair_run {
 	struct tern_rpc *cli;
 	struct tern_session *s[MAX_SESSIONS];
 	unsigned inflight;
+	/* DPDK: frames on this engine's queue, and of them those that were
+	 * another engine's (handed over in software) */
+	uint64_t rx_frames, handoffs;
 };
 
-static struct tern_rpc *make_rpc(const struct tput_cfg *c)
+static struct tern_rpc *make_rpc(const struct tput_cfg *c, unsigned idx)
 {
 	struct tern_rpc_config rc;
 	tern_rpc_config_init(&rc);
@@ -44,7 +48,7 @@ static struct tern_rpc *make_rpc(const struct tput_cfg *c)
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
 	ec.max_sessions = MAX_SESSIONS + 16;
-	if (bench_client_driver(c->driver, 0, c->peer->pid != 0, &ec.driver))
+	if (bench_client_open(c->cl, idx, c->engines, c->peer, &ec.driver))
 		return NULL;
 	struct tern_rpc *rpc;
 	return tern_rpc_create(&rc, &ec, &rpc) ? NULL : rpc;
@@ -94,7 +98,7 @@ static void issue(struct pair_run *p, unsigned idx)
 static void *client_main(void *arg)
 {
 	struct pair_run *p = arg;
-	if (!(p->cli = make_rpc(p->c)))
+	if (!(p->cli = make_rpc(p->c, p->idx)))
 		return NULL;
 	/* Client engine i calls the peer's engine i (modulo its count). */
 	struct tern_addr to = p->c->peer->tern[p->idx % p->c->peer->engines];
@@ -109,12 +113,15 @@ static void *client_main(void *arg)
 	uint64_t until = bench_now_ns() + 1000000000ull;
 	while (p->inflight && bench_now_ns() < until)
 		tern_engine_poll(e);
+	tern_engine_driver_stat(e, "nic_rx_frames", &p->rx_frames);
+	tern_engine_driver_stat(e, "steer_handoffs", &p->handoffs);
 	tern_rpc_destroy(p->cli);
 	return NULL;
 }
 
-/* Calls per second over all engines, measured after a warm-up. */
-static double run_tput(const struct tput_cfg *c, double *err_rate)
+/* Calls per second over all engines, measured after a warm-up; per[i]
+ * engine i's. */
+static double run_tput(const struct tput_cfg *c, double *err_rate, double *per, struct pair_run **out)
 {
 	static struct pair_run pairs[MAX_ENGINES];
 	for (unsigned i = 0; i < c->engines; i++) {
@@ -124,16 +131,19 @@ static double run_tput(const struct tput_cfg *c, double *err_rate)
 		pthread_create(&pairs[i].cli_thread, NULL, client_main, &pairs[i]);
 	}
 	usleep(300000); /* handshakes and warm-up */
-	uint64_t c0 = 0, e0 = 0, c1 = 0, e1 = 0;
+	uint64_t c0 = 0, e0 = 0, c1 = 0, e1 = 0, pc0[MAX_ENGINES];
 	for (unsigned i = 0; i < c->engines; i++) {
-		c0 += atomic_load(&pairs[i].calls);
+		pc0[i] = atomic_load(&pairs[i].calls);
+		c0 += pc0[i];
 		e0 += atomic_load(&pairs[i].errors);
 	}
 	uint64_t t0 = bench_now_ns();
 	usleep((useconds_t)(c->seconds * 1e6));
 	uint64_t t1 = bench_now_ns();
 	for (unsigned i = 0; i < c->engines; i++) {
-		c1 += atomic_load(&pairs[i].calls);
+		uint64_t pc1 = atomic_load(&pairs[i].calls);
+		per[i] = (double)(pc1 - pc0[i]) / ((double)(t1 - t0) / 1e9);
+		c1 += pc1;
 		e1 += atomic_load(&pairs[i].errors);
 	}
 	for (unsigned i = 0; i < c->engines; i++)
@@ -142,6 +152,7 @@ static double run_tput(const struct tput_cfg *c, double *err_rate)
 		pthread_join(pairs[i].cli_thread, NULL);
 	double secs = (double)(t1 - t0) / 1e9;
 	*err_rate = (double)(e1 - e0) / secs;
+	*out = pairs;
 	return (double)(c1 - c0) / secs;
 }
 
@@ -157,7 +168,9 @@ static void usage(FILE *f, const char *cmd)
 		"                    engine i calls its engine i modulo its engines. Without\n"
 		"                    it, one is started here on 127.0.0.1 as a second process\n"
 		"                    with as many engines as the most asked for\n"
-		"  --driver NAME     uring, sockets, sim or auto (default uring): this side's\n"
+		"  --driver NAME     uring, sockets, dpdk, sim or auto (default uring): this\n"
+		"                    side's; with dpdk one queue per engine, and a line per\n"
+		"                    engine tells how its answers landed\n"
 		"  --engines N       client engines, a thread each%s\n"
 		"  --sessions N      sessions per client engine%s\n"
 		"  --depth N         calls in flight per session (default 8)\n"
@@ -177,6 +190,7 @@ static void usage(FILE *f, const char *cmd)
 			  "table shows what that costs.",
 		strcmp(cmd, "tput") == 0 ? " (default 1)" : ", a list (default 1,2,4)",
 		strcmp(cmd, "tput") == 0 ? " (default 4)" : ", a list (default 1,8,64)");
+	bench_client_usage(f);
 }
 
 static int parse_list(const char *s, unsigned *out, unsigned max_n, unsigned max_v)
@@ -195,22 +209,18 @@ static int parse_list(const char *s, unsigned *out, unsigned max_n, unsigned max
 
 /* The peer: --peer, or a serve started here with as many engines as the
  * most asked for; its description from its first engine. */
-static int peer_start(const char *cmd, const char *arg, const struct tput_cfg *c, const unsigned *engines,
-		      int n_eng, struct bench_peer *peer)
+static int peer_start(const char *cmd, const char *arg, struct tput_cfg *c, const unsigned *engines, int n_eng,
+		      struct bench_peer *peer)
 {
 	unsigned most = 1;
 	for (int i = 0; i < n_eng; i++)
 		most = engines[i] > most ? engines[i] : most;
-	if (arg ? bench_peer_parse(arg, peer)
-		: bench_peer_spawn(tern_driver_name((enum tern_driver_kind)c->driver), most, NULL, peer)) {
-		fprintf(stderr, arg ? "tern-bench %s: bad --peer '%s' (want an IPv4 HOST[:PORT])\n"
-				    : "tern-bench %s: cannot start a peer (tern-bench serve)%s\n",
-			cmd, arg ? arg : "");
+	if (bench_client_peer(c->cl, cmd, arg, most, peer))
 		return -1;
-	}
 	struct tput_cfg probe = *c;
 	probe.peer = peer;
-	struct tern_rpc *rpc = make_rpc(&probe);
+	probe.engines = most;
+	struct tern_rpc *rpc = make_rpc(&probe, 0);
 	struct tern_session *s = NULL;
 	int rc = rpc ? tern_session_connect(tern_rpc_engine(rpc), &peer->tern[0], &s) : TERN_ENOMEM;
 	if (rc == 0)
@@ -219,6 +229,7 @@ static int peer_start(const char *cmd, const char *arg, const struct tput_cfg *c
 		tern_rpc_destroy(rpc);
 	if (rc) {
 		fprintf(stderr, "tern-bench %s: the peer did not describe itself: %s\n", cmd, tern_strerror(rc));
+		bench_client_close(c->cl);
 		bench_peer_stop(peer);
 	}
 	return rc ? -1 : 0;
@@ -231,8 +242,9 @@ static int bench_rate(int argc, char **argv, bool scale)
 		{ "sessions", required_argument, 0, 's' }, { "depth", required_argument, 0, 'D' },
 		{ "size", required_argument, 0, 'z' }, { "seconds", required_argument, 0, 't' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { "peer", required_argument, 0, 'p' },
-		{ 0, 0, 0, 0 },
+		BENCH_CLIENT_LONGOPTS, { 0, 0, 0, 0 },
 	};
+	static struct bench_client cl;
 	const char *cmd = scale ? "scale" : "tput";
 	const char *peer_arg = NULL;
 	static struct bench_peer peer;
@@ -245,9 +257,14 @@ static int bench_rate(int argc, char **argv, bool scale)
 	}
 	char *end;
 	while ((ch = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		int taken = bench_client_opt(&cl, ch, optarg);
+		if (taken < 0)
+			goto bad;
+		if (taken)
+			continue;
 		switch (ch) {
 		case 'd':
-			c.driver = bench_driver_arg(optarg, true);
+			c.driver = bench_client_driver_arg(optarg, true);
 			if (c.driver < 0)
 				goto bad;
 			break;
@@ -265,6 +282,8 @@ static int bench_rate(int argc, char **argv, bool scale)
 	bool sim = c.driver == TERN_DRIVER_SIM;
 	if (c.seconds == 0)
 		c.seconds = sim ? 0.02 : 2; /* simulated seconds hold many more calls */
+	cl.driver = c.driver;
+	c.cl = &cl;
 	if (!sim && peer_start(cmd, peer_arg, &c, engines, n_eng, &peer))
 		return 1;
 	c.peer = &peer;
@@ -287,18 +306,45 @@ static int bench_rate(int argc, char **argv, bool scale)
 			progress_update(&prog, cmd, (unsigned)(i * n_ses + k), (unsigned)(n_eng * n_ses));
 			c.engines = engines[i];
 			c.sessions = sessions[k];
-			double err = 0;
-			double rate = sim ? simdrv_tput(c.engines, c.sessions, c.depth, c.size, c.seconds) : run_tput(&c, &err);
-			if (json)
+			double err = 0, per[MAX_ENGINES] = { 0 };
+			struct pair_run *pr = NULL;
+			double rate = sim ? simdrv_tput(c.engines, c.sessions, c.depth, c.size, c.seconds)
+					  : run_tput(&c, &err, per, &pr);
+			if (json) {
 				printf("{\"bench\":\"%s\",\"driver\":\"%s\",\"engines\":%u,\"sessions\":%u,\"depth\":%u,"
-				       "\"size\":%zu,\"calls_per_s\":%.0f,\"calls_per_s_per_engine\":%.0f,\"errors_per_s\":%.1f}\n",
+				       "\"size\":%zu,\"calls_per_s\":%.0f,\"calls_per_s_per_engine\":%.0f,\"errors_per_s\":%.1f",
 				       cmd, tern_driver_name((enum tern_driver_kind)c.driver), c.engines, c.sessions, c.depth,
 				       c.size, rate, rate / c.engines, err);
-			else
+				if (pr) {
+					printf(",\"engine_calls_per_s\":[");
+					for (unsigned e = 0; e < c.engines; e++)
+						printf("%s%.0f", e ? "," : "", per[e]);
+					printf("]");
+				}
+				if (pr && c.driver == TERN_DRIVER_DPDK) {
+					printf(",\"engine_rx_frames\":[");
+					for (unsigned e = 0; e < c.engines; e++)
+						printf("%s%llu", e ? "," : "", (unsigned long long)pr[e].rx_frames);
+					printf("],\"engine_handoffs\":[");
+					for (unsigned e = 0; e < c.engines; e++)
+						printf("%s%llu", e ? "," : "", (unsigned long long)pr[e].handoffs);
+					printf("]");
+				}
+				printf("}\n");
+			} else {
 				printf("%8u %9u %14.0f %16.0f %10.1f\n", c.engines, c.sessions, rate, rate / c.engines, err);
+				for (unsigned e = 0; pr && c.engines > 1 && e < c.engines; e++) {
+					printf("%8s engine %u: %.0f calls/s", "", e, per[e]);
+					if (c.driver == TERN_DRIVER_DPDK)
+						printf(", %llu frames on its queue, %llu of them another engine's (handed over)",
+						       (unsigned long long)pr[e].rx_frames, (unsigned long long)pr[e].handoffs);
+					printf("\n");
+				}
+			}
 			fflush(stdout);
 		}
 	progress_update(&prog, cmd, 1, 1);
+	bench_client_close(&cl);
 	bench_peer_stop(&peer);
 	return 0;
 bad:

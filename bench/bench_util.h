@@ -116,5 +116,7 @@ struct tern_rpc_req;
 /* The RPC handler every command serves: answer with the request's bytes.
  * arg is the server's struct tern_rpc. */
 void bench_echo(struct tern_rpc_req *req, void *arg);
+/* MB of free hugepages on a mounted hugetlbfs, 0 if none. */
+unsigned long bench_hugepages_free_mb(void);
 
 #endif

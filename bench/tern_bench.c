@@ -52,6 +52,27 @@ int bench_size_list(const char *arg, size_t *out, unsigned max_n, size_t max, bo
 	return n ? (int)n : -1;
 }
 
+/* MB of free hugepages on a mounted hugetlbfs, 0 if none. */
+unsigned long bench_hugepages_free_mb(void)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char line[512];
+	bool mounted = false;
+	while (f && fgets(line, sizeof(line), f))
+		mounted |= strstr(line, " hugetlbfs ") != NULL;
+	if (f)
+		fclose(f);
+	if (!mounted || !(f = fopen("/proc/meminfo", "r")))
+		return 0;
+	unsigned long free_pages = 0, page_kb = 0;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "HugePages_Free: %lu", &free_pages);
+		sscanf(line, "Hugepagesize: %lu kB", &page_kb);
+	}
+	fclose(f);
+	return free_pages * page_kb / 1024;
+}
+
 void bench_echo(struct tern_rpc_req *req, void *arg)
 {
 	size_t n = tern_rpc_req_len(req);

@@ -561,6 +561,11 @@ Test(dpdk, static_neighbours_without_arp, .timeout = 60, .fini = eal_files_gone)
 	cr_assert_eq(tern_dpdk_port_add_neighbor(CP, &nc), 0);
 	struct tern_dpdk_neighbor bad = { .ip = { 10, 77, 0, 3 }, .mac = { 1, 2, 3, 4, 5, 6 } }; /* multicast */
 	cr_assert_eq(tern_dpdk_port_add_neighbor(CP, &bad), TERN_EINVAL);
+	struct tern_dpdk_neighbor look = { .ip = { 10, 77, 0, 1 } };
+	cr_assert_eq(tern_dpdk_port_neighbor(CP, &look), 0);
+	cr_assert_arr_eq(look.mac, si.mac, 6);
+	struct tern_dpdk_neighbor unknown = { .ip = { 10, 77, 0, 9 } };
+	cr_assert_eq(tern_dpdk_port_neighbor(CP, &unknown), TERN_EAGAIN);
 	side_up(&S, SP, 0, 0);
 	side_up(&C, CP, 0, 2);
 	struct tern_session *s = connect_to(&C, SRV_IP, SRV_PORT);
@@ -590,6 +595,24 @@ static struct rte_mempool *frames_up(struct tern_session **s, struct tern_dpdk_p
 	struct rte_mempool *mp = rte_pktmbuf_pool_create("tern_test_frames", 1023, 0, 0, 2048 + 128, SOCKET_ID_ANY);
 	cr_assert_not_null(mp);
 	return mp;
+}
+
+/* What ARP taught the port, an application can read (tern-bench's raw
+ * frames go to the MAC tern's session found). */
+Test(dpdk, a_neighbour_learnt_by_arp_can_be_looked_up, .timeout = 60, .fini = eal_files_gone)
+{
+	struct tern_dpdk_port_info si, ci;
+	struct tern_session *s;
+	struct rte_mempool *mp = frames_up(&s, &si, &ci);
+	struct tern_dpdk_neighbor n = { .ip = { 10, 77, 0, 1 } };
+	cr_assert_eq(tern_dpdk_port_neighbor(CP, &n), 0);
+	cr_assert_arr_eq(n.mac, si.mac, 6);
+	cr_assert(dstat(C.e, "arp_requests_sent") + dstat(S.e, "arp_requests_sent") > 0, "learnt by ARP, not given");
+	cr_assert_eq(tern_dpdk_port_neighbor(CP, NULL), TERN_EINVAL);
+	rte_mempool_free(mp);
+	tern_rpc_destroy(C.rpc);
+	tern_rpc_destroy(S.rpc);
+	pair_down();
 }
 
 /* Seeded junk and half-valid frames straight onto the wire: counted and

@@ -426,6 +426,19 @@ int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *p, const struct tern_dpdk
 	return tni_neigh_lookup(&p->neigh, ip, &mac) ? 0 : TERN_ENOMEM;
 }
 
+int tern_dpdk_port_neighbor(struct tern_dpdk_port *p, struct tern_dpdk_neighbor *n)
+{
+	if (!p || !n)
+		return TERN_EINVAL;
+	uint32_t ip;
+	memcpy(&ip, n->ip, 4);
+	struct rte_ether_addr mac;
+	if (!tni_neigh_lookup(&p->neigh, ip, &mac))
+		return TERN_EAGAIN;
+	memcpy(n->mac, mac.addr_bytes, 6);
+	return 0;
+}
+
 int tern_dpdk_port_xstats(struct tern_dpdk_port *p, void (*fn)(const char *name, uint64_t value, void *arg),
 			  void *arg)
 {

@@ -61,6 +61,13 @@ int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *port, const struct tern_d
 	return TERN_ENOTSUP;
 }
 
+int tern_dpdk_port_neighbor(struct tern_dpdk_port *port, struct tern_dpdk_neighbor *n)
+{
+	(void)port;
+	(void)n;
+	return TERN_ENOTSUP;
+}
+
 int tern_dpdk_port_xstats(struct tern_dpdk_port *port, void (*fn)(const char *, uint64_t, void *), void *arg)
 {
 	(void)port;

@@ -114,6 +114,9 @@ TERN_API int tern_dpdk_port_info_sized(struct tern_dpdk_port *port, struct tern_
 
 /* Add or replace a neighbour (callable from any thread). */
 TERN_API int tern_dpdk_port_add_neighbor(struct tern_dpdk_port *port, const struct tern_dpdk_neighbor *n);
+/* The MAC of n->ip (as learnt by ARP or added) into n->mac; TERN_EAGAIN
+ * while it is not known yet (callable from any thread). */
+TERN_API int tern_dpdk_port_neighbor(struct tern_dpdk_port *port, struct tern_dpdk_neighbor *n);
 
 /* Every extended statistic of the port, by name, through fn; returns how
  * many there were, or a negative error. */
