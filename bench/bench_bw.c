@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "baseline_tcp.h"
 #include "bench_peer.h"
 #include "bench_simdrv.h"
 #include "bench_util.h"
@@ -68,13 +69,15 @@ static void usage(FILE *f)
 		"options:\n"
 		"  --peer HOST[:PORT]  a tern-bench serve to send to (port default 7700);\n"
 		"                  without it, one is started here with the same driver\n"
-		"  --driver NAME   uring, sockets, dpdk, sim or auto (default uring): this\n"
+		"  --driver NAME   uring, sockets, dpdk, sim or auto (default auto: sockets,\n"
+		"                  as tern picks for busy polling): this\n"
 		"                  side's; sim measures in simulated time, at least three\n"
 		"                  messages' worth per size\n"
 		"  --sizes LIST    message sizes in bytes, up to 64 MiB\n"
 		"                  (default 65536,1048576,16777216,67108864)\n"
 		"  --window N      messages in flight, at most 32 (default 4)\n"
 		"  --seconds S     measuring time per size (default 2)\n"
+		"  --no-baseline   tern alone, without the TCP stream beside each size\n"
 		"  --json          one JSON object per size\n"
 		"  --help          this text\n");
 	bench_client_usage(f);
@@ -86,7 +89,7 @@ int bench_bw(int argc, char **argv)
 		{ "driver", required_argument, 0, 'd' }, { "sizes", required_argument, 0, 's' },
 		{ "window", required_argument, 0, 'w' }, { "seconds", required_argument, 0, 't' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { "peer", required_argument, 0, 'p' },
-		BENCH_CLIENT_LONGOPTS, { 0, 0, 0, 0 },
+		{ "no-baseline", no_argument, 0, 'b' }, BENCH_CLIENT_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static struct bench_client cl;
 	static struct bench_peer peer;
@@ -94,7 +97,7 @@ int bench_bw(int argc, char **argv)
 	size_t sizes[16] = { 65536, 1048576, 16777216, 67108864 };
 	unsigned n_sizes = 4, window = 4;
 	double seconds = 2;
-	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
+	int driver = TERN_DRIVER_AUTO, json = 0, no_baseline = 0, c, li = 0;
 	char *end;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		int taken = bench_client_opt(&cl, c, optarg);
@@ -104,6 +107,7 @@ int bench_bw(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'p': peer_arg = optarg; break;
+		case 'b': no_baseline = 1; break;
 		case 'd':
 			driver = bench_client_driver_arg(optarg, true);
 			if (driver < 0)
@@ -123,6 +127,7 @@ int bench_bw(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	driver = bench_resolve_driver(driver);
 	if (driver == TERN_DRIVER_SIM) {
 		if (!json)
 			printf("tern-bench bw: one-way on the simulated network (10 Gb/s), %u messages in flight\n%12s %12s %10s\n",
@@ -167,14 +172,18 @@ int bench_bw(int argc, char **argv)
 		return 1;
 	}
 	struct tern_engine *e = tern_rpc_engine(r.rpc);
+	/* The baseline: a TCP stream to the same peer, as many messages
+	 * unanswered (kernel drivers only). */
+	bool tcp = !no_baseline && driver != TERN_DRIVER_DPDK && peer.tcp.sin_port != 0;
 	char pa[64];
 	tern_addr_format(&peer.tern[0], pa, sizeof(pa));
 	if (!json)
 		printf("tern-bench bw: one-way to %s (%s, driver %s there), driver %s here,\n"
-		       "%u messages in flight\n%12s %12s %10s %12s %6s %9s\n",
+		       "%u messages in flight%s\n%12s %12s %10s %12s %6s %9s%s\n",
 		       pa, local ? "a tern-bench serve started here" : "tern-bench serve", peer.driver,
-		       tern_driver_name((enum tern_driver_kind)driver), window, "size (B)", "MB/s", "Gb/s", "retransmits",
-		       "RTOs", "spurious");
+		       tern_driver_name((enum tern_driver_kind)driver), window,
+		       tcp ? "; beside a TCP stream to the peer, each message answered by a byte" : "", "size (B)",
+		       "MB/s", "Gb/s", "retransmits", "RTOs", "spurious", tcp ? "     TCP MB/s  tern/TCP" : "");
 	struct progress prog = { 0 };
 	for (unsigned i = 0; i < n_sizes; i++) {
 		progress_update(&prog, "bw sizes", i, n_sizes);
@@ -206,17 +215,30 @@ int bench_bw(int argc, char **argv)
 		}
 		tern_engine_stats(e, &st1);
 		double mbs = bytes / secs / 1e6;
+		double tmbs = tcp ? tcp_stream_rate(&peer.tcp, sizes[i], window, seconds) / 1e6 : -1;
 		if (json)
+		{
 			printf("{\"bench\":\"bw\",\"driver\":\"%s\",\"size\":%zu,\"window\":%u,\"mb_per_s\":%.1f,"
-			       "\"gbit_per_s\":%.3f,\"retransmits\":%llu,\"rtos\":%llu}\n",
+			       "\"gbit_per_s\":%.3f,\"retransmits\":%llu,\"rtos\":%llu",
 			       tern_driver_name((enum tern_driver_kind)driver), sizes[i], window, mbs, mbs * 8 / 1000,
 			       (unsigned long long)(st1.retransmits - st0.retransmits),
 			       (unsigned long long)(st1.rto_fired - st0.rto_fired));
+			if (tmbs > 0)
+				printf(",\"tcp_mb_per_s\":%.1f,\"tern_tcp_ratio\":%.3f", tmbs, mbs / tmbs);
+			printf("}\n");
+		}
 		else
-			printf("%12zu %12.1f %10.3f %12llu %6llu %9llu\n", sizes[i], mbs, mbs * 8 / 1000,
+		{
+			printf("%12zu %12.1f %10.3f %12llu %6llu %9llu", sizes[i], mbs, mbs * 8 / 1000,
 			       (unsigned long long)(st1.retransmits - st0.retransmits),
 			       (unsigned long long)(st1.rto_fired - st0.rto_fired),
 			       (unsigned long long)(st1.rto_spurious - st0.rto_spurious));
+			if (tmbs > 0)
+				printf(" %12.1f %9.3f", tmbs, mbs / tmbs);
+			else if (tcp)
+				printf(" %12s %9s", "-", "-");
+			printf("\n");
+		}
 		fflush(stdout);
 	}
 	progress_update(&prog, "bw sizes", n_sizes, n_sizes);

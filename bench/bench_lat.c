@@ -18,6 +18,7 @@
 #include "tern/tern.h"
 
 #define ECHO 1
+#define NM 4 /* tern, the raw path, busy and blocking kernel UDP */
 
 struct lat_opts {
 	int driver;
@@ -42,6 +43,8 @@ static void usage(FILE *f)
 		"polling: --peer, or one started here as a second process on 127.0.0.1)\n"
 		"beside, in the same run and interleaved, datagrams the peer reflects:\n"
 		"  raw io_uring UDP     the same kernel path with no tern work\n"
+		"  kernel UDP, busy     sendto, then recv(MSG_DONTWAIT) in a loop: the\n"
+		"                       kernel's floor for a round trip, with no library\n"
 		"  kernel UDP, blocking sendto/recv\n"
 		"Prints percentiles and tern's ratio to each baseline's median.\n"
 		"\n"
@@ -49,7 +52,8 @@ static void usage(FILE *f)
 		"  --peer HOST[:PORT]  a tern-bench serve to measure against (port default\n"
 		"                  7700); without it, one is started here on 127.0.0.1 with\n"
 		"                  the same driver\n"
-		"  --driver NAME   uring, sockets, dpdk, sim or auto (default uring): this side's;\n"
+		"  --driver NAME   uring, sockets, dpdk, sim or auto (default auto: what tern\n"
+		"                  picks for a busy-polling engine, sockets): this side's;\n"
 		"                  sim runs tern alone in simulated time (no baselines there)\n"
 		"  --uring-setup M auto, defer-taskrun, coop-taskrun, plain or sqpoll (tern's ring)\n"
 		"  --size BYTES    request and response size, 0..1400 (default 64)\n"
@@ -160,7 +164,7 @@ static int parse(int argc, char **argv, struct lat_opts *o)
 		{ "no-baseline", no_argument, 0, 'b' }, { "peer", required_argument, 0, 'p' }, BENCH_CLIENT_LONGOPTS,
 		{ 0, 0, 0, 0 },
 	};
-	*o = (struct lat_opts){ .driver = TERN_DRIVER_URING, .size = 64, .count = 200000, .rounds = 10 };
+	*o = (struct lat_opts){ .driver = TERN_DRIVER_AUTO, .size = 64, .count = 200000, .rounds = 10 };
 	int c;
 	char *end = NULL;
 	int li = 0;
@@ -201,6 +205,7 @@ int bench_lat(int argc, char **argv)
 	struct lat_opts o;
 	if (parse(argc, argv, &o))
 		return 2;
+	o.driver = bench_resolve_driver(o.driver);
 	if (o.driver == TERN_DRIVER_SIM) {
 		o.no_baseline = 1; /* the baselines are kernel paths; the simulator has no raw mode */
 		if (o.rate > 0) {
@@ -213,33 +218,34 @@ int bench_lat(int argc, char **argv)
 	o.cl.driver = o.driver;
 	o.cl.uring_setup = o.uring_setup;
 	struct tern_lat tl = { .cl = &o.cl, .peer = &peer };
-	struct baseline m[3];
+	struct baseline m[NM];
 	m[0] = (struct baseline){ .name = "tern RPC", .start = tern_start, .round_trip = tern_round_trip,
 				  .stop = tern_stop, .state = &tl };
 	/* The raw path of this side's driver; a kernel one has blocking UDP
 	 * too (a DPDK port has no kernel path). */
 	int have_raw = (dpdk ? baseline_dpdk_init(&m[1], &o.cl) : baseline_uring_init(&m[1])) == 0;
-	baseline_blocking_init(&m[2]);
-	m[1].remote = m[2].remote = &peer.raw; /* filled in when tern starts, first */
-	static struct hist lat[3];
-	int ok[3];
+	baseline_busy_init(&m[2]);
+	baseline_blocking_init(&m[3]);
+	m[1].remote = m[2].remote = m[3].remote = &peer.raw; /* filled in when tern starts, first */
+	static struct hist lat[NM];
+	int ok[NM];
 	unsigned long per = o.count / o.rounds;
 	if (o.driver == TERN_DRIVER_SIM) {
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < NM; i++)
 			hist_init(&lat[i]);
 		if (simdrv_lat(o.size, o.count, &lat[0]))
 			return 1;
 		ok[0] = 1;
-		ok[1] = ok[2] = 0;
+		ok[1] = ok[2] = ok[3] = 0;
 		m[0].name = "tern RPC (simulated)";
 		goto report;
 	}
 	if (bench_client_peer(&o.cl, "lat", o.peer, 1, &peer))
 		return o.peer ? 2 : 1;
 	local = peer.pid != 0;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NM; i++) {
 		hist_init(&lat[i]);
-		bool want = (i == 0 || !o.no_baseline) && !(dpdk && i == 2);
+		bool want = (i == 0 || !o.no_baseline) && !(dpdk && i >= 2);
 		ok[i] = want && (i != 1 || have_raw) && m[i].start(&m[i], o.size) == 0;
 		if (!ok[i] && want)
 			fprintf(stderr, "tern-bench lat: %s unavailable\n", m[i].name);
@@ -250,9 +256,9 @@ int bench_lat(int argc, char **argv)
 		return 1;
 	}
 	/* Warm up each, then interleave rounds; only the method measured spins. */
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NM; i++)
 		atomic_store(&m[i].idle, true);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NM; i++) {
 		atomic_store(&m[i].idle, false);
 		unsigned lost = 0;
 		for (int k = 0; ok[i] && k < 2000 && lost < 5; k++)
@@ -273,7 +279,7 @@ int bench_lat(int argc, char **argv)
 	struct progress prog = { 0 };
 	for (unsigned r = 0; r < o.rounds; r++) {
 		progress_update(&prog, "lat rounds", r, o.rounds);
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < NM; i++) {
 			atomic_store(&m[i].idle, false);
 			/* Untimed calls first, while the peer's threads of the method
 			 * before stop spinning (serve: within 20 ms of their last
@@ -301,7 +307,7 @@ int bench_lat(int argc, char **argv)
 		}
 	}
 	progress_update(&prog, "lat rounds", o.rounds, o.rounds);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NM; i++) {
 		atomic_store(&m[i].idle, false);
 		if (ok[i])
 			m[i].stop(&m[i]);
@@ -324,7 +330,7 @@ report:;
 		       o.rate > 0 ? "open loop" : "closed loop");
 		printf("%-22s %9s %9s %9s %9s %9s %11s\n", "method (us)", "p50", "p90", "p99", "p99.9", "max", "tern/this");
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NM; i++) {
 		const struct hist *h = &lat[i];
 		if (!ok[i] || !h->count)
 			continue;
@@ -345,10 +351,10 @@ report:;
 		/* Latency at each percentile, as HdrHistogram plots it: the
 		 * percentile axis spaced by 1/(1-p), so 90, 99, 99.9 and 99.99
 		 * lie equally apart and the tail gets the room. */
-		static double xs[3][400], ys[3][400];
-		struct plot_series ser[3];
+		static double xs[NM][400], ys[NM][400];
+		struct plot_series ser[NM];
 		size_t ns = 0;
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < NM; i++) {
 			if (!ok[i] || !lat[i].count)
 				continue;
 			size_t k = 0;

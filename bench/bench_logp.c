@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"options:\n"
 		"  --peer HOST[:PORT]  a tern-bench serve to measure against (port default\n"
 		"                  7700); without it, one is started here with the same driver\n"
-		"  --driver NAME   uring, sockets, dpdk, sim or auto (default uring): this side's;\n"
+		"  --driver NAME   uring, sockets, dpdk, sim or auto (default auto: sockets,\n"
+		"                  as tern picks for busy polling): this side's;\n"
 		"                  sim gives L and g in simulated time, with o_s = o_r = 0 by\n"
 		"                  construction\n"
 		"  --sizes LIST    message sizes in bytes, comma separated, up to %u\n"
@@ -72,7 +73,7 @@ int bench_logp(int argc, char **argv)
 	const char *plot = NULL;
 	size_t sizes[MAX_SIZES] = { 64, 256, 1024, 4096, 16384, 65536 };
 	unsigned n_sizes = 6;
-	int driver = TERN_DRIVER_URING, json = 0, c, li = 0;
+	int driver = TERN_DRIVER_AUTO, json = 0, c, li = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
 		int taken = bench_client_opt(&cl, c, optarg);
 		if (taken < 0)
@@ -107,6 +108,7 @@ int bench_logp(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	driver = bench_resolve_driver(driver);
 	struct logp_point pts[MAX_SIZES];
 	double ci[MAX_SIZES][4] = { { 0 } };
 	bool separable = false, local = false;

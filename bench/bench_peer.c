@@ -162,6 +162,11 @@ static int parse_info(const char *txt, struct bench_peer *p)
 	p->raw.sin_family = AF_INET;
 	memcpy(&p->raw.sin_addr, base.ip, 4);
 	p->raw.sin_port = htons((uint16_t)raw);
+	/* tcp= came later: a serve without it has no TCP baselines. */
+	const char *t = strstr(txt, " tcp=");
+	unsigned long tcp = t ? strtoul(t + 5, NULL, 10) : 0;
+	p->tcp = p->raw;
+	p->tcp.sin_port = htons((uint16_t)(tcp <= 65535 ? tcp : 0));
 	return 0;
 }
 

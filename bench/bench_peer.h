@@ -26,6 +26,7 @@ struct bench_peer {
 	struct tern_addr tern[BENCH_MAX_ENGINES]; /* engine i's address */
 	unsigned engines;
 	struct sockaddr_in raw;                  /* the raw reflector */
+	struct sockaddr_in tcp;                  /* the TCP baselines; port 0: none */
 	char driver[16];                          /* what the peer runs on */
 	pid_t pid;                                /* a peer we started; 0 for a remote one */
 	char rundir[64];                          /* its DPDK run directory, removed when it ends */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../tools/dpdk_setup.h"
+#include "baseline_tcp.h"
 #include "logp_peer.h"
 #include "bench_peer.h"
 #include "bench_util.h"
@@ -60,6 +61,8 @@ struct serve {
 	struct serve_engine eng[BENCH_MAX_ENGINES];
 	int raw_fd;
 	uint16_t raw_port;
+	struct tcp_reflector *tcp; /* the TCP baselines (kernel drivers) */
+	uint16_t tcp_port;
 	pthread_t raw_thread;
 	char info[1024];
 };
@@ -346,15 +349,24 @@ int bench_serve(int argc, char **argv)
 	}
 	if (status == 0 && sv.raw_fd >= 0 && pthread_create(&sv.raw_thread, NULL, raw_main, &sv))
 		status = 1;
+	/* TCP for tput's and bw's baselines, on the reflector's number if it
+	 * is free; the kernel's stack only (a DPDK port's address is not the
+	 * kernel's). */
+	if (status == 0 && sv.raw_fd >= 0 && tcp_reflector_start(sv.o.bind, sv.raw_port, &sv.tcp_port, &sv.tcp) &&
+	    tcp_reflector_start(sv.o.bind, 0, &sv.tcp_port, &sv.tcp))
+		sv.tcp_port = 0;
 	if (status == 0) {
 		int n = snprintf(sv.info, sizeof(sv.info), "tern-bench serve 1 driver=%s engines=%u ports=",
 				 tern_driver_name((enum tern_driver_kind)sv.o.driver), sv.o.engines);
 		for (unsigned i = 0; i < sv.o.engines; i++)
 			n += snprintf(sv.info + n, sizeof(sv.info) - (size_t)n, "%s%u", i ? "," : "", sv.eng[i].port);
-		snprintf(sv.info + n, sizeof(sv.info) - (size_t)n, " raw=%u", sv.raw_port);
-		printf("tern-bench serve: driver %s, %u engine%s, tern RPC on %s:%u, raw reflector on %s:%u\n",
+		snprintf(sv.info + n, sizeof(sv.info) - (size_t)n, " raw=%u tcp=%u", sv.raw_port, sv.tcp_port);
+		printf("tern-bench serve: driver %s, %u engine%s, tern RPC on %s:%u, raw reflector on %s:%u",
 		       tern_driver_name((enum tern_driver_kind)sv.o.driver), sv.o.engines, sv.o.engines > 1 ? "s" : "",
 		       host, sv.eng[0].port, host, sv.raw_port);
+		if (sv.tcp_port)
+			printf(", TCP baselines on %s:%u", host, sv.tcp_port);
+		printf("\n");
 		fflush(stdout);
 		while (!serve_stop)
 			usleep(100000); /* the signal may land on any thread */
@@ -367,6 +379,7 @@ int bench_serve(int argc, char **argv)
 			pthread_join(sv.raw_thread, NULL);
 		close(sv.raw_fd);
 	}
+	tcp_reflector_stop(sv.tcp);
 	if (sv.dpdk)
 		tern_dpdk_port_destroy(sv.dpdk);
 	return status;

@@ -345,6 +345,7 @@ int bench_sessions(int argc, char **argv)
 		return 2;
 	}
 	c.n_counts = (unsigned)nc;
+	c.driver = bench_resolve_driver(c.driver);
 	bool sim = c.driver == TERN_DRIVER_SIM;
 	if (c.idle_s < 0)
 		c.idle_s = sim ? 10 : 2;

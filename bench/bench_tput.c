@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "baseline_tcp.h"
 #include "bench_peer.h"
 #include "bench_simdrv.h"
 #include "bench_util.h"
@@ -168,7 +169,8 @@ static void usage(FILE *f, const char *cmd)
 		"                    engine i calls its engine i modulo its engines. Without\n"
 		"                    it, one is started here on 127.0.0.1 as a second process\n"
 		"                    with as many engines as the most asked for\n"
-		"  --driver NAME     uring, sockets, dpdk, sim or auto (default uring): this\n"
+		"  --driver NAME     uring, sockets, dpdk, sim or auto (default auto: sockets,\n"
+		"                    as tern picks for busy polling): this\n"
 		"                    side's; with dpdk one queue per engine, and a line per\n"
 		"                    engine tells how its answers landed\n"
 		"  --engines N       client engines, a thread each%s\n"
@@ -176,6 +178,7 @@ static void usage(FILE *f, const char *cmd)
 		"  --depth N         calls in flight per session (default 8)\n"
 		"  --size BYTES      request and response size (default 32)\n"
 		"  --seconds S       measuring time per row (default 2; sim: 0.02 simulated)\n"
+		"  --no-baseline     tern alone, without the TCP echo beside each row\n"
 		"  --json            one JSON object per row\n"
 		"  --help            this text\n",
 		cmd,
@@ -242,15 +245,15 @@ static int bench_rate(int argc, char **argv, bool scale)
 		{ "sessions", required_argument, 0, 's' }, { "depth", required_argument, 0, 'D' },
 		{ "size", required_argument, 0, 'z' }, { "seconds", required_argument, 0, 't' },
 		{ "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { "peer", required_argument, 0, 'p' },
-		BENCH_CLIENT_LONGOPTS, { 0, 0, 0, 0 },
+		{ "no-baseline", no_argument, 0, 'b' }, BENCH_CLIENT_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static struct bench_client cl;
 	const char *cmd = scale ? "scale" : "tput";
 	const char *peer_arg = NULL;
 	static struct bench_peer peer;
-	struct tput_cfg c = { .driver = TERN_DRIVER_URING, .depth = 8, .size = 32, .seconds = 0 };
+	struct tput_cfg c = { .driver = TERN_DRIVER_AUTO, .depth = 8, .size = 32, .seconds = 0 };
 	unsigned engines[8] = { 1, 2, 4 }, sessions[8] = { 1, 8, 64 };
-	int n_eng = scale ? 3 : 1, n_ses = scale ? 3 : 1, json = 0, ch, li = 0;
+	int n_eng = scale ? 3 : 1, n_ses = scale ? 3 : 1, json = 0, no_baseline = 0, ch, li = 0;
 	if (!scale) {
 		engines[0] = 1;
 		sessions[0] = 4;
@@ -275,10 +278,12 @@ static int bench_rate(int argc, char **argv, bool scale)
 		case 't': c.seconds = strtod(optarg, &end); if (*end || c.seconds <= 0 || c.seconds > 600) goto bad; break;
 		case 'j': json = 1; break;
 		case 'p': peer_arg = optarg; break;
+		case 'b': no_baseline = 1; break;
 		case 'h': usage(stdout, cmd); return 0;
 		default: usage(stderr, cmd); return 2;
 		}
 	}
+	c.driver = bench_resolve_driver(c.driver);
 	bool sim = c.driver == TERN_DRIVER_SIM;
 	if (c.seconds == 0)
 		c.seconds = sim ? 0.02 : 2; /* simulated seconds hold many more calls */
@@ -294,12 +299,18 @@ static int bench_rate(int argc, char **argv, bool scale)
 		       peer.pid ? "a tern-bench serve started here" : "tern-bench serve", peer.driver, peer.engines,
 		       peer.engines > 1 ? "s" : "");
 	}
+	/* The baseline: a TCP echo to the same peer, one connection per
+	 * session, as many in flight (kernel drivers; no kernel path on a
+	 * DPDK port). */
+	bool tcp = !sim && !no_baseline && c.driver != TERN_DRIVER_DPDK && peer.tcp.sin_port != 0;
 	if (!json)
-		printf("tern-bench %s: %zu B calls over %s, %u in flight per session, %.2f %ss per row\n"
-		       "%8s %9s %14s %16s %10s\n",
+		printf("tern-bench %s: %zu B calls over %s, %u in flight per session, %.2f %ss per row%s\n"
+		       "%8s %9s %14s %16s %10s%s\n",
 		       cmd, c.size, sim ? "the simulated network" : tern_driver_name((enum tern_driver_kind)c.driver),
-		       c.depth, c.seconds, sim ? "simulated " : "", "engines",
-		       "sessions", "calls/s", "calls/s/engine", "errors/s");
+		       c.depth, c.seconds, sim ? "simulated " : "",
+		       tcp ? ";\nbeside a TCP echo to the peer, a connection per session, as many in flight" : "",
+		       "engines", "sessions", "calls/s", "calls/s/engine", "errors/s",
+		       tcp ? "    TCP echo/s  tern/TCP" : "");
 	struct progress prog = { 0 };
 	for (int i = 0; i < n_eng; i++)
 		for (int k = 0; k < n_ses; k++) {
@@ -310,11 +321,16 @@ static int bench_rate(int argc, char **argv, bool scale)
 			struct pair_run *pr = NULL;
 			double rate = sim ? simdrv_tput(c.engines, c.sessions, c.depth, c.size, c.seconds)
 					  : run_tput(&c, &err, per, &pr);
+			double trate = tcp ? tcp_echo_rate(&peer.tcp, c.engines * c.sessions, c.depth, c.size ? c.size : 1,
+							   c.seconds)
+					   : -1;
 			if (json) {
 				printf("{\"bench\":\"%s\",\"driver\":\"%s\",\"engines\":%u,\"sessions\":%u,\"depth\":%u,"
 				       "\"size\":%zu,\"calls_per_s\":%.0f,\"calls_per_s_per_engine\":%.0f,\"errors_per_s\":%.1f",
 				       cmd, tern_driver_name((enum tern_driver_kind)c.driver), c.engines, c.sessions, c.depth,
 				       c.size, rate, rate / c.engines, err);
+				if (trate > 0)
+					printf(",\"tcp_echo_per_s\":%.0f,\"tern_tcp_ratio\":%.3f", trate, rate / trate);
 				if (pr) {
 					printf(",\"engine_calls_per_s\":[");
 					for (unsigned e = 0; e < c.engines; e++)
@@ -332,7 +348,12 @@ static int bench_rate(int argc, char **argv, bool scale)
 				}
 				printf("}\n");
 			} else {
-				printf("%8u %9u %14.0f %16.0f %10.1f\n", c.engines, c.sessions, rate, rate / c.engines, err);
+				printf("%8u %9u %14.0f %16.0f %10.1f", c.engines, c.sessions, rate, rate / c.engines, err);
+				if (trate > 0)
+					printf(" %14.0f %9.3f", trate, rate / trate);
+				else if (tcp)
+					printf(" %14s %9s", "-", "-");
+				printf("\n");
 				for (unsigned e = 0; pr && c.engines > 1 && e < c.engines; e++) {
 					printf("%8s engine %u: %.0f calls/s", "", e, per[e]);
 					if (c.driver == TERN_DRIVER_DPDK)

@@ -88,6 +88,7 @@ static inline void bench_nap_if_idle(atomic_bool *idle)
 }
 
 int baseline_blocking_init(struct baseline *b);
+int baseline_busy_init(struct baseline *b);
 int baseline_uring_init(struct baseline *b);
 
 int bench_sim(int argc, char **argv);
@@ -104,9 +105,12 @@ int bench_best_driver(void);
 /* A kernel UDP driver (kind: uring, sockets or auto) on 127.0.0.1, any port. */
 struct tern_driver;
 int bench_udp_driver(int kind, int uring_setup, struct tern_driver **out);
-/* A --driver argument: uring, sockets, sim (if allow_sim), or auto (the best
- * kernel driver); -1 for anything else. */
+/* A --driver argument: uring, sockets, sim (if allow_sim), or auto
+ * (TERN_DRIVER_AUTO, for bench_resolve_driver); -1 for anything else. */
 int bench_driver_arg(const char *name, bool allow_sim);
+/* AUTO as the library resolves it for a busy-polling engine, with a line
+ * on stderr saying which and why; any other kind as it is. */
+int bench_resolve_driver(int driver);
 
 /* "64,256,4096" into out; the count, or -1 for a bad list (a size above
  * max, a zero unless allowed, or more than max_n entries). */

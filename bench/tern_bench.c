@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench_util.h"
+#include "../tools/driver_why.h"
 #include "tern/tern.h"
 
 int bench_udp_driver(int kind, int uring_setup, struct tern_driver **out)
@@ -30,11 +31,32 @@ int bench_best_driver(void)
 int bench_driver_arg(const char *name, bool allow_sim)
 {
 	int d = tern_driver_parse(name);
-	if (d == TERN_DRIVER_AUTO)
-		d = bench_best_driver();
-	if (d == TERN_DRIVER_URING || d == TERN_DRIVER_SOCKETS || (allow_sim && d == TERN_DRIVER_SIM))
+	if (d == TERN_DRIVER_AUTO || d == TERN_DRIVER_URING || d == TERN_DRIVER_SOCKETS ||
+	    (allow_sim && d == TERN_DRIVER_SIM))
 		return d;
 	return -1;
+}
+
+int bench_resolve_driver(int d)
+{
+	if (d != TERN_DRIVER_AUTO)
+		return d;
+	/* What the library's automatic choice gives a busy-polling engine,
+	 * which every measuring side here is. */
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.bind_host = "127.0.0.1";
+	uc.poll_mode = TERN_POLL_BUSY;
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	struct tern_engine *e;
+	int got = TERN_DRIVER_SOCKETS;
+	if (tern_udp_open(&uc, &ec.driver) == 0 && tern_engine_create(&ec, &e) == 0) {
+		got = tern_engine_driver(e);
+		tern_engine_destroy(e);
+	}
+	fprintf(stderr, "tern-bench: driver auto: %s\n", driver_auto_why(TERN_POLL_BUSY, (enum tern_driver_kind)got));
+	return got;
 }
 
 int bench_size_list(const char *arg, size_t *out, unsigned max_n, size_t max, bool allow_zero)
@@ -89,10 +111,11 @@ void bench_echo(struct tern_rpc_req *req, void *arg)
 /* No command: what most people want to know first, in under a minute. */
 static int run_default(void)
 {
-	const char *drv = tern_driver_name((enum tern_driver_kind)bench_best_driver());
+	const char *drv = "auto";
 	char *lat[] = { "lat", "--driver", (char *)drv, "--count", "100000", "--rounds", "10", NULL };
 	char *logp[] = { "logp", "--driver", (char *)drv, NULL };
-	printf("tern-bench: latency, then LogP, over %s on 127.0.0.1 (tern-bench --help for more)\n\n", drv);
+	printf("tern-bench: latency, then LogP, on 127.0.0.1 over the driver tern picks for busy polling\n"
+	       "(tern-bench --help for more)\n\n");
 	fflush(stdout);
 	int rc = bench_lat(7, lat);
 	printf("\n");

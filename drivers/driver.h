@@ -64,8 +64,10 @@ struct tern_driver;
 int tni_error_from_errno(int err);
 
 /* drivers/registry.c: what an engine runs on when the application names
- * no driver (kernel UDP on any free port; io_uring, else sockets). */
-int tni_driver_open_default(void (*log)(void *, const char *), void *log_user, struct tern_driver **out);
+ * no driver: kernel UDP on any free port, the automatic choice for the
+ * engine's poll mode (tern_udp_config.poll_mode). */
+int tni_driver_open_default(enum tern_poll_mode poll_mode, void (*log)(void *, const char *), void *log_user,
+			    struct tern_driver **out);
 
 struct tni_driver_ops {
 	const char *name;

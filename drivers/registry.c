@@ -110,7 +110,8 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 	struct tern_udp_config cfg;
 	tern_udp_config_init(&cfg);
 	tni_sized_copy(&cfg, sizeof(cfg), user, user->size);
-	if (cfg.mtu < 576 || cfg.mtu > 65535 || cfg.uring_setup > TERN_URING_SETUP_SQPOLL)
+	if (cfg.mtu < 576 || cfg.mtu > 65535 || cfg.uring_setup > TERN_URING_SETUP_SQPOLL ||
+	    cfg.poll_mode > TERN_POLL_ADAPTIVE)
 		return TERN_EINVAL;
 	uint32_t max_pkt = cfg.mtu - OUTER_V4;
 	char why[256];
@@ -126,6 +127,11 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 		rc = tni_sockets_driver_open(cfg.bind_host, cfg.port, max_pkt, out);
 		break;
 	case TERN_DRIVER_AUTO:
+		if (cfg.poll_mode == TERN_POLL_BUSY) {
+			kind = TERN_DRIVER_SOCKETS;
+			rc = tni_sockets_driver_open(cfg.bind_host, cfg.port, max_pkt, out);
+			break;
+		}
 		kind = TERN_DRIVER_URING;
 		rc = open_uring(&cfg, max_pkt, out, why, sizeof(why));
 		if (rc == 0 || rc == TERN_EADDRINUSE)
@@ -146,10 +152,12 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 	return rc;
 }
 
-int tni_driver_open_default(void (*log)(void *, const char *), void *log_user, struct tern_driver **out)
+int tni_driver_open_default(enum tern_poll_mode poll_mode, void (*log)(void *, const char *), void *log_user,
+			    struct tern_driver **out)
 {
 	struct tern_udp_config cfg;
 	tern_udp_config_init(&cfg);
+	cfg.poll_mode = poll_mode;
 	cfg.log = log;
 	cfg.log_user = log_user;
 	return tern_udp_open(&cfg, out);

@@ -140,6 +140,43 @@ static void forbid_io_uring(void)
 		_exit(90);
 }
 
+/* The automatic choice follows the poll mode (docs/uring.md has the
+ * measurements): busy polling gets sockets, adaptive polling io_uring
+ * where the kernel allows it; an engine with no driver chooses the same. */
+Test(udp, auto_picks_sockets_for_busy_polling_and_io_uring_for_adaptive)
+{
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = TERN_DRIVER_URING;
+	uc.bind_host = "127.0.0.1";
+	struct tern_driver *probe;
+	bool have_uring = tern_udp_open(&uc, &probe) == 0;
+	if (have_uring)
+		tern_driver_destroy(probe);
+	uc.kind = TERN_DRIVER_AUTO;
+	for (int mode = TERN_POLL_BUSY; mode <= TERN_POLL_ADAPTIVE; mode++) {
+		enum tern_driver_kind want = mode == TERN_POLL_BUSY || !have_uring ? TERN_DRIVER_SOCKETS : TERN_DRIVER_URING;
+		struct tern_engine_config ec;
+		tern_engine_config_init(&ec);
+		ec.poll_mode = (enum tern_poll_mode)mode;
+		uc.poll_mode = (enum tern_poll_mode)mode;
+		struct tern_engine *e;
+		cr_assert_eq(tern_udp_open(&uc, &ec.driver), 0);
+		cr_assert_eq(tern_engine_create(&ec, &e), 0);
+		cr_assert_eq(tern_engine_driver(e), want, "poll mode %d: got %s", mode,
+			     tern_driver_name(tern_engine_driver(e)));
+		tern_engine_destroy(e);
+		/* No driver given: the engine's own choice, by its poll mode. */
+		tern_engine_config_init(&ec);
+		ec.poll_mode = (enum tern_poll_mode)mode;
+		cr_assert_eq(tern_engine_create(&ec, &e), 0);
+		cr_assert_eq(tern_engine_driver(e), want, "default driver, poll mode %d", mode);
+		tern_engine_destroy(e);
+	}
+	uc.poll_mode = (enum tern_poll_mode)7;
+	cr_assert_eq(tern_udp_open(&uc, &probe), TERN_EINVAL);
+}
+
 Test(udp, without_io_uring_auto_falls_back_to_sockets_and_says_why)
 {
 	int pipefd[2];
@@ -156,6 +193,7 @@ Test(udp, without_io_uring_auto_falls_back_to_sockets_and_says_why)
 		struct tern_udp_config uc;
 		tern_udp_config_init(&uc);
 		uc.bind_host = "127.0.0.1";
+		uc.poll_mode = TERN_POLL_ADAPTIVE; /* the mode whose choice is io_uring */
 		uc.log = quiet_log;
 		uc.log_user = line;
 		struct tern_rpc *rpc;

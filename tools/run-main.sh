@@ -1,10 +1,10 @@
 #!/bin/bash
 # The main job: build tern, run an RPC echo server and a client on this host
-# over the default kernel-UDP path (io_uring, or sockets where io_uring is
-# unavailable), print latency percentiles, then run tern-bench's default:
-# tern's round trip to a second process (tern-bench serve) beside a raw
-# io_uring and a blocking UDP ping-pong that process reflects, in the same
-# run, and the LogP parameters over message sizes.
+# over the default kernel-UDP path (for busy polling, the sockets driver),
+# print latency percentiles, then run tern-bench's default: tern's round
+# trip to a second process (tern-bench serve) beside a raw io_uring, a busy
+# and a blocking UDP ping-pong that process reflects, in the same run, and
+# the LogP parameters over message sizes.
 # With arguments, runs tern-bench with them instead (e.g. "lat --help").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,5 +33,5 @@ kill $server
 wait $server 2>/dev/null || true
 tail -n +2 "$out"
 echo
-echo "== tern-bench: latency beside raw io_uring and blocking UDP, then LogP"
+echo "== tern-bench: latency beside raw io_uring, busy and blocking UDP, then LogP"
 ./build/bench/tern-bench

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "dpdk_setup.h"
+#include "driver_why.h"
 #include "tern/tern.h"
 
 #define ECHO_TYPE 1
@@ -54,8 +55,9 @@ static void usage(FILE *f)
 		"common options:\n"
 		"  --port N          UDP port of the server (default 7100; a server given 0\n"
 		"                    takes any free port and prints it)\n"
-		"  --driver NAME     auto, uring, sockets or dpdk (default auto: io_uring if\n"
-		"                    the kernel allows it, else sockets, with a line saying why)\n"
+		"  --driver NAME     auto, uring, sockets or dpdk (default auto: sockets for\n"
+		"                    busy polling, io_uring for adaptive where the kernel\n"
+		"                    allows it; a line says which and why)\n"
 		"  --poll MODE       busy or adaptive (default busy: lowest latency, one core)\n"
 		"  --uring-setup M   io_uring ring: auto, defer-taskrun, coop-taskrun, plain,\n"
 		"                    sqpoll (default auto; see docs/uring.md)\n"
@@ -214,11 +216,15 @@ static struct tern_rpc *make_rpc(const struct opts *o, bool server, void *user,
 		uc.uring_setup = (enum tern_uring_setup)o->uring_setup;
 		uc.uring_no_gso = o->no_gso;
 		uc.uring_zc_min_bytes = (uint32_t)o->zc_min;
+		uc.poll_mode = ec.poll_mode;
 		rc_ = tern_udp_open(&uc, &ec.driver);
 	}
 	struct tern_rpc *rpc;
 	if (rc_ == 0)
 		rc_ = tern_rpc_create(&rc, &ec, &rpc);
+	if (rc_ == 0 && o->driver == TERN_DRIVER_AUTO)
+		fprintf(stderr, "tern-echo: driver auto: %s\n",
+			driver_auto_why(ec.poll_mode, tern_engine_driver(tern_rpc_engine(rpc))));
 	if (rc_) {
 		fprintf(stderr, "tern-echo: cannot start: %s\n", tern_strerror(rc_));
 		return NULL;

@@ -98,7 +98,7 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	const struct tern_engine_config *cfg = &cfg_all;
 	if ((rc = check_config(cfg)))
 		goto refuse;
-	if (!drv && (rc = tni_driver_open_default(cfg->log, cfg->log_user, &drv)))
+	if (!drv && (rc = tni_driver_open_default(cfg->poll_mode, cfg->log, cfg->log_user, &drv)))
 		return rc;
 	/* Room for a data packet: the path MTU less IPv4/UDP and our header. */
 	if (drv->mtu < TERN_WIRE_OUTER_V4 + TERN_WIRE_HDR_LEN + 512) {

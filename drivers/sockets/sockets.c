@@ -23,6 +23,11 @@ struct sock_drv {
 	struct iovec iov[BURST];
 	struct sockaddr_storage names[BURST];
 	_Alignas(struct cmsghdr) char ctl[BURST][TERN_UDP_CMSG_ROOM];
+	/* Datagrams the next recvmmsg asks for: a burst that filled it asks
+	 * for twice as many, one that did not for what came. recvmmsg tries
+	 * for one more datagram after each it gets, so asking a ping-pong for
+	 * 32 cost a failed receive on every packet. */
+	unsigned want;
 };
 
 static struct sock_drv *to_sd(struct tern_driver *d)
@@ -35,6 +40,8 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 	struct sock_drv *sd = to_sd(d);
 	if (n > BURST)
 		n = BURST;
+	if (n > sd->want)
+		n = sd->want;
 	unsigned ready = 0;
 	for (; ready < n; ready++) {
 		if (!sd->rx[ready] && !(sd->rx[ready] = tni_pkt_pool_alloc(sd->pool)))
@@ -49,8 +56,11 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 	if (!ready)
 		return 0;
 	int got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
-	if (got <= 0)
+	if (got <= 0) {
+		sd->want = 1;
 		return 0;
+	}
+	sd->want = (unsigned)got == ready ? (ready * 2 < BURST ? ready * 2 : BURST) : (unsigned)got;
 	unsigned out = 0;
 	for (int i = 0; i < got; i++) {
 		struct tni_pkt *p = sd->rx[i];
@@ -159,6 +169,7 @@ int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, s
 		return TERN_ENOMEM;
 	sd->sock.fd = -1;
 	/* A datagram larger than max_pkt is no tern packet: MSG_TRUNC drops it. */
+	sd->want = 1;
 	sd->pool = tni_pkt_pool_create(POOL_PKTS, max_pkt + HEADROOM, HEADROOM);
 	int rc = sd->pool ? tni_udp_open(host, port, &sd->sock) : TERN_ENOMEM;
 	if (rc) {

@@ -20,7 +20,7 @@ struct tern_session;
 struct tern_driver;
 
 enum tern_driver_kind {
-	TERN_DRIVER_AUTO = 0,    /* kernel UDP: io_uring, else sockets (tern_udp_open) */
+	TERN_DRIVER_AUTO = 0,    /* kernel UDP, by poll mode: sockets when busy, io_uring when adaptive (udp.h) */
 	TERN_DRIVER_SIM = 1,     /* in-process simulated network (sim.h) */
 	TERN_DRIVER_URING = 2,   /* kernel UDP through io_uring (udp.h) */
 	TERN_DRIVER_SOCKETS = 3, /* kernel UDP through recvmmsg/sendmmsg (udp.h) */
@@ -74,8 +74,9 @@ struct tern_callbacks {
 struct tern_engine_config {
 	uint32_t size;
 	/* The packet I/O, taken over by tern_engine_create, also when it
-	 * fails. NULL: kernel UDP on any free port of every address (io_uring,
-	 * else sockets). Open it on the thread that will poll the engine. */
+	 * fails. NULL: kernel UDP on any free port of every address, the
+	 * automatic choice for poll_mode (udp.h). Open it on the thread that
+	 * will poll the engine. */
 	struct tern_driver *driver;
 	enum tern_poll_mode poll_mode;
 	uint32_t spin_polls;     /* adaptive: idle polls before blocking; default 2000 */

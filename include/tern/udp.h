@@ -26,8 +26,8 @@ enum tern_uring_setup {
  * tern_engine_config does). */
 struct tern_udp_config {
 	uint32_t size;
-	/* TERN_DRIVER_AUTO (default): io_uring, else sockets with a log line
-	 * saying why; TERN_DRIVER_URING or TERN_DRIVER_SOCKETS: that one. */
+	/* TERN_DRIVER_AUTO (default): the faster path for poll_mode (below);
+	 * TERN_DRIVER_URING or TERN_DRIVER_SOCKETS: that one. */
 	enum tern_driver_kind kind;
 	const char *bind_host; /* name or literal; NULL: every address, IPv6 and IPv4 */
 	uint16_t port;         /* 0: any free port */
@@ -39,6 +39,14 @@ struct tern_udp_config {
 	enum tern_uring_setup uring_setup;
 	bool uring_no_gso;           /* send trains packet by packet, not as one UDP GSO send */
 	uint32_t uring_zc_min_bytes; /* SEND_ZC for GSO trains at least this long; 0: never (default) */
+	/* How the engine that gets this driver polls (tern_engine_config.
+	 * poll_mode; default TERN_POLL_BUSY). AUTO picks by it, as measured in
+	 * docs/uring.md: busy polling gets the sockets driver, whose
+	 * non-blocking recvmmsg on every poll has the shortest round trip;
+	 * adaptive polling gets io_uring (no system call while nothing is
+	 * pending, GSO trains), else sockets with a log line saying why.
+	 * tern_engine_driver tells which an engine got. */
+	enum tern_poll_mode poll_mode;
 };
 
 #define tern_udp_config_init(cfg) tern_udp_config_init_sized((cfg), sizeof(*(cfg)))
