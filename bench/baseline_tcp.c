@@ -33,11 +33,13 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* send, not write: a peer that closed first must not kill this process
+ * with SIGPIPE (the serve died so when a client ended its stream). */
 static int write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;

@@ -39,6 +39,24 @@ echo "$out"
 python3 -c 'import json,sys; rs=[json.loads(l) for l in sys.stdin]; assert len(rs) == 2 and all(r["mb_per_s"] > 0 for r in rs), rs' \
 	<<<"$out" || fail "bw with its own peer moved no bytes"
 
+# A serve outlives clients that end their TCP baseline with answers unread
+# (it died of SIGPIPE once, and the next client waited for it).
+slog=$(mktemp)
+"$bench" serve --driver sockets --port 0 --bind 127.0.0.1 >"$slog" 2>&1 &
+srv=$!
+for _ in $(seq 100); do grep -q "tern RPC on" "$slog" && break; sleep 0.1; done
+sp=$(sed -n 's/.*tern RPC on 127.0.0.1:\([0-9]*\),.*/\1/p' "$slog")
+[ -n "$sp" ] || fail "local serve said: $(cat "$slog")"
+for k in 1 2; do
+	"$bench" bw --peer "127.0.0.1:$sp" --driver sockets --sizes 65536 --seconds 0.2 >/dev/null ||
+		fail "bw --peer, run $k"
+	kill -0 "$srv" 2>/dev/null || fail "the serve died after bw run $k: $(cat "$slog")"
+done
+kill "$srv"
+wait "$srv"
+srv=
+rm -f "$slog"
+
 # 1b. DPDK between two processes: memif, the peer started here.
 if "$bench" --help | grep -q "memif"; then
 	out=$(env "$mark" "$bench" lat --driver dpdk --count 2000 --rounds 2 2>&1) || fail "lat over memif: $out"

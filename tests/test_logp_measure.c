@@ -152,9 +152,21 @@ Test(logp_measure, known_costs_of_a_driver_are_recovered_within_ten_percent, .ti
 	 * off, so that what is left is what the driver charged. */
 	struct costdrv_params free_cpu = fast;
 	free_cpu.send_ns = free_cpu.recv_ns = 0;
-	struct logp_point pt[N_SIZES], own[N_SIZES], wire[N_SIZES];
+	struct logp_point pt[N_SIZES], own[N_SIZES], again[N_SIZES], wire[N_SIZES];
+	/* Each twice, keeping the least o_s and o_r: interference (another
+	 * process, a sanitizer's bookkeeping) only ever adds to them. */
 	run(&free_cpu, own);
+	run(&free_cpu, again);
+	for (int i = 0; i < N_SIZES; i++) {
+		own[i].o_s = fmin(own[i].o_s, again[i].o_s);
+		own[i].o_r = fmin(own[i].o_r, again[i].o_r);
+	}
 	run(&fast, pt);
+	run(&fast, again);
+	for (int i = 0; i < N_SIZES; i++) {
+		pt[i].o_s = fmin(pt[i].o_s, again[i].o_s);
+		pt[i].o_r = fmin(pt[i].o_r, again[i].o_r);
+	}
 	run(&slow, wire);
 
 	/* A 64 B request is one packet: one send, one receive; larger ones

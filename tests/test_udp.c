@@ -67,6 +67,80 @@ Test(udp, uring_and_sockets_engines_talk_both_ways)
 	tern_rpc_destroy(B.rpc);
 }
 
+struct whole_call {
+	bool done;
+	int status;
+	uint8_t *resp;
+	size_t len, cap;
+};
+
+static void whole_cont(int status, const void *resp, size_t len, void *arg)
+{
+	struct whole_call *w = arg;
+	w->done = true;
+	w->status = status;
+	w->len = len;
+	if (resp && len <= w->cap)
+		memcpy(w->resp, resp, len);
+}
+
+/* An echo whose whole answer is kept (the harness keeps 64 bytes). */
+static int echo_whole(struct udp_side *cli, struct udp_side *srv, struct tern_session *s, const void *data,
+		      size_t len, struct whole_call *w)
+{
+	void *q = tern_rpc_alloc(cli->rpc, len);
+	if (!q)
+		return TERN_ENOMEM;
+	memcpy(q, data, len);
+	w->done = false;
+	int r = tern_rpc_call(cli->rpc, s, ECHO, q, len, 5 * SEC, whole_cont, w, NULL);
+	if (r) {
+		tern_rpc_free(cli->rpc, q);
+		return r;
+	}
+	uint64_t until = udp_now() + 10 * SEC;
+	while (!w->done && udp_now() < until) {
+		tern_engine_poll(cli->e);
+		tern_engine_poll(srv->e);
+	}
+	return w->done ? w->status : TERN_ETIMEDOUT;
+}
+
+/* Large messages over the sockets driver leave as UDP GSO trains and,
+ * where the kernel coalesces them (UDP_GRO), arrive as one datagram that
+ * the driver splits into packets in place: every byte still arrives right. */
+Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
+{
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	size_t size = 1u << 20;
+	uint8_t *buf = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 131 + (i >> 11));
+	struct whole_call w = { .resp = malloc(size), .cap = size };
+	for (int k = 0; k < 4; k++) {
+		memset(w.resp, 0, size);
+		int r = echo_whole(&A, &B, ab, buf, size, &w);
+		cr_assert_eq(r, 0, "%s", tern_strerror(r));
+		cr_assert_eq(w.len, size);
+		cr_assert_eq(memcmp(w.resp, buf, size), 0, "call %d: the echo differs", k);
+	}
+	free(w.resp);
+	free(buf);
+	uint64_t gso = 0, gro = 0, segs = 0;
+	cr_assert_eq(tern_engine_driver_stat(A.e, "tx_gso_trains", &gso), 0);
+	cr_assert_gt(gso, 0, "no GSO train was sent");
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_trains", &gro), 0);
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_segments", &segs), 0);
+	cr_log_info("client GSO trains %llu; server GRO trains %llu holding %llu packets", (unsigned long long)gso,
+		    (unsigned long long)gro, (unsigned long long)segs);
+	cr_assert_gt(gro, 0, "the kernel coalesced nothing (UDP_GRO on loopback)");
+	cr_assert_gt(segs, gro, "a GRO train holds several packets");
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
 Test(udp, ipv6_and_host_names)
 {
 	int r = udp_side_open(&B, TERN_DRIVER_URING, "::1", 0);

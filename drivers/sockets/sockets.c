@@ -1,7 +1,18 @@
 /* The plain socket path: non-blocking recvmmsg/sendmmsg in bursts, ppoll to
- * block. Used where io_uring is disabled or missing. */
+ * block. tern's choice for busy polling (docs/uring.md), and the fallback
+ * where io_uring is disabled or missing.
+ *
+ * Sends: consecutive packets to one peer of one size (the last may be
+ * shorter) go as one UDP GSO datagram (UDP_SEGMENT), the packets
+ * themselves as its iovec. Receives: with UDP_GRO the kernel hands over
+ * such a train as one datagram and its segment size; it is read into a
+ * large buffer and split into packets that point into it, with no copy,
+ * the buffer going back to receive when the engine has freed them all. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,24 +21,53 @@
 #include "sockets_driver.h"
 #include "tern/error.h"
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
 #define BURST 32
 #define POOL_PKTS 4096
 #define HEADROOM 64
+#define TRAIN_MAX 64      /* packets in one GSO send (the kernel allows 64) */
+#define TRAIN_BYTES 65000 /* and a UDP datagram's limit */
+#define IOVS 256          /* iovec entries for one sendmmsg */
+#define BIG_BYTES 65536   /* a receive buffer that holds a whole GRO train */
+#define BIGS (2 * BURST)  /* standing, and held by packets the engine has not freed */
+#define SEGS (BIGS * TRAIN_MAX)
+
+/* A large receive buffer and how many packets still point into it. */
+struct big {
+	uint8_t *buf;
+	unsigned refs;
+	struct big *next_free;
+};
 
 struct sock_drv {
 	struct tern_driver drv;
 	struct tni_udp_socket sock;
 	struct tni_pkt_pool *pool;
-	struct tni_pkt *rx[BURST]; /* standing receive buffers, refilled as used */
+	/* receive without GRO: standing pool packets, refilled as used */
+	struct tni_pkt *rx[BURST];
+	/* receive with GRO: standing large buffers, and packet views into them */
+	bool gro;
+	struct big bigs[BIGS], *free_bigs, *rxbig[BURST];
+	struct tni_pkt_pool *segs;
+	struct big *seg_big[SEGS]; /* the buffer each view points into */
 	struct mmsghdr msgs[BURST];
-	struct iovec iov[BURST];
+	struct iovec iov[IOVS];
 	struct sockaddr_storage names[BURST];
-	_Alignas(struct cmsghdr) char ctl[BURST][TERN_UDP_CMSG_ROOM];
+	_Alignas(struct cmsghdr) char ctl[BURST][TERN_UDP_CMSG_ROOM + CMSG_SPACE(sizeof(int))];
 	/* Datagrams the next recvmmsg asks for: a burst that filled it asks
 	 * for twice as many, one that did not for what came. recvmmsg tries
 	 * for one more datagram after each it gets, so asking a ping-pong for
 	 * 32 cost a failed receive on every packet. */
 	unsigned want;
+	bool gso;
+	uint32_t max_pkt; /* the largest tern packet; a segment over it is no tern packet */
+	uint64_t gso_trains, gro_trains, gro_segments;
 };
 
 static struct sock_drv *to_sd(struct tern_driver *d)
@@ -35,23 +75,120 @@ static struct sock_drv *to_sd(struct tern_driver *d)
 	return (struct sock_drv *)d;
 }
 
+static void big_put(struct sock_drv *sd, struct big *b)
+{
+	if (--b->refs == 0) {
+		b->next_free = sd->free_bigs;
+		sd->free_bigs = b;
+	}
+}
+
+static void set_rx_hdr(struct sock_drv *sd, unsigned i, void *buf, size_t cap)
+{
+	sd->iov[i] = (struct iovec){ buf, cap };
+	sd->msgs[i].msg_hdr = (struct msghdr){ .msg_name = &sd->names[i], .msg_namelen = sizeof(sd->names[i]),
+					       .msg_iov = &sd->iov[i], .msg_iovlen = 1, .msg_control = sd->ctl[i],
+					       .msg_controllen = sizeof(sd->ctl[i]) };
+}
+
+/* The TTL, and with GRO the segment size, from a datagram's cmsgs. */
+static void read_cmsgs(struct msghdr *mh, uint8_t *hops, int *seg)
+{
+	*hops = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(seg, CMSG_DATA(c), sizeof(int));
+		else if (!*hops)
+			*hops = tni_udp_cmsg_hops(c);
+	}
+}
+
+static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
+{
+	unsigned ready = 0;
+	for (; ready < sd->want && ready < BURST; ready++) {
+		if (!sd->rxbig[ready]) {
+			if (!sd->free_bigs)
+				break;
+			sd->rxbig[ready] = sd->free_bigs;
+			sd->free_bigs = sd->free_bigs->next_free;
+		}
+		set_rx_hdr(sd, ready, sd->rxbig[ready]->buf, BIG_BYTES);
+	}
+	if (!ready)
+		return 0;
+	int got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
+	if (got <= 0) {
+		sd->want = 1;
+		return 0;
+	}
+	sd->want = (unsigned)got == ready ? (ready * 2 < BURST ? ready * 2 : BURST) : (unsigned)got;
+	unsigned out = 0;
+	for (int i = 0; i < got; i++) {
+		struct big *b = sd->rxbig[i];
+		uint32_t len = sd->msgs[i].msg_len;
+		if (sd->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue; /* larger than 64 KB: no tern train; buffer reused */
+		uint8_t hops;
+		int seg = 0;
+		read_cmsgs(&sd->msgs[i].msg_hdr, &hops, &seg);
+		if (seg <= 0 || (uint32_t)seg > len)
+			seg = (int)len;
+		if ((uint32_t)seg > sd->max_pkt)
+			continue; /* not ours (tern's packets fit the MTU); buffer reused */
+		struct tern_addr from;
+		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &from);
+		unsigned parts = 0;
+		for (uint32_t off = 0; off < len && out < n; off += (uint32_t)seg) {
+			struct tni_pkt *p = tni_pkt_pool_alloc(sd->segs);
+			if (!p)
+				break; /* the rest of the train is lost, as on a full queue */
+			uint32_t l = len - off < (uint32_t)seg ? len - off : (uint32_t)seg;
+			p->data = b->buf + off;
+			p->len = l;
+			p->cap = l;
+			p->ext_len = 0;
+			p->peer = from;
+			p->hops = hops;
+			p->link_checked = false;
+			sd->seg_big[tni_pkt_pool_index(sd->segs, p)] = b;
+			pkts[out++] = p;
+			parts++;
+		}
+		if (!parts)
+			continue; /* nothing handed out: the buffer stays standing */
+		if (parts > 1) {
+			sd->gro_trains++;
+			sd->gro_segments += parts;
+		}
+		b->refs = parts;
+		sd->rxbig[i] = NULL;
+	}
+	/* Keep the standing buffers at the front. */
+	unsigned k = 0;
+	for (unsigned i = 0; i < BURST; i++)
+		if (sd->rxbig[i]) {
+			struct big *b = sd->rxbig[i];
+			sd->rxbig[i] = NULL;
+			sd->rxbig[k++] = b;
+		}
+	return out;
+}
+
 static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
 	if (n > BURST)
 		n = BURST;
+	if (sd->gro)
+		return rx_gro(sd, pkts, n);
 	if (n > sd->want)
 		n = sd->want;
 	unsigned ready = 0;
 	for (; ready < n; ready++) {
 		if (!sd->rx[ready] && !(sd->rx[ready] = tni_pkt_pool_alloc(sd->pool)))
 			break;
-		sd->iov[ready] = (struct iovec){ sd->rx[ready]->data, sd->rx[ready]->cap };
-		sd->msgs[ready].msg_hdr = (struct msghdr){ .msg_name = &sd->names[ready],
-							   .msg_namelen = sizeof(sd->names[ready]),
-							   .msg_iov = &sd->iov[ready], .msg_iovlen = 1,
-							   .msg_control = sd->ctl[ready],
-							   .msg_controllen = TERN_UDP_CMSG_ROOM };
+		set_rx_hdr(sd, ready, sd->rx[ready]->data, sd->rx[ready]->cap);
 	}
 	if (!ready)
 		return 0;
@@ -68,11 +205,8 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			continue; /* larger than any tern packet: not ours; buffer reused */
 		p->len = sd->msgs[i].msg_len;
 		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
-		p->hops = 0;
-		struct msghdr *mh = &sd->msgs[i].msg_hdr;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
-			if ((p->hops = tni_udp_cmsg_hops(c)))
-				break;
+		int seg = 0;
+		read_cmsgs(&sd->msgs[i].msg_hdr, &p->hops, &seg);
 		pkts[out++] = p;
 		sd->rx[i] = NULL;
 	}
@@ -87,28 +221,69 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 	return out;
 }
 
+/* How many packets from pkts[0] can ride one GSO send. */
+static unsigned train_len(struct tni_pkt **pkts, unsigned n)
+{
+	uint32_t seg = pkts[0]->len, total = seg;
+	unsigned k = 1;
+	while (k < n && k < TRAIN_MAX && pkts[k]->len <= seg && total + pkts[k]->len <= TRAIN_BYTES &&
+	       tern_addr_equal(&pkts[k]->peer, &pkts[0]->peer)) {
+		total += pkts[k]->len;
+		if (pkts[k++]->len < seg)
+			break; /* only the last segment may be short */
+	}
+	return k;
+}
+
 static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
 	unsigned done = 0;
+	unsigned counts[BURST];
 	while (done < n) {
-		unsigned k = 0;
-		for (; k < BURST && done + k < n; k++) {
-			struct tni_pkt *p = pkts[done + k];
-			sd->iov[k] = (struct iovec){ p->data, p->len };
-			socklen_t nl = tni_udp_to_sockaddr(&sd->sock, &p->peer, &sd->names[k]);
-			sd->msgs[k].msg_hdr = (struct msghdr){ .msg_name = &sd->names[k], .msg_namelen = nl,
-							       .msg_iov = &sd->iov[k], .msg_iovlen = 1 };
+		/* One sendmmsg: up to BURST datagrams, each one packet or a train. */
+		unsigned m = 0, used = 0, at = done;
+		while (m < BURST && at < n) {
+			unsigned k = sd->gso ? train_len(pkts + at, n - at) : 1;
+			if (used + k > IOVS)
+				break;
+			for (unsigned j = 0; j < k; j++)
+				sd->iov[used + j] = (struct iovec){ pkts[at + j]->data, pkts[at + j]->len };
+			socklen_t nl = tni_udp_to_sockaddr(&sd->sock, &pkts[at]->peer, &sd->names[m]);
+			struct msghdr *mh = &sd->msgs[m].msg_hdr;
+			*mh = (struct msghdr){ .msg_name = &sd->names[m], .msg_namelen = nl, .msg_iov = &sd->iov[used],
+					       .msg_iovlen = k };
+			if (k > 1) {
+				mh->msg_control = sd->ctl[m];
+				mh->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+				struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+				cm->cmsg_level = SOL_UDP;
+				cm->cmsg_type = UDP_SEGMENT;
+				cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+				uint16_t seg = (uint16_t)pkts[at]->len;
+				memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+			}
+			counts[m++] = k;
+			used += k;
+			at += k;
 		}
-		int sent = sendmmsg(sd->sock.fd, sd->msgs, k, MSG_DONTWAIT);
+		int sent = sendmmsg(sd->sock.fd, sd->msgs, m, MSG_DONTWAIT);
 		if (sent < 0) {
 			if (errno == EAGAIN || errno == ENOBUFS)
 				break; /* the engine drops the rest, as a full NIC queue would */
-			sent = 1; /* this one packet failed (unreachable, bad address): drop it */
+			if (counts[0] > 1 && (errno == EIO || errno == EINVAL)) {
+				/* No GSO on this path: packet by packet from now on. */
+				sd->gso = false;
+				continue;
+			}
+			sent = 1; /* this one datagram failed (unreachable, bad address): drop it */
 		}
-		for (int i = 0; i < sent; i++)
-			tni_pkt_pool_free(pkts[done + i]);
-		done += (unsigned)sent;
+		for (int i = 0; i < sent; i++) {
+			for (unsigned j = 0; j < counts[i]; j++)
+				tni_pkt_pool_free(pkts[done + j]);
+			done += counts[i];
+			sd->gso_trains += counts[i] > 1;
+		}
 	}
 	return done;
 }
@@ -120,7 +295,13 @@ static struct tni_pkt *sd_alloc(struct tern_driver *d)
 
 static void sd_free(struct tern_driver *d, struct tni_pkt *p)
 {
-	(void)d;
+	struct sock_drv *sd = to_sd(d);
+	if (sd->segs && p->owner == sd->segs) {
+		struct big *b = sd->seg_big[tni_pkt_pool_index(sd->segs, p)];
+		tni_pkt_pool_free(p);
+		big_put(sd, b);
+		return;
+	}
 	tni_pkt_pool_free(p);
 }
 
@@ -142,11 +323,22 @@ static void sd_wait(struct tern_driver *d, uint64_t timeout_ns)
 	ppoll(&pfd, 1, &ts, NULL);
 }
 
+static void sd_xstats(struct tern_driver *d, void (*fn)(const char *name, uint64_t value, void *arg), void *arg)
+{
+	struct sock_drv *sd = to_sd(d);
+	fn("tx_gso_trains", sd->gso_trains, arg); /* sends of several packets as one UDP GSO datagram */
+	fn("rx_gro_trains", sd->gro_trains, arg); /* datagrams the kernel coalesced (UDP_GRO), split here */
+	fn("rx_gro_segments", sd->gro_segments, arg); /* the packets they held, read in place */
+}
+
 static void sd_destroy(struct tern_driver *d)
 {
 	struct sock_drv *sd = to_sd(d);
 	tni_udp_close(&sd->sock);
 	tni_pkt_pool_destroy(sd->pool);
+	tni_pkt_pool_destroy(sd->segs);
+	for (unsigned i = 0; i < BIGS; i++)
+		free(sd->bigs[i].buf);
 	free(sd);
 }
 
@@ -159,8 +351,38 @@ static const struct tni_driver_ops sockets_ops = {
 	.now_ns = sd_now,
 	.local_addr = sd_local_addr,
 	.wait = sd_wait,
+	.xstats = sd_xstats,
 	.destroy = sd_destroy,
 };
+
+/* UDP_GRO and the buffers it needs; false (and nothing kept) where the
+ * kernel refuses it. */
+static bool gro_up(struct sock_drv *sd)
+{
+	int one = 1;
+	if (setsockopt(sd->sock.fd, SOL_UDP, UDP_GRO, &one, sizeof(one)))
+		return false;
+	/* Views carry no bytes of their own: the smallest buffers the pool makes. */
+	sd->segs = tni_pkt_pool_create(SEGS, HEADROOM + 64, HEADROOM);
+	for (unsigned i = 0; sd->segs && i < BIGS; i++) {
+		if (!(sd->bigs[i].buf = malloc(BIG_BYTES)))
+			break;
+		sd->bigs[i].next_free = sd->free_bigs;
+		sd->free_bigs = &sd->bigs[i];
+	}
+	if (sd->segs && sd->bigs[BIGS - 1].buf)
+		return true;
+	int zero = 0;
+	setsockopt(sd->sock.fd, SOL_UDP, UDP_GRO, &zero, sizeof(zero));
+	tni_pkt_pool_destroy(sd->segs);
+	sd->segs = NULL;
+	for (unsigned i = 0; i < BIGS; i++) {
+		free(sd->bigs[i].buf);
+		sd->bigs[i].buf = NULL;
+	}
+	sd->free_bigs = NULL;
+	return false;
+}
 
 int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out)
 {
@@ -168,8 +390,10 @@ int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, s
 	if (!sd)
 		return TERN_ENOMEM;
 	sd->sock.fd = -1;
-	/* A datagram larger than max_pkt is no tern packet: MSG_TRUNC drops it. */
 	sd->want = 1;
+	sd->gso = !getenv("NOGSO");
+	sd->max_pkt = max_pkt;
+	/* A datagram larger than max_pkt is no tern packet: MSG_TRUNC drops it. */
 	sd->pool = tni_pkt_pool_create(POOL_PKTS, max_pkt + HEADROOM, HEADROOM);
 	int rc = sd->pool ? tni_udp_open(host, port, &sd->sock) : TERN_ENOMEM;
 	if (rc) {
@@ -177,6 +401,7 @@ int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, s
 		free(sd);
 		return rc;
 	}
+	sd->gro = !getenv("NOGRO") && gro_up(sd);
 	sd->drv.ops = &sockets_ops;
 	*out = &sd->drv;
 	return 0;
