@@ -56,6 +56,11 @@ struct sock_drv {
 	struct big bigs[BIGS], *free_bigs, *rxbig[BURST];
 	struct tni_pkt_pool *segs;
 	struct big *seg_big[SEGS]; /* the buffer each view points into */
+	/* Views split off a train that did not fit the engine's burst: handed
+	 * out first on the next call (dropping them lost most of every train
+	 * larger than a burst). */
+	struct tni_pkt *pend[SEGS];
+	unsigned pend_head, pend_n;
 	struct mmsghdr msgs[BURST];
 	struct iovec iov[IOVS];
 	struct sockaddr_storage names[BURST];
@@ -105,6 +110,14 @@ static void read_cmsgs(struct msghdr *mh, uint8_t *hops, int *seg)
 
 static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 {
+	if (sd->pend_n) {
+		unsigned k = 0;
+		for (; k < n && sd->pend_n; k++, sd->pend_n--)
+			pkts[k] = sd->pend[sd->pend_head++];
+		if (!sd->pend_n)
+			sd->pend_head = 0;
+		return k;
+	}
 	unsigned ready = 0;
 	for (; ready < sd->want && ready < BURST; ready++) {
 		if (!sd->rxbig[ready]) {
@@ -139,7 +152,7 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 		struct tern_addr from;
 		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &from);
 		unsigned parts = 0;
-		for (uint32_t off = 0; off < len && out < n; off += (uint32_t)seg) {
+		for (uint32_t off = 0; off < len; off += (uint32_t)seg) {
 			struct tni_pkt *p = tni_pkt_pool_alloc(sd->segs);
 			if (!p)
 				break; /* the rest of the train is lost, as on a full queue */
@@ -152,7 +165,10 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 			p->hops = hops;
 			p->link_checked = false;
 			sd->seg_big[tni_pkt_pool_index(sd->segs, p)] = b;
-			pkts[out++] = p;
+			if (out < n)
+				pkts[out++] = p;
+			else
+				sd->pend[sd->pend_n++] = p; /* pend_head is 0: the list was empty */
 			parts++;
 		}
 		if (!parts)
@@ -334,6 +350,10 @@ static void sd_xstats(struct tern_driver *d, void (*fn)(const char *name, uint64
 static void sd_destroy(struct tern_driver *d)
 {
 	struct sock_drv *sd = to_sd(d);
+	while (sd->pend_n) {
+		sd->pend_n--;
+		tni_pkt_pool_free(sd->pend[sd->pend_head++]);
+	}
 	tni_udp_close(&sd->sock);
 	tni_pkt_pool_destroy(sd->pool);
 	tni_pkt_pool_destroy(sd->segs);
