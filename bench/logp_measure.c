@@ -7,9 +7,8 @@
 
 #include "bench_util.h"
 #include "hist.h"
+#include "bench_peer.h"
 #include "logp_peer.h"
-
-#define BENCH_ECHO_TYPE 1
 
 void logp_params_default(struct logp_params *p)
 {
@@ -114,7 +113,7 @@ static int echo_once(struct logp_client *c, size_t size)
 {
 	void *b = request(c, size);
 	unsigned long want = c->replies + 1;
-	int rc = call(c, BENCH_ECHO_TYPE, b, size);
+	int rc = call(c, BENCH_ECHO, b, size);
 	return rc ? rc : wait_replies(c, want);
 }
 
@@ -165,7 +164,7 @@ int logp_measure_size(struct logp_client *c, size_t size, struct logp_point *pt,
 			void *buf = request(c, size);
 			unsigned long want = c->replies + 1;
 			uint64_t t0 = bench_now_ns();
-			rc = call(c, BENCH_ECHO_TYPE, buf, size);
+			rc = call(c, BENCH_ECHO, buf, size);
 			if (!rc)
 				rc = wait_replies(c, want);
 			hist_add(h, sub_timer(c, bench_now_ns() - t0));

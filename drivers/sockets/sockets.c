@@ -31,12 +31,10 @@
 #define BURST 32
 #define POOL_PKTS 4096
 #define HEADROOM 64
-#define TRAIN_MAX 64      /* packets in one GSO send (the kernel allows 64) */
-#define TRAIN_BYTES 65000 /* and a UDP datagram's limit */
 #define IOVS 256          /* iovec entries for one sendmmsg */
 #define BIG_BYTES 65536   /* a receive buffer that holds a whole GRO train */
 #define BIGS (2 * BURST)  /* standing, and held by packets the engine has not freed */
-#define SEGS (BIGS * TRAIN_MAX)
+#define SEGS (BIGS * TNI_GSO_MAX_PKTS)
 
 /* A large receive buffer and how many packets still point into it. */
 struct big {
@@ -96,6 +94,29 @@ static void set_rx_hdr(struct sock_drv *sd, unsigned i, void *buf, size_t cap)
 					       .msg_controllen = sizeof(sd->ctl[i]) };
 }
 
+/* recvmmsg of the ready standing buffers; sizes the next request. */
+static int recv_batch(struct sock_drv *sd, unsigned ready)
+{
+	int got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
+	if (got <= 0)
+		sd->want = 1;
+	else
+		sd->want = (unsigned)got == ready ? (ready * 2 < BURST ? ready * 2 : BURST) : (unsigned)got;
+	return got;
+}
+
+/* Move the buffers still standing in a[BURST] to its front. */
+#define KEEP_FRONT(a)                                      \
+	do {                                               \
+		unsigned k_ = 0;                           \
+		for (unsigned i_ = 0; i_ < BURST; i_++)    \
+			if ((a)[i_]) {                     \
+				__typeof__((a)[0]) x_ = (a)[i_]; \
+				(a)[i_] = NULL;            \
+				(a)[k_++] = x_;            \
+			}                                  \
+	} while (0)
+
 /* The TTL, and with GRO the segment size, from a datagram's cmsgs. */
 static void read_cmsgs(struct msghdr *mh, uint8_t *hops, int *seg)
 {
@@ -128,14 +149,9 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 		}
 		set_rx_hdr(sd, ready, sd->rxbig[ready]->buf, BIG_BYTES);
 	}
-	if (!ready)
+	int got = ready ? recv_batch(sd, ready) : 0;
+	if (got <= 0)
 		return 0;
-	int got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
-	if (got <= 0) {
-		sd->want = 1;
-		return 0;
-	}
-	sd->want = (unsigned)got == ready ? (ready * 2 < BURST ? ready * 2 : BURST) : (unsigned)got;
 	unsigned out = 0;
 	for (int i = 0; i < got; i++) {
 		struct big *b = sd->rxbig[i];
@@ -180,14 +196,7 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 		b->refs = parts;
 		sd->rxbig[i] = NULL;
 	}
-	/* Keep the standing buffers at the front. */
-	unsigned k = 0;
-	for (unsigned i = 0; i < BURST; i++)
-		if (sd->rxbig[i]) {
-			struct big *b = sd->rxbig[i];
-			sd->rxbig[i] = NULL;
-			sd->rxbig[k++] = b;
-		}
+	KEEP_FRONT(sd->rxbig);
 	return out;
 }
 
@@ -206,14 +215,9 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			break;
 		set_rx_hdr(sd, ready, sd->rx[ready]->data, sd->rx[ready]->cap);
 	}
-	if (!ready)
+	int got = ready ? recv_batch(sd, ready) : 0;
+	if (got <= 0)
 		return 0;
-	int got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
-	if (got <= 0) {
-		sd->want = 1;
-		return 0;
-	}
-	sd->want = (unsigned)got == ready ? (ready * 2 < BURST ? ready * 2 : BURST) : (unsigned)got;
 	unsigned out = 0;
 	for (int i = 0; i < got; i++) {
 		struct tni_pkt *p = sd->rx[i];
@@ -226,29 +230,8 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		pkts[out++] = p;
 		sd->rx[i] = NULL;
 	}
-	/* Keep the unused standing buffers at the front. */
-	unsigned k = 0;
-	for (unsigned i = 0; i < BURST; i++)
-		if (sd->rx[i]) {
-			struct tni_pkt *p = sd->rx[i];
-			sd->rx[i] = NULL;
-			sd->rx[k++] = p;
-		}
+	KEEP_FRONT(sd->rx);
 	return out;
-}
-
-/* How many packets from pkts[0] can ride one GSO send. */
-static unsigned train_len(struct tni_pkt **pkts, unsigned n)
-{
-	uint32_t seg = pkts[0]->len, total = seg;
-	unsigned k = 1;
-	while (k < n && k < TRAIN_MAX && pkts[k]->len <= seg && total + pkts[k]->len <= TRAIN_BYTES &&
-	       tern_addr_equal(&pkts[k]->peer, &pkts[0]->peer)) {
-		total += pkts[k]->len;
-		if (pkts[k++]->len < seg)
-			break; /* only the last segment may be short */
-	}
-	return k;
 }
 
 static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
@@ -260,7 +243,7 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		/* One sendmmsg: up to BURST datagrams, each one packet or a train. */
 		unsigned m = 0, used = 0, at = done;
 		while (m < BURST && at < n) {
-			unsigned k = sd->gso ? train_len(pkts + at, n - at) : 1;
+			unsigned k = sd->gso ? tni_udp_train_len(pkts + at, n - at) : 1;
 			if (used + k > IOVS)
 				break;
 			for (unsigned j = 0; j < k; j++)

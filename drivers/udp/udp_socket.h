@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "../driver.h"
 #include "tern/addr.h"
 
 struct tni_udp_socket {
@@ -26,6 +27,25 @@ int tni_udp_local_addr(const struct tni_udp_socket *s, struct tern_addr *out);
 #define TERN_UDP_CMSG_ROOM 32
 /* The hop count in c if it carries a TTL or hop limit, else 0. */
 uint8_t tni_udp_cmsg_hops(const struct cmsghdr *c);
+
+/* UDP GSO: at most this many segments, and a UDP datagram's bytes. */
+#define TNI_GSO_MAX_PKTS 64
+#define TNI_GSO_MAX_BYTES 65000
+
+/* How many packets from pkts[0] can ride one GSO send: one peer, one
+ * segment size, only the last segment shorter. */
+static inline unsigned tni_udp_train_len(struct tni_pkt **pkts, unsigned n)
+{
+	uint32_t seg = pkts[0]->len, total = seg;
+	unsigned k = 1;
+	while (k < n && k < TNI_GSO_MAX_PKTS && pkts[k]->len <= seg && total + pkts[k]->len <= TNI_GSO_MAX_BYTES &&
+	       tern_addr_equal(&pkts[k]->peer, &pkts[0]->peer)) {
+		total += pkts[k]->len;
+		if (pkts[k++]->len < seg)
+			break;
+	}
+	return k;
+}
 
 static inline uint64_t tni_clock_ns(void)
 {

@@ -25,8 +25,7 @@
 #define TAG_RECV 1ull
 #define TAG_TRAIN 2ull
 #define TAG_MASK 7ull
-#define TRAIN_MAX 64        /* packets in one GSO send (the kernel allows 64) */
-#define TRAIN_BYTES 65000   /* and a UDP datagram's limit */
+#define TRAIN_MAX TNI_GSO_MAX_PKTS /* packets in one GSO send */
 #define TRAINS 128
 
 #ifndef IORING_SEND_ZC_REPORT_USAGE
@@ -229,20 +228,6 @@ static struct io_uring_sqe *get_sqe(struct uring_drv *ud)
 	return sqe;
 }
 
-/* How many packets from pkts[0] can ride one GSO send. */
-static unsigned train_len(struct tni_pkt **pkts, unsigned n)
-{
-	uint32_t seg = pkts[0]->len, total = seg;
-	unsigned k = 1;
-	while (k < n && k < TRAIN_MAX && pkts[k]->len <= seg && total + pkts[k]->len <= TRAIN_BYTES &&
-	       tern_addr_equal(&pkts[k]->peer, &pkts[0]->peer)) {
-		total += pkts[k]->len;
-		if (pkts[k++]->len < seg)
-			break; /* only the last segment may be short */
-	}
-	return k;
-}
-
 static bool send_train(struct uring_drv *ud, struct tni_pkt **pkts, unsigned k, struct io_uring_sqe *sqe)
 {
 	struct train *t = ud->free_trains;
@@ -287,7 +272,7 @@ static unsigned ud_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		struct io_uring_sqe *sqe = get_sqe(ud);
 		if (!sqe)
 			break;
-		unsigned k = ud->opts.gso ? train_len(pkts + i, n - i) : 1;
+		unsigned k = ud->opts.gso ? tni_udp_train_len(pkts + i, n - i) : 1;
 		if (k > 1 && send_train(ud, pkts + i, k, sqe)) {
 			i += k;
 			continue;
