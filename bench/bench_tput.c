@@ -176,7 +176,7 @@ static void usage(FILE *f, const char *cmd)
 		"  --engines N       client engines, a thread each%s\n"
 		"  --sessions N      sessions per client engine%s\n"
 		"  --depth N         calls in flight per session (default 8)\n"
-		"  --size BYTES      request and response size (default 32)\n"
+		"  --size BYTES      request and response size, up to 1 MiB (default 32)\n"
 		"  --seconds S       measuring time per row (default 2; sim: 0.02 simulated)\n"
 		"  --no-baseline     tern alone, without the TCP echo beside each row\n"
 		"  --json            one JSON object per row\n"
@@ -274,7 +274,7 @@ static int bench_rate(int argc, char **argv, bool scale)
 		case 'e': if ((n_eng = parse_list(optarg, engines, scale ? 8 : 1, MAX_ENGINES)) < 0) goto bad; break;
 		case 's': if ((n_ses = parse_list(optarg, sessions, scale ? 8 : 1, MAX_SESSIONS)) < 0) goto bad; break;
 		case 'D': c.depth = (unsigned)strtoul(optarg, &end, 10); if (*end || !c.depth || c.depth > 64) goto bad; break;
-		case 'z': c.size = strtoull(optarg, &end, 10); if (*end || c.size > 1400) goto bad; break;
+		case 'z': c.size = strtoull(optarg, &end, 10); if (*end || c.size > (1u << 20)) goto bad; break;
 		case 't': c.seconds = strtod(optarg, &end); if (*end || c.seconds <= 0 || c.seconds > 600) goto bad; break;
 		case 'j': json = 1; break;
 		case 'p': peer_arg = optarg; break;

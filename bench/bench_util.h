@@ -99,6 +99,7 @@ int bench_scale(int argc, char **argv);
 int bench_bw(int argc, char **argv);
 int bench_memif(int argc, char **argv);
 int bench_sessions(int argc, char **argv);
+int bench_stub(int argc, char **argv);
 int bench_serve(int argc, char **argv);
 /* io_uring if this host allows it, else sockets. */
 int bench_best_driver(void);

@@ -145,6 +145,7 @@ static void usage(FILE *f)
 		"        tern RPC echo and a raw reflector on one driver (uring, sockets, dpdk)\n"
 		"  sessions  what thousands of sessions on one engine cost: setup, memory,\n"
 		"        idle CPU and packets, the call rate with all of them calling\n"
+		"  stub  a terngen stub's call beside the same call made by hand\n"
 		"\n"
 		"tern-bench COMMAND --help describes a command's options.\n");
 }
@@ -175,6 +176,8 @@ int main(int argc, char **argv)
 		return bench_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sessions") == 0)
 		return bench_sessions(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stub") == 0)
+		return bench_stub(argc - 1, argv + 1);
 	fprintf(stderr, "tern-bench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -93,6 +93,9 @@ struct tni_driver_ops {
 	 * NIC's RSS hash puts its packets on this engine's queue (told to it
 	 * in the handshake); 0 when any port will do. */
 	uint16_t (*steer_port)(struct tern_driver *d, const struct tern_addr *peer);
+	/* Optional: the IP MTU of the path to peer, at most d->mtu (the
+	 * kernel's route for it); 0 or absent: d->mtu. At session set-up. */
+	uint32_t (*path_mtu)(struct tern_driver *d, const struct tern_addr *peer);
 	/* Optional: memory for message buffers the device can send from in
 	 * place (see attach); any thread. Without them: malloc and free. */
 	void *(*buf_alloc)(struct tern_driver *d, size_t len);
@@ -108,7 +111,9 @@ struct tni_driver_ops {
 struct tern_driver {
 	const struct tni_driver_ops *ops;
 	enum tern_driver_kind kind;
-	uint32_t mtu;        /* IP MTU of the path: the largest datagram is mtu - 28 */
+	/* The largest IP MTU of any path (packet buffers hold mtu - 28
+	 * bytes); a session's own is ops->path_mtu's, agreed with its peer. */
+	uint32_t mtu;
 	/* Payloads of at least this many bytes per packet leave from the
 	 * message buffer (ops->attach) where the driver can; 0: always copy. */
 	uint32_t attach_min;
@@ -131,5 +136,7 @@ struct tern_driver {
 
 /* A scheduler can stall a process on the kernel's paths this long. */
 #define TNI_COARSE_RTO_NS 1000000ull
+/* The smallest MTU any IPv4 path carries: a path MTU below it is not believed. */
+#define TNI_MIN_PATH_MTU 576
 
 #endif

@@ -16,7 +16,14 @@
 #include "uring/uring_driver.h"
 #endif
 
-#define DEFAULT_MTU 1500
+/* With mtu 0, packet buffers hold a jumbo frame and each session uses its
+ * route's MTU up to that: loopback and jumbo-frame links carry 9000-byte
+ * packets, Ethernet paths 1500 (docs/uring.md has what it bought). */
+#define ROUTE_MTU_CAP 9000
+/* Payloads the sockets driver sends from the message buffer: at least this. */
+#define SOCKETS_ATTACH_MIN 1024
+/* io_uring: SEND_ZC for trains of at least this, where it is on. */
+#define ZC_DEFAULT_MIN (16u << 10)
 /* IPv4 + UDP: what the kernel puts in front of a tern packet. */
 #define OUTER_V4 28
 
@@ -72,7 +79,6 @@ void tern_udp_config_init_sized(struct tern_udp_config *cfg, size_t size)
 	struct tern_udp_config c = { 0 };
 	c.size = (uint32_t)tni_sized_common(size, sizeof(c));
 	c.kind = TERN_DRIVER_AUTO;
-	c.mtu = DEFAULT_MTU;
 	memcpy(cfg, &c, c.size);
 }
 
@@ -93,13 +99,29 @@ static int open_uring(const struct tern_udp_config *cfg, uint32_t max_pkt, struc
 		      size_t why_len)
 {
 #if TERN_HAVE_URING
-	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, cfg->uring_zc_min_bytes };
+	/* Zero copy pays only for large sends, and only where the kernel does
+	 * not copy anyway: probed on the first trains unless told. */
+	bool explicit_min = cfg->uring_zc_min_bytes && cfg->uring_zc == TERN_URING_ZC_AUTO;
+	uint32_t zc_min = cfg->uring_zc == TERN_URING_ZC_OFF ? 0
+			  : cfg->uring_zc_min_bytes ? cfg->uring_zc_min_bytes : ZC_DEFAULT_MIN;
+	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, zc_min,
+				    cfg->uring_zc == TERN_URING_ZC_AUTO && !explicit_min, cfg->log, cfg->log_user };
 	return tni_uring_driver_open(cfg->bind_host, cfg->port, max_pkt, &o, drv, why, why_len);
 #else
 	(void)cfg; (void)max_pkt; (void)drv;
 	snprintf(why, why_len, "tern was built without liburing");
 	return TERN_ENOTSUP;
 #endif
+}
+
+static int open_sockets(const struct tern_udp_config *cfg, uint32_t max_pkt, struct tern_driver **drv)
+{
+	struct tni_sockets_opts o = { !cfg->sockets_no_gso, !cfg->sockets_no_gro };
+	char note[256];
+	int rc = tni_sockets_driver_open(cfg->bind_host, cfg->port, max_pkt, &o, drv, note, sizeof(note));
+	if (rc == 0 && note[0])
+		udp_log(cfg, "%s", note);
+	return rc;
 }
 
 int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
@@ -110,9 +132,11 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 	struct tern_udp_config cfg;
 	tern_udp_config_init(&cfg);
 	tni_sized_copy(&cfg, sizeof(cfg), user, user->size);
-	if (cfg.mtu < 576 || cfg.mtu > 65535 || cfg.uring_setup > TERN_URING_SETUP_SQPOLL ||
+	if ((cfg.mtu && (cfg.mtu < 576 || cfg.mtu > 65535)) || cfg.uring_zc > TERN_URING_ZC_ON || cfg.uring_setup > TERN_URING_SETUP_SQPOLL ||
 	    cfg.poll_mode > TERN_POLL_ADAPTIVE)
 		return TERN_EINVAL;
+	if (!cfg.mtu)
+		cfg.mtu = ROUTE_MTU_CAP;
 	uint32_t max_pkt = cfg.mtu - OUTER_V4;
 	char why[256];
 	int rc;
@@ -124,12 +148,12 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 			udp_log(&cfg, "tern: io_uring driver unavailable: %s", why);
 		break;
 	case TERN_DRIVER_SOCKETS:
-		rc = tni_sockets_driver_open(cfg.bind_host, cfg.port, max_pkt, out);
+		rc = open_sockets(&cfg, max_pkt, out);
 		break;
 	case TERN_DRIVER_AUTO:
 		if (cfg.poll_mode == TERN_POLL_BUSY) {
 			kind = TERN_DRIVER_SOCKETS;
-			rc = tni_sockets_driver_open(cfg.bind_host, cfg.port, max_pkt, out);
+			rc = open_sockets(&cfg, max_pkt, out);
 			break;
 		}
 		kind = TERN_DRIVER_URING;
@@ -138,7 +162,7 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 			break;
 		udp_log(&cfg, "tern: io_uring unavailable (%s); using the sockets driver", why);
 		kind = TERN_DRIVER_SOCKETS;
-		rc = tni_sockets_driver_open(cfg.bind_host, cfg.port, max_pkt, out);
+		rc = open_sockets(&cfg, max_pkt, out);
 		break;
 	default:
 		return TERN_EINVAL;
@@ -147,7 +171,10 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 		(*out)->kind = kind;
 		(*out)->min_rto_ns = TNI_COARSE_RTO_NS;
 		(*out)->mtu = cfg.mtu;
-		(*out)->attach_min = 0; /* the kernel copies anyway */
+		/* The kernel copies what it sends either way; sendmmsg taking the
+		 * payload from the message buffer saves copying it into the packet
+		 * first (the sockets driver; io_uring's sends are asynchronous). */
+		(*out)->attach_min = kind == TERN_DRIVER_SOCKETS ? SOCKETS_ATTACH_MIN : 0;
 	}
 	return rc;
 }

@@ -133,10 +133,16 @@ const struct rpc_handler *tni_rpc_handler_get(const struct tern_rpc *rpc, uint16
 
 int tern_rpc_register(struct tern_rpc *rpc, uint16_t type, tern_rpc_handler handler, void *arg, unsigned flags)
 {
-	if (!rpc || !handler || (flags & ~(unsigned)TERN_RPC_WORKER))
+	if (!rpc || (flags & ~(unsigned)TERN_RPC_WORKER))
 		return TERN_EINVAL;
 	if (!rpc_on_owner(rpc))
 		return TERN_EWRONGTHREAD;
+	if (!handler) {
+		/* Unregister: later requests of the type get TERN_ENOHANDLER. */
+		if (rpc->handler_page[type >> 8])
+			rpc->handler_page[type >> 8][type & 0xff] = (struct rpc_handler){ 0 };
+		return 0;
+	}
 	if ((flags & TERN_RPC_WORKER) && !rpc->cfg.workers)
 		return TERN_EINVAL;
 	struct rpc_handler **page = &rpc->handler_page[type >> 8];

@@ -160,6 +160,10 @@ void tni_rpc_server_send_done(struct tern_rpc_req *req, int status);
 void tni_rpc_server_session_end(struct tern_rpc *rpc, struct rpc_sess *rs);
 /* Send what a worker answered (engine thread). */
 void tni_rpc_server_send_queued(struct tern_rpc_req *req);
+/* Answer with a protocol status other than OK (TERN_EBADARGS,
+ * TERN_ENOHANDLER), with payload (tern_rpc_alloc'd, or NULL) the caller
+ * can read. */
+int tni_rpc_respond_status(struct tern_rpc_req *req, int status, void *payload, size_t len);
 
 /* rpc_worker.c */
 int tni_rpc_workers_start(struct tern_rpc *rpc);

@@ -296,6 +296,19 @@ int tern_rpc_respond_error(struct tern_rpc_req *req, int32_t code)
 	return answer(req, b, sizeof(code), RPC_ST_APP_ERROR);
 }
 
+int tni_rpc_respond_status(struct tern_rpc_req *req, int status, void *payload, size_t len)
+{
+	if (!req)
+		return TERN_EINVAL;
+	if (!payload) { /* an answer needs a buffer to carry its header */
+		payload = tern_rpc_alloc(req->rpc, 0);
+		len = 0;
+		if (!payload)
+			return TERN_ENOMEM;
+	}
+	return answer(req, payload, len, tni_rpc_status_from_tern(status));
+}
+
 void tni_rpc_server_send_queued(struct tern_rpc_req *req)
 {
 	send_response(req);

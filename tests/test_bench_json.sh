@@ -47,6 +47,8 @@ print(f"{rows} rows ok")
 	"sessions=bench,driver,sessions,established,setup_us_per_session,bytes_per_idle_session_end,idle_cpu_ns_per_session_second,idle_pkts_per_session_second,calls_per_second,sessions_called"
 "$bench" sessions --json --driver uring --counts 500 --idle 0.2 --calls 0.1 | check \
 	"sessions=bench,driver,sessions,established,setup_us_per_session,calls_per_second,sessions_called"
+"$bench" stub --json --count 2000 --rounds 2 | check \
+	"stub=bench,size,hand_p50_us,stub_p50_us,stub_over_hand"
 "$bench" scale --json --seconds 0.2 --engines 1 --sessions 1,4 | check \
 	"scale=bench,driver,engines,sessions,depth,size,calls_per_s,calls_per_s_per_engine,errors_per_s"
 "$bench" bw --json --seconds 0.3 --sizes 65536,1048576 | check "bw=bench,driver,size,window,mb_per_s,gbit_per_s,retransmits,rtos"

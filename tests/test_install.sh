@@ -47,3 +47,26 @@ if command -v clang >/dev/null; then
 		${deps:+$(pkg-config --libs $deps)} -lpthread -lm
 	"$prefix/hello-static" | sed 's/$/ (static, clang)/'
 fi
+# terngen is installed beside the library, and its output builds against
+# the installed headers as a user's make build would (docs/idl.md).
+terngen="$root/bin/terngen"
+[ -x "$terngen" ] || { echo "terngen not installed in $root/bin"; exit 1; }
+mkdir -p "$prefix/kv"
+"$terngen" -o "$prefix/kv" "$src/examples/kv/kv.x"
+cat > "$prefix/kv/main.c" <<'C'
+#include <stdio.h>
+#include "kv.h"
+int main(void)
+{
+	kv_key k = { (const unsigned char *)"k", 1 };
+	unsigned char b[64];
+	struct tern_xdr_enc x;
+	tern_xdr_enc_init(&x, b, sizeof(b));
+	if (kv_key_encode(&x, &k) || kv_key_size(&k) != 8) return 1;
+	printf("terngen output built against the installed tern: ok\n");
+	return 0;
+}
+C
+cc -Wall -Wextra -Werror -std=gnu11 -o "$prefix/kv/main" "$prefix/kv/main.c" "$prefix/kv/kv.c" \
+	$(pkg-config --cflags --libs tern) -Wl,-rpath,"$(pkg-config --variable=libdir tern)"
+"$prefix/kv/main"

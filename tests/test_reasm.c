@@ -23,7 +23,7 @@ static enum tni_reasm_result add(struct tni_reasm *ra, uint32_t off, uint32_t le
 Test(reasm, in_order_fragments_make_one_range_and_a_whole_message)
 {
 	fill_src(1);
-	struct tni_reasm *ra = tni_reasm_new(3000);
+	struct tni_reasm *ra = tni_reasm_new(NULL, 3000);
 	cr_assert_eq(add(ra, 0, 1400), TNI_REASM_ADDED);
 	cr_assert_not(tni_reasm_whole(ra));
 	cr_assert_eq(add(ra, 1400, 1400), TNI_REASM_ADDED);
@@ -31,13 +31,13 @@ Test(reasm, in_order_fragments_make_one_range_and_a_whole_message)
 	cr_assert(tni_reasm_whole(ra));
 	cr_assert_eq(ra->n, 1);
 	cr_assert_eq(memcmp(tni_reasm_buf(ra), src, 3000), 0);
-	tni_reasm_free(ra);
+	tni_reasm_free(NULL, ra);
 }
 
 Test(reasm, an_overlap_is_refused_and_takes_no_byte)
 {
 	fill_src(2);
-	struct tni_reasm *ra = tni_reasm_new(4200);
+	struct tni_reasm *ra = tni_reasm_new(NULL, 4200);
 	cr_assert_eq(add(ra, 1400, 1400), TNI_REASM_ADDED);
 	uint8_t evil[1400];
 	memset(evil, 0xee, sizeof(evil));
@@ -53,7 +53,7 @@ Test(reasm, an_overlap_is_refused_and_takes_no_byte)
 	cr_assert_eq(add(ra, 2800, 1400), TNI_REASM_ADDED);
 	cr_assert(tni_reasm_whole(ra));
 	cr_assert_eq(ra->n, 1);
-	tni_reasm_free(ra);
+	tni_reasm_free(NULL, ra);
 }
 
 Test(reasm, islands_in_any_order_merge_into_the_message)
@@ -76,7 +76,7 @@ Test(reasm, islands_in_any_order_merge_into_the_message)
 			order[k - 1] = order[j];
 			order[j] = t;
 		}
-		struct tni_reasm *ra = tni_reasm_new(len);
+		struct tni_reasm *ra = tni_reasm_new(NULL, len);
 		uint32_t got = 0;
 		for (uint32_t k = 0; k < n; k++) {
 			uint32_t f = order[k];
@@ -92,6 +92,6 @@ Test(reasm, islands_in_any_order_merge_into_the_message)
 		}
 		cr_assert_eq(ra->n, 1);
 		cr_assert_eq(memcmp(tni_reasm_buf(ra), src, len), 0, "round %d", round);
-		tni_reasm_free(ra);
+		tni_reasm_free(NULL, ra);
 	}
 }

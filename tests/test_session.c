@@ -1103,7 +1103,7 @@ static size_t forged_syn(uint8_t *buf, uint64_t sid, uint32_t epoch, uint64_t co
 {
 	struct tni_wire_hdr h = { .type = TERN_PKT_SYN, .src_sid = sid, .src_epoch = epoch, .msg_id = cookie,
 				   .payload_len = TERN_WIRE_HANDSHAKE_LEN };
-	struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0 };
+	struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0, 1392 };
 	tni_wire_handshake_put(buf + TERN_WIRE_HDR_LEN, &hs);
 	return tni_wire_encode(buf, &h, NULL);
 }

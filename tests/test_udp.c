@@ -154,9 +154,82 @@ Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
 		    (unsigned long long)sa.tx_pkts, (unsigned long long)sb.rx_pkts, (unsigned long long)sb.tx_pkts,
 		    (unsigned long long)sa.rx_pkts);
 	cr_assert_eq(sb.rx_pkts, sa.tx_pkts, "packets lost on the way to the server");
+	/* Full packets leave from the message buffer (sendmmsg copies them
+	 * once, into the kernel); only short tails are copied into packets. */
+	cr_log_info("client sent %llu bytes from message buffers, copied %llu", (unsigned long long)sa.tx_attach_bytes,
+		    (unsigned long long)sa.tx_copy_bytes);
+	cr_assert_geq(sa.tx_attach_bytes, 4 * size, "every request's full packets went without a copy");
+	cr_assert_lt(sa.tx_copy_bytes, 4 * 1024 * 4, "at most a short tail per request copied");
 	cr_assert_eq(sa.rx_pkts, sb.tx_pkts, "packets lost on the way to the client");
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
+}
+
+/* An echo side on 127.0.0.1 whose driver takes paths of at most mtu (0: the route's). */
+static void open_with_mtu(struct udp_side *side, uint32_t mtu)
+{
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = TERN_DRIVER_SOCKETS;
+	uc.bind_host = "127.0.0.1";
+	uc.mtu = mtu;
+	cr_assert_eq(tern_udp_open(&uc, &ec.driver), 0);
+	cr_assert_eq(udp_side_open_cfg(side, &rc, &ec), 0);
+}
+
+static uint64_t data_pkts_sent(struct udp_side *side)
+{
+	struct tern_stats st;
+	tern_engine_stats(side->e, &st);
+	return st.tx_data_pkts;
+}
+
+Test(udp, loopback_paths_agree_an_mtu_above_1500_and_the_smaller_end_wins)
+{
+	static struct udp_side C;
+	open_with_mtu(&A, 0);
+	open_with_mtu(&B, 0);
+	open_with_mtu(&C, 1500);
+	size_t size = 65536;
+	uint8_t *buf = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 29 + 3);
+	struct whole_call w = { .resp = malloc(size), .cap = size };
+
+	/* Loopback's route MTU is 65536: both ends take the 9000 their
+	 * buffers hold, and a 64 KiB message goes in 8 packets each way. */
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	uint64_t a0 = data_pkts_sent(&A), b0 = data_pkts_sent(&B);
+	cr_assert_eq(echo_whole(&A, &B, ab, buf, size, &w), 0);
+	cr_assert(w.len == size && memcmp(w.resp, buf, size) == 0);
+	cr_assert_eq(tern_session_mss(ab), 9000 - 28 - TERN_WIRE_HDR_LEN, "mss %u", tern_session_mss(ab));
+	uint64_t pkts = (size + 16 + tern_session_mss(ab) - 1) / tern_session_mss(ab); /* with the RPC header */
+	cr_assert_leq(data_pkts_sent(&A) - a0, pkts + 1, "request: %llu packets",
+		      (unsigned long long)(data_pkts_sent(&A) - a0));
+	cr_assert_leq(data_pkts_sent(&B) - b0, pkts + 1, "answer: %llu packets",
+		      (unsigned long long)(data_pkts_sent(&B) - b0));
+
+	/* C takes 1500 at most: A learns it from C's handshake, C from its own
+	 * configuration, and neither sends C's side more. */
+	struct tern_session *ac = connect_to(&A, "127.0.0.1", C.addr.port);
+	uint64_t c0 = data_pkts_sent(&C);
+	a0 = data_pkts_sent(&A);
+	memset(w.resp, 0, size);
+	cr_assert_eq(echo_whole(&A, &C, ac, buf, size, &w), 0);
+	cr_assert(w.len == size && memcmp(w.resp, buf, size) == 0);
+	uint32_t small = 1500 - 28 - TERN_WIRE_HDR_LEN;
+	cr_assert_eq(tern_session_mss(ac), small, "mss %u", tern_session_mss(ac));
+	cr_assert_geq(data_pkts_sent(&A) - a0, (size + small - 1) / small, "the request went in larger packets");
+	cr_assert_geq(data_pkts_sent(&C) - c0, (size + small - 1) / small, "the answer went in larger packets");
+	free(w.resp);
+	free(buf);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+	tern_rpc_destroy(C.rpc);
 }
 
 Test(udp, ipv6_and_host_names)
@@ -317,6 +390,132 @@ Test(udp, without_io_uring_auto_falls_back_to_sockets_and_says_why)
 	cr_assert(strstr(buf, "io_uring unavailable (io_uring_setup failed: Operation not permitted"),
 		  "log line: %s", buf);
 	cr_assert(strstr(buf, "using the sockets driver"), "log line: %s", buf);
+}
+
+/* setsockopt(SOL_UDP, UDP_GRO) fails as on a kernel without it. */
+static void forbid_udp_gro(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 104 /* UDP_GRO */, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOPROTOOPT & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		_exit(90);
+}
+
+Test(udp, where_the_kernel_refuses_gro_the_sockets_driver_says_so_and_still_receives_trains)
+{
+	int pipefd[2];
+	cr_assert_eq(pipe(pipefd), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		forbid_udp_gro();
+		char line[256] = "";
+		struct tern_rpc_config rc;
+		tern_rpc_config_init(&rc);
+		struct tern_engine_config ec;
+		tern_engine_config_init(&ec);
+		struct tern_udp_config uc;
+		tern_udp_config_init(&uc);
+		uc.kind = TERN_DRIVER_SOCKETS;
+		uc.bind_host = "127.0.0.1";
+		uc.log = quiet_log;
+		uc.log_user = line;
+		struct udp_side srv, cli;
+		if (tern_udp_open(&uc, &ec.driver) || udp_side_open_cfg(&srv, &rc, &ec))
+			_exit(91);
+		if (udp_side_open(&cli, TERN_DRIVER_SOCKETS, "127.0.0.1", 0))
+			_exit(92);
+		struct tern_session *s;
+		if (tern_session_connect(cli.e, &srv.addr, &s))
+			_exit(93);
+		size_t size = 256 * 1024;
+		uint8_t *buf = malloc(size);
+		for (size_t i = 0; i < size; i++)
+			buf[i] = (uint8_t)(i * 13);
+		struct whole_call w = { .resp = malloc(size), .cap = size };
+		if (echo_whole(&cli, &srv, s, buf, size, &w) || w.len != size || memcmp(w.resp, buf, size))
+			_exit(94);
+		uint64_t gro = 1, gso = 0;
+		tern_engine_driver_stat(srv.e, "rx_gro_trains", &gro);
+		tern_engine_driver_stat(cli.e, "tx_gso_trains", &gso);
+		dprintf(pipefd[1], "%llu %llu|%s", (unsigned long long)gro, (unsigned long long)gso, line);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	char buf[400] = "";
+	ssize_t n = read(pipefd[0], buf, sizeof(buf) - 1);
+	close(pipefd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed: %d", WEXITSTATUS(st));
+	cr_assert_gt(n, 0);
+	unsigned long long gro, gso;
+	cr_assert_eq(sscanf(buf, "%llu %llu", &gro, &gso), 2);
+	cr_assert_eq(gro, 0, "no GRO train where GRO was refused");
+	cr_assert_gt(gso, 0, "the client's trains still went as GSO datagrams, split by the kernel");
+	cr_assert(strstr(buf, "UDP GRO refused (Protocol not available); the sockets driver receives packet by packet"),
+		  "log line: %s", buf);
+}
+
+static uint64_t xstat(struct udp_side *side, const char *name)
+{
+	uint64_t v = 0;
+	cr_assert_eq(tern_engine_driver_stat(side->e, name, &v), 0, "no counter %s", name);
+	return v;
+}
+
+Test(udp, io_uring_probes_send_zc_and_turns_it_off_where_the_kernel_copies)
+{
+	char line[256] = "";
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = TERN_DRIVER_URING;
+	uc.bind_host = "127.0.0.1";
+	uc.log = quiet_log;
+	uc.log_user = line;
+	int r = tern_udp_open(&uc, &ec.driver);
+	if (r == TERN_ENOTSUP)
+		cr_skip_test("no io_uring here");
+	cr_assert_eq(r, 0);
+	cr_assert_eq(udp_side_open_cfg(&A, &rc, &ec), 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	size_t size = 1u << 20;
+	uint8_t *buf = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 17 + 5);
+	struct whole_call w = { .resp = malloc(size), .cap = size };
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(echo_whole(&A, &B, ab, buf, size, &w), 0);
+		cr_assert(w.len == size && memcmp(w.resp, buf, size) == 0, "echo %d differs", k);
+	}
+	uint64_t sends = xstat(&A, "tx_zc_sends");
+	cr_log_info("SEND_ZC: %llu sends, %llu copied by the kernel; probe %llu", (unsigned long long)sends,
+		    (unsigned long long)xstat(&A, "tx_zc_copied"), (unsigned long long)xstat(&A, "tx_zc_probe"));
+	cr_assert_gt(sends, 0, "the first large trains went as SEND_ZC");
+	cr_assert_gt(xstat(&A, "tx_zc_copied"), 0, "loopback copies them");
+	cr_assert_eq(xstat(&A, "tx_zc_probe"), 2, "so the probe turned zero copy off");
+	cr_assert(strstr(line, "SEND_ZC: the kernel copied the sends anyway"), "log line: %s", line);
+	/* Off means off: more large messages, no more zero-copy sends. */
+	cr_assert_eq(echo_whole(&A, &B, ab, buf, size, &w), 0);
+	cr_assert_eq(xstat(&A, "tx_zc_sends"), sends);
+	free(w.resp);
+	free(buf);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
 }
 
 static atomic_bool server_stop;
@@ -587,7 +786,7 @@ Test(udp, a_burst_of_forged_syns_holds_no_state_past_the_backlog_and_stops_no_ca
 	for (int i = 0; i < SYNS; i++) {
 		struct tni_wire_hdr h = { .type = TERN_PKT_SYN, .src_sid = tni_rng_next(&r),
 					   .src_epoch = (uint32_t)tni_rng_next(&r), .payload_len = TERN_WIRE_HANDSHAKE_LEN };
-		struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0 };
+		struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0, 1392 };
 		tni_wire_handshake_put(buf + TERN_WIRE_HDR_LEN, &hs);
 		size_t len = tni_wire_encode(buf, &h, NULL);
 		sendto(fds[i % SOURCES], buf, len, 0, (struct sockaddr *)&to, sizeof(to));

@@ -3,7 +3,7 @@
 # nothing when all are present.
 set -euo pipefail
 pkgs=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3 iproute2
-      libcriterion-dev liburing-dev libdpdk-dev)
+      libcriterion-dev liburing-dev libdpdk-dev rpcsvc-proto libtirpc-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -220,6 +220,7 @@ void tern_engine_destroy(struct tern_engine *e)
 	free(e->free_slots);
 	if (!device_busy)
 		free(e->tx_msgs);
+	tni_msgbuf_cache_drain(&e->bufs);
 	free(e);
 }
 
@@ -547,7 +548,7 @@ void *tern_engine_alloc_buffer(struct tern_engine *e, size_t len)
 		return NULL;
 	if (e->drv->ops->buf_alloc)
 		return e->drv->ops->buf_alloc(e->drv, len);
-	return malloc(len ? len : 1);
+	return tni_msgbuf_alloc(&e->bufs, len);
 }
 
 void tern_engine_free_buffer(struct tern_engine *e, void *buf)
@@ -557,7 +558,7 @@ void tern_engine_free_buffer(struct tern_engine *e, void *buf)
 	if (e->drv->ops->buf_free)
 		e->drv->ops->buf_free(e->drv, buf);
 	else
-		free(buf);
+		tni_msgbuf_free(&e->bufs, buf);
 }
 
 int tern_engine_local_addr(struct tern_engine *e, struct tern_addr *out)

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct tni_reasm *tni_reasm_new(uint32_t len)
+struct tni_reasm *tni_reasm_new(struct tni_msgbuf_cache *bufs, uint32_t len)
 {
-	struct tni_reasm *ra = malloc(sizeof(*ra) + (len ? len : 1));
+	struct tni_reasm *ra = tni_msgbuf_alloc(bufs, sizeof(*ra) + (size_t)len);
 	if (!ra)
 		return NULL;
 	ra->len = len;
@@ -17,13 +17,13 @@ struct tni_reasm *tni_reasm_new(uint32_t len)
 	return ra;
 }
 
-void tni_reasm_free(struct tni_reasm *ra)
+void tni_reasm_free(struct tni_msgbuf_cache *bufs, struct tni_reasm *ra)
 {
 	if (!ra)
 		return;
 	if (ra->r != ra->inline_r)
 		free(ra->r);
-	free(ra);
+	tni_msgbuf_free(bufs, ra);
 }
 
 /* The first range that ends at or after off: where [off, ...) goes. */

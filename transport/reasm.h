@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "msgbuf.h"
+
 struct tni_reasm_range {
 	uint32_t start, end; /* bytes [start, end) */
 };
@@ -29,9 +31,10 @@ enum tni_reasm_result {
 	TNI_REASM_NOMEM = -1,   /* no memory to record another island: nothing taken */
 };
 
-/* A reassembly for a message of len bytes; NULL when out of memory. */
-struct tni_reasm *tni_reasm_new(uint32_t len);
-void tni_reasm_free(struct tni_reasm *ra);
+/* A reassembly for a message of len bytes, its memory from bufs (msgbuf.h;
+ * NULL: none kept); NULL when out of memory. */
+struct tni_reasm *tni_reasm_new(struct tni_msgbuf_cache *bufs, uint32_t len);
+void tni_reasm_free(struct tni_msgbuf_cache *bufs, struct tni_reasm *ra);
 static inline uint8_t *tni_reasm_buf(struct tni_reasm *ra)
 {
 	return (uint8_t *)(ra + 1);

@@ -25,7 +25,7 @@ static void slot_clear(struct tern_session *s, struct tni_rx_slot *slot)
 {
 	if (slot->ra)
 		s->rx_alloc -= slot->len;
-	tni_reasm_free(slot->ra);
+	tni_reasm_free(&s->e->bufs, slot->ra);
 	*slot = (struct tni_rx_slot){ 0 };
 }
 
@@ -98,7 +98,7 @@ static bool take_fragment(struct tern_session *s, const struct tni_wire_pkt *p)
 			e->stats.rx_no_memory++;
 			return false;
 		}
-		struct tni_reasm *ra = tni_reasm_new(h->msg_len);
+		struct tni_reasm *ra = tni_reasm_new(&e->bufs, h->msg_len);
 		if (!ra) {
 			e->stats.rx_no_memory++;
 			return false;

@@ -27,6 +27,20 @@ static uint64_t keepalive_interval(const struct tern_engine *e)
 	return e->cfg.dead_after_ns / 4;
 }
 
+/* The largest payload of a data packet to peer by this end's route: the
+ * driver's path MTU (at most the one packet buffers hold) less the IP
+ * (20 bytes more on IPv6), UDP and tern headers. The handshake then
+ * lowers it to the peer's if that is smaller. */
+static uint32_t path_mss(struct tern_engine *e, const struct tern_addr *peer)
+{
+	uint32_t mtu = e->drv->ops->path_mtu ? e->drv->ops->path_mtu(e->drv, peer) : 0;
+	if (!mtu || mtu > e->drv->mtu)
+		mtu = e->drv->mtu;
+	if (mtu < TNI_MIN_PATH_MTU)
+		mtu = TNI_MIN_PATH_MTU;
+	return mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN - (peer->family == TERN_AF_INET6 ? 20 : 0);
+}
+
 static struct tern_session *session_new(struct tern_engine *e, const struct tern_addr *peer)
 {
 	if (!e->n_free)
@@ -49,8 +63,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	if (!(s->sid >> TNI_SID_SLOT_BITS))
 		s->sid |= 1ull << TNI_SID_SLOT_BITS;
 	s->peer = *peer;
-	/* IPv6 headers are 20 bytes longer than the IPv4 ones the engine MSS assumes. */
-	s->mss = e->mss - (peer->family == TERN_AF_INET6 ? 20 : 0);
+	s->mss = path_mss(e, peer);
 	s->isn = (uint32_t)tni_rng_next(&e->rng);
 	s->created_ns = s->last_heard_ns = s->last_progress_ns = e->now;
 	s->peer_off = INT64_MAX;
@@ -108,7 +121,8 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
 	struct tni_wire_handshake hs = { s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
 					  (e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0) |
-						  (e->drv->min_rto_ns < TNI_COARSE_RTO_NS ? TERN_CAP_FINE_TIMERS : 0) };
+						  (e->drv->min_rto_ns < TNI_COARSE_RTO_NS ? TERN_CAP_FINE_TIMERS : 0),
+					  s->mss };
 	if (e->drv->ops->steer_port)
 		hs.steer_port = e->drv->ops->steer_port(e->drv, &s->peer);
 	tni_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
@@ -145,6 +159,15 @@ static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 	s->peer_rwnd = hs.window < s->e->cfg.window_pkts ? hs.window : s->e->cfg.window_pkts;
 	s->peer_max_msg = hs.max_msg;
 	s->steer_port = hs.steer_port;
+	/* The path MTU both ends agree on: the smaller. A peer's figure below
+	 * what any IP path carries is not believed (it would only make us
+	 * send its data in crumbs). */
+	uint32_t floor_mss = TNI_MIN_PATH_MTU - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN - 20;
+	uint32_t peer_mss = hs.mss > floor_mss ? hs.mss : floor_mss;
+	if (peer_mss < s->mss) {
+		s->mss = peer_mss;
+		s->cc.p.mss = s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4;
+	}
 	/* The CRC goes only where our link checks what we send and the peer
 	 * can tell that its link checked what it got. */
 	s->hdr_flags = s->e->drv->tx_link_checks && (hs.caps & TERN_CAP_LINK_CHECKED) ? TERN_FLAG_NO_CRC : 0;
@@ -633,6 +656,11 @@ uint64_t tern_session_srtt(const struct tern_session *s)
 unsigned tern_session_path_hops(const struct tern_session *s)
 {
 	return s ? s->cc.p.hops : 0;
+}
+
+uint32_t tern_session_mss(const struct tern_session *s)
+{
+	return s ? s->mss : 0;
 }
 
 uint16_t tern_session_steer_port(const struct tern_session *s)

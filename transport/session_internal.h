@@ -178,6 +178,7 @@ struct tern_engine {
 	struct tni_cookie_jar cookies; /* for SYNs past the backlog */
 	uint32_t n_unconfirmed; /* sessions with unconfirmed set */
 	uint32_t epoch, mask, mss;
+	struct tni_msgbuf_cache bufs; /* message buffers, and reassembly of large messages */
 	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
 	uint64_t now;
 	/* The first clock reading after a pause in polling (docs/architecture.md,

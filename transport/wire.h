@@ -10,7 +10,7 @@
 #define TERN_WIRE_HDR_LEN 80
 #define TERN_WIRE_SACK_LEN 8
 #define TERN_WIRE_MAX_SACK 16
-#define TERN_WIRE_HANDSHAKE_LEN 16
+#define TERN_WIRE_HANDSHAKE_LEN 20
 /* IPv4 + UDP: what the kernel or the DPDK driver puts in front of us. */
 #define TERN_WIRE_OUTER_V4 28
 
@@ -78,6 +78,10 @@ struct tni_wire_handshake {
 	 * RSS hash puts its packets on our engine's queue; 0: any. */
 	uint16_t steer_port;
 	uint16_t caps; /* TERN_CAP_* */
+	/* The largest data payload it sends and takes on this path: its
+	 * route's MTU less the IP, UDP and tern headers. Each end sends at
+	 * most the smaller of the two. */
+	uint32_t mss;
 };
 
 /* What the sender of a handshake can do (its caps field). */

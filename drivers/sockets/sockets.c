@@ -71,6 +71,11 @@ struct sock_drv {
 	bool gso;
 	uint32_t max_pkt; /* the largest tern packet; a segment over it is no tern packet */
 	uint64_t gso_trains, gro_trains, gro_segments;
+	struct tni_udp_mtu_memo mtu_memo;
+	/* Payloads sent from the message buffer (sd_attach), by pool index:
+	 * sendmmsg copies them, so each reference is put back once it returns. */
+	const void **ext_buf;
+	struct tni_ext_ref **ext_ref;
 };
 
 static struct sock_drv *to_sd(struct tern_driver *d)
@@ -234,6 +239,30 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 	return out;
 }
 
+static bool sd_attach(struct tern_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
+		      struct tni_ext_ref *ref)
+{
+	struct sock_drv *sd = to_sd(d);
+	if (p->owner != sd->pool)
+		return false;
+	uint32_t i = tni_pkt_pool_index(sd->pool, p);
+	sd->ext_buf[i] = buf;
+	sd->ext_ref[i] = ref;
+	p->ext_len = len;
+	tni_ext_ref_get(ref);
+	return true;
+}
+
+static void release_ext(struct sock_drv *sd, struct tni_pkt *p)
+{
+	if (!p->ext_len || p->owner != sd->pool)
+		return;
+	uint32_t i = tni_pkt_pool_index(sd->pool, p);
+	tni_ext_ref_put(sd->ext_ref[i]);
+	sd->ext_ref[i] = NULL;
+	p->ext_len = 0;
+}
+
 static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
@@ -244,14 +273,23 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		unsigned m = 0, used = 0, at = done;
 		while (m < BURST && at < n) {
 			unsigned k = sd->gso ? tni_udp_train_len(pkts + at, n - at) : 1;
-			if (used + k > IOVS)
-				break;
+			unsigned need = 0;
 			for (unsigned j = 0; j < k; j++)
-				sd->iov[used + j] = (struct iovec){ pkts[at + j]->data, pkts[at + j]->len };
+				need += 1 + (pkts[at + j]->ext_len > 0);
+			if (used + need > IOVS)
+				break;
+			unsigned v = used;
+			for (unsigned j = 0; j < k; j++) {
+				struct tni_pkt *p = pkts[at + j];
+				sd->iov[v++] = (struct iovec){ p->data, p->len };
+				if (p->ext_len)
+					sd->iov[v++] = (struct iovec){ (void *)(uintptr_t)sd->ext_buf[tni_pkt_pool_index(sd->pool, p)],
+								       p->ext_len };
+			}
 			socklen_t nl = tni_udp_to_sockaddr(&sd->sock, &pkts[at]->peer, &sd->names[m]);
 			struct msghdr *mh = &sd->msgs[m].msg_hdr;
 			*mh = (struct msghdr){ .msg_name = &sd->names[m], .msg_namelen = nl, .msg_iov = &sd->iov[used],
-					       .msg_iovlen = k };
+					       .msg_iovlen = need };
 			if (k > 1) {
 				mh->msg_control = sd->ctl[m];
 				mh->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
@@ -259,11 +297,11 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 				cm->cmsg_level = SOL_UDP;
 				cm->cmsg_type = UDP_SEGMENT;
 				cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-				uint16_t seg = (uint16_t)pkts[at]->len;
+				uint16_t seg = (uint16_t)(pkts[at]->len + pkts[at]->ext_len);
 				memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
 			}
 			counts[m++] = k;
-			used += k;
+			used += need;
 			at += k;
 		}
 		int sent = sendmmsg(sd->sock.fd, sd->msgs, m, MSG_DONTWAIT);
@@ -278,8 +316,10 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			sent = 1; /* this one datagram failed (unreachable, bad address): drop it */
 		}
 		for (int i = 0; i < sent; i++) {
-			for (unsigned j = 0; j < counts[i]; j++)
+			for (unsigned j = 0; j < counts[i]; j++) {
+				release_ext(sd, pkts[done + j]);
 				tni_pkt_pool_free(pkts[done + j]);
+			}
 			done += counts[i];
 			sd->gso_trains += counts[i] > 1;
 		}
@@ -301,6 +341,7 @@ static void sd_free(struct tern_driver *d, struct tni_pkt *p)
 		big_put(sd, b);
 		return;
 	}
+	release_ext(sd, p); /* an attached packet the engine did not get sent */
 	tni_pkt_pool_free(p);
 }
 
@@ -342,10 +383,19 @@ static void sd_destroy(struct tern_driver *d)
 	tni_pkt_pool_destroy(sd->segs);
 	for (unsigned i = 0; i < BIGS; i++)
 		free(sd->bigs[i].buf);
+	free(sd->ext_buf);
+	free(sd->ext_ref);
 	free(sd);
 }
 
+static uint32_t sd_path_mtu(struct tern_driver *d, const struct tern_addr *peer)
+{
+	return tni_udp_path_mtu(&to_sd(d)->mtu_memo, peer, d->mtu);
+}
+
 static const struct tni_driver_ops sockets_ops = {
+	.path_mtu = sd_path_mtu,
+	.attach = sd_attach,
 	.name = "sockets",
 	.rx_burst = sd_rx_burst,
 	.tx_burst = sd_tx_burst,
@@ -360,11 +410,13 @@ static const struct tni_driver_ops sockets_ops = {
 
 /* UDP_GRO and the buffers it needs; false (and nothing kept) where the
  * kernel refuses it. */
-static bool gro_up(struct sock_drv *sd)
+static bool gro_up(struct sock_drv *sd, int *err)
 {
 	int one = 1;
-	if (setsockopt(sd->sock.fd, SOL_UDP, UDP_GRO, &one, sizeof(one)))
+	if (setsockopt(sd->sock.fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) {
+		*err = errno;
 		return false;
+	}
 	/* Views carry no bytes of their own: the smallest buffers the pool makes. */
 	sd->segs = tni_pkt_pool_create(SEGS, HEADROOM + 64, HEADROOM);
 	for (unsigned i = 0; sd->segs && i < BIGS; i++) {
@@ -387,24 +439,35 @@ static bool gro_up(struct sock_drv *sd)
 	return false;
 }
 
-int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out)
+int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tni_sockets_opts *o,
+			    struct tern_driver **out, char *note, size_t note_len)
 {
+	if (note_len)
+		note[0] = 0;
 	struct sock_drv *sd = calloc(1, sizeof(*sd));
 	if (!sd)
 		return TERN_ENOMEM;
 	sd->sock.fd = -1;
 	sd->want = 1;
-	sd->gso = !getenv("NOGSO");
+	sd->gso = o->gso;
 	sd->max_pkt = max_pkt;
 	/* A datagram larger than max_pkt is no tern packet: MSG_TRUNC drops it. */
 	sd->pool = tni_pkt_pool_create(POOL_PKTS, max_pkt + HEADROOM, HEADROOM);
-	int rc = sd->pool ? tni_udp_open(host, port, &sd->sock) : TERN_ENOMEM;
+	sd->ext_buf = calloc(POOL_PKTS, sizeof(*sd->ext_buf));
+	sd->ext_ref = calloc(POOL_PKTS, sizeof(*sd->ext_ref));
+	int rc = sd->pool && sd->ext_buf && sd->ext_ref ? tni_udp_open(host, port, &sd->sock) : TERN_ENOMEM;
 	if (rc) {
+		free(sd->ext_buf);
+		free(sd->ext_ref);
 		tni_pkt_pool_destroy(sd->pool);
 		free(sd);
 		return rc;
 	}
-	sd->gro = !getenv("NOGRO") && gro_up(sd);
+	int gro_err = 0;
+	sd->gro = o->gro && gro_up(sd, &gro_err);
+	if (o->gro && !sd->gro)
+		snprintf(note, note_len, "tern: UDP GRO %s (%s); the sockets driver receives packet by packet",
+			 gro_err ? "refused" : "not set up", gro_err ? strerror(gro_err) : "no memory for its buffers");
 	sd->drv.ops = &sockets_ops;
 	*out = &sd->drv;
 	return 0;

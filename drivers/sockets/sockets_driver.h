@@ -6,6 +6,17 @@
 
 #include "../driver.h"
 
-int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, struct tern_driver **out);
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tni_sockets_opts {
+	bool gso; /* send trains as UDP GSO datagrams */
+	bool gro; /* ask the kernel for UDP GRO */
+};
+
+/* note gets what the caller should log (an offload the kernel refused),
+ * or "". */
+int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tni_sockets_opts *o,
+			    struct tern_driver **out, char *note, size_t note_len);
 
 #endif

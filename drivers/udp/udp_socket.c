@@ -155,3 +155,51 @@ int tni_udp_local_addr(const struct tni_udp_socket *s, struct tern_addr *out)
 	tni_udp_from_sockaddr((struct sockaddr *)&ss, out);
 	return 0;
 }
+
+uint32_t tni_udp_route_mtu(const struct tern_addr *peer, uint32_t cap)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int family, level, opt;
+	if (peer->family == TERN_AF_INET) {
+		struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(peer->port ? peer->port : 9);
+		memcpy(&v4->sin_addr, peer->ip, 4);
+		len = sizeof(*v4);
+		family = AF_INET, level = IPPROTO_IP, opt = IP_MTU;
+	} else if (peer->family == TERN_AF_INET6) {
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(peer->port ? peer->port : 9);
+		memcpy(&v6->sin6_addr, peer->ip, 16);
+		len = sizeof(*v6);
+		family = AF_INET6, level = IPPROTO_IPV6, opt = IPV6_MTU;
+	} else {
+		return 0;
+	}
+	/* connect() on a UDP socket sends nothing: it looks the route up. */
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int mtu = 0;
+	socklen_t ol = sizeof(mtu);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 || getsockopt(fd, level, opt, &mtu, &ol) < 0 || mtu <= 0)
+		mtu = 0;
+	close(fd);
+	return (uint32_t)mtu < cap ? (uint32_t)mtu : cap;
+}
+
+uint32_t tni_udp_path_mtu(struct tni_udp_mtu_memo *memo, const struct tern_addr *peer, uint32_t cap)
+{
+	struct tern_addr a = *peer;
+	a.port = 0;
+	if (memo->mtu && tern_addr_equal(&memo->addr, &a))
+		return memo->mtu;
+	uint32_t mtu = tni_udp_route_mtu(peer, cap);
+	if (mtu) {
+		memo->addr = a;
+		memo->mtu = mtu;
+	}
+	return mtu;
+}

@@ -23,6 +23,18 @@ socklen_t tni_udp_to_sockaddr(const struct tni_udp_socket *s, const struct tern_
 			       struct sockaddr_storage *out);
 void tni_udp_from_sockaddr(const struct sockaddr *sa, struct tern_addr *out);
 int tni_udp_local_addr(const struct tni_udp_socket *s, struct tern_addr *out);
+/* The IP MTU of the kernel's route to peer (IP_MTU of a socket connected
+ * to it: the route's, or its interface's), capped at cap; 0 if unknown. A
+ * few system calls: for session set-up, not per packet. */
+uint32_t tni_udp_route_mtu(const struct tern_addr *peer, uint32_t cap);
+/* The same, remembered for the last peer address asked about (an engine
+ * opening many sessions mostly opens them to one host). */
+struct tni_udp_mtu_memo {
+	struct tern_addr addr; /* port zeroed */
+	uint32_t mtu;          /* 0: nothing remembered */
+};
+uint32_t tni_udp_path_mtu(struct tni_udp_mtu_memo *memo, const struct tern_addr *peer, uint32_t cap);
+
 /* Room for the control message that carries a datagram's TTL. */
 #define TERN_UDP_CMSG_ROOM 32
 /* The hop count in c if it carries a TTL or hop limit, else 0. */
@@ -33,15 +45,18 @@ uint8_t tni_udp_cmsg_hops(const struct cmsghdr *c);
 #define TNI_GSO_MAX_BYTES 65000
 
 /* How many packets from pkts[0] can ride one GSO send: one peer, one
- * segment size, only the last segment shorter. */
+ * segment size (attached bytes counted), only the last segment shorter. */
 static inline unsigned tni_udp_train_len(struct tni_pkt **pkts, unsigned n)
 {
-	uint32_t seg = pkts[0]->len, total = seg;
+	uint32_t seg = pkts[0]->len + pkts[0]->ext_len, total = seg;
 	unsigned k = 1;
-	while (k < n && k < TNI_GSO_MAX_PKTS && pkts[k]->len <= seg && total + pkts[k]->len <= TNI_GSO_MAX_BYTES &&
-	       tern_addr_equal(&pkts[k]->peer, &pkts[0]->peer)) {
-		total += pkts[k]->len;
-		if (pkts[k++]->len < seg)
+	while (k < n && k < TNI_GSO_MAX_PKTS) {
+		uint32_t len = pkts[k]->len + pkts[k]->ext_len;
+		if (len > seg || total + len > TNI_GSO_MAX_BYTES || !tern_addr_equal(&pkts[k]->peer, &pkts[0]->peer))
+			break;
+		total += len;
+		k++;
+		if (len < seg)
 			break;
 	}
 	return k;

@@ -79,7 +79,10 @@ struct uring_drv {
 	bool sqpoll;
 	struct train *trains, *free_trains;
 	uint64_t gso_trains, zc_sends, zc_copied;
+	unsigned zc_probed, zc_probe_copied;
+	unsigned zc_state; /* 0 probing or off by configuration, 1 on after the probe, 2 off after it */
 	uint64_t cq_flushes, rx_rearms;
+	struct tni_udp_mtu_memo mtu_memo;
 };
 
 static struct uring_drv *to_ud(struct tern_driver *d)
@@ -146,13 +149,37 @@ static void train_free(struct uring_drv *ud, struct train *t)
 	ud->free_trains = t;
 }
 
+/* The probe's verdict: zero copy stays only where the kernel copied none
+ * of the first sends (a NIC that sends from user pages). */
+static void zc_decide(struct uring_drv *ud)
+{
+	ud->opts.zc_probe = false;
+	if (!ud->zc_probe_copied) {
+		ud->zc_state = 1;
+		return;
+	}
+	ud->zc_state = 2;
+	ud->opts.zc_min_bytes = 0;
+	static const char line[] = "tern: io_uring SEND_ZC: the kernel copied the sends anyway on this path "
+				   "(loopback or veth); sending with copies";
+	if (ud->opts.log)
+		ud->opts.log(ud->opts.log_user, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
 /* A zero-copy send completes twice: the send, then (F_MORE) a notification
  * once the kernel let go of the buffers. */
 static void on_train_done(struct uring_drv *ud, struct train *t, struct io_uring_cqe *cqe)
 {
 	if (cqe->flags & IORING_CQE_F_NOTIF) {
-		if ((uint32_t)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED)
-			ud->zc_copied++;
+		bool copied = (uint32_t)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED;
+		ud->zc_copied += copied;
+		if (ud->opts.zc_probe && ++ud->zc_probed <= TNI_ZC_PROBE_SENDS) {
+			ud->zc_probe_copied += copied;
+			if (ud->zc_probed == TNI_ZC_PROBE_SENDS || ud->zc_probe_copied)
+				zc_decide(ud);
+		}
 		train_free(ud, t);
 		return;
 	}
@@ -334,6 +361,7 @@ static void ud_xstats(struct tern_driver *d, void (*fn)(const char *, uint64_t, 
 	fn("tx_gso_trains", ud->gso_trains, arg); /* sends of several packets as one UDP GSO datagram */
 	fn("tx_zc_sends", ud->zc_sends, arg);     /* SEND_ZC sends */
 	fn("tx_zc_copied", ud->zc_copied, arg);   /* of which the kernel copied after all (loopback, veth) */
+	fn("tx_zc_probe", ud->zc_state, arg);     /* 1: the probe kept SEND_ZC on; 2: turned it off (copied) */
 }
 
 static void ud_destroy(struct tern_driver *d)
@@ -351,7 +379,13 @@ static void ud_destroy(struct tern_driver *d)
 	free(ud);
 }
 
+static uint32_t ud_path_mtu(struct tern_driver *d, const struct tern_addr *peer)
+{
+	return tni_udp_path_mtu(&to_ud(d)->mtu_memo, peer, d->mtu);
+}
+
 static const struct tni_driver_ops uring_ops = {
+	.path_mtu = ud_path_mtu,
 	.name = "uring",
 	.rx_burst = ud_rx_burst,
 	.tx_burst = ud_tx_burst,

@@ -12,8 +12,15 @@
 struct tni_uring_opts {
 	enum tern_uring_setup setup;
 	bool gso;
-	uint32_t zc_min_bytes;
+	uint32_t zc_min_bytes; /* SEND_ZC for trains at least this long; 0: never */
+	bool zc_probe;         /* and only until the kernel reports one of the first ones copied */
+	/* Where a run-time change of course is told (NULL: nowhere). */
+	void (*log)(void *log_user, const char *line);
+	void *log_user;
 };
+
+/* SEND_ZC notifications the probe waits for before it decides. */
+#define TNI_ZC_PROBE_SENDS 8
 
 /* On failure, why (one line) is written to reason. */
 int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, const struct tni_uring_opts *opts,

@@ -54,6 +54,8 @@ TERN_API void tern_rpc_destroy(struct tern_rpc *rpc);
 /* Poll this engine (tern_engine_poll) to make progress. */
 TERN_API struct tern_engine *tern_rpc_engine(struct tern_rpc *rpc);
 
+/* Serve type with handler (replacing any before it); handler NULL stops
+ * serving it: its requests then get TERN_ENOHANDLER. */
 TERN_API int tern_rpc_register(struct tern_rpc *rpc, uint16_t type, tern_rpc_handler handler, void *arg, unsigned flags);
 
 /* Message buffers in memory the RPC layer owns, with room for its header:

@@ -54,5 +54,10 @@ TERN_API uint16_t tern_session_steer_port(const struct tern_session *s);
  * checks them (memif, or a NIC's UDP checksum) and the peer's driver can
  * tell that it did (docs/protocol.md, Integrity). */
 TERN_API bool tern_session_link_checked(const struct tern_session *s);
+/* The largest payload of one data packet to the peer, in bytes: the path
+ * MTU both ends agreed in the handshake (each its route's, the smaller
+ * wins; tern_udp_config.mtu) less the IP, UDP and tern headers. A message
+ * longer than this goes in several packets. */
+TERN_API uint32_t tern_session_mss(const struct tern_session *s);
 
 #endif

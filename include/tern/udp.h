@@ -22,6 +22,12 @@ enum tern_uring_setup {
 	TERN_URING_SETUP_SQPOLL = 4,        /* a kernel thread polls the SQ (costs a core) */
 };
 
+enum tern_uring_zc {
+	TERN_URING_ZC_AUTO = 0, /* probe on the first trains, keep it where the kernel does not copy */
+	TERN_URING_ZC_OFF = 1,  /* never */
+	TERN_URING_ZC_ON = 2,   /* always, for trains of at least uring_zc_min_bytes */
+};
+
 /* Initialise with tern_udp_config_init (records the compiled size, as
  * tern_engine_config does). */
 struct tern_udp_config {
@@ -31,14 +37,19 @@ struct tern_udp_config {
 	enum tern_driver_kind kind;
 	const char *bind_host; /* name or literal; NULL: every address, IPv6 and IPv4 */
 	uint16_t port;         /* 0: any free port */
-	uint32_t mtu;          /* IP MTU of the path; default 1500 */
+	/* The largest IP MTU of any path. 0 (default): 9000, and each session
+	 * uses its route's MTU up to that (IP_MTU: 65536 on loopback, the
+	 * interface's elsewhere), the smaller of its end's and its peer's,
+	 * agreed in the handshake. Otherwise 576-65535, the same per route. */
+	uint32_t mtu;
 	/* Why io_uring was not used, and other notable events; NULL: stderr. */
 	void (*log)(void *log_user, const char *line);
 	void *log_user;
 	/* io_uring only. */
 	enum tern_uring_setup uring_setup;
 	bool uring_no_gso;           /* send trains packet by packet, not as one UDP GSO send */
-	uint32_t uring_zc_min_bytes; /* SEND_ZC for GSO trains at least this long; 0: never (default) */
+	/* SEND_ZC for GSO trains at least this long (0: 16 KiB), as uring_zc says. */
+	uint32_t uring_zc_min_bytes;
 	/* How the engine that gets this driver polls (tern_engine_config.
 	 * poll_mode; default TERN_POLL_BUSY). AUTO picks by it, as measured in
 	 * docs/uring.md: busy polling gets the sockets driver, whose
@@ -47,6 +58,17 @@ struct tern_udp_config {
 	 * pending, GSO trains), else sockets with a log line saying why.
 	 * tern_engine_driver tells which an engine got. */
 	enum tern_poll_mode poll_mode;
+	/* Sockets driver only, to measure what the offloads buy: trains sent
+	 * packet by packet, not as one UDP GSO datagram; datagrams received
+	 * one by one, without UDP GRO. Where the kernel refuses GRO the
+	 * driver says so through log and goes without. */
+	bool sockets_no_gso, sockets_no_gro;
+	/* io_uring's zero-copy sends (docs/uring.md). AUTO (default): the
+	 * first trains go as SEND_ZC, and if the kernel reports it copied any
+	 * of them anyway (loopback, veth: it cannot hand user pages to a
+	 * receiver) zero copy is turned off, with a log line; where none was
+	 * copied it stays on. Setting uring_zc_min_bytes alone means ON. */
+	enum tern_uring_zc uring_zc;
 };
 
 #define tern_udp_config_init(cfg) tern_udp_config_init_sized((cfg), sizeof(*(cfg)))
