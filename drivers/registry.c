@@ -105,7 +105,7 @@ static int open_uring(const struct tern_udp_config *cfg, uint32_t max_pkt, struc
 	uint32_t zc_min = cfg->uring_zc == TERN_URING_ZC_OFF ? 0
 			  : cfg->uring_zc_min_bytes ? cfg->uring_zc_min_bytes : ZC_DEFAULT_MIN;
 	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, zc_min,
-				    cfg->uring_zc == TERN_URING_ZC_AUTO && !explicit_min, cfg->log, cfg->log_user };
+				    cfg->uring_zc == TERN_URING_ZC_AUTO && !explicit_min, cfg->log, cfg->log_user, !cfg->no_gro };
 	return tni_uring_driver_open(cfg->bind_host, cfg->port, max_pkt, &o, drv, why, why_len);
 #else
 	(void)cfg; (void)max_pkt; (void)drv;
@@ -116,7 +116,7 @@ static int open_uring(const struct tern_udp_config *cfg, uint32_t max_pkt, struc
 
 static int open_sockets(const struct tern_udp_config *cfg, uint32_t max_pkt, struct tern_driver **drv)
 {
-	struct tni_sockets_opts o = { !cfg->sockets_no_gso, !cfg->sockets_no_gro };
+	struct tni_sockets_opts o = { !cfg->sockets_no_gso, !cfg->no_gro };
 	char note[256];
 	int rc = tni_sockets_driver_open(cfg->bind_host, cfg->port, max_pkt, &o, drv, note, sizeof(note));
 	if (rc == 0 && note[0])

@@ -232,6 +232,50 @@ Test(udp, loopback_paths_agree_an_mtu_above_1500_and_the_smaller_end_wins)
 	tern_rpc_destroy(C.rpc);
 }
 
+Test(udp, io_uring_splits_gro_trains_in_place_and_loses_no_packet)
+{
+	int r = udp_side_open(&A, TERN_DRIVER_URING, "127.0.0.1", 0);
+	if (r == TERN_ENOTSUP)
+		cr_skip_test("no io_uring here");
+	cr_assert_eq(r, 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	size_t size = 1u << 20;
+	uint8_t *buf = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 151 + (i >> 9));
+	struct whole_call w = { .resp = malloc(size), .cap = size };
+	for (int k = 0; k < 4; k++) {
+		memset(w.resp, 0, size);
+		cr_assert_eq(echo_whole(&A, &B, ab, buf, size, &w), 0);
+		cr_assert(w.len == size && memcmp(w.resp, buf, size) == 0, "echo %d differs", k);
+	}
+	free(w.resp);
+	free(buf);
+	for (uint64_t until = udp_now() + 50000000ull; udp_now() < until;) {
+		tern_engine_poll(A.e);
+		tern_engine_poll(B.e);
+	}
+	uint64_t trains = 0, segs = 0, lost = 0;
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_trains", &trains), 0);
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_segments", &segs), 0);
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_no_views", &lost), 0);
+	cr_log_info("server: %llu GRO trains holding %llu packets", (unsigned long long)trains, (unsigned long long)segs);
+	cr_assert_gt(trains, 0, "the kernel coalesced nothing (UDP_GRO on loopback)");
+	cr_assert_gt(segs, trains, "a GRO train holds several packets");
+	cr_assert_eq(lost, 0);
+	struct tern_stats sa, sb;
+	tern_engine_stats(A.e, &sa);
+	tern_engine_stats(B.e, &sb);
+	cr_log_info("client sent %llu, server got %llu; server sent %llu, client got %llu",
+		    (unsigned long long)sa.tx_pkts, (unsigned long long)sb.rx_pkts, (unsigned long long)sb.tx_pkts,
+		    (unsigned long long)sa.rx_pkts);
+	cr_assert_eq(sb.rx_pkts, sa.tx_pkts, "packets lost on the way to the server");
+	cr_assert_eq(sa.rx_pkts, sb.tx_pkts, "packets lost on the way to the client");
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
 Test(udp, ipv6_and_host_names)
 {
 	int r = udp_side_open(&B, TERN_DRIVER_URING, "::1", 0);

@@ -19,6 +19,9 @@
 
 #define RING_ENTRIES 256
 #define RX_BUFS 1024 /* power of two */
+#define BACKLOG 8192 /* power of two: packets received, not yet handed out */
+#define GRO_BYTES 65536 /* with UDP_GRO, a receive buffer holds a whole train */
+#define SEGS 8192 /* packet views into coalesced trains the engine may hold */
 #define BGID 7
 #define TX_PKTS 2048
 #define HEADROOM 64
@@ -28,6 +31,9 @@
 #define TRAIN_MAX TNI_GSO_MAX_PKTS /* packets in one GSO send */
 #define TRAINS 128
 
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 #ifndef IORING_SEND_ZC_REPORT_USAGE
 #define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
 #endif
@@ -52,6 +58,7 @@ struct train {
 	_Alignas(struct cmsghdr) char ctl[32];
 	struct tni_pkt *pkts[TRAIN_MAX];
 	unsigned n;
+	unsigned refs; /* completions still to come before it is freed */
 	bool zc;
 	struct train *next_free;
 };
@@ -69,8 +76,16 @@ struct uring_drv {
 	uint32_t rx_buf_size;
 	struct tni_pkt rx_pkts[RX_BUFS];
 	struct msghdr recv_hdr;
-	struct tni_pkt *backlog[RX_BUFS]; /* received, not yet handed out */
+	struct tni_pkt *backlog[BACKLOG]; /* received, not yet handed out */
 	uint32_t bl_head, bl_tail;
+	/* UDP GRO: a coalesced train is split into views of its buffer, which
+	 * goes back to the ring when the engine has freed them all. */
+	bool gro;
+	uint32_t max_pkt;
+	struct tni_pkt_pool *segs;
+	uint16_t seg_bid[SEGS];
+	uint8_t buf_refs[RX_BUFS]; /* views a buffer still backs (at most TNI_GSO_MAX_PKTS) */
+	uint64_t gro_trains, gro_segments, gro_no_views;
 
 	struct tni_pkt_pool *txpool;
 	struct tx_meta *txmeta;
@@ -80,6 +95,8 @@ struct uring_drv {
 	struct train *trains, *free_trains;
 	uint64_t gso_trains, zc_sends, zc_copied;
 	unsigned zc_probed, zc_probe_copied;
+	unsigned zc_max_pkts; /* the longest train zero copy is tried on (lowered when refused) */
+	uint64_t zc_too_long;
 	unsigned zc_state; /* 0 probing or off by configuration, 1 on after the probe, 2 off after it */
 	uint64_t cq_flushes, rx_rearms;
 	struct tni_udp_mtu_memo mtu_memo;
@@ -110,6 +127,36 @@ static bool arm_recv(struct uring_drv *ud)
 	return true;
 }
 
+/* A coalesced train in buffer bid: a view per segment, no copy. A segment
+ * larger than a tern packet makes the whole datagram no tern traffic. */
+static void split_train(struct uring_drv *ud, uint32_t bid, uint8_t *payload, uint32_t len, uint32_t seg,
+			const struct tern_addr *peer, uint8_t hops)
+{
+	if (seg > ud->max_pkt) {
+		recycle(ud, bid);
+		return;
+	}
+	ud->gro_trains++;
+	for (uint32_t off = 0; off < len; off += seg) {
+		struct tni_pkt *v = tni_pkt_pool_alloc(ud->segs);
+		if (!v) { /* the engine holds them all: the rest is lost, and resent */
+			ud->gro_no_views++;
+			break;
+		}
+		v->data = payload + off;
+		v->len = len - off < seg ? len - off : seg;
+		v->cap = v->len;
+		v->peer = *peer;
+		v->hops = hops;
+		ud->seg_bid[tni_pkt_pool_index(ud->segs, v)] = (uint16_t)bid;
+		ud->buf_refs[bid]++;
+		ud->gro_segments++;
+		ud->backlog[ud->bl_tail++ & (BACKLOG - 1)] = v;
+	}
+	if (!ud->buf_refs[bid])
+		recycle(ud, bid);
+}
+
 static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 {
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
@@ -127,17 +174,34 @@ static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 		recycle(ud, bid);
 		return;
 	}
-	struct tni_pkt *p = &ud->rx_pkts[bid];
-	p->data = io_uring_recvmsg_payload(o, &ud->recv_hdr);
-	p->len = io_uring_recvmsg_payload_length(o, cqe->res, &ud->recv_hdr);
-	p->cap = p->len;
-	tni_udp_from_sockaddr(io_uring_recvmsg_name(o), &p->peer);
-	p->hops = 0;
+	uint8_t *payload = io_uring_recvmsg_payload(o, &ud->recv_hdr);
+	uint32_t len = io_uring_recvmsg_payload_length(o, cqe->res, &ud->recv_hdr);
+	uint8_t hops = 0;
+	int seg = 0;
 	for (struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, &ud->recv_hdr); c;
-	     c = io_uring_recvmsg_cmsg_nexthdr(o, &ud->recv_hdr, c))
-		if ((p->hops = tni_udp_cmsg_hops(c)))
-			break;
-	ud->backlog[ud->bl_tail++ & (RX_BUFS - 1)] = p;
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, &ud->recv_hdr, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(&seg, CMSG_DATA(c), sizeof(int));
+		else if (!hops)
+			hops = tni_udp_cmsg_hops(c);
+	}
+	struct tern_addr peer;
+	tni_udp_from_sockaddr(io_uring_recvmsg_name(o), &peer);
+	if (seg > 0 && (uint32_t)seg < len) {
+		split_train(ud, bid, payload, len, (uint32_t)seg, &peer, hops);
+		return;
+	}
+	if (len > ud->max_pkt) { /* no tern packet (the GRO buffer holds more than one) */
+		recycle(ud, bid);
+		return;
+	}
+	struct tni_pkt *p = &ud->rx_pkts[bid];
+	p->data = payload;
+	p->len = len;
+	p->cap = len;
+	p->peer = peer;
+	p->hops = hops;
+	ud->backlog[ud->bl_tail++ & (BACKLOG - 1)] = p;
 }
 
 static void train_free(struct uring_drv *ud, struct train *t)
@@ -170,6 +234,17 @@ static void zc_decide(struct uring_drv *ud)
 
 /* A zero-copy send completes twice: the send, then (F_MORE) a notification
  * once the kernel let go of the buffers. */
+static struct io_uring_sqe *get_sqe(struct uring_drv *ud);
+
+/* A train is freed when the last completion it waits for is in: its send,
+ * a zero-copy send's notification (when the send says one follows), and a
+ * send again with a copy (below). */
+static void train_put(struct uring_drv *ud, struct train *t)
+{
+	if (--t->refs == 0)
+		train_free(ud, t);
+}
+
 static void on_train_done(struct uring_drv *ud, struct train *t, struct io_uring_cqe *cqe)
 {
 	if (cqe->flags & IORING_CQE_F_NOTIF) {
@@ -180,13 +255,30 @@ static void on_train_done(struct uring_drv *ud, struct train *t, struct io_uring
 			if (ud->zc_probed == TNI_ZC_PROBE_SENDS || ud->zc_probe_copied)
 				zc_decide(ud);
 		}
-		train_free(ud, t);
+		train_put(ud, t);
 		return;
 	}
-	if (cqe->res == -EIO || cqe->res == -EINVAL)
+	if (cqe->flags & IORING_CQE_F_MORE)
+		t->refs++; /* the notification */
+	if (t->zc && cqe->res == -EMSGSIZE) {
+		/* A zero-copy send pins the train's pages as skb fragments, and a
+		 * train whose packets straddle more pages than an skb has
+		 * fragments for is refused. Send it again with a copy, and keep
+		 * zero copy to shorter trains from now on. */
+		ud->zc_too_long++;
+		if (t->n > 1 && t->n - 1 < ud->zc_max_pkts)
+			ud->zc_max_pkts = t->n - 1;
+		struct io_uring_sqe *sqe = get_sqe(ud);
+		if (sqe) {
+			t->zc = false;
+			t->refs++;
+			io_uring_prep_sendmsg(sqe, ud->sock.fd, &t->mh, 0);
+			io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)t | TAG_TRAIN);
+		}
+	} else if (cqe->res == -EIO || cqe->res == -EINVAL) {
 		ud->opts.gso = false; /* no GSO on this path: packets go one by one from now on */
-	if (!(cqe->flags & IORING_CQE_F_MORE))
-		train_free(ud, t);
+	}
+	train_put(ud, t);
 }
 
 static void reap(struct uring_drv *ud)
@@ -194,6 +286,8 @@ static void reap(struct uring_drv *ud)
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 	io_uring_for_each_cqe(&ud->ring, head, cqe) {
+		if (BACKLOG - (ud->bl_tail - ud->bl_head) < TNI_GSO_MAX_PKTS)
+			break; /* the rest waits in the CQ for the next poll */
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
 		if (tag == TAG_RECV)
 			on_recv(ud, cqe);
@@ -241,7 +335,7 @@ static unsigned ud_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 	}
 	unsigned got = 0;
 	while (got < n && ud->bl_head != ud->bl_tail)
-		pkts[got++] = ud->backlog[ud->bl_head++ & (RX_BUFS - 1)];
+		pkts[got++] = ud->backlog[ud->bl_head++ & (BACKLOG - 1)];
 	return got;
 }
 
@@ -278,7 +372,8 @@ static bool send_train(struct uring_drv *ud, struct tni_pkt **pkts, unsigned k, 
 	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
 	uint16_t seg = (uint16_t)pkts[0]->len;
 	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
-	t->zc = ud->opts.zc_min_bytes && total >= ud->opts.zc_min_bytes;
+	t->zc = ud->opts.zc_min_bytes && total >= ud->opts.zc_min_bytes && k <= ud->zc_max_pkts;
+	t->refs = 1;
 	if (t->zc) {
 		io_uring_prep_sendmsg_zc(sqe, ud->sock.fd, &t->mh, 0);
 		sqe->ioprio |= IORING_SEND_ZC_REPORT_USAGE; /* so we learn if it was copied after all */
@@ -326,10 +421,16 @@ static struct tni_pkt *ud_alloc(struct tern_driver *d)
 static void ud_free(struct tern_driver *d, struct tni_pkt *p)
 {
 	struct uring_drv *ud = to_ud(d);
-	if (p->owner == ud->txpool)
+	if (p->owner == ud->txpool) {
 		tni_pkt_pool_free(p);
-	else
+	} else if (ud->segs && p->owner == ud->segs) {
+		uint32_t bid = ud->seg_bid[tni_pkt_pool_index(ud->segs, p)];
+		tni_pkt_pool_free(p);
+		if (--ud->buf_refs[bid] == 0)
+			recycle(ud, bid);
+	} else {
 		recycle(ud, (uint32_t)(p - ud->rx_pkts));
+	}
 }
 
 static uint64_t ud_now(struct tern_driver *d)
@@ -361,7 +462,11 @@ static void ud_xstats(struct tern_driver *d, void (*fn)(const char *, uint64_t, 
 	fn("tx_gso_trains", ud->gso_trains, arg); /* sends of several packets as one UDP GSO datagram */
 	fn("tx_zc_sends", ud->zc_sends, arg);     /* SEND_ZC sends */
 	fn("tx_zc_copied", ud->zc_copied, arg);   /* of which the kernel copied after all (loopback, veth) */
+	fn("tx_zc_too_long", ud->zc_too_long, arg); /* refused (EMSGSIZE: too many pages) and sent again with a copy */
 	fn("tx_zc_probe", ud->zc_state, arg);     /* 1: the probe kept SEND_ZC on; 2: turned it off (copied) */
+	fn("rx_gro_trains", ud->gro_trains, arg); /* datagrams the kernel coalesced (UDP_GRO), split here */
+	fn("rx_gro_segments", ud->gro_segments, arg);
+	fn("rx_gro_no_views", ud->gro_no_views, arg); /* segments dropped: no view left */
 }
 
 static void ud_destroy(struct tern_driver *d)
@@ -374,6 +479,7 @@ static void ud_destroy(struct tern_driver *d)
 	if (ud->br)
 		munmap(ud->br, ud->br_bytes);
 	free(ud->rx_mem);
+	tni_pkt_pool_destroy(ud->segs);
 	free(ud->txmeta);
 	tni_pkt_pool_destroy(ud->txpool);
 	free(ud);
@@ -457,10 +563,15 @@ static int setup_buffers(struct uring_drv *ud, uint32_t max_pkt, char *reason, s
 	/* The kernel puts the control data right after the name room: a
 	 * multiple of 8 keeps its cmsghdr aligned. */
 	ud->recv_hdr.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~7u;
-	ud->recv_hdr.msg_controllen = TERN_UDP_CMSG_ROOM; /* the TTL */
+	/* The TTL, and with GRO the segment size. */
+	ud->recv_hdr.msg_controllen = TERN_UDP_CMSG_ROOM + (ud->gro ? CMSG_SPACE(sizeof(int)) : 0);
+	ud->max_pkt = max_pkt;
 	ud->rx_buf_size = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + ud->recv_hdr.msg_namelen +
-				     TERN_UDP_CMSG_ROOM + max_pkt + 63) & ~63u;
+				     ud->recv_hdr.msg_controllen + (ud->gro ? GRO_BYTES : max_pkt) + 63) & ~63u;
+	/* Address space for every buffer; pages are touched only as datagrams land. */
 	if (posix_memalign((void **)&ud->rx_mem, 64, (size_t)RX_BUFS * ud->rx_buf_size))
+		return TERN_ENOMEM;
+	if (ud->gro && !(ud->segs = tni_pkt_pool_create(SEGS, HEADROOM + 64, HEADROOM)))
 		return TERN_ENOMEM;
 	for (uint32_t i = 0; i < RX_BUFS; i++) {
 		ud->rx_pkts[i].owner = ud;
@@ -492,6 +603,8 @@ int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, con
 		return TERN_ENOMEM;
 	ud->sock.fd = -1;
 	ud->opts = *opts;
+	ud->zc_max_pkts = TRAIN_MAX;
+	ud->gro = opts->gro;
 	snprintf(reason, reason_len, "out of memory");
 	int rc = setup_ring(ud, reason, reason_len);
 	if (!rc)
@@ -510,6 +623,18 @@ int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, con
 		rc = tni_udp_open(host, port, &ud->sock);
 		if (rc)
 			snprintf(reason, reason_len, "cannot bind UDP port %u: %s", port, tern_strerror(rc));
+	}
+	int one = 1;
+	if (!rc && ud->gro && setsockopt(ud->sock.fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) {
+		/* Datagram by datagram, in buffers sized for trains. */
+		char line[160];
+		snprintf(line, sizeof(line), "tern: UDP GRO refused (%s); the io_uring driver receives packet by packet",
+			 strerror(errno));
+		ud->gro = false;
+		if (opts->log)
+			opts->log(opts->log_user, line);
+		else
+			fprintf(stderr, "%s\n", line);
 	}
 	if (!rc)
 		rc = probe_multishot(ud, reason, reason_len);

@@ -17,6 +17,7 @@ struct tni_uring_opts {
 	/* Where a run-time change of course is told (NULL: nowhere). */
 	void (*log)(void *log_user, const char *line);
 	void *log_user;
+	bool gro; /* ask the kernel for UDP GRO */
 };
 
 /* SEND_ZC notifications the probe waits for before it decides. */

@@ -58,11 +58,12 @@ struct tern_udp_config {
 	 * pending, GSO trains), else sockets with a log line saying why.
 	 * tern_engine_driver tells which an engine got. */
 	enum tern_poll_mode poll_mode;
-	/* Sockets driver only, to measure what the offloads buy: trains sent
-	 * packet by packet, not as one UDP GSO datagram; datagrams received
-	 * one by one, without UDP GRO. Where the kernel refuses GRO the
-	 * driver says so through log and goes without. */
-	bool sockets_no_gso, sockets_no_gro;
+	/* To measure what the offloads buy: the sockets driver sends trains
+	 * packet by packet, not as one UDP GSO datagram (io_uring's is
+	 * uring_no_gso); either driver receives datagram by datagram, without
+	 * UDP GRO. Where the kernel refuses GRO the driver says so through log
+	 * and goes without. */
+	bool sockets_no_gso, no_gro;
 	/* io_uring's zero-copy sends (docs/uring.md). AUTO (default): the
 	 * first trains go as SEND_ZC, and if the kernel reports it copied any
 	 * of them anyway (loopback, veth: it cannot hand user pages to a
