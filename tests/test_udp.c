@@ -168,17 +168,9 @@ Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
 /* An echo side on 127.0.0.1 whose driver takes paths of at most mtu (0: the route's). */
 static void open_with_mtu(struct udp_side *side, uint32_t mtu)
 {
-	struct tern_rpc_config rc;
-	tern_rpc_config_init(&rc);
-	struct tern_engine_config ec;
-	tern_engine_config_init(&ec);
-	struct tern_udp_config uc;
-	tern_udp_config_init(&uc);
-	uc.kind = TERN_DRIVER_SOCKETS;
-	uc.bind_host = "127.0.0.1";
+	struct tern_udp_config uc = udp_config(TERN_DRIVER_SOCKETS, "127.0.0.1", NULL);
 	uc.mtu = mtu;
-	cr_assert_eq(tern_udp_open(&uc, &ec.driver), 0);
-	cr_assert_eq(udp_side_open_cfg(side, &rc, &ec), 0);
+	cr_assert_eq(udp_side_open_udp(side, &uc), 0);
 }
 
 static uint64_t data_pkts_sent(struct udp_side *side)
@@ -463,18 +455,9 @@ Test(udp, where_the_kernel_refuses_gro_the_sockets_driver_says_so_and_still_rece
 	if (pid == 0) {
 		forbid_udp_gro();
 		char line[256] = "";
-		struct tern_rpc_config rc;
-		tern_rpc_config_init(&rc);
-		struct tern_engine_config ec;
-		tern_engine_config_init(&ec);
-		struct tern_udp_config uc;
-		tern_udp_config_init(&uc);
-		uc.kind = TERN_DRIVER_SOCKETS;
-		uc.bind_host = "127.0.0.1";
-		uc.log = quiet_log;
-		uc.log_user = line;
+		struct tern_udp_config uc = udp_config(TERN_DRIVER_SOCKETS, "127.0.0.1", line);
 		struct udp_side srv, cli;
-		if (tern_udp_open(&uc, &ec.driver) || udp_side_open_cfg(&srv, &rc, &ec))
+		if (udp_side_open_udp(&srv, &uc))
 			_exit(91);
 		if (udp_side_open(&cli, TERN_DRIVER_SOCKETS, "127.0.0.1", 0))
 			_exit(92);
@@ -520,21 +503,11 @@ static uint64_t xstat(struct udp_side *side, const char *name)
 Test(udp, io_uring_probes_send_zc_and_turns_it_off_where_the_kernel_copies)
 {
 	char line[256] = "";
-	struct tern_rpc_config rc;
-	tern_rpc_config_init(&rc);
-	struct tern_engine_config ec;
-	tern_engine_config_init(&ec);
-	struct tern_udp_config uc;
-	tern_udp_config_init(&uc);
-	uc.kind = TERN_DRIVER_URING;
-	uc.bind_host = "127.0.0.1";
-	uc.log = quiet_log;
-	uc.log_user = line;
-	int r = tern_udp_open(&uc, &ec.driver);
+	struct tern_udp_config uc = udp_config(TERN_DRIVER_URING, "127.0.0.1", line);
+	int r = udp_side_open_udp(&A, &uc);
 	if (r == TERN_ENOTSUP)
 		cr_skip_test("no io_uring here");
 	cr_assert_eq(r, 0);
-	cr_assert_eq(udp_side_open_cfg(&A, &rc, &ec), 0);
 	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
 	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
 	size_t size = 1u << 20;
@@ -755,17 +728,9 @@ static uint64_t dropped_by_engine(struct tern_engine *e)
 
 static void burst_beyond_the_cq(enum tern_uring_setup setup)
 {
-	struct tern_rpc_config rc;
-	tern_rpc_config_init(&rc);
-	struct tern_engine_config ec;
-	tern_engine_config_init(&ec);
-	struct tern_udp_config uc;
-	tern_udp_config_init(&uc);
-	uc.kind = TERN_DRIVER_URING;
-	uc.bind_host = "127.0.0.1";
+	struct tern_udp_config uc = udp_config(TERN_DRIVER_URING, "127.0.0.1", NULL);
 	uc.uring_setup = setup;
-	cr_assert_eq(tern_udp_open(&uc, &ec.driver), 0);
-	cr_assert_eq(udp_side_open_cfg(&A, &rc, &ec), 0);
+	cr_assert_eq(udp_side_open_udp(&A, &uc), 0);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(A.addr.port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

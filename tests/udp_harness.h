@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -51,6 +52,38 @@ static inline int udp_driver(enum tern_driver_kind kind, const char *host, uint1
 	uc.bind_host = host;
 	uc.port = port;
 	return tern_udp_open(&uc, out);
+}
+
+/* A log callback that keeps the last line in user (256 bytes). */
+static inline void udp_keep_line(void *user, const char *line)
+{
+	snprintf(user, 256, "%s", line);
+}
+
+/* A kernel UDP config: kind, bound to host; log lines kept in line (256
+ * bytes; NULL: stderr). */
+static inline struct tern_udp_config udp_config(enum tern_driver_kind kind, const char *host, char *line)
+{
+	struct tern_udp_config uc;
+	tern_udp_config_init(&uc);
+	uc.kind = kind;
+	uc.bind_host = host;
+	if (line) {
+		uc.log = udp_keep_line;
+		uc.log_user = line;
+	}
+	return uc;
+}
+
+/* An echo side whose driver is opened from uc, the rest default. */
+static inline int udp_side_open_udp(struct udp_side *s, const struct tern_udp_config *uc)
+{
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	int r = tern_udp_open(uc, &ec.driver);
+	return r ? r : udp_side_open_cfg(s, &rc, &ec);
 }
 
 static inline int udp_side_open(struct udp_side *s, enum tern_driver_kind drv, const char *bind, unsigned workers)
