@@ -17,11 +17,14 @@
 
 #define MAX_SIZE (64u << 20)
 
-static int read_all(int fd, void *buf, size_t len)
+/* All len bytes in (out false) or out. send, not write: a peer that
+ * closed first must not kill this process with SIGPIPE (the serve died so
+ * when a client ended its stream). */
+static int xfer_all(int fd, void *buf, size_t len, bool out)
 {
 	uint8_t *p = buf;
 	while (len) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -33,22 +36,14 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* send, not write: a peer that closed first must not kill this process
- * with SIGPIPE (the serve died so when a client ended its stream). */
+static int read_all(int fd, void *buf, size_t len)
+{
+	return xfer_all(fd, buf, len, false);
+}
+
 static int write_all(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return xfer_all(fd, (void *)(uintptr_t)buf, len, true);
 }
 
 static void nodelay(int fd)

@@ -293,11 +293,6 @@ Test(udp, ipv6_and_host_names)
 	cr_assert_eq(tern_addr_resolve("no-such-host.invalid", 1, &x), TERN_EINVAL);
 }
 
-static void quiet_log(void *user, const char *line)
-{
-	snprintf(user, 256, "%s", line);
-}
-
 Test(udp, a_port_in_use_is_a_clear_error)
 {
 	for (int drv = TERN_DRIVER_URING; drv <= TERN_DRIVER_SOCKETS; drv++) {
@@ -310,7 +305,7 @@ Test(udp, a_port_in_use_is_a_clear_error)
 		tern_udp_config_init(&uc);
 		uc.kind = drv;
 		uc.bind_host = "127.0.0.1";
-		uc.log = quiet_log;
+		uc.log = udp_keep_line;
 		uc.log_user = line;
 		cr_assert_eq(tern_udp_open(&uc, &ec.driver), 0);
 		cr_assert_eq(tern_engine_create(&ec, &e1), 0);
@@ -327,6 +322,37 @@ Test(udp, a_port_in_use_is_a_clear_error)
 }
 
 /* As in a container that forbids io_uring: io_uring_setup fails with EPERM. */
+/* In a forked child: install seccomp filter f (n statements), or exit 90. */
+static void install_filter(struct sock_filter *f, unsigned short n)
+{
+	struct sock_fprog prog = { n, f };
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		_exit(90);
+}
+
+/* Runs child(fd) in a forked process, which writes what it found to fd and
+ * exits 0 on success; asserts it did, and returns what it wrote in buf. */
+static void run_child(void (*child)(int fd), char *buf, size_t cap)
+{
+	int pipefd[2];
+	cr_assert_eq(pipe(pipefd), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		child(pipefd[1]);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	ssize_t n = read(pipefd[0], buf, cap - 1);
+	close(pipefd[0]);
+	buf[n > 0 ? n : 0] = 0;
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed: %d", WEXITSTATUS(st));
+	cr_assert_gt(n, 0);
+}
+
 static void forbid_io_uring(void)
 {
 	struct sock_filter f[] = {
@@ -335,10 +361,7 @@ static void forbid_io_uring(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-		_exit(90);
+	install_filter(f, sizeof(f) / sizeof(f[0]));
 }
 
 /* The automatic choice follows the poll mode (docs/uring.md has the
@@ -378,50 +401,33 @@ Test(udp, auto_picks_sockets_for_busy_polling_and_io_uring_for_adaptive)
 	cr_assert_eq(tern_udp_open(&uc, &probe), TERN_EINVAL);
 }
 
+static void fallback_child(int fd)
+{
+	forbid_io_uring();
+	char line[256] = "";
+	struct tern_udp_config uc = udp_config(TERN_DRIVER_AUTO, "127.0.0.1", line);
+	uc.poll_mode = TERN_POLL_ADAPTIVE; /* the mode whose choice is io_uring */
+	struct udp_side probe;
+	if (udp_side_open_udp(&probe, &uc))
+		_exit(91);
+	int kind = tern_engine_driver(probe.e);
+	dprintf(fd, "%d|%s", kind, line);
+	/* And it works: serve a call from a second engine in this process. */
+	struct udp_side srv, cli;
+	if (udp_side_open(&srv, TERN_DRIVER_AUTO, "127.0.0.1", 0) ||
+	    udp_side_open(&cli, TERN_DRIVER_AUTO, "127.0.0.1", 0))
+		_exit(92);
+	struct tern_addr to = srv.addr;
+	struct tern_session *s;
+	struct udp_call c;
+	if (tern_session_connect(cli.e, &to, &s) || udp_call_echo(&cli, &srv, s, "hi", 2, SEC, &c))
+		_exit(93);
+}
+
 Test(udp, without_io_uring_auto_falls_back_to_sockets_and_says_why)
 {
-	int pipefd[2];
-	cr_assert_eq(pipe(pipefd), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		forbid_io_uring();
-		char line[256] = "";
-		struct tern_rpc_config rc;
-		tern_rpc_config_init(&rc);
-		rc.workers = 0;
-		struct tern_engine_config ec;
-		tern_engine_config_init(&ec);
-		struct tern_udp_config uc;
-		tern_udp_config_init(&uc);
-		uc.bind_host = "127.0.0.1";
-		uc.poll_mode = TERN_POLL_ADAPTIVE; /* the mode whose choice is io_uring */
-		uc.log = quiet_log;
-		uc.log_user = line;
-		struct tern_rpc *rpc;
-		if (tern_udp_open(&uc, &ec.driver) || tern_rpc_create(&rc, &ec, &rpc))
-			_exit(91);
-		int kind = tern_engine_driver(tern_rpc_engine(rpc));
-		dprintf(pipefd[1], "%d|%s", kind, line);
-		/* And it works: serve a call from a second engine in this process. */
-		struct udp_side srv, cli;
-		if (udp_side_open(&srv, TERN_DRIVER_AUTO, "127.0.0.1", 0) ||
-		    udp_side_open(&cli, TERN_DRIVER_AUTO, "127.0.0.1", 0))
-			_exit(92);
-		struct tern_addr to = srv.addr;
-		struct tern_session *s;
-		struct udp_call c;
-		if (tern_session_connect(cli.e, &to, &s) || udp_call_echo(&cli, &srv, s, "hi", 2, SEC, &c))
-			_exit(93);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	char buf[300] = "";
-	ssize_t n = read(pipefd[0], buf, sizeof(buf) - 1);
-	close(pipefd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed: %d", WEXITSTATUS(st));
-	cr_assert_gt(n, 0);
+	char buf[300];
+	run_child(fallback_child, buf, sizeof(buf));
 	cr_assert_eq(atoi(buf), TERN_DRIVER_SOCKETS);
 	cr_assert(strstr(buf, "io_uring unavailable (io_uring_setup failed: Operation not permitted"),
 		  "log line: %s", buf);
@@ -441,50 +447,39 @@ static void forbid_udp_gro(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOPROTOOPT & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-		_exit(90);
+	install_filter(f, sizeof(f) / sizeof(f[0]));
+}
+
+static void gro_refused_child(int fd)
+{
+	forbid_udp_gro();
+	char line[256] = "";
+	struct tern_udp_config uc = udp_config(TERN_DRIVER_SOCKETS, "127.0.0.1", line);
+	struct udp_side srv, cli;
+	if (udp_side_open_udp(&srv, &uc))
+		_exit(91);
+	if (udp_side_open(&cli, TERN_DRIVER_SOCKETS, "127.0.0.1", 0))
+		_exit(92);
+	struct tern_session *s;
+	if (tern_session_connect(cli.e, &srv.addr, &s))
+		_exit(93);
+	size_t size = 256 * 1024;
+	uint8_t *buf = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 13);
+	struct whole_call w = { .resp = malloc(size), .cap = size };
+	if (echo_whole(&cli, &srv, s, buf, size, &w) || w.len != size || memcmp(w.resp, buf, size))
+		_exit(94);
+	uint64_t gro = 1, gso = 0;
+	tern_engine_driver_stat(srv.e, "rx_gro_trains", &gro);
+	tern_engine_driver_stat(cli.e, "tx_gso_trains", &gso);
+	dprintf(fd, "%llu %llu|%s", (unsigned long long)gro, (unsigned long long)gso, line);
 }
 
 Test(udp, where_the_kernel_refuses_gro_the_sockets_driver_says_so_and_still_receives_trains)
 {
-	int pipefd[2];
-	cr_assert_eq(pipe(pipefd), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		forbid_udp_gro();
-		char line[256] = "";
-		struct tern_udp_config uc = udp_config(TERN_DRIVER_SOCKETS, "127.0.0.1", line);
-		struct udp_side srv, cli;
-		if (udp_side_open_udp(&srv, &uc))
-			_exit(91);
-		if (udp_side_open(&cli, TERN_DRIVER_SOCKETS, "127.0.0.1", 0))
-			_exit(92);
-		struct tern_session *s;
-		if (tern_session_connect(cli.e, &srv.addr, &s))
-			_exit(93);
-		size_t size = 256 * 1024;
-		uint8_t *buf = malloc(size);
-		for (size_t i = 0; i < size; i++)
-			buf[i] = (uint8_t)(i * 13);
-		struct whole_call w = { .resp = malloc(size), .cap = size };
-		if (echo_whole(&cli, &srv, s, buf, size, &w) || w.len != size || memcmp(w.resp, buf, size))
-			_exit(94);
-		uint64_t gro = 1, gso = 0;
-		tern_engine_driver_stat(srv.e, "rx_gro_trains", &gro);
-		tern_engine_driver_stat(cli.e, "tx_gso_trains", &gso);
-		dprintf(pipefd[1], "%llu %llu|%s", (unsigned long long)gro, (unsigned long long)gso, line);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	char buf[400] = "";
-	ssize_t n = read(pipefd[0], buf, sizeof(buf) - 1);
-	close(pipefd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed: %d", WEXITSTATUS(st));
-	cr_assert_gt(n, 0);
+	char buf[400];
+	run_child(gro_refused_child, buf, sizeof(buf));
 	unsigned long long gro, gso;
 	cr_assert_eq(sscanf(buf, "%llu %llu", &gro, &gso), 2);
 	cr_assert_eq(gro, 0, "no GRO train where GRO was refused");
