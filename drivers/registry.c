@@ -101,11 +101,11 @@ static int open_uring(const struct tern_udp_config *cfg, uint32_t max_pkt, struc
 #if TERN_HAVE_URING
 	/* Zero copy pays only for large sends, and only where the kernel does
 	 * not copy anyway: probed on the first trains unless told. */
-	bool explicit_min = cfg->uring_zc_min_bytes && cfg->uring_zc == TERN_URING_ZC_AUTO;
 	uint32_t zc_min = cfg->uring_zc == TERN_URING_ZC_OFF ? 0
 			  : cfg->uring_zc_min_bytes ? cfg->uring_zc_min_bytes : ZC_DEFAULT_MIN;
-	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, zc_min,
-				    cfg->uring_zc == TERN_URING_ZC_AUTO && !explicit_min, cfg->log, cfg->log_user, !cfg->no_gro };
+	bool probe = cfg->uring_zc == TERN_URING_ZC_AUTO && !cfg->uring_zc_min_bytes; /* a set minimum means ON */
+	struct tni_uring_opts o = { cfg->uring_setup, !cfg->uring_no_gso, zc_min, probe, cfg->log, cfg->log_user,
+				    !cfg->no_gro };
 	return tni_uring_driver_open(cfg->bind_host, cfg->port, max_pkt, &o, drv, why, why_len);
 #else
 	(void)cfg; (void)max_pkt; (void)drv;

@@ -24,9 +24,6 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 
 #define BURST 32
 #define POOL_PKTS 4096
@@ -126,12 +123,8 @@ static int recv_batch(struct sock_drv *sd, unsigned ready)
 static void read_cmsgs(struct msghdr *mh, uint8_t *hops, int *seg)
 {
 	*hops = 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(seg, CMSG_DATA(c), sizeof(int));
-		else if (!*hops)
-			*hops = tni_udp_cmsg_hops(c);
-	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		tni_udp_cmsg_take(c, hops, seg);
 }
 
 static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
@@ -413,7 +406,7 @@ static const struct tni_driver_ops sockets_ops = {
 static bool gro_up(struct sock_drv *sd, int *err)
 {
 	int one = 1;
-	if (setsockopt(sd->sock.fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) {
+	if (setsockopt(sd->sock.fd, SOL_UDP, TNI_UDP_GRO, &one, sizeof(one))) {
 		*err = errno;
 		return false;
 	}
@@ -428,7 +421,7 @@ static bool gro_up(struct sock_drv *sd, int *err)
 	if (sd->segs && sd->bigs[BIGS - 1].buf)
 		return true;
 	int zero = 0;
-	setsockopt(sd->sock.fd, SOL_UDP, UDP_GRO, &zero, sizeof(zero));
+	setsockopt(sd->sock.fd, SOL_UDP, TNI_UDP_GRO, &zero, sizeof(zero));
 	tni_pkt_pool_destroy(sd->segs);
 	sd->segs = NULL;
 	for (unsigned i = 0; i < BIGS; i++) {

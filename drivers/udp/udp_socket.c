@@ -63,6 +63,14 @@ uint8_t tni_udp_cmsg_hops(const struct cmsghdr *c)
 	return ttl > 0 && ttl < 256 ? tni_hops_from_ttl((uint8_t)ttl) : 0;
 }
 
+void tni_udp_cmsg_take(const struct cmsghdr *c, uint8_t *hops, int *seg)
+{
+	if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == TNI_UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int)))
+		memcpy(seg, CMSG_DATA(c), sizeof(int));
+	else if (!*hops)
+		*hops = tni_udp_cmsg_hops(c);
+}
+
 int tni_udp_open(const char *host, uint16_t port, struct tni_udp_socket *out)
 {
 	struct tern_addr h;

@@ -39,6 +39,12 @@ uint32_t tni_udp_path_mtu(struct tni_udp_mtu_memo *memo, const struct tern_addr 
 #define TERN_UDP_CMSG_ROOM 32
 /* The hop count in c if it carries a TTL or hop limit, else 0. */
 uint8_t tni_udp_cmsg_hops(const struct cmsghdr *c);
+/* UDP_GRO's option and cmsg type (older headers lack the name). */
+#define TNI_UDP_GRO 104
+/* What a received datagram's control message c says: the hop count (into
+ * *hops, if not yet set) or, under UDP_GRO, the segment size of a
+ * coalesced train (into *seg). Both kernel drivers read their cmsgs so. */
+void tni_udp_cmsg_take(const struct cmsghdr *c, uint8_t *hops, int *seg);
 
 /* UDP GSO: at most this many segments, and a UDP datagram's bytes. */
 #define TNI_GSO_MAX_PKTS 64

@@ -31,9 +31,6 @@
 #define TRAIN_MAX TNI_GSO_MAX_PKTS /* packets in one GSO send */
 #define TRAINS 128
 
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 #ifndef IORING_SEND_ZC_REPORT_USAGE
 #define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
 #endif
@@ -179,12 +176,8 @@ static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 	uint8_t hops = 0;
 	int seg = 0;
 	for (struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, &ud->recv_hdr); c;
-	     c = io_uring_recvmsg_cmsg_nexthdr(o, &ud->recv_hdr, c)) {
-		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(&seg, CMSG_DATA(c), sizeof(int));
-		else if (!hops)
-			hops = tni_udp_cmsg_hops(c);
-	}
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, &ud->recv_hdr, c))
+		tni_udp_cmsg_take(c, &hops, &seg);
 	struct tern_addr peer;
 	tni_udp_from_sockaddr(io_uring_recvmsg_name(o), &peer);
 	if (seg > 0 && (uint32_t)seg < len) {
@@ -625,7 +618,7 @@ int tni_uring_driver_open(const char *host, uint16_t port, uint32_t max_pkt, con
 			snprintf(reason, reason_len, "cannot bind UDP port %u: %s", port, tern_strerror(rc));
 	}
 	int one = 1;
-	if (!rc && ud->gro && setsockopt(ud->sock.fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) {
+	if (!rc && ud->gro && setsockopt(ud->sock.fd, SOL_UDP, TNI_UDP_GRO, &one, sizeof(one))) {
 		/* Datagram by datagram, in buffers sized for trains. */
 		char line[160];
 		snprintf(line, sizeof(line), "tern: UDP GRO refused (%s); the io_uring driver receives packet by packet",
