@@ -208,6 +208,11 @@ int bench_bw(int argc, char **argv)
 		double bytes = (double)(r.done - base) * (double)sizes[i];
 		while (r.done < r.queued) /* drain before the next size */
 			tern_engine_poll(e);
+		/* and let the acks of the last answers leave (their delay is
+		 * microseconds): unpolled through the TCP stream, the peer would
+		 * time out on them meanwhile. */
+		for (uint64_t settle = bench_now_ns() + 2000000; bench_now_ns() < settle;)
+			tern_engine_poll(e);
 		if (r.failed) {
 			fprintf(stderr, "tern-bench bw: %lu calls of %zu B failed: %s\n", r.failed, sizes[i],
 				tern_strerror(r.last_error));

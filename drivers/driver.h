@@ -124,18 +124,52 @@ struct tern_driver {
 	/* rx fills tni_pkt.link_checked truthfully: set only where a NIC
 	 * verified a non-zero UDP checksum, or the link is memory. */
 	bool rx_link_checks;
+	/* The kernel drivers: which of the kernel's loopback paths are
+	 * memory links (TNI_LO_*, tni_udp_loopback_checks). To and from such
+	 * a peer both flags above hold, and rx marks its datagrams so. */
+	uint8_t loopback_checks;
 	/* now_ns costs more than an idle poll's other work (rdtsc in a VM):
 	 * a poll with nothing to send or receive may skip it (the engine
 	 * reads it at least every TERN_IDLE_CLOCK_POLLS polls). */
 	bool lazy_clock;
 	/* The shortest RTO this end's path allows: how long the engine on it
-	 * may go without a poll. TNI_COARSE_RTO_NS on the kernel's paths; the
-	 * driver's own where the engine busy-polls its device. */
+	 * may go without a poll. Two scheduler ticks on the kernel's paths
+	 * (tni_udp_stall_ns); the driver's own where the engine busy-polls
+	 * its device. Sent to the peer in the handshake. */
 	uint64_t min_rto_ns;
 };
 
-/* A scheduler can stall a process on the kernel's paths this long. */
+/* The least a scheduler can stall a process on the kernel's paths: the
+ * floor of tni_udp_stall_ns, and what a driver that names none needs. */
 #define TNI_COARSE_RTO_NS 1000000ull
+/* The kernel's loopback is memory: no wire, no bit flip on the way. It is
+ * a checked link, as memif is, where the kernel drops a loopback source
+ * address that arrives on any other interface: always for ::1 (RFC 4291),
+ * for 127/8 unless route_localnet lets such packets in. */
+enum { TNI_LO_V6 = 1, TNI_LO_V4 = 2 };
+static inline bool tni_loopback_checked(uint8_t lo, const struct tern_addr *a)
+{
+	if (a->family == TERN_AF_INET)
+		return (lo & TNI_LO_V4) && a->ip[0] == 127;
+	if (a->family != TERN_AF_INET6 || !(lo & TNI_LO_V6))
+		return false;
+	for (int i = 0; i < 15; i++)
+		if (a->ip[i])
+			return false;
+	return a->ip[15] == 1;
+}
+
+/* Whether the link to and from peer checks what crosses it (both ends
+ * of a memory link, or a checking NIC), per direction. */
+static inline bool tni_driver_tx_checked(const struct tern_driver *d, const struct tern_addr *peer)
+{
+	return d->tx_link_checks || tni_loopback_checked(d->loopback_checks, peer);
+}
+static inline bool tni_driver_rx_checked(const struct tern_driver *d, const struct tern_addr *peer)
+{
+	return d->rx_link_checks || tni_loopback_checked(d->loopback_checks, peer);
+}
+
 /* The smallest MTU any IPv4 path carries: a path MTU below it is not believed. */
 #define TNI_MIN_PATH_MTU 576
 

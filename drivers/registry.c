@@ -9,6 +9,7 @@
 #include "../util/sized.h"
 #include "driver.h"
 #include "sockets/sockets_driver.h"
+#include "udp/udp_socket.h"
 #include "tern/error.h"
 #include "tern/udp.h"
 #include "tern_config.h"
@@ -169,7 +170,8 @@ int tern_udp_open(const struct tern_udp_config *user, struct tern_driver **out)
 	}
 	if (rc == 0) {
 		(*out)->kind = kind;
-		(*out)->min_rto_ns = TNI_COARSE_RTO_NS;
+		(*out)->min_rto_ns = tni_udp_stall_ns();
+		(*out)->loopback_checks = cfg.crc_on_loopback ? 0 : tni_udp_loopback_checks();
 		(*out)->mtu = cfg.mtu;
 		/* The kernel copies what it sends either way; sendmmsg taking the
 		 * payload from the message buffer saves copying it into the packet

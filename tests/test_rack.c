@@ -18,7 +18,7 @@ static void fresh(void)
 	tni_sb_init(&sb, ring, W - 1, 0);
 	tni_rack_init(&rack, 0);
 	tni_rtt_init(&rtt, 1000 * US, 1000 * US, 100000 * US);
-	tni_rtt_sample(&rtt, 10 * US); /* srtt = min_rtt = 10 us */
+	tni_rtt_sample(&rtt, 10 * US, 0); /* srtt = min_rtt = 10 us */
 }
 
 /* n packets, one every us from t0 */

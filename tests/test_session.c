@@ -737,6 +737,71 @@ Test(session, a_timeout_caused_by_delay_is_undone)
 	pair_close(&P);
 }
 
+Test(session, the_rto_floor_is_the_larger_of_what_the_two_ends_need)
+{
+	open_default();
+	/* The server's end stalls as a kernel host's would; the client's is
+	 * the simulator's 20 us. Each learns the other's from the handshake. */
+	P.eng[1]->drv->min_rto_ns = 3 * MS;
+	establish();
+	cr_assert_eq(P.client->rtt.min_rto, 3 * MS);
+	cr_assert_eq(P.server->rtt.min_rto, 3 * MS);
+	cr_assert_geq(P.client->rtt.rto, 3 * MS);
+	pair_close(&P);
+}
+
+static uint64_t want_delivered;
+static bool server_got_wanted(void *arg)
+{
+	return ((struct pair *)arg)->delivered[1] >= want_delivered;
+}
+
+/* One message over a path whose acks are late by `ack_delay`; the client's
+ * timeouts meanwhile. */
+static uint64_t send_with_late_acks(uint64_t ack_delay, const uint8_t *msg, size_t len)
+{
+	struct tern_sim_config sc;
+	tern_sim_config_init(&sc);
+	struct tern_sim_link l = sc.link;
+	l.delay_ns = ack_delay ? ack_delay : l.delay_ns;
+	tern_sim_set_link(P.net, 2, &l);
+	struct tern_stats before, after;
+	tern_engine_stats(P.eng[0], &before);
+	cr_assert_eq(tern_session_send(P.client, msg, len, NULL), 0);
+	want_delivered = P.delivered[1] + 1;
+	cr_assert_eq(pair_run(&P, 1 * SEC, server_got_wanted, &P), 0);
+	pair_run(&P, 30 * MS, NULL, NULL);
+	tern_engine_stats(P.eng[0], &after);
+	return after.rto_fired - before.rto_fired;
+}
+
+Test(session, a_peer_late_once_is_waited_for_the_next_time)
+{
+	open_default();
+	establish();
+	static uint8_t msg[70000];
+	content_fill(msg, sizeof(msg), 5);
+	uint64_t path_floor = P.client->rtt.min_rto;
+	cr_assert_eq(send_with_late_acks(0, msg, sizeof(msg)), 0);
+	/* A 5 ms stall of the peer's answers: timeouts, found spurious... */
+	cr_assert_geq(send_with_late_acks(5 * MS, msg, sizeof(msg)), 1);
+	cr_assert_geq(P.client->rtt.min_rto, 5 * MS, "the floor learnt the stall: %llu ns",
+		      (unsigned long long)P.client->rtt.min_rto);
+	/* ...then a prompt path again (the RTT estimate falls back to it)... */
+	for (int i = 0; i < 20; i++)
+		cr_assert_eq(send_with_late_acks(0, msg, sizeof(msg)), 0);
+	cr_assert_lt(P.client->rtt.srtt, 1 * MS);
+	/* ...and the same stall again costs no timeout. */
+	cr_assert_eq(send_with_late_acks(5 * MS, msg, sizeof(msg)), 0, "a second timeout for the same stall");
+	/* Forgotten by halves, once a second of prompt answers has passed. */
+	for (int i = 0; i < 20 && P.client->rtt.min_rto > path_floor; i++) {
+		pair_run(&P, 1 * SEC, NULL, NULL);
+		send_with_late_acks(0, msg, sizeof(msg));
+	}
+	cr_assert_eq(P.client->rtt.min_rto, path_floor, "back to the path's floor");
+	pair_close(&P);
+}
+
 /* Payloads sent from the message buffer itself (DPDK external mbufs; the
  * simulator plays a NIC that lets go of sent packets only at its next send).
  * A message acked before the device let go is held, and given back once it
@@ -1103,7 +1168,7 @@ static size_t forged_syn(uint8_t *buf, uint64_t sid, uint32_t epoch, uint64_t co
 {
 	struct tni_wire_hdr h = { .type = TERN_PKT_SYN, .src_sid = sid, .src_epoch = epoch, .msg_id = cookie,
 				   .payload_len = TERN_WIRE_HANDSHAKE_LEN };
-	struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0, 1392 };
+	struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0, 1392, 1000 };
 	tni_wire_handshake_put(buf + TERN_WIRE_HDR_LEN, &hs);
 	return tni_wire_encode(buf, &h, NULL);
 }

@@ -15,6 +15,7 @@
 #include "util/rng.h"
 #include "transport/session_internal.h"
 #include "transport/wire.h"
+#include "drivers/udp/udp_socket.h"
 #include "udp_harness.h"
 
 #define MS 1000000ull
@@ -222,6 +223,116 @@ Test(udp, loopback_paths_agree_an_mtu_above_1500_and_the_smaller_end_wins)
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 	tern_rpc_destroy(C.rpc);
+}
+
+Test(udp, kernel_paths_wait_two_scheduler_ticks_before_a_timeout)
+{
+	/* The kernel's tick is CLOCK_MONOTONIC_COARSE's resolution; a
+	 * scheduler may keep an engine from polling for about two. */
+	struct timespec res;
+	cr_assert_eq(clock_getres(CLOCK_MONOTONIC_COARSE, &res), 0);
+	uint64_t want = 2 * ((uint64_t)res.tv_sec * 1000000000ull + (uint64_t)res.tv_nsec);
+	want = want < 1000000 ? 1000000 : want > 50000000 ? 50000000 : want;
+	open_with_mtu(&A, 0);
+	open_with_mtu(&B, 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	echo_calls(&A, &B, ab, 1, 32); /* established, and the handshake exchanged the floors */
+	cr_assert_eq(tern_rpc_engine(A.rpc)->drv->min_rto_ns, want);
+	cr_assert_eq(ab->rtt.min_rto, want, "floor %llu ns, two ticks %llu", (unsigned long long)ab->rtt.min_rto,
+		     (unsigned long long)want);
+	cr_assert_geq(tni_rtt_timeout(&ab->rtt), want);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
+Test(udp, only_loopback_addresses_count_as_a_memory_link)
+{
+	struct tern_addr a = { .family = TERN_AF_INET, .ip = { 127, 0, 0, 1 } };
+	cr_assert(tni_loopback_checked(TNI_LO_V4 | TNI_LO_V6, &a));
+	a.ip[1] = 9, a.ip[3] = 200; /* all of 127/8 */
+	cr_assert(tni_loopback_checked(TNI_LO_V4, &a));
+	cr_assert(!tni_loopback_checked(TNI_LO_V6, &a), "route_localnet on: 127/8 may come from outside");
+	a.ip[0] = 10;
+	cr_assert(!tni_loopback_checked(TNI_LO_V4 | TNI_LO_V6, &a));
+	struct tern_addr six = { .family = TERN_AF_INET6 };
+	six.ip[15] = 1;
+	cr_assert(tni_loopback_checked(TNI_LO_V6, &six));
+	six.ip[15] = 2;
+	cr_assert(!tni_loopback_checked(TNI_LO_V6, &six));
+	six.ip[15] = 1, six.ip[0] = 0xfe;
+	cr_assert(!tni_loopback_checked(TNI_LO_V6, &six));
+	struct tern_addr sim = { .family = TERN_AF_SIM, .ip = { 127 } };
+	cr_assert(!tni_loopback_checked(TNI_LO_V4 | TNI_LO_V6, &sim));
+}
+
+/* A datagram with NO_CRC and no CRC, from a loopback socket, for no
+ * session: the engine drops it as bad_crc if it wants a CRC, else as an
+ * unknown session. */
+static void send_unchecked(uint16_t port)
+{
+	uint8_t buf[TERN_WIRE_HDR_LEN];
+	struct tni_wire_hdr h = { .type = TERN_PKT_ACK, .flags = TERN_FLAG_NO_CRC, .dst_sid = 0x1234567, .src_sid = 99 };
+	size_t len = tni_wire_encode(buf, &h, NULL);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
+	close(fd);
+}
+
+static struct tern_stats stats_after_unchecked(struct udp_side *s)
+{
+	struct tern_stats st0, st;
+	tern_engine_stats(s->e, &st0);
+	send_unchecked(s->addr.port);
+	uint64_t until = udp_now() + 2 * SEC;
+	do {
+		tern_engine_poll(s->e);
+		tern_engine_stats(s->e, &st);
+	} while (st.rx_pkts == st0.rx_pkts && udp_now() < until);
+	st.bad_crc -= st0.bad_crc;
+	st.unknown_session -= st0.unknown_session;
+	return st;
+}
+
+static void loopback_goes_without_crc(enum tern_driver_kind kind)
+{
+	static struct udp_side C;
+	struct tern_udp_config uc = udp_config(kind, "127.0.0.1", NULL);
+	cr_assert_eq(udp_side_open_udp(&A, &uc), 0);
+	cr_assert_eq(udp_side_open_udp(&B, &uc), 0);
+	uc.crc_on_loopback = true;
+	cr_assert_eq(udp_side_open_udp(&C, &uc), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	echo_calls(&A, &B, ab, 20, 2000);
+	/* Unless an interface here lets 127/8 sources in from outside. */
+	bool lo4 = tni_udp_loopback_checks() & TNI_LO_V4;
+	cr_assert_eq(tern_session_link_checked(ab), lo4, "loopback: A sends B no CRC");
+	struct tern_stats st = stats_after_unchecked(&B);
+	cr_assert_eq(st.bad_crc, !lo4, "a loopback datagram without a CRC is taken as checked");
+	cr_assert_eq(st.unknown_session, lo4);
+	/* C keeps the CRC: it offers no LINK_CHECKED, so A sends it CRCs, and
+	 * it sends them itself. */
+	struct tern_session *ac = connect_to(&A, "127.0.0.1", C.addr.port);
+	echo_calls(&A, &C, ac, 20, 2000);
+	cr_assert(!tern_session_link_checked(ac), "C asked for the CRC");
+	struct tern_session *ca = connect_to(&C, "127.0.0.1", A.addr.port);
+	echo_calls(&C, &A, ca, 20, 2000);
+	cr_assert(!tern_session_link_checked(ca), "crc_on_loopback: C sends CRCs");
+	st = stats_after_unchecked(&C);
+	cr_assert_eq(st.bad_crc, 1, "C takes no packet without a CRC");
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+	tern_rpc_destroy(C.rpc);
+}
+
+Test(udp, sockets_peers_on_loopback_go_without_the_crc_unless_configured)
+{
+	loopback_goes_without_crc(TERN_DRIVER_SOCKETS);
+}
+
+Test(udp, io_uring_peers_on_loopback_go_without_the_crc_unless_configured)
+{
+	loopback_goes_without_crc(TERN_DRIVER_URING);
 }
 
 Test(udp, io_uring_splits_gro_trains_in_place_and_loses_no_packet)
@@ -790,7 +901,7 @@ Test(udp, a_burst_of_forged_syns_holds_no_state_past_the_backlog_and_stops_no_ca
 	for (int i = 0; i < SYNS; i++) {
 		struct tni_wire_hdr h = { .type = TERN_PKT_SYN, .src_sid = tni_rng_next(&r),
 					   .src_epoch = (uint32_t)tni_rng_next(&r), .payload_len = TERN_WIRE_HANDSHAKE_LEN };
-		struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0, 1392 };
+		struct tni_wire_handshake hs = { 1, 256, 1 << 20, 0, 0, 1392, 1000 };
 		tni_wire_handshake_put(buf + TERN_WIRE_HDR_LEN, &hs);
 		size_t len = tni_wire_encode(buf, &h, NULL);
 		sendto(fds[i % SOURCES], buf, len, 0, (struct sockaddr *)&to, sizeof(to));

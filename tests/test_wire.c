@@ -195,21 +195,24 @@ Test(wire, random_bytes_never_decode)
 
 Test(wire, handshake_round_trip)
 {
-	struct tni_wire_handshake a = { 0xfffffff0u, 256, 64u << 20, 61234, 0, 8892 }, b;
+	struct tni_wire_handshake a = { 0xfffffff0u, 256, 64u << 20, 61234, 0, 8892, 8000 }, b;
 	memset(buf, 0xee, 64);
 	tni_wire_handshake_put(buf, &a);
 	cr_assert_eq(buf[14] | buf[15], 0, "no caps: the bytes are zero");
 	cr_assert_eq(buf[TERN_WIRE_HANDSHAKE_LEN], 0xee, "nothing written past the payload");
 	b = tni_wire_handshake_get(buf);
 	cr_assert(a.isn == b.isn && a.window == b.window && a.max_msg == b.max_msg && a.steer_port == b.steer_port &&
-		  b.caps == 0 && b.mss == 8892);
+		  b.caps == 0 && b.mss == 8892 && b.stall_us == 8000);
 	cr_assert_eq(buf[16] | buf[17] << 8, 8892, "the path's MSS at offset 16, little-endian");
+	cr_assert_eq(buf[20] | buf[21] << 8, 8000, "the RTO floor it needs at offset 20, little-endian");
 	a.caps = TERN_CAP_LINK_CHECKED;
 	tni_wire_handshake_put(buf, &a);
 	cr_assert_eq(buf[14], TERN_CAP_LINK_CHECKED, "caps at offset 14, little-endian");
 	cr_assert_eq(tni_wire_handshake_get(buf).caps, TERN_CAP_LINK_CHECKED);
 	buf[15] = 0x80; /* a newer peer's cap: not ours to act on */
 	cr_assert_eq(tni_wire_handshake_get(buf).caps, TERN_CAP_LINK_CHECKED);
+	buf[14] = 2; /* the pre-release FINE_TIMERS bit: the floor is a figure now */
+	cr_assert_eq(tni_wire_handshake_get(buf).caps, 0);
 }
 
 Test(wire, a_packet_without_crc_needs_a_link_that_checked_it)

@@ -314,7 +314,7 @@ static void on_packet(struct tern_engine *e, struct tni_pkt *pkt)
 	struct tni_wire_pkt p;
 	e->stats.rx_pkts++;
 	e->stats.rx_bytes += pkt->len;
-	int rc = tni_wire_decode_link(pkt->data, pkt->len, e->drv->rx_link_checks && pkt->link_checked, &p);
+	int rc = tni_wire_decode_link(pkt->data, pkt->len, (e->drv->rx_link_checks || e->drv->loopback_checks) && pkt->link_checked, &p);
 	if (rc) {
 		count_decode_error(e, rc);
 		return;

@@ -349,14 +349,16 @@ static void complete_messages(struct tern_session *s)
 
 /* The first ack of new data after an RTO: if it echoes a packet sent
  * before the timeout, the originals were only late. Restore the window and
- * send nothing more again. If a real loss hides behind the undo, RACK or
- * the next RTO still finds it. */
+ * send nothing more again, and let the RTO floor learn how late the peer
+ * was, so that its next stall of that length costs no timeout. If a real
+ * loss hides behind the undo, RACK or the next RTO still finds it. */
 static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
 {
 	s->rto_undo = false;
 	if (!ts_echo || ts_echo >= s->rto_at)
 		return;
 	s->cc = s->cc_before_rto;
+	tni_rtt_on_late(&s->rtt, s->e->now - ts_echo, s->e->now);
 	s->rtt.backoff = 0;
 	s->in_recovery = false;
 	s->e->stats.rto_spurious++;
@@ -401,7 +403,7 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 		if (h->ts_echo && h->ts_echo <= e->now) {
 			uint64_t rtt = e->now - h->ts_echo;
 			uint64_t fabric = rtt > h->echo_delay ? rtt - h->echo_delay : rtt;
-			tni_rtt_sample(&s->rtt, rtt);
+			tni_rtt_sample(&s->rtt, rtt, e->now);
 			s->cc.ops->on_rtt(&s->cc, rtt, fabric, e->now);
 		}
 		s->rtt.backoff = 0;

@@ -31,6 +31,13 @@ static uint64_t keepalive_interval(const struct tern_engine *e)
  * driver's path MTU (at most the one packet buffers hold) less the IP
  * (20 bytes more on IPv6), UDP and tern headers. The handshake then
  * lowers it to the peer's if that is smaller. */
+/* How long this end's engine may go without a poll: its driver's figure
+ * (drivers/driver.h, min_rto_ns), what it asks the peer to wait. */
+static uint64_t own_stall(const struct tern_engine *e)
+{
+	return e->drv->min_rto_ns ? e->drv->min_rto_ns : TNI_COARSE_RTO_NS;
+}
+
 static uint32_t path_mss(struct tern_engine *e, const struct tern_addr *peer)
 {
 	uint32_t mtu = e->drv->ops->path_mtu ? e->drv->ops->path_mtu(e->drv, peer) : 0;
@@ -73,9 +80,11 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	tni_timer_init(&s->pace_timer, tni_sender_on_pace_timer);
 	tni_timer_init(&s->loss_timer, tni_sender_on_loss_timer);
 	tni_timer_init(&s->idle_timer, on_idle_timer);
-	/* The floor follows the path, known once the peer's handshake is in. */
-	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns,
-		     TNI_COARSE_RTO_NS < e->cfg.max_rto_ns ? TNI_COARSE_RTO_NS : e->cfg.max_rto_ns, e->cfg.max_rto_ns);
+	/* The floor follows the path: this end's until the peer's handshake
+	 * says what the other end needs. */
+	uint64_t floor = e->cfg.min_rto_ns ? e->cfg.min_rto_ns : own_stall(e);
+	tni_rtt_init(&s->rtt, e->cfg.init_rto_ns, floor < e->cfg.max_rto_ns ? floor : e->cfg.max_rto_ns,
+		     e->cfg.max_rto_ns);
 	struct tni_cc_params cp = { w, s->mss + TERN_WIRE_HDR_LEN + TERN_WIRE_OUTER_V4, e->cfg.link_bps,
 				     e->cfg.cc_target_ns, e->cfg.cc_hop_ns, 0 };
 	tni_cc_init(&s->cc, e->cfg.cc, &cp);
@@ -119,10 +128,10 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 		h.msg_id = s->cookie;
 	}
 	h.payload_len = TERN_WIRE_HANDSHAKE_LEN;
+	uint64_t stall = own_stall(e);
 	struct tni_wire_handshake hs = { s->isn, e->cfg.window_pkts, e->cfg.max_msg_size, 0,
-					  (e->drv->rx_link_checks ? TERN_CAP_LINK_CHECKED : 0) |
-						  (e->drv->min_rto_ns < TNI_COARSE_RTO_NS ? TERN_CAP_FINE_TIMERS : 0),
-					  s->mss };
+					  tni_driver_rx_checked(e->drv, &s->peer) ? TERN_CAP_LINK_CHECKED : 0, s->mss,
+					  (uint32_t)((stall + 999) / 1000 < UINT32_MAX ? (stall + 999) / 1000 : UINT32_MAX) };
 	if (e->drv->ops->steer_port)
 		hs.steer_port = e->drv->ops->steer_port(e->drv, &s->peer);
 	tni_wire_handshake_put(p->data + TERN_WIRE_HDR_LEN, &hs);
@@ -130,16 +139,14 @@ static void send_handshake(struct tern_session *s, uint8_t type)
 	tni_engine_queue_pkt(e, p);
 }
 
-/* The RTO floor of a session: the configured one, else the path's, which
- * is the kernel's millisecond unless both ends are free of its scheduler. */
-static uint64_t rto_floor(const struct tern_engine *e, uint16_t peer_caps)
+/* The RTO floor of a session: the configured one, else the larger of what
+ * the two ends need (docs/architecture.md, "Timers"). */
+static uint64_t rto_floor(const struct tern_engine *e, uint32_t peer_stall_us)
 {
 	if (e->cfg.min_rto_ns)
 		return e->cfg.min_rto_ns;
-	uint64_t own = e->drv->min_rto_ns ? e->drv->min_rto_ns : TNI_COARSE_RTO_NS;
-	if (!(peer_caps & TERN_CAP_FINE_TIMERS) && own < TNI_COARSE_RTO_NS)
-		own = TNI_COARSE_RTO_NS;
-	return own > e->cfg.max_rto_ns ? e->cfg.max_rto_ns : own;
+	uint64_t own = own_stall(e), peer = (uint64_t)peer_stall_us * 1000;
+	return own > peer ? own : peer; /* tni_rtt_set_floor caps it at max_rto */
 }
 
 /* Someone now waits on the peer: its silence counts from now. */
@@ -170,9 +177,10 @@ static void establish(struct tern_session *s, const struct tni_wire_pkt *p)
 	}
 	/* The CRC goes only where our link checks what we send and the peer
 	 * can tell that its link checked what it got. */
-	s->hdr_flags = s->e->drv->tx_link_checks && (hs.caps & TERN_CAP_LINK_CHECKED) ? TERN_FLAG_NO_CRC : 0;
+	s->hdr_flags = tni_driver_tx_checked(s->e->drv, &s->peer) && (hs.caps & TERN_CAP_LINK_CHECKED) ? TERN_FLAG_NO_CRC
+													 : 0;
 	tni_receiver_init(s, hs.isn);
-	s->rtt.min_rto = rto_floor(s->e, hs.caps);
+	tni_rtt_set_floor(&s->rtt, rto_floor(s->e, hs.stall_us));
 	s->link = (struct tni_peer_link){ .addr = s->peer, .peer_sid = s->peer_sid, .epoch = s->peer_epoch };
 	tni_peers_add(&s->e->peers, &s->link); /* if full or a duplicate, not filed: removal then does nothing */
 	s->state = S_ESTABLISHED;

@@ -98,12 +98,13 @@ void tni_wire_handshake_put(uint8_t *dst, const struct tni_wire_handshake *hs)
 	tni_wire_put16(dst + 12, hs->steer_port);
 	tni_wire_put16(dst + 14, hs->caps);
 	tni_wire_put32(dst + 16, hs->mss);
+	tni_wire_put32(dst + 20, hs->stall_us);
 }
 
 struct tni_wire_handshake tni_wire_handshake_get(const uint8_t *src)
 {
 	struct tni_wire_handshake hs = { get32(src), get32(src + 4), get32(src + 8), get16(src + 12),
-					 get16(src + 14) & (TERN_CAP_LINK_CHECKED | TERN_CAP_FINE_TIMERS) /* others: a newer peer's */,
-					 get32(src + 16) };
+					 get16(src + 14) & TERN_CAP_LINK_CHECKED /* others: a newer peer's */,
+					 get32(src + 16), get32(src + 20) };
 	return hs;
 }

@@ -10,7 +10,7 @@
 #define TERN_WIRE_HDR_LEN 80
 #define TERN_WIRE_SACK_LEN 8
 #define TERN_WIRE_MAX_SACK 16
-#define TERN_WIRE_HANDSHAKE_LEN 20
+#define TERN_WIRE_HANDSHAKE_LEN 24
 /* IPv4 + UDP: what the kernel or the DPDK driver puts in front of us. */
 #define TERN_WIRE_OUTER_V4 28
 
@@ -82,6 +82,10 @@ struct tni_wire_handshake {
 	 * route's MTU less the IP, UDP and tern headers. Each end sends at
 	 * most the smaller of the two. */
 	uint32_t mss;
+	/* The RTO floor its end needs, in microseconds: how long its engine
+	 * may go without polling (a kernel scheduler's ticks, or a busy-polled
+	 * device's few microseconds). Each end waits the larger of the two. */
+	uint32_t stall_us;
 };
 
 /* What the sender of a handshake can do (its caps field). */
@@ -89,9 +93,6 @@ enum tni_wire_caps {
 	/* It knows which datagrams its link checked, and takes packets
 	 * without a CRC (TERN_FLAG_NO_CRC) when the link did. */
 	TERN_CAP_LINK_CHECKED = 1,
-	/* Its path never stalls it for the kernel's millisecond (it
-	 * busy-polls a NIC or memory): the RTO may go below 1 ms. */
-	TERN_CAP_FINE_TIMERS = 2,
 };
 
 struct tni_wire_pkt {

@@ -177,7 +177,7 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 			p->ext_len = 0;
 			p->peer = from;
 			p->hops = hops;
-			p->link_checked = false;
+			p->link_checked = tni_loopback_checked(sd->drv.loopback_checks, &from);
 			sd->seg_big[tni_pkt_pool_index(sd->segs, p)] = b;
 			if (out < n)
 				pkts[out++] = p;
@@ -223,6 +223,7 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			continue; /* larger than any tern packet: not ours; buffer reused */
 		p->len = sd->msgs[i].msg_len;
 		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
+		p->link_checked = tni_loopback_checked(sd->drv.loopback_checks, &p->peer);
 		int seg = 0;
 		read_cmsgs(&sd->msgs[i].msg_hdr, &p->hops, &seg);
 		pkts[out++] = p;

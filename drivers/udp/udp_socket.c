@@ -1,6 +1,8 @@
 #include "udp_socket.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -210,4 +212,42 @@ uint32_t tni_udp_path_mtu(struct tni_udp_mtu_memo *memo, const struct tern_addr 
 		memo->mtu = mtu;
 	}
 	return mtu;
+}
+
+uint64_t tni_udp_stall_ns(void)
+{
+	struct timespec res;
+	uint64_t tick = clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0
+				? (uint64_t)res.tv_sec * 1000000000ull + (uint64_t)res.tv_nsec
+				: 0;
+	uint64_t stall = 2 * tick;
+	if (stall < TNI_COARSE_RTO_NS)
+		stall = TNI_COARSE_RTO_NS;
+	return stall < TNI_STALL_MAX_NS ? stall : TNI_STALL_MAX_NS;
+}
+
+uint8_t tni_udp_loopback_checks(void)
+{
+	uint8_t lo = TNI_LO_V6;
+	DIR *d = opendir("/proc/sys/net/ipv4/conf");
+	if (!d)
+		return lo;
+	bool localnet = false;
+	struct dirent *de;
+	while (!localnet && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[320];
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", de->d_name);
+		FILE *f = fopen(path, "r");
+		int v = 1; /* unreadable: assume the worst */
+		if (f) {
+			if (fscanf(f, "%d", &v) != 1)
+				v = 1;
+			fclose(f);
+		}
+		localnet = v != 0;
+	}
+	closedir(d);
+	return localnet ? lo : lo | TNI_LO_V4;
 }

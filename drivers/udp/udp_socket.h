@@ -35,6 +35,20 @@ struct tni_udp_mtu_memo {
 };
 uint32_t tni_udp_path_mtu(struct tni_udp_mtu_memo *memo, const struct tern_addr *peer, uint32_t cap);
 
+/* How long the kernel's scheduler may keep an engine on this host from
+ * polling, the RTO floor of the kernel drivers: two of its ticks (the
+ * resolution of CLOCK_MONOTONIC_COARSE is one tick, 1/CONFIG_HZ), at least
+ * TNI_COARSE_RTO_NS and at most TNI_STALL_MAX_NS. A task that wakes on the
+ * engine's CPU can hold it until a tick preempts it, and another may
+ * follow (docs/architecture.md, "Timers"). */
+uint64_t tni_udp_stall_ns(void);
+#define TNI_STALL_MAX_NS 50000000ull
+
+/* Which loopback paths are memory links here (TNI_LO_*, driver.h): ::1
+ * always; 127/8 unless some interface's route_localnet is on (or /proc
+ * cannot tell). A few system calls: for opening a driver. */
+uint8_t tni_udp_loopback_checks(void);
+
 /* Room for the control message that carries a datagram's TTL. */
 #define TERN_UDP_CMSG_ROOM 32
 /* The hop count in c if it carries a TTL or hop limit, else 0. */

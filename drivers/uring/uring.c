@@ -145,6 +145,7 @@ static void split_train(struct uring_drv *ud, uint32_t bid, uint8_t *payload, ui
 		v->cap = v->len;
 		v->peer = *peer;
 		v->hops = hops;
+		v->link_checked = tni_loopback_checked(ud->drv.loopback_checks, peer);
 		ud->seg_bid[tni_pkt_pool_index(ud->segs, v)] = (uint16_t)bid;
 		ud->buf_refs[bid]++;
 		ud->gro_segments++;
@@ -194,6 +195,7 @@ static void on_recv(struct uring_drv *ud, struct io_uring_cqe *cqe)
 	p->cap = len;
 	p->peer = peer;
 	p->hops = hops;
+	p->link_checked = tni_loopback_checked(ud->drv.loopback_checks, &peer);
 	ud->backlog[ud->bl_tail++ & (BACKLOG - 1)] = p;
 }
 

@@ -102,10 +102,12 @@ struct tern_engine_config {
 	bool accept;           /* accept sessions that peers open; default true */
 
 	uint64_t init_rto_ns;   /* RTO before any RTT sample; default 1 ms */
-	/* RTO floor. Default 0: the path's (docs/architecture.md, "Timers"):
-	 * 1 ms where either end runs on the kernel's UDP, whose scheduler can
-	 * stall a peer that long; the driver's own where both ends busy-poll
-	 * their NIC or memory (DPDK 50 us, the simulator 20 us). */
+	/* RTO floor. Default 0: the path's (docs/architecture.md, "Timers"),
+	 * the larger of what the two ends need: two scheduler ticks on the
+	 * kernel's UDP (8 ms at 250 Hz), whose scheduler can stall an engine
+	 * that long; the driver's own where an end busy-polls its NIC or
+	 * memory (DPDK 50 us, the simulator 20 us). A timeout found spurious
+	 * raises a session's floor to the silence it saw, for a while. */
 	uint64_t min_rto_ns;
 	uint64_t max_rto_ns;    /* cap of the exponential backoff; default 100 ms */
 	/* Peer silent this long: session dead; default 2 s. Only polled time

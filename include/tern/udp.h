@@ -70,6 +70,12 @@ struct tern_udp_config {
 	 * receiver) zero copy is turned off, with a log line; where none was
 	 * copied it stays on. Setting uring_zc_min_bytes alone means ON. */
 	enum tern_uring_zc uring_zc;
+	/* Packets to and from a loopback address (127/8, ::1) go without
+	 * tern's CRC32C by default: the loopback is memory, as memif is, and
+	 * the kernel drops loopback sources from any other interface
+	 * (docs/protocol.md, Integrity). Set this to keep the CRC there, as
+	 * for a relay on this host that may alter what it forwards. */
+	bool crc_on_loopback;
 };
 
 #define tern_udp_config_init(cfg) tern_udp_config_init_sized((cfg), sizeof(*(cfg)))

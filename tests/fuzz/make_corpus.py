@@ -31,7 +31,7 @@ def header(ptype, flags=0, n_sack=0, payload=b"", msg_len=None, frag_off=0):
 
 SEALED = b"\x01"        # mode: the target writes a valid CRC
 UNCHECKED = b"\x02"     # mode: as from a link that checked it (NO_CRC allowed)
-handshake = struct.pack("<IIIHHI", 1000, 256, 64 << 20, 0, 1, 1392)
+handshake = struct.pack("<IIIHHII", 1000, 256, 64 << 20, 0, 1, 1392, 1000)
 put("wire", "data", SEALED + header(1, payload=b"x" * 48))
 put("wire", "data-frag", SEALED + header(1, payload=b"y" * 100, msg_len=3000, frag_off=1400))
 put("wire", "data-no-crc", UNCHECKED + header(1, flags=4, payload=b"z" * 16))
