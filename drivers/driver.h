@@ -96,6 +96,12 @@ struct tni_driver_ops {
 	/* Optional: the IP MTU of the path to peer, at most d->mtu (the
 	 * kernel's route for it); 0 or absent: d->mtu. At session set-up. */
 	uint32_t (*path_mtu)(struct tern_driver *d, const struct tern_addr *peer);
+	/* Optional: read the TTL of received datagrams into tni_pkt.hops
+	 * while on, not otherwise (the kernel drivers, for which each costs a
+	 * control message per datagram). The engine turns it on while some
+	 * session still waits for its path's hop count. Drivers without it
+	 * always fill hops. */
+	void (*read_hops)(struct tern_driver *d, bool on);
 	/* Optional: memory for message buffers the device can send from in
 	 * place (see attach); any thread. Without them: malloc and free. */
 	void *(*buf_alloc)(struct tern_driver *d, size_t len);

@@ -23,6 +23,12 @@
 
 static struct udp_side A, B;
 
+static int sockets_fd(struct udp_side *s)
+{
+	/* The sockets driver keeps its socket right after the driver header. */
+	return ((struct tni_udp_socket *)((struct tern_driver *)s->e->drv + 1))->fd;
+}
+
 static struct tern_session *connect_to(struct udp_side *cli, const char *host, uint16_t port)
 {
 	struct tern_addr to;
@@ -64,6 +70,23 @@ Test(udp, uring_and_sockets_engines_talk_both_ways)
 	/* Both drivers read the TTL: loopback is one link. */
 	cr_assert_eq(tern_session_path_hops(ab), 1);
 	cr_assert_eq(tern_session_path_hops(ba), 1);
+	/* and read it no more once every session has its hop count: each
+	 * TTL is a control message per datagram. */
+	cr_assert_eq(A.e->hops_wanted, 0);
+	cr_assert_eq(B.e->hops_wanted, 0);
+	cr_assert(!ab->wants_hops && !ba->wants_hops);
+	int ttl_on = 1;
+	socklen_t l = sizeof(ttl_on);
+	cr_assert_eq(getsockopt(sockets_fd(&B), IPPROTO_IP, IP_RECVTTL, &ttl_on, &l), 0);
+	cr_assert_eq(ttl_on, 0, "the sockets driver still asks for TTLs");
+	/* A new session wants one again, and learns it. */
+	static struct udp_side C;
+	cr_assert_eq(udp_side_open(&C, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *cb = connect_to(&C, "127.0.0.1", B.addr.port);
+	echo_calls(&C, &B, cb, 3, 64);
+	cr_assert_eq(tern_session_path_hops(cb), 1);
+	cr_assert_eq(B.e->hops_wanted, 0);
+	tern_rpc_destroy(C.rpc);
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 }
@@ -113,6 +136,64 @@ static int echo_whole(struct udp_side *cli, struct udp_side *srv, struct tern_se
 /* Large messages over the sockets driver leave as UDP GSO trains and,
  * where the kernel coalesces them (UDP_GRO), arrive as one datagram that
  * the driver splits into packets in place: every byte still arrives right. */
+static int gro_on(struct udp_side *s)
+{
+	int v = -1;
+	socklen_t l = sizeof(v);
+	cr_assert_eq(getsockopt(sockets_fd(s), IPPROTO_UDP, TNI_UDP_GRO, &v, &l), 0);
+	return v;
+}
+
+Test(udp, sockets_gro_is_on_while_trains_come_and_off_for_a_ping_pong)
+{
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	uint64_t sw = 0, trains = 0;
+	echo_calls(&A, &B, ab, 50, 64);
+	cr_assert_eq(gro_on(&B), 0, "small calls: no GRO");
+	echo_calls(&A, &B, ab, 3, 1u << 20);
+	cr_assert_eq(gro_on(&B), 1, "a stream came: GRO on");
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_trains", &trains), 0);
+	cr_assert_gt(trains, 0);
+	echo_calls(&A, &B, ab, 5000, 64);
+	cr_assert_eq(gro_on(&B), 0, "a ping-pong again: GRO off");
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_switches", &sw), 0);
+	cr_assert_geq(sw, 2);
+	echo_calls(&A, &B, ab, 2, 1u << 20); /* and on again, nothing lost meanwhile */
+	cr_assert_eq(gro_on(&B), 1);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
+Test(udp, a_datagram_too_large_for_a_packet_is_dropped_by_the_driver)
+{
+	struct tern_udp_config uc = udp_config(TERN_DRIVER_SOCKETS, "127.0.0.1", NULL);
+	uc.mtu = 1500;
+	cr_assert_eq(udp_side_open_udp(&B, &uc), 0);
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	echo_calls(&A, &B, ab, 20, 64); /* hop counts known: one datagram per receive, no cmsg */
+	static uint8_t big[4000];
+	memset(big, 0xa5, sizeof(big));
+	big[0] = TERN_WIRE_VERSION;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(B.addr.port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tern_stats st0, st;
+	tern_engine_stats(B.e, &st0);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(sendto(fd, big, sizeof(big), 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(big));
+	close(fd);
+	for (int i = 0; i < 1000; i++)
+		tern_engine_poll(B.e);
+	tern_engine_stats(B.e, &st);
+	cr_assert_eq(st.rx_pkts, st0.rx_pkts, "no part of a truncated datagram reached the engine");
+	echo_calls(&A, &B, ab, 20, 64);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
 Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
 {
 	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);

@@ -155,7 +155,11 @@ void tni_receiver_on_data(struct tern_session *s, const struct tni_wire_pkt *p)
 	const struct tni_wire_hdr *h = &p->h;
 	s->echo_ts = h->ts;
 	s->echo_rx_ns = e->now;
-	s->echo_hops = p->rx_hops;
+	if (p->rx_hops) { /* else the driver did not read it: the last one stands */
+		s->echo_hops = p->rx_hops;
+		if (s->wants_hops)
+			tni_session_hops_known(s);
+	}
 	switch (tni_rxtrack_classify(&s->rx, h->psn)) {
 	case TNI_RX_DUP:
 		e->stats.dup_pkts++;

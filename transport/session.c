@@ -48,6 +48,25 @@ static uint32_t path_mss(struct tern_engine *e, const struct tern_addr *peer)
 	return mtu - TERN_WIRE_OUTER_V4 - TERN_WIRE_HDR_LEN - (peer->family == TERN_AF_INET6 ? 20 : 0);
 }
 
+/* The TTL of received datagrams costs the kernel drivers a control
+ * message each, so they read it only while a session still waits for its
+ * path's hop count (Swift's topology scaling, the peer's as much as ours:
+ * we echo it). A path's hop count is taken from a session's first packets. */
+static void want_hops(struct tern_session *s, bool on)
+{
+	struct tern_engine *e = s->e;
+	if (!e->drv->ops->read_hops || s->wants_hops == on)
+		return;
+	s->wants_hops = on;
+	if (on ? e->hops_wanted++ == 0 : --e->hops_wanted == 0)
+		e->drv->ops->read_hops(e->drv, on);
+}
+
+void tni_session_hops_known(struct tern_session *s)
+{
+	want_hops(s, false);
+}
+
 static struct tern_session *session_new(struct tern_engine *e, const struct tern_addr *peer)
 {
 	if (!e->n_free)
@@ -92,6 +111,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	e->sessions[idx] = s;
 	e->n_free--;
 	e->n_live++;
+	want_hops(s, true);
 	e->stats.sessions_opened++;
 	return s;
 }
@@ -422,6 +442,7 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	if (s->state == S_DEAD)
 		return;
 	s->state = S_DEAD;
+	want_hops(s, false);
 	/* The upper layer never heard of an unconfirmed session. */
 	bool known = !s->unconfirmed;
 	if (s->unconfirmed) {

@@ -85,6 +85,7 @@ struct tern_session {
 	/* Server side: accepted, but the client has not answered our SYN_ACK
 	 * yet; the upper layer does not know of the session until it does. */
 	bool unconfirmed;
+	bool wants_hops; /* no hop count from the peer's packets yet (engine.hops_wanted) */
 	/* Client side: the cookie the server's COOKIE gave us, sent back in
 	 * msg_id of our SYNs; 0: none. */
 	uint64_t cookie;
@@ -177,6 +178,7 @@ struct tern_engine {
 	uint32_t hs_sent;
 	struct tni_cookie_jar cookies; /* for SYNs past the backlog */
 	uint32_t n_unconfirmed; /* sessions with unconfirmed set */
+	uint32_t hops_wanted;   /* sessions with wants_hops: the driver reads TTLs while non-zero */
 	uint32_t epoch, mask, mss;
 	struct tni_msgbuf_cache bufs; /* message buffers, and reassembly of large messages */
 	uint64_t rx_alloc_limit; /* per session: window * mss + 2 * max_msg_size */
@@ -280,6 +282,8 @@ struct tern_session *tni_session_lookup(struct tern_engine *e, uint64_t sid);
 void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p);
 void tni_session_on_syn(struct tern_engine *e, const struct tern_addr *from, const struct tni_wire_pkt *p);
 void tni_session_kill(struct tern_session *s, int status, bool notify);
+/* The session's path hop count arrived: the driver may stop reading TTLs. */
+void tni_session_hops_known(struct tern_session *s);
 void tni_session_transmit(struct tern_session *s);
 void tni_session_free(struct tern_session *s);
 /* Data was sent or received: the window memory stays while this goes on. */

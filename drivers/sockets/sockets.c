@@ -1,6 +1,7 @@
-/* The plain socket path: non-blocking recvmmsg/sendmmsg in bursts, ppoll to
- * block. tern's choice for busy polling (docs/uring.md), and the fallback
- * where io_uring is disabled or missing.
+/* The plain socket path: non-blocking recvmmsg/sendmmsg in bursts (a lone
+ * datagram by recvfrom/sendto), ppoll to block. tern's choice for busy
+ * polling (docs/uring.md), and the fallback where io_uring is disabled or
+ * missing.
  *
  * Sends: consecutive packets to one peer of one size (the last may be
  * shorter) go as one UDP GSO datagram (UDP_SEGMENT), the packets
@@ -46,8 +47,17 @@ struct sock_drv {
 	struct tni_pkt_pool *pool;
 	/* receive without GRO: standing pool packets, refilled as used */
 	struct tni_pkt *rx[BURST];
-	/* receive with GRO: standing large buffers, and packet views into them */
-	bool gro;
+	/* receive with GRO: standing large buffers, and packet views into them.
+	 * gro_ok: set up and allowed; gro: on now. UDP_GRO costs a small
+	 * datagram's round trip (a control message each, the kernel's GRO
+	 * receive path), so it is on only while trains come: a receive that
+	 * fills GRO_ON_BATCH datagrams turns it on, GRO_OFF_CALM receives in
+	 * a row of one datagram and no train turn it off. */
+	bool gro_ok, gro;
+	bool hops_on; /* TTLs asked for (sd_read_hops): every receive reads cmsgs */
+	bool last_empty; /* the last receive got nothing */
+	unsigned gro_calm;
+	uint64_t gro_switches;
 	struct big bigs[BIGS], *free_bigs, *rxbig[BURST];
 	struct tni_pkt_pool *segs;
 	struct big *seg_big[SEGS]; /* the buffer each view points into */
@@ -88,6 +98,21 @@ static void big_put(struct sock_drv *sd, struct big *b)
 	}
 }
 
+#define GRO_ON_BATCH 8
+#define GRO_OFF_CALM 4096
+
+static void set_gro(struct sock_drv *sd, bool on)
+{
+	int v = on;
+	if (setsockopt(sd->sock.fd, SOL_UDP, TNI_UDP_GRO, &v, sizeof(v)) == 0) {
+		sd->gro = on;
+		sd->gro_switches++;
+	} else if (on) {
+		sd->gro_ok = false; /* refused now: receive as we do */
+	}
+	sd->gro_calm = 0;
+}
+
 static void set_rx_hdr(struct sock_drv *sd, unsigned i, void *buf, size_t cap)
 {
 	sd->iov[i] = (struct iovec){ buf, cap };
@@ -96,14 +121,40 @@ static void set_rx_hdr(struct sock_drv *sd, unsigned i, void *buf, size_t cap)
 					       .msg_controllen = sizeof(sd->ctl[i]) };
 }
 
-/* recvmmsg of the ready standing buffers; sizes the next request. */
-static int recv_batch(struct sock_drv *sd, unsigned ready)
+/* recvmmsg of the ready standing buffers; sizes the next request. One
+ * datagram that needs no control message (no GRO, no TTL wanted) comes
+ * by recvfrom, which has no msghdr to copy in and check: the common case
+ * of a busy-polling RPC, whose every poll is this call (docs/uring.md,
+ * "Busy polling"). */
+static int recv_batch(struct sock_drv *sd, unsigned ready, bool cmsgs)
 {
-	int got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
+	int got;
+	if (ready == 1 && !cmsgs && !sd->hops_on) {
+		struct msghdr *mh = &sd->msgs[0].msg_hdr;
+		socklen_t nl = sizeof(sd->names[0]);
+		ssize_t r = recvfrom(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&sd->names[0], &nl);
+		got = r < 0 ? -1 : 1;
+		if (r >= 0) {
+			bool trunc = (size_t)r > sd->iov[0].iov_len;
+			sd->msgs[0].msg_len = trunc ? (unsigned)sd->iov[0].iov_len : (unsigned)r;
+			mh->msg_flags = trunc ? MSG_TRUNC : 0;
+			mh->msg_namelen = nl;
+			mh->msg_controllen = 0; /* no cmsgs to read */
+		}
+	} else {
+		got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
+	}
+	/* A lone datagram after an empty receive is a ping-pong's: asking for
+	 * two next time would only trade the next poll's recvfrom for a
+	 * recvmmsg. Two receives in a row that fill it are a stream. */
 	if (got <= 0)
+		sd->want = 1;
+	else if (ready == 1 && got == 1 && sd->last_empty)
 		sd->want = 1;
 	else
 		sd->want = (unsigned)got == ready ? (ready * 2 < BURST ? ready * 2 : BURST) : (unsigned)got;
+	sd->last_empty = got <= 0;
 	return got;
 }
 
@@ -147,10 +198,10 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 		}
 		set_rx_hdr(sd, ready, sd->rxbig[ready]->buf, BIG_BYTES);
 	}
-	int got = ready ? recv_batch(sd, ready) : 0;
+	int got = ready ? recv_batch(sd, ready, true) : 0;
 	if (got <= 0)
 		return 0;
-	unsigned out = 0;
+	unsigned out = 0, trains = 0;
 	for (int i = 0; i < got; i++) {
 		struct big *b = sd->rxbig[i];
 		uint32_t len = sd->msgs[i].msg_len;
@@ -190,11 +241,18 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 		if (parts > 1) {
 			sd->gro_trains++;
 			sd->gro_segments += parts;
+			trains++;
 		}
 		b->refs = parts;
 		sd->rxbig[i] = NULL;
 	}
 	KEEP_FRONT(sd->rxbig);
+	/* Single small datagrams for long: GRO off (what it leaves standing,
+	 * views handed out and buffers, goes back as before). */
+	if (trains || got > 1)
+		sd->gro_calm = 0;
+	else if (++sd->gro_calm >= GRO_OFF_CALM && !sd->pend_n)
+		set_gro(sd, false);
 	return out;
 }
 
@@ -203,7 +261,7 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 	struct sock_drv *sd = to_sd(d);
 	if (n > BURST)
 		n = BURST;
-	if (sd->gro)
+	if (sd->gro || sd->pend_n)
 		return rx_gro(sd, pkts, n);
 	if (n > sd->want)
 		n = sd->want;
@@ -213,7 +271,7 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			break;
 		set_rx_hdr(sd, ready, sd->rx[ready]->data, sd->rx[ready]->cap);
 	}
-	int got = ready ? recv_batch(sd, ready) : 0;
+	int got = ready ? recv_batch(sd, ready, false) : 0;
 	if (got <= 0)
 		return 0;
 	unsigned out = 0;
@@ -230,6 +288,8 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		sd->rx[i] = NULL;
 	}
 	KEEP_FRONT(sd->rx);
+	if (got >= GRO_ON_BATCH && sd->gro_ok)
+		set_gro(sd, true); /* a stream: its trains come whole from now */
 	return out;
 }
 
@@ -298,7 +358,15 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			used += need;
 			at += k;
 		}
-		int sent = sendmmsg(sd->sock.fd, sd->msgs, m, MSG_DONTWAIT);
+		/* One datagram from one buffer (an RPC's request or answer): sendto,
+		 * which takes no msghdr to copy in and check (docs/uring.md, "Busy
+		 * polling"). */
+		int sent = m == 1 && used == 1 && counts[0] == 1
+				   ? (sendto(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT,
+					     (struct sockaddr *)&sd->names[0], sd->msgs[0].msg_hdr.msg_namelen) < 0
+					      ? -1
+					      : 1)
+				   : sendmmsg(sd->sock.fd, sd->msgs, m, MSG_DONTWAIT);
 		if (sent < 0) {
 			if (errno == EAGAIN || errno == ENOBUFS)
 				break; /* the engine drops the rest, as a full NIC queue would */
@@ -363,6 +431,7 @@ static void sd_xstats(struct tern_driver *d, void (*fn)(const char *name, uint64
 	fn("tx_gso_trains", sd->gso_trains, arg); /* sends of several packets as one UDP GSO datagram */
 	fn("rx_gro_trains", sd->gro_trains, arg); /* datagrams the kernel coalesced (UDP_GRO), split here */
 	fn("rx_gro_segments", sd->gro_segments, arg); /* the packets they held, read in place */
+	fn("rx_gro_switches", sd->gro_switches, arg); /* UDP_GRO turned on or off, as trains came and went */
 }
 
 static void sd_destroy(struct tern_driver *d)
@@ -387,8 +456,15 @@ static uint32_t sd_path_mtu(struct tern_driver *d, const struct tern_addr *peer)
 	return tni_udp_path_mtu(&to_sd(d)->mtu_memo, peer, d->mtu);
 }
 
+static void sd_read_hops(struct tern_driver *d, bool on)
+{
+	tni_udp_read_hops(&to_sd(d)->sock, on);
+	to_sd(d)->hops_on = on;
+}
+
 static const struct tni_driver_ops sockets_ops = {
 	.path_mtu = sd_path_mtu,
+	.read_hops = sd_read_hops,
 	.attach = sd_attach,
 	.name = "sockets",
 	.rx_burst = sd_rx_burst,
@@ -458,8 +534,12 @@ int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, c
 		return rc;
 	}
 	int gro_err = 0;
-	sd->gro = o->gro && gro_up(sd, &gro_err);
-	if (o->gro && !sd->gro)
+	sd->gro_ok = o->gro && gro_up(sd, &gro_err);
+	if (sd->gro_ok) {
+		set_gro(sd, false); /* until trains come */
+		sd->gro_switches = 0;
+	}
+	if (o->gro && !sd->gro_ok)
 		snprintf(note, note_len, "tern: UDP GRO %s (%s); the sockets driver receives packet by packet",
 			 gro_err ? "refused" : "not set up", gro_err ? strerror(gro_err) : "no memory for its buffers");
 	sd->drv.ops = &sockets_ops;

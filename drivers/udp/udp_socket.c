@@ -21,12 +21,6 @@ static int bind_family(int family, const struct tern_addr *host, uint16_t port)
 	int zero = 0, buf = SOCK_BUF_BYTES;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	/* The TTL each datagram arrives with: the path's hop count, which
-	 * Swift's target scales with. A dual-stack socket needs both. */
-	int one = 1;
-	setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
 	if (family == AF_INET6) {
@@ -250,4 +244,12 @@ uint8_t tni_udp_loopback_checks(void)
 	}
 	closedir(d);
 	return localnet ? lo : lo | TNI_LO_V4;
+}
+
+void tni_udp_read_hops(const struct tni_udp_socket *s, bool on)
+{
+	int v = on;
+	setsockopt(s->fd, IPPROTO_IP, IP_RECVTTL, &v, sizeof(v));
+	if (s->family == AF_INET6) /* dual stack: either family's datagrams */
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &v, sizeof(v));
 }

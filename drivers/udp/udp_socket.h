@@ -49,6 +49,10 @@ uint64_t tni_udp_stall_ns(void);
  * cannot tell). A few system calls: for opening a driver. */
 uint8_t tni_udp_loopback_checks(void);
 
+/* The TTL (hop limit) of each datagram as a control message, or not: the
+ * path's hop count, which Swift's target scales with (driver.h, read_hops). */
+void tni_udp_read_hops(const struct tni_udp_socket *s, bool on);
+
 /* Room for the control message that carries a datagram's TTL. */
 #define TERN_UDP_CMSG_ROOM 32
 /* The hop count in c if it carries a TTL or hop limit, else 0. */

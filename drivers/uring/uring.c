@@ -485,8 +485,14 @@ static uint32_t ud_path_mtu(struct tern_driver *d, const struct tern_addr *peer)
 	return tni_udp_path_mtu(&to_ud(d)->mtu_memo, peer, d->mtu);
 }
 
+static void ud_read_hops(struct tern_driver *d, bool on)
+{
+	tni_udp_read_hops(&to_ud(d)->sock, on);
+}
+
 static const struct tni_driver_ops uring_ops = {
 	.path_mtu = ud_path_mtu,
+	.read_hops = ud_read_hops,
 	.name = "uring",
 	.rx_burst = ud_rx_burst,
 	.tx_burst = ud_tx_burst,

@@ -53,7 +53,7 @@ struct tern_udp_config {
 	/* How the engine that gets this driver polls (tern_engine_config.
 	 * poll_mode; default TERN_POLL_BUSY). AUTO picks by it, as measured in
 	 * docs/uring.md: busy polling gets the sockets driver, whose
-	 * non-blocking recvmmsg on every poll has the shortest round trip;
+	 * non-blocking receive on every poll has the shortest round trip;
 	 * adaptive polling gets io_uring (no system call while nothing is
 	 * pending, GSO trains), else sockets with a log line saying why.
 	 * tern_engine_driver tells which an engine got. */
