@@ -52,7 +52,7 @@ struct sock_drv {
 	 * datagram's round trip (a control message each, the kernel's GRO
 	 * receive path), so it is on only while trains come: a receive that
 	 * fills GRO_ON_BATCH datagrams turns it on, GRO_OFF_CALM receives in
-	 * a row of one datagram and no train turn it off. */
+	 * a row with no train and fewer datagrams turn it off. */
 	bool gro_ok, gro;
 	bool hops_on; /* TTLs asked for (sd_read_hops): every receive reads cmsgs */
 	bool last_empty; /* the last receive got nothing */
@@ -247,9 +247,11 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 		sd->rxbig[i] = NULL;
 	}
 	KEEP_FRONT(sd->rxbig);
-	/* Single small datagrams for long: GRO off (what it leaves standing,
-	 * views handed out and buffers, goes back as before). */
-	if (trains || got > 1)
+	/* No train and no burst for long: GRO off (what it leaves standing,
+	 * views handed out and buffers, goes back as before). Pairs of
+	 * datagrams, which a loaded host's ping-pong often brings, are no
+	 * stream. */
+	if (trains || got >= GRO_ON_BATCH)
 		sd->gro_calm = 0;
 	else if (++sd->gro_calm >= GRO_OFF_CALM && !sd->pend_n)
 		set_gro(sd, false);
