@@ -199,15 +199,14 @@ Test(udp, a_datagram_too_large_for_a_packet_is_dropped_by_the_driver)
 	tern_rpc_destroy(B.rpc);
 }
 
-Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
+/* Four echoes of 1 MiB from A to B on ab, each checked byte for byte
+ * (content i * mul + (i >> shift)). */
+static void echo_mib_four_times(struct tern_session *ab, unsigned mul, unsigned shift)
 {
-	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
-	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
-	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
 	size_t size = 1u << 20;
 	uint8_t *buf = malloc(size);
 	for (size_t i = 0; i < size; i++)
-		buf[i] = (uint8_t)(i * 131 + (i >> 11));
+		buf[i] = (uint8_t)(i * mul + (i >> shift));
 	struct whole_call w = { .resp = malloc(size), .cap = size };
 	for (int k = 0; k < 4; k++) {
 		memset(w.resp, 0, size);
@@ -218,18 +217,12 @@ Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
 	}
 	free(w.resp);
 	free(buf);
-	uint64_t gso = 0, gro = 0, segs = 0;
-	cr_assert_eq(tern_engine_driver_stat(A.e, "tx_gso_trains", &gso), 0);
-	cr_assert_gt(gso, 0, "no GSO train was sent");
-	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_trains", &gro), 0);
-	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_segments", &segs), 0);
-	cr_log_info("client GSO trains %llu; server GRO trains %llu holding %llu packets", (unsigned long long)gso,
-		    (unsigned long long)gro, (unsigned long long)segs);
-	cr_assert_gt(gro, 0, "the kernel coalesced nothing (UDP_GRO on loopback)");
-	cr_assert_gt(segs, gro, "a GRO train holds several packets");
-	/* Every packet of a train reaches the engine, also when trains are
-	 * longer than what is left of the engine's receive burst: loopback
-	 * loses nothing, so each end receives every packet the other sent. */
+}
+
+/* Loopback loses nothing: once both ends are quiet, each received every
+ * packet the other sent. Returns A's stats. */
+static struct tern_stats each_end_got_every_packet(void)
+{
 	for (uint64_t until = udp_now() + 50000000ull; udp_now() < until;) {
 		tern_engine_poll(A.e);
 		tern_engine_poll(B.e);
@@ -241,13 +234,35 @@ Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
 		    (unsigned long long)sa.tx_pkts, (unsigned long long)sb.rx_pkts, (unsigned long long)sb.tx_pkts,
 		    (unsigned long long)sa.rx_pkts);
 	cr_assert_eq(sb.rx_pkts, sa.tx_pkts, "packets lost on the way to the server");
+	cr_assert_eq(sa.rx_pkts, sb.tx_pkts, "packets lost on the way to the client");
+	return sa;
+}
+
+Test(udp, sockets_send_gso_trains_and_split_gro_trains_in_place)
+{
+	cr_assert_eq(udp_side_open(&A, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	size_t size = 1u << 20;
+	echo_mib_four_times(ab, 131, 11);
+	uint64_t gso = 0, gro = 0, segs = 0;
+	cr_assert_eq(tern_engine_driver_stat(A.e, "tx_gso_trains", &gso), 0);
+	cr_assert_gt(gso, 0, "no GSO train was sent");
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_trains", &gro), 0);
+	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_segments", &segs), 0);
+	cr_log_info("client GSO trains %llu; server GRO trains %llu holding %llu packets", (unsigned long long)gso,
+		    (unsigned long long)gro, (unsigned long long)segs);
+	cr_assert_gt(gro, 0, "the kernel coalesced nothing (UDP_GRO on loopback)");
+	cr_assert_gt(segs, gro, "a GRO train holds several packets");
+	/* Every packet of a train reaches the engine, also when trains are
+	 * longer than what is left of the engine's receive burst. */
+	struct tern_stats sa = each_end_got_every_packet();
 	/* Full packets leave from the message buffer (sendmmsg copies them
 	 * once, into the kernel); only short tails are copied into packets. */
 	cr_log_info("client sent %llu bytes from message buffers, copied %llu", (unsigned long long)sa.tx_attach_bytes,
 		    (unsigned long long)sa.tx_copy_bytes);
 	cr_assert_geq(sa.tx_attach_bytes, 4 * size, "every request's full packets went without a copy");
 	cr_assert_lt(sa.tx_copy_bytes, 4 * 1024 * 4, "at most a short tail per request copied");
-	cr_assert_eq(sa.rx_pkts, sb.tx_pkts, "packets lost on the way to the client");
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 }
@@ -429,22 +444,8 @@ Test(udp, io_uring_splits_gro_trains_in_place_and_loses_no_packet)
 	cr_assert_eq(r, 0);
 	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_URING, "127.0.0.1", 0), 0);
 	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
-	size_t size = 1u << 20;
-	uint8_t *buf = malloc(size);
-	for (size_t i = 0; i < size; i++)
-		buf[i] = (uint8_t)(i * 151 + (i >> 9));
-	struct whole_call w = { .resp = malloc(size), .cap = size };
-	for (int k = 0; k < 4; k++) {
-		memset(w.resp, 0, size);
-		cr_assert_eq(echo_whole(&A, &B, ab, buf, size, &w), 0);
-		cr_assert(w.len == size && memcmp(w.resp, buf, size) == 0, "echo %d differs", k);
-	}
-	free(w.resp);
-	free(buf);
-	for (uint64_t until = udp_now() + 50000000ull; udp_now() < until;) {
-		tern_engine_poll(A.e);
-		tern_engine_poll(B.e);
-	}
+	echo_mib_four_times(ab, 151, 9);
+	each_end_got_every_packet();
 	uint64_t trains = 0, segs = 0, lost = 0;
 	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_trains", &trains), 0);
 	cr_assert_eq(tern_engine_driver_stat(B.e, "rx_gro_segments", &segs), 0);
@@ -453,14 +454,6 @@ Test(udp, io_uring_splits_gro_trains_in_place_and_loses_no_packet)
 	cr_assert_gt(trains, 0, "the kernel coalesced nothing (UDP_GRO on loopback)");
 	cr_assert_gt(segs, trains, "a GRO train holds several packets");
 	cr_assert_eq(lost, 0);
-	struct tern_stats sa, sb;
-	tern_engine_stats(A.e, &sa);
-	tern_engine_stats(B.e, &sb);
-	cr_log_info("client sent %llu, server got %llu; server sent %llu, client got %llu",
-		    (unsigned long long)sa.tx_pkts, (unsigned long long)sb.rx_pkts, (unsigned long long)sb.tx_pkts,
-		    (unsigned long long)sa.rx_pkts);
-	cr_assert_eq(sb.rx_pkts, sa.tx_pkts, "packets lost on the way to the server");
-	cr_assert_eq(sa.rx_pkts, sb.tx_pkts, "packets lost on the way to the client");
 	tern_rpc_destroy(A.rpc);
 	tern_rpc_destroy(B.rpc);
 }

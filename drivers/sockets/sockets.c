@@ -216,6 +216,7 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 			continue; /* not ours (tern's packets fit the MTU); buffer reused */
 		struct tern_addr from;
 		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &from);
+		bool checked = tni_loopback_checked(sd->drv.loopback_checks, &from); /* one source per train */
 		unsigned parts = 0;
 		for (uint32_t off = 0; off < len; off += (uint32_t)seg) {
 			struct tni_pkt *p = tni_pkt_pool_alloc(sd->segs);
@@ -228,7 +229,7 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 			p->ext_len = 0;
 			p->peer = from;
 			p->hops = hops;
-			p->link_checked = tni_loopback_checked(sd->drv.loopback_checks, &from);
+			p->link_checked = checked;
 			sd->seg_big[tni_pkt_pool_index(sd->segs, p)] = b;
 			if (out < n)
 				pkts[out++] = p;

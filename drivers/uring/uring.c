@@ -134,6 +134,7 @@ static void split_train(struct uring_drv *ud, uint32_t bid, uint8_t *payload, ui
 		return;
 	}
 	ud->gro_trains++;
+	bool checked = tni_loopback_checked(ud->drv.loopback_checks, peer); /* one source per train */
 	for (uint32_t off = 0; off < len; off += seg) {
 		struct tni_pkt *v = tni_pkt_pool_alloc(ud->segs);
 		if (!v) { /* the engine holds them all: the rest is lost, and resent */
@@ -145,7 +146,7 @@ static void split_train(struct uring_drv *ud, uint32_t bid, uint8_t *payload, ui
 		v->cap = v->len;
 		v->peer = *peer;
 		v->hops = hops;
-		v->link_checked = tni_loopback_checked(ud->drv.loopback_checks, peer);
+		v->link_checked = checked;
 		ud->seg_bid[tni_pkt_pool_index(ud->segs, v)] = (uint16_t)bid;
 		ud->buf_refs[bid]++;
 		ud->gro_segments++;
