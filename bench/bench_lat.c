@@ -106,6 +106,9 @@ static struct tern_rpc *lat_rpc(struct tern_lat *t)
 	ec.dead_after_ns = 60000000000ull;
 	ec.cb.on_session = on_client_session;
 	ec.cb.user = t;
+	/* A client: it accepts no sessions, so with its one peer the kernel
+	 * drivers send through a connected socket (docs/uring.md). */
+	ec.accept = false;
 	if (bench_client_open(t->cl, 0, 1, t->peer, &ec.driver))
 		return NULL;
 	struct tern_rpc *rpc;

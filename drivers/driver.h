@@ -102,6 +102,12 @@ struct tni_driver_ops {
 	 * session still waits for its path's hop count. Drivers without it
 	 * always fill hops. */
 	void (*read_hops)(struct tern_driver *d, bool on);
+	/* Optional: datagrams go to and come from peer alone from now on
+	 * (NULL: any peer again). The kernel drivers connect their socket:
+	 * the kernel keeps the route, and a send skips its lookup. While it
+	 * holds, datagrams from other addresses may be dropped; a packet for
+	 * another peer ends it. 0 or a tern error (then it does not hold). */
+	int (*sole_peer)(struct tern_driver *d, const struct tern_addr *peer);
 	/* Optional: memory for message buffers the device can send from in
 	 * place (see attach); any thread. Without them: malloc and free. */
 	void *(*buf_alloc)(struct tern_driver *d, size_t len);

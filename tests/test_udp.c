@@ -29,6 +29,13 @@ static int sockets_fd(struct udp_side *s)
 	return ((struct tni_udp_socket *)((struct tern_driver *)s->e->drv + 1))->fd;
 }
 
+static uint64_t xstat(struct udp_side *side, const char *name)
+{
+	uint64_t v = 0;
+	cr_assert_eq(tern_engine_driver_stat(side->e, name, &v), 0, "no counter %s", name);
+	return v;
+}
+
 static struct tern_session *connect_to(struct udp_side *cli, const char *host, uint16_t port)
 {
 	struct tern_addr to;
@@ -483,6 +490,113 @@ Test(udp, ipv6_and_host_names)
 	cr_assert_eq(tern_addr_resolve("no-such-host.invalid", 1, &x), TERN_EINVAL);
 }
 
+/* A client engine: it accepts no sessions (so it may send to its one peer
+ * through a connected socket). */
+static int client_side_open(struct udp_side *s, enum tern_driver_kind kind)
+{
+	struct tern_rpc_config rc;
+	tern_rpc_config_init(&rc);
+	struct tern_engine_config ec;
+	tern_engine_config_init(&ec);
+	ec.accept = false;
+	int r = udp_driver(kind, "127.0.0.1", 0, &ec.driver);
+	return r ? r : udp_side_open_cfg(s, &rc, &ec);
+}
+
+static bool fd_connected_to(int fd, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &l) < 0)
+		return false;
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port) == port;
+}
+
+Test(udp, a_client_with_one_peer_sends_through_a_connected_socket_until_a_second_comes)
+{
+	static struct udp_side C;
+	cr_assert_eq(client_side_open(&A, TERN_DRIVER_SOCKETS), 0);
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	cr_assert_eq(udp_side_open(&C, TERN_DRIVER_SOCKETS, "127.0.0.1", 0), 0);
+	struct tern_addr before, after;
+	tern_engine_local_addr(A.e, &before);
+	struct tern_session *ab = connect_to(&A, "127.0.0.1", B.addr.port);
+	echo_calls(&A, &B, ab, 20, 64);
+	cr_assert(fd_connected_to(sockets_fd(&A), B.addr.port), "one peer: the client's socket is connected to it");
+	cr_assert_eq(xstat(&A, "sole_peer_now"), 1);
+	cr_assert_eq(xstat(&A, "sole_peer_connects"), 1);
+	cr_assert_eq(xstat(&B, "sole_peer_now"), 0, "a server takes any peer");
+	echo_calls(&A, &B, ab, 3, 200000); /* trains (sendmmsg, GSO) go the connected way too */
+
+	/* A second peer: the socket takes any again, on the same port, and
+	 * both sessions work. */
+	struct tern_session *ac = connect_to(&A, "127.0.0.1", C.addr.port);
+	cr_assert(!fd_connected_to(sockets_fd(&A), B.addr.port));
+	cr_assert_eq(xstat(&A, "sole_peer_now"), 0);
+	tern_engine_local_addr(A.e, &after);
+	cr_assert(tern_addr_equal(&before, &after), "disconnecting kept the port");
+	echo_calls(&A, &C, ac, 20, 64);
+	echo_calls(&A, &B, ab, 20, 64);
+	cr_assert_eq(xstat(&A, "sole_peer_now"), 0);
+
+	/* Back to one peer: the next session to establish may connect again. */
+	tern_session_close(ac);
+	for (int i = 0; i < 100; i++) {
+		tern_engine_poll(A.e);
+		tern_engine_poll(C.e);
+	}
+	tern_rpc_destroy(C.rpc);
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
+Test(udp, a_client_whose_server_answers_from_another_address_keeps_taking_any)
+{
+	cr_assert_eq(client_side_open(&A, TERN_DRIVER_SOCKETS), 0);
+	/* Bound to every address: sent to at 127.0.0.2, it answers from the
+	 * address its route to us picks, 127.0.0.1. A socket connected to
+	 * 127.0.0.2 would drop every answer. */
+	cr_assert_eq(udp_side_open(&B, TERN_DRIVER_SOCKETS, "0.0.0.0", 0), 0);
+	struct tern_session *ab = connect_to(&A, "127.0.0.2", B.addr.port);
+	echo_calls(&A, &B, ab, 20, 64);
+	cr_assert_eq(xstat(&A, "sole_peer_now"), 0);
+	cr_assert_eq(xstat(&A, "sole_peer_connects"), 0);
+	cr_assert(!fd_connected_to(sockets_fd(&A), B.addr.port));
+	tern_rpc_destroy(A.rpc);
+	tern_rpc_destroy(B.rpc);
+}
+
+Test(udp, a_socket_on_a_port_the_kernel_picked_keeps_it_when_it_disconnects)
+{
+	struct tni_udp_socket s, t;
+	cr_assert_eq(tni_udp_open("127.0.0.1", 0, &s), 0);
+	cr_assert_eq(tni_udp_open("127.0.0.1", 0, &t), 0);
+	struct tern_addr a0, a1, peer;
+	cr_assert_eq(tni_udp_local_addr(&s, &a0), 0);
+	cr_assert_eq(tni_udp_local_addr(&t, &peer), 0);
+	cr_assert_neq(a0.port, 0);
+	cr_assert_eq(tni_udp_connect(&s, &peer), 0);
+	cr_assert(s.connected);
+	cr_assert_eq(tni_udp_connect(&s, NULL), 0);
+	cr_assert(!s.connected);
+	cr_assert_eq(tni_udp_local_addr(&s, &a1), 0);
+	cr_assert(tern_addr_equal(&a0, &a1), "port %u before, %u after", a0.port, a1.port);
+	/* And it still receives there. */
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(a0.port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(sendto(t.fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	char c = 0;
+	ssize_t n = -1;
+	for (int i = 0; i < 1000 && n < 0; i++) {
+		n = recv(s.fd, &c, 1, 0);
+		if (n < 0)
+			usleep(1000);
+	}
+	cr_assert_eq(n, 1);
+	cr_assert_eq(c, 'x');
+	tni_udp_close(&s);
+	tni_udp_close(&t);
+}
+
 Test(udp, a_port_in_use_is_a_clear_error)
 {
 	for (int drv = TERN_DRIVER_URING; drv <= TERN_DRIVER_SOCKETS; drv++) {
@@ -676,13 +790,6 @@ Test(udp, where_the_kernel_refuses_gro_the_sockets_driver_says_so_and_still_rece
 	cr_assert_gt(gso, 0, "the client's trains still went as GSO datagrams, split by the kernel");
 	cr_assert(strstr(buf, "UDP GRO refused (Protocol not available); the sockets driver receives packet by packet"),
 		  "log line: %s", buf);
-}
-
-static uint64_t xstat(struct udp_side *side, const char *name)
-{
-	uint64_t v = 0;
-	cr_assert_eq(tern_engine_driver_stat(side->e, name, &v), 0, "no counter %s", name);
-	return v;
 }
 
 Test(udp, io_uring_probes_send_zc_and_turns_it_off_where_the_kernel_copies)

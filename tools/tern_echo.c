@@ -205,6 +205,9 @@ static struct tern_rpc *make_rpc(const struct opts *o, bool server, void *user,
 		ec.cc_target_ns = o->cc_target_us * 1000;
 	ec.cb.on_session = on_session;
 	ec.cb.user = user;
+	/* A client accepts no sessions: with its one server the kernel
+	 * drivers send through a connected socket (docs/uring.md). */
+	ec.accept = server;
 	int rc_;
 	if (o->driver == TERN_DRIVER_DPDK) {
 		rc_ = tern_dpdk_driver_open(o->dpdk_port, 0, &ec.driver);

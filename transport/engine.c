@@ -224,6 +224,20 @@ void tern_engine_destroy(struct tern_engine *e)
 	free(e);
 }
 
+void tni_engine_sole_peer(struct tern_engine *e, const struct tern_session *s)
+{
+	if (!e->drv->ops->sole_peer)
+		return;
+	if (!s) {
+		if (e->sole_on)
+			e->drv->ops->sole_peer(e->drv, NULL);
+		e->sole_on = false;
+		return;
+	}
+	if (!e->sole_on && !e->cfg.accept && e->n_live == 1 && s->state == S_ESTABLISHED)
+		e->sole_on = e->drv->ops->sole_peer(e->drv, &s->peer) == 0;
+}
+
 void tni_engine_want_tx(struct tern_engine *e, struct tern_session *s)
 {
 	if (s->on_tx_list)
@@ -320,6 +334,7 @@ static void on_packet(struct tern_engine *e, struct tni_pkt *pkt)
 		return;
 	}
 	p.rx_hops = pkt->hops;
+	p.from = &pkt->peer;
 	if (p.h.type == TERN_PKT_SYN) {
 		tni_session_on_syn(e, &pkt->peer, &p);
 		return;

@@ -111,6 +111,7 @@ static struct tern_session *session_new(struct tern_engine *e, const struct tern
 	e->sessions[idx] = s;
 	e->n_free--;
 	e->n_live++;
+	tni_engine_sole_peer(e, NULL); /* a second session: its peer may be another */
 	want_hops(s, true);
 	e->stats.sessions_opened++;
 	return s;
@@ -348,6 +349,10 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 		if (p->h.type != TERN_PKT_SYN_ACK)
 			return; /* the peer retransmits once we are established */
 		establish(s, p);
+		/* An answer from another address than we sent to (a server with
+		 * several): the socket must keep taking any. */
+		if (p->from && tern_addr_equal(p->from, &s->peer))
+			tni_engine_sole_peer(e, s);
 		s->send_syn = false;
 		s->cookie = 0;
 		s->last_heard_ns = e->now;
@@ -459,6 +464,7 @@ void tni_session_kill(struct tern_session *s, int status, bool notify)
 	e->sessions[idx] = NULL;
 	e->free_slots[e->n_free++] = idx;
 	e->n_live--;
+	tni_engine_sole_peer(e, NULL);
 	tni_peers_remove(&e->peers, &s->link);
 	e->stats.sessions_dead++;
 	tni_sender_fail_all(s, status);

@@ -169,6 +169,8 @@ struct tern_engine {
 	/* Inside tern_engine_poll, past the upper layer's on_poll: the clock
 	 * was read in this poll, and what is queued now leaves in it. */
 	bool in_poll;
+	/* The driver sends to one peer alone (tni_engine_sole_peer). */
+	bool sole_on;
 	uint32_t clock_age; /* polls since the clock was last read (lazy_clock) */
 	uint64_t polls; /* tern_engine_poll calls so far; the first is 1 */
 	/* Handshake packets sent in poll hs_poll: at most TNI_HANDSHAKES_PER_POLL,
@@ -237,6 +239,12 @@ void tni_sender_msg_finish(struct tern_engine *e, struct tern_session *s, struct
 
 /* engine.c */
 void tni_engine_want_tx(struct tern_engine *e, struct tern_session *s);
+/* A client engine (it accepts no sessions) whose one session s was just
+ * established, with a peer that answered from the address we sent to:
+ * the driver may take it as its sole peer (ops->sole_peer; the kernel
+ * drivers connect their socket, so a send skips the route lookup). s
+ * NULL: a session came or went, any peer again. */
+void tni_engine_sole_peer(struct tern_engine *e, const struct tern_session *s);
 void tni_engine_queue_pkt(struct tern_engine *e, struct tni_pkt *p);
 void tni_engine_flush_tx(struct tern_engine *e);
 /* A packet to send; NULL when the pool is empty (counted). */

@@ -100,6 +100,7 @@ struct tni_wire_pkt {
 	const uint8_t *sack;    /* n_sack encoded blocks; read with tni_wire_sack_get */
 	const uint8_t *payload; /* payload_len bytes */
 	uint8_t rx_hops;        /* links this packet crossed, from the driver; 0 unknown */
+	const struct tern_addr *from; /* its source address, where the engine knows it; else NULL */
 };
 
 static inline size_t tni_wire_hdr_len(unsigned n_sack)

@@ -77,7 +77,7 @@ struct sock_drv {
 	unsigned want;
 	bool gso;
 	uint32_t max_pkt; /* the largest tern packet; a segment over it is no tern packet */
-	uint64_t gso_trains, gro_trains, gro_segments;
+	uint64_t gso_trains, gro_trains, gro_segments, connects;
 	struct tni_udp_mtu_memo mtu_memo;
 	/* Payloads sent from the message buffer (sd_attach), by pool index:
 	 * sendmmsg copies them, so each reference is put back once it returns. */
@@ -290,7 +290,8 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		pkts[out++] = p;
 		sd->rx[i] = NULL;
 	}
-	KEEP_FRONT(sd->rx);
+	/* The slots handed out are refilled on the next call, where they
+	 * stand: no pass over the whole burst for every datagram. */
 	if (got >= GRO_ON_BATCH && sd->gro_ok)
 		set_gro(sd, true); /* a stream: its trains come whole from now */
 	return out;
@@ -343,10 +344,15 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 					sd->iov[v++] = (struct iovec){ (void *)(uintptr_t)sd->ext_buf[tni_pkt_pool_index(sd->pool, p)],
 								       p->ext_len };
 			}
-			socklen_t nl = tni_udp_to_sockaddr(&sd->sock, &pkts[at]->peer, &sd->names[m]);
+			/* To the peer the socket is connected to: no address, so the
+			 * kernel uses the route it keeps. */
+			bool to_conn = sd->sock.connected && tern_addr_equal(&pkts[at]->peer, &sd->sock.peer);
+			if (sd->sock.connected && !to_conn)
+				tni_udp_connect(&sd->sock, NULL); /* another peer: the socket takes any again */
+			socklen_t nl = to_conn ? 0 : tni_udp_to_sockaddr(&sd->sock, &pkts[at]->peer, &sd->names[m]);
 			struct msghdr *mh = &sd->msgs[m].msg_hdr;
-			*mh = (struct msghdr){ .msg_name = &sd->names[m], .msg_namelen = nl, .msg_iov = &sd->iov[used],
-					       .msg_iovlen = need };
+			*mh = (struct msghdr){ .msg_name = to_conn ? NULL : &sd->names[m], .msg_namelen = nl,
+					       .msg_iov = &sd->iov[used], .msg_iovlen = need };
 			if (k > 1) {
 				mh->msg_control = sd->ctl[m];
 				mh->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
@@ -366,7 +372,7 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		 * polling"). */
 		int sent = m == 1 && used == 1 && counts[0] == 1
 				   ? (sendto(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT,
-					     (struct sockaddr *)&sd->names[0], sd->msgs[0].msg_hdr.msg_namelen) < 0
+					     sd->msgs[0].msg_hdr.msg_name, sd->msgs[0].msg_hdr.msg_namelen) < 0
 					      ? -1
 					      : 1)
 				   : sendmmsg(sd->sock.fd, sd->msgs, m, MSG_DONTWAIT);
@@ -435,6 +441,8 @@ static void sd_xstats(struct tern_driver *d, void (*fn)(const char *name, uint64
 	fn("rx_gro_trains", sd->gro_trains, arg); /* datagrams the kernel coalesced (UDP_GRO), split here */
 	fn("rx_gro_segments", sd->gro_segments, arg); /* the packets they held, read in place */
 	fn("rx_gro_switches", sd->gro_switches, arg); /* UDP_GRO turned on or off, as trains came and went */
+	fn("sole_peer_connects", sd->connects, arg); /* the socket connected to an engine's one peer */
+	fn("sole_peer_now", sd->sock.connected, arg); /* 1 while it is */
 }
 
 static void sd_destroy(struct tern_driver *d)
@@ -465,7 +473,16 @@ static void sd_read_hops(struct tern_driver *d, bool on)
 	to_sd(d)->hops_on = on;
 }
 
+static int sd_sole_peer(struct tern_driver *d, const struct tern_addr *peer)
+{
+	struct sock_drv *sd = to_sd(d);
+	int rc = tni_udp_connect(&sd->sock, peer);
+	sd->connects += rc == 0 && peer;
+	return rc;
+}
+
 static const struct tni_driver_ops sockets_ops = {
+	.sole_peer = sd_sole_peer,
 	.path_mtu = sd_path_mtu,
 	.read_hops = sd_read_hops,
 	.attach = sd_attach,

@@ -67,6 +67,33 @@ void tni_udp_cmsg_take(const struct cmsghdr *c, uint8_t *hops, int *seg)
 		*hops = tni_udp_cmsg_hops(c);
 }
 
+/* A port the kernel picked (bind to port 0) is let go again when the
+ * socket disconnects (tni_udp_connect with NULL), so a socket that may
+ * connect is bound to its port by number: the kernel's pick, asked for
+ * again on a new socket (someone may take it in between: then another). */
+static int bind_family_fixed(int family, const struct tern_addr *host, uint16_t port)
+{
+	if (port)
+		return bind_family(family, host, port);
+	for (int tries = 0;; tries++) {
+		int fd = bind_family(family, host, 0);
+		if (fd < 0 || tries == 8)
+			return fd;
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		uint16_t picked = 0;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			picked = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+							       : ((struct sockaddr_in6 *)&ss)->sin6_port);
+		close(fd);
+		if (!picked)
+			return bind_family(family, host, 0);
+		fd = bind_family(family, host, picked);
+		if (fd != TERN_EADDRINUSE)
+			return fd;
+	}
+}
+
 int tni_udp_open(const char *host, uint16_t port, struct tni_udp_socket *out)
 {
 	struct tern_addr h;
@@ -76,19 +103,43 @@ int tni_udp_open(const char *host, uint16_t port, struct tni_udp_socket *out)
 		if (rc)
 			return rc;
 		out->family = h.family == TERN_AF_INET ? AF_INET : AF_INET6;
-		fd = bind_family(out->family, &h, port);
+		fd = bind_family_fixed(out->family, &h, port);
 	} else {
 		/* Dual stack where the host has IPv6; plain IPv4 where it does not. */
 		out->family = AF_INET6;
-		fd = bind_family(AF_INET6, NULL, port);
+		fd = bind_family_fixed(AF_INET6, NULL, port);
 		if (fd < 0 && fd != TERN_EADDRINUSE) {
 			out->family = AF_INET;
-			fd = bind_family(AF_INET, NULL, port);
+			fd = bind_family_fixed(AF_INET, NULL, port);
 		}
 	}
 	if (fd < 0)
 		return fd;
 	out->fd = fd;
+	out->connected = false;
+	return 0;
+}
+
+int tni_udp_connect(struct tni_udp_socket *s, const struct tern_addr *peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (peer) {
+		len = tni_udp_to_sockaddr(s, peer, &ss);
+		if (!len)
+			return TERN_EINVAL;
+	} else {
+		if (!s->connected)
+			return 0;
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = AF_UNSPEC;
+		len = sizeof(ss);
+	}
+	if (connect(s->fd, (struct sockaddr *)&ss, len) < 0)
+		return tni_error_from_errno(errno);
+	s->connected = peer != NULL;
+	if (peer)
+		s->peer = *peer;
 	return 0;
 }
 

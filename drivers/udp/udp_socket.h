@@ -2,6 +2,7 @@
 #ifndef TERN_UDP_SOCKET_H
 #define TERN_UDP_SOCKET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -12,11 +13,18 @@
 struct tni_udp_socket {
 	int fd;
 	int family; /* AF_INET, or AF_INET6 dual-stack */
+	bool connected; /* to peer (tni_udp_connect) */
+	struct tern_addr peer;
 };
 
 /* Bind host:port (host NULL: every address, IPv6 and IPv4). Non-blocking.
- * TERN_EADDRINUSE if the port is taken. */
+ * TERN_EADDRINUSE if the port is taken. Port 0: a free port, bound by
+ * number, so that it stays the socket's when it disconnects. */
 int tni_udp_open(const char *host, uint16_t port, struct tni_udp_socket *out);
+/* Connect to peer, or (NULL) disconnect. Connected, the kernel keeps the
+ * route, so a send without an address skips its lookup, and it drops
+ * datagrams from any other address. */
+int tni_udp_connect(struct tni_udp_socket *s, const struct tern_addr *peer);
 void tni_udp_close(struct tni_udp_socket *s);
 /* 0 if the address cannot be reached from this socket's family. */
 socklen_t tni_udp_to_sockaddr(const struct tni_udp_socket *s, const struct tern_addr *a,

@@ -165,7 +165,7 @@ static int run(struct tern_rpc *rpc, struct tern_session *s)
 
 int main(int argc, char **argv)
 {
-	struct kv_net net = { .driver = "uring", .bind = NULL, .port = 0 };
+	struct kv_net net = { .driver = "uring", .bind = NULL, .port = 0, .client = 1 };
 	const char *server = "127.0.0.1:7900";
 	static const struct option lo[] = { { "server", required_argument, 0, 's' }, { "keys", required_argument, 0, 'k' },
 					    { "driver", required_argument, 0, 'd' }, { "eal", required_argument, 0, 'e' },

@@ -20,6 +20,8 @@ struct kv_net {
 	uint16_t port;      /* our UDP port (0: any) */
 	const char *eal;    /* dpdk: EAL arguments */
 	const char *ip;     /* dpdk: our IPv4 address on the port */
+	int client;         /* a client accepts no sessions: with its one server
+			     * the kernel drivers may send through a connected socket */
 	struct tern_dpdk_port *dpdk;
 };
 
@@ -29,6 +31,7 @@ static inline int kv_net_open(struct kv_net *n, const char *prog, struct tern_rp
 	tern_rpc_config_init(&rc);
 	struct tern_engine_config ec;
 	tern_engine_config_init(&ec);
+	ec.accept = !n->client;
 	int r;
 	if (!strcmp(n->driver, "dpdk")) {
 		struct dpdk_setup ds = { .eal = n->eal, .ip = n->ip, .udp_port = n->port ? n->port : 7900 };

@@ -99,7 +99,11 @@ struct tern_engine_config {
 	 * 1 us; 0 turns it off. */
 	uint64_t cc_hop_ns;
 	enum tern_delivery delivery;
-	bool accept;           /* accept sessions that peers open; default true */
+	/* Accept sessions that peers open; default true. A client sets it
+	 * false: then, while it has one session, the sockets driver sends to
+	 * that peer through a connected socket, which skips the kernel's
+	 * route lookup (docs/uring.md, "Busy polling"). */
+	bool accept;
 
 	uint64_t init_rto_ns;   /* RTO before any RTT sample; default 1 ms */
 	/* RTO floor. Default 0: the path's (docs/architecture.md, "Timers"),
