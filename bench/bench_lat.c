@@ -63,7 +63,7 @@ static void usage(FILE *f)
 		"                  it should have started, so a stall counts against every\n"
 		"                  call it delays (no coordinated omission); default: closed\n"
 		"                  loop, one call after another\n"
-		"  --baseline      run the two baselines beside tern (the default)\n"
+		"  --baseline      run the three baselines beside tern (the default)\n"
 		"  --no-baseline   tern alone\n"
 		"  --json          one JSON object per method instead of the table\n"
 		"  --plot FILE     write the latency CDFs to FILE as SVG\n"

@@ -89,6 +89,8 @@ int tern_rpc_call(struct tern_rpc *rpc, struct tern_session *s, uint16_t type, v
 	struct rpc_sess *rs = tni_rpc_sess(rpc, s);
 	if (!rs)
 		return TERN_ENOMEM;
+	if (!rpc->free_calls)
+		tni_engine_release_acks(rpc->e); /* a slot waits only for its request's ack */
 	if (rs->calls_out >= rpc->cfg.max_per_session || !rpc->free_calls)
 		return TERN_EAGAIN;
 	struct rpc_call *c = rpc->free_calls;

@@ -149,6 +149,8 @@ void tni_rpc_server_on_request(struct tern_rpc *rpc, struct tern_session *s, con
 		send_status(rpc, s, h, RPC_ST_NO_HANDLER);
 		return;
 	}
+	if (!rpc->free_reqs || rs->n_served >= rpc->cfg.max_per_session)
+		tni_engine_release_acks(rpc->e); /* answers acked give back their entries */
 	struct tern_rpc_req *req = rpc->free_reqs;
 	if (!req || rs->n_served >= rpc->cfg.max_per_session) {
 		send_status(rpc, s, h, RPC_ST_BUSY);

@@ -394,6 +394,23 @@ Test(rpc, a_call_from_a_continuation_finds_the_slot_it_freed)
 	close_world();
 }
 
+/* The transport holds a request's ack (which frees its call slot) and an
+ * answer's ack (which frees the server's entry) until the next send: with
+ * one slot each way, the next call must still find them (the RPC layer has
+ * the held acks processed when it runs out). */
+Test(rpc, back_to_back_calls_with_one_slot_each_way_are_never_refused)
+{
+	client_max_calls = 1;
+	any_max_per_session = 1;
+	open_world(0, 0);
+	for (int i = 0; i < 50; i++) {
+		cr_assert_eq(call(T_ECHO, "hello", 5, 100 * MS, NULL), 0, "call %d got its slot", i);
+		cr_assert_eq(run_one(100 * MS), 0, "call %d served, not refused as busy", i);
+		cr_assert_eq(W.last_len, 5);
+	}
+	close_world();
+}
+
 Test(rpc, replayed_or_reused_request_never_runs_twice)
 {
 	open_world(0, 0);

@@ -305,6 +305,104 @@ Test(session, sends_between_polls_leave_before_the_next_receive)
 	pair_close(&P);
 }
 
+/* Held acks: a data packet's ack is processed once what answers the data
+ * has left (transport/ackhold.h). */
+static char hold_log[8];
+static int hold_n;
+static uint64_t hold_tx_at_message, hold_tx_at_done;
+static int cookie_a; /* A's send cookie */
+static void hold_answer(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
+{
+	if (side == 0 && m->len == 1 && *(const char *)m->data == 'A') {
+		cr_assert_eq(tern_session_send(s, "B", 1, NULL), 0);
+	} else if (side == 1 && m->len == 1 && *(const char *)m->data == 'B') {
+		hold_log[hold_n++] = 'M';
+		hold_tx_at_message = p->eng[1]->stats.tx_data_pkts; /* no tern_engine_stats: it processes held acks */
+		cr_assert_eq(tern_session_send(s, "C", 1, NULL), 0);
+	}
+}
+static void hold_done(struct pair *p, int side, void *cookie, int status)
+{
+	if (side == 1 && cookie == &cookie_a && status == 0) {
+		hold_log[hold_n++] = 'D';
+		hold_tx_at_done = p->eng[1]->stats.tx_data_pkts;
+	}
+}
+
+/* The server's A is acked by the client's B, which the server answers
+ * with C: C leaves before A's ack is processed (and A reported done). */
+Test(session, an_ack_that_comes_with_data_is_processed_after_the_answer_leaves)
+{
+	open_default();
+	establish();
+	cr_assert_eq(pair_run(&P, 10 * MS, NULL, NULL), TERN_EAGAIN);
+	P.on_message = hold_answer;
+	P.on_send_done = hold_done;
+	hold_n = 0;
+	cr_assert_eq(tern_session_send(P.server, "A", 1, &cookie_a), 0);
+	tern_engine_poll(P.eng[1]);
+	deliver_and_poll(0); /* A in, B out, carrying A's ack */
+	deliver_and_poll(1); /* B in: C answers it */
+	cr_assert_eq(hold_n, 2);
+	cr_assert_eq(memcmp(hold_log, "MD", 2), 0, "B delivered before A reported done");
+	cr_assert_eq(hold_tx_at_done, hold_tx_at_message + 1, "C left before A's ack was processed");
+	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[0], 2);
+	pair_close(&P);
+}
+
+static void step_and_poll(int i)
+{
+	tern_sim_advance(P.net, tern_sim_now(P.net) + 6000); /* a packet crosses the simulated fabric */
+	tern_engine_poll(P.eng[i]);
+}
+
+static void echo_once(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
+{
+	(void)p;
+	(void)m;
+	if (side == 1)
+		cr_assert_eq(tern_session_send(s, "r", 1, NULL), 0);
+}
+
+/* A caller that got its answer and sent nothing more holds the ack until
+ * its next poll. A long wait before that poll is not in the RTT sample,
+ * and the probe timer, due by then, does not fire: the ack stops it. Nor
+ * does it when the answer comes in the very poll the timer is due. */
+Test(session, a_held_ack_counts_its_rtt_to_its_arrival_and_stops_the_timers_it_acks)
+{
+	open_default();
+	establish();
+	cr_assert_eq(pair_run(&P, 10 * MS, NULL, NULL), TERN_EAGAIN);
+	P.on_message = echo_once;
+	for (int round = 0; round < 2; round++) {
+		cr_assert_eq(tern_session_send(P.client, "q", 1, NULL), 0);
+		tern_engine_poll(P.eng[0]);
+		step_and_poll(1);
+		uint64_t srtt = tern_session_srtt(P.client);
+		struct tern_stats a, b;
+		tern_engine_stats(P.eng[0], &a);
+		if (round == 0) {
+			step_and_poll(0); /* the answer: its ack is held, nothing is sent */
+			cr_assert_neq(P.client->ack_hold, 0, "held past the poll that received it");
+			tern_sim_advance(P.net, tern_sim_now(P.net) + 50 * MS);
+			tern_engine_poll(P.eng[0]);
+		} else {
+			/* The answer comes in the very poll its request's timers are due. */
+			tern_sim_advance(P.net, tern_sim_now(P.net) + 50 * MS);
+			tern_engine_poll(P.eng[0]);
+		}
+		cr_assert_eq(P.client->ack_hold, 0, "round %d: processed", round);
+		cr_assert_eq(P.delivered[0], (uint64_t)round + 1);
+		tern_engine_stats(P.eng[0], &b);
+		cr_assert_eq(b.retransmits, a.retransmits, "round %d: no probe, no timeout", round);
+		cr_assert_eq(b.rto_fired, a.rto_fired);
+		if (round == 0)
+			cr_assert_lt(tern_session_srtt(P.client), srtt + 2 * MS, "the wait is not in the RTT");
+	}
+	pair_close(&P);
+}
+
 /* A gap is news for the sender's loss recovery: acknowledged at once. */
 Test(session, a_gap_is_acknowledged_at_once)
 {

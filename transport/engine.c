@@ -151,6 +151,7 @@ int tni_engine_create(const struct tern_engine_config *user, const struct tni_up
 	/* Polled less often than this, the engine cannot judge its peers. */
 	e->pause_ns = cfg->dead_after_ns / 2;
 	tni_wheel_init(&e->wheel, e->now);
+	tni_ackhold_init(&e->acks);
 	*out = e;
 	return 0;
 fail:
@@ -369,12 +370,45 @@ static unsigned run_tx(struct tern_engine *e)
 	return n;
 }
 
+void tni_engine_release_acks(struct tern_engine *e)
+{
+	unsigned h;
+	struct tern_session *s;
+	while ((s = tni_ackhold_oldest(&e->acks, &h)))
+		tni_sender_release_ack(s);
+}
+
+/* Send what is queued; then the acks held back until it left, and what
+ * they let out (a window-limited sender's next packets) in the same poll. */
+static unsigned transmit(struct tern_engine *e)
+{
+	uint64_t before = e->stats.tx_pkts;
+	unsigned n = run_tx(e);
+	if (e->stats.tx_pkts != before && tni_ackhold_any(&e->acks)) {
+		tni_engine_release_acks(e);
+		n += run_tx(e);
+	}
+	return n;
+}
+
+/* A timer of a session with a held ack is due: that ack may stop it. */
+static bool held_ack_timer_due(struct tern_engine *e)
+{
+	for (unsigned i = e->acks.head; i < e->acks.n; i++) {
+		const struct tern_session *s = e->acks.e[i].owner;
+		if (s && ((s->loss_timer.due && s->loss_timer.due <= e->now) ||
+			  (s->rto_timer.due && s->rto_timer.due <= e->now)))
+			return true;
+	}
+	return false;
+}
+
 void tni_engine_transmit_now(struct tern_engine *e)
 {
 	tni_engine_read_clock(e); /* stamps and timers below need it; a pause shows */
 	if (e->up.on_poll)
 		e->up.on_poll(e->up.arg);
-	run_tx(e);
+	transmit(e);
 }
 
 bool tni_engine_on_owner(const struct tern_engine *e)
@@ -429,9 +463,14 @@ int tern_engine_poll(struct tern_engine *e)
 	e->polls++;
 	/* Idle polls of a lazy-clock driver read no clock; any that sends or
 	 * receives does, before it stamps or times anything. */
-	bool fresh = !e->drv->lazy_clock || e->tx_head || ++e->clock_age >= TERN_IDLE_CLOCK_POLLS;
+	bool fresh = !e->drv->lazy_clock || e->tx_head || tni_ackhold_any(&e->acks) ||
+		     ++e->clock_age >= TERN_IDLE_CLOCK_POLLS;
 	if (fresh)
 		tni_engine_read_clock(e);
+	/* Acks held since the last poll: nothing was sent since, or they went
+	 * with it (transmit). They are not kept past this poll's start. */
+	if (tni_ackhold_any(&e->acks))
+		tni_engine_release_acks(e);
 	if (e->up.on_poll)
 		e->up.on_poll(e->up.arg);
 	if (!fresh && e->tx_head) { /* the upper layer queued answers */
@@ -456,13 +495,21 @@ int tern_engine_poll(struct tern_engine *e)
 		 * are handled, so the peer works on them meanwhile: sending all
 		 * at the end made the two ends take turns (docs/architecture.md). */
 		if ((i + 1) % TERN_RX_CHUNK == 0)
-			tx += run_tx(e);
+			tx += transmit(e);
 	}
 	/* Answers and acks leave before the timers run: the wheel is not on
-	 * the round trip's path. What a timer sends goes in this poll too. */
-	tx += run_tx(e);
+	 * the round trip's path. What a timer sends goes in this poll too.
+	 * The acks that came with this poll's data go once the answers have
+	 * left; where none was sent (a synchronous caller's answer came), they
+	 * wait for the next send or poll, unless a timer they may stop is due. */
+	tx += transmit(e);
+	bool released = false;
+	if (tni_ackhold_any(&e->acks) && held_ack_timer_due(e)) {
+		tni_engine_release_acks(e);
+		released = true;
+	}
 	unsigned fired = tni_wheel_advance(&e->wheel, e->now);
-	if (fired && e->tx_head)
+	if ((fired || released) && e->tx_head)
 		tx += run_tx(e);
 	reap_zombies(e);
 	if (e->tx_held)
@@ -494,6 +541,7 @@ int tern_engine_stats_sized(struct tern_engine *e, struct tern_stats *out, size_
 		return TERN_EINVAL;
 	if (!tni_on_owner(e))
 		return TERN_EWRONGTHREAD;
+	tni_engine_release_acks(e); /* counted as of every ack received */
 	struct tern_stats st = e->stats;
 	st.polls = e->polls;
 	/* As many counters as the application knows of. */

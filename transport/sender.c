@@ -44,6 +44,8 @@ int tni_session_send(struct tern_session *s, const void *buf, size_t len, void *
 		limit = s->peer_max_msg;
 	if (len > limit)
 		return TERN_EMSGSIZE;
+	if (!e->tx_free)
+		tni_engine_release_acks(e); /* entries wait for acks held back */
 	struct tni_tx_msg *m = e->tx_free;
 	if (!m)
 		return TERN_EAGAIN;
@@ -352,13 +354,13 @@ static void complete_messages(struct tern_session *s)
  * send nothing more again, and let the RTO floor learn how late the peer
  * was, so that its next stall of that length costs no timeout. If a real
  * loss hides behind the undo, RACK or the next RTO still finds it. */
-static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
+static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo, uint64_t at)
 {
 	s->rto_undo = false;
 	if (!ts_echo || ts_echo >= s->rto_at)
 		return;
 	s->cc = s->cc_before_rto;
-	tni_rtt_on_late(&s->rtt, s->e->now - ts_echo, s->e->now);
+	tni_rtt_on_late(&s->rtt, at - ts_echo, at);
 	s->rtt.backoff = 0;
 	s->in_recovery = false;
 	s->e->stats.rto_spurious++;
@@ -371,43 +373,42 @@ static void check_spurious_rto(struct tern_session *s, uint64_t ts_echo)
 	}
 }
 
-void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
+/* An ack: what it says (a), its SACK blocks, and when it came (a->rx_ns,
+ * which RTT samples and RACK count to; timers count from now). */
+static void apply_ack(struct tern_session *s, const struct tni_ack_info *ai, const struct tni_wire_sack *blocks,
+		      unsigned n)
 {
 	struct tern_engine *e = s->e;
-	const struct tni_wire_hdr *h = &p->h;
-	if (tni_seq_diff(h->ack, s->sb.nxt) > 0)
+	if (tni_seq_diff(ai->ack, s->sb.nxt) > 0)
 		return; /* acks what we never sent */
 	uint32_t w = e->cfg.window_pkts;
-	s->peer_rwnd = h->rwnd < w ? h->rwnd : w;
-	struct tni_wire_sack blocks[TERN_WIRE_MAX_SACK];
-	unsigned n = h->n_sack < TERN_WIRE_MAX_SACK ? h->n_sack : TERN_WIRE_MAX_SACK;
-	for (unsigned i = 0; i < n; i++)
-		blocks[i] = tni_wire_sack_get(p, i);
+	s->peer_rwnd = ai->rwnd < w ? ai->rwnd : w;
 	/* A duplicate the peer reports: the reordering window learns. */
-	if (tni_rack_is_dsack(h->ack, blocks, n)) {
+	if (tni_rack_is_dsack(ai->ack, blocks, n)) {
 		e->stats.dsacks++;
 		if (tni_rack_dsack_shows_reordering(&s->sb, blocks[0].start))
 			tni_rack_on_dsack(&s->rack, s->sb.una, s->sb.nxt);
 	}
-	uint32_t cum = tni_seq_diff(h->ack, s->sb.una) > 0 ? h->ack : s->sb.una;
+	uint32_t cum = tni_seq_diff(ai->ack, s->sb.una) > 0 ? ai->ack : s->sb.una;
 	struct tni_sb_acked a;
 	tni_sb_ack(&s->sb, cum, blocks, n, &a);
-	tni_rack_on_ack(&s->rack, &s->sb, &a, h->ts_echo, s->rtt.has_sample ? s->rtt.min_rtt : 0, e->now);
+	uint64_t at = ai->rx_ns;
+	tni_rack_on_ack(&s->rack, &s->sb, &a, ai->ts_echo, s->rtt.has_sample ? s->rtt.min_rtt : 0, at);
 	if (s->in_recovery && tni_seq_diff(s->sb.una, s->recovery_point) >= 0)
 		s->in_recovery = false;
 	if (a.newly && s->rto_undo)
-		check_spurious_rto(s, h->ts_echo);
-	if (h->echo_hops)
-		s->cc.p.hops = h->echo_hops; /* our path, as the peer saw it */
+		check_spurious_rto(s, ai->ts_echo, at);
+	if (ai->echo_hops)
+		s->cc.p.hops = ai->echo_hops; /* our path, as the peer saw it */
 	if (a.newly) {
-		if (h->ts_echo && h->ts_echo <= e->now) {
-			uint64_t rtt = e->now - h->ts_echo;
-			uint64_t fabric = rtt > h->echo_delay ? rtt - h->echo_delay : rtt;
-			tni_rtt_sample(&s->rtt, rtt, e->now);
-			s->cc.ops->on_rtt(&s->cc, rtt, fabric, e->now);
+		if (ai->ts_echo && ai->ts_echo <= at) {
+			uint64_t rtt = at - ai->ts_echo;
+			uint64_t fabric = rtt > ai->echo_delay ? rtt - ai->echo_delay : rtt;
+			tni_rtt_sample(&s->rtt, rtt, at);
+			s->cc.ops->on_rtt(&s->cc, rtt, fabric, at);
 		}
 		s->rtt.backoff = 0;
-		s->cc.ops->on_ack(&s->cc, a.newly, e->now);
+		s->cc.ops->on_ack(&s->cc, a.newly, at);
 		s->last_progress_ns = e->now;
 		detect_losses(s);
 		complete_messages(s);
@@ -424,6 +425,50 @@ void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 	}
 	if (tni_sb_lost(&s->sb) || s->tx_cursor)
 		tni_engine_want_tx(e, s);
+}
+
+static void ack_info(const struct tni_wire_hdr *h, uint64_t now, struct tni_ack_info *ai)
+{
+	*ai = (struct tni_ack_info){ .ts_echo = h->ts_echo, .rx_ns = now, .ack = h->ack, .rwnd = h->rwnd,
+				     .echo_delay = h->echo_delay, .echo_hops = h->echo_hops };
+}
+
+void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p)
+{
+	struct tni_ack_info ai;
+	ack_info(&p->h, s->e->now, &ai);
+	struct tni_wire_sack blocks[TERN_WIRE_MAX_SACK];
+	unsigned n = p->h.n_sack < TERN_WIRE_MAX_SACK ? p->h.n_sack : TERN_WIRE_MAX_SACK;
+	for (unsigned i = 0; i < n; i++)
+		blocks[i] = tni_wire_sack_get(p, i);
+	apply_ack(s, &ai, blocks, n);
+}
+
+bool tni_sender_hold_ack(struct tern_session *s, const struct tni_wire_pkt *p)
+{
+	struct tern_engine *e = s->e;
+	/* Held only at a turn of a conversation: the ack covers all we sent
+	 * (a request's answer, the next request after an answer), with no
+	 * SACK news, nothing queued that the window it opens would let out,
+	 * no recovery or timeout under way. A stream's acks, which clock out
+	 * its next packets, are processed at once. */
+	if (p->h.ack != s->sb.nxt || p->h.ack == s->sb.una || p->h.n_sack || s->tx_cursor || tni_sb_lost(&s->sb) ||
+	    s->in_recovery || s->rto_undo || s->ack_hold)
+		return false;
+	struct tni_ack_info ai;
+	ack_info(&p->h, e->now, &ai);
+	s->ack_hold = tni_ackhold_put(&e->acks, s, &ai);
+	return s->ack_hold != 0;
+}
+
+void tni_sender_release_ack(struct tern_session *s)
+{
+	if (!s->ack_hold)
+		return;
+	struct tni_ack_info ai;
+	tni_ackhold_take(&s->e->acks, s->ack_hold, &ai);
+	s->ack_hold = 0;
+	apply_ack(s, &ai, NULL, 0);
 }
 
 void tni_sender_on_rto(struct tern_session *s)

@@ -326,6 +326,11 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 	struct tern_engine *e = s->e;
 	if (s->state == S_DEAD)
 		return;
+	if (s->ack_hold) { /* an earlier packet's ack goes first */
+		tni_sender_release_ack(s);
+		if (s->state == S_DEAD)
+			return;
+	}
 	if (p->h.type == TERN_PKT_RST) {
 		on_rst(s, p);
 		return;
@@ -379,7 +384,8 @@ void tni_session_on_packet(struct tern_session *s, const struct tni_wire_pkt *p)
 		tni_engine_want_tx(e, s);
 		break;
 	case TERN_PKT_DATA:
-		tni_sender_on_ack(s, p);
+		if (!tni_sender_hold_ack(s, p))
+			tni_sender_on_ack(s, p);
 		if (s->state == S_ESTABLISHED)
 			tni_receiver_on_data(s, p);
 		break;
@@ -444,6 +450,10 @@ void tni_session_transmit(struct tern_session *s)
 void tni_session_kill(struct tern_session *s, int status, bool notify)
 {
 	struct tern_engine *e = s->e;
+	if (s->state == S_DEAD)
+		return;
+	/* What the peer acked is done, whatever ends the session. */
+	tni_sender_release_ack(s);
 	if (s->state == S_DEAD)
 		return;
 	s->state = S_DEAD;

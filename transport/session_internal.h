@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ackhold.h"
 #include "cc.h"
 #include "cookie.h"
 #include "../drivers/driver.h"
@@ -120,6 +121,9 @@ struct tern_session {
 	struct tni_cc cc_before_rto;
 	uint64_t rto_at;
 	bool rto_undo;
+	/* The ack of a data packet held back until the answer to it left
+	 * (the engine's acks; ackhold.h): its handle there, 0 when none. */
+	uint8_t ack_hold;
 	/* Pacing: the next packet may leave at next_send_ns; pace_timer wakes
 	 * the session then (the engine's wheel is the pacer, Carousel-style). */
 	uint64_t next_send_ns;
@@ -206,6 +210,9 @@ struct tern_engine {
 	struct tni_pkt *txbuf[TERN_TX_BATCH];
 	unsigned ntx;
 	struct tern_stats stats;
+	/* Acks of this poll's data held back until what answers it left,
+	 * and those of the last poll until the next send or poll. */
+	struct tni_ackhold acks;
 	/* The layer above, the only one the transport calls (transport.h). */
 	struct tni_upper up;
 };
@@ -305,6 +312,11 @@ static inline void tni_session_data_moved(struct tern_session *s)
 /* sender.c */
 void tni_sender_init(struct tern_session *s);
 void tni_sender_on_ack(struct tern_session *s, const struct tni_wire_pkt *p);
+/* Hold back the ack of data packet p (ackhold.h) if nothing waits on it;
+ * false: process it now. */
+bool tni_sender_hold_ack(struct tern_session *s, const struct tni_wire_pkt *p);
+/* Process the ack held back for s, if any, now. */
+void tni_sender_release_ack(struct tern_session *s);
 /* Send what window and congestion control allow; true if the budget ran out. */
 bool tni_sender_transmit(struct tern_session *s);
 void tni_sender_on_rto(struct tern_session *s);

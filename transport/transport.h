@@ -77,6 +77,11 @@ void tni_engine_timer_arm(struct tern_engine *e, struct tni_timer *t, uint64_t a
  * have queued now rather than at the next poll: for a caller that will
  * only wait next (a synchronous call). */
 void tni_engine_transmit_now(struct tern_engine *e);
+/* Process now the acks held back until the answers they came with left
+ * (docs/architecture.md, "Acks held back"): for an upper layer out of a
+ * resource that an ack gives back (a call slot, a request entry), before
+ * it gives up. May call on_send_done, also from within on_message. */
+void tni_engine_release_acks(struct tern_engine *e);
 /* Count a message the upper layer could not parse (stats.bad_header). */
 void tni_engine_count_bad_message(struct tern_engine *e);
 
