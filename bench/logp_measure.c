@@ -39,12 +39,15 @@ static void done(int status, const void *resp, size_t len, void *arg)
 	if (status) {
 		c->errors++;
 		c->last_error = status;
-	} else if (len == 8) {
+	} else if (len == 8 || len == 16) {
 		const uint8_t *b = resp;
-		uint64_t v = 0;
+		uint64_t v = 0, n = 0;
 		for (int i = 0; i < 8; i++)
 			v |= (uint64_t)b[i] << (8 * i);
+		for (int i = 0; len == 16 && i < 8; i++)
+			n |= (uint64_t)b[8 + i] << (8 * i);
 		c->timed_ns = v;
+		c->timed_pkts = n;
 	}
 }
 
@@ -208,8 +211,13 @@ int logp_measure_size(struct logp_client *c, size_t size, struct logp_point *pt,
 	 * second copy in the receive being timed. */
 	uint64_t arm_rtt = rtt;
 	c->phase_start = bench_now_ns();
+	/* The samples of a batch, kept until its fewest packets are known. */
+	uint64_t (*got)[2] = calloc(quarter, sizeof(*got));
+	if (!got)
+		return TERN_ENOMEM;
 	for (unsigned b = 0; b < c->par.max_batches && !rc; b++) {
 		hist_init(h);
+		unsigned n_got = 0;
 		for (unsigned i = 0; i < quarter && !rc; i++) {
 			uint64_t wait_ns = (arm_rtt + rtt) / 2 + (arm_rtt + rtt) / 8 + 10000;
 			uint8_t *a = request(c, 8);
@@ -225,18 +233,31 @@ int logp_measure_size(struct logp_client *c, size_t size, struct logp_point *pt,
 				break;
 			void *buf = request(c, size);
 			c->timed_ns = UINT64_MAX;
+			c->timed_pkts = 0;
 			rc = call(c, BENCH_TIMED, buf, size);
 			if (!rc)
 				rc = wait_replies(c, want + 1);
-			if (!rc && c->timed_ns != UINT64_MAX)
-				hist_add(h, sub_timer(c, c->timed_ns));
+			if (!rc && c->timed_ns != UINT64_MAX) {
+				got[n_got][0] = sub_timer(c, c->timed_ns);
+				got[n_got++][1] = c->timed_pkts;
+			}
 			settle(c);
 		}
+		/* A sample whose receive took in more than the message (the
+		 * copy a sender's tail probe sent while the peer waited, an ack)
+		 * timed those packets too. */
+		uint64_t fewest = UINT64_MAX;
+		for (unsigned i = 0; i < n_got; i++)
+			fewest = got[i][1] < fewest ? got[i][1] : fewest;
+		for (unsigned i = 0; i < n_got; i++)
+			if (got[i][1] == fewest)
+				hist_add(h, got[i][0]);
 		if (h->count)
 			running_add(&mo.batches, (double)hist_pct(h, 50));
 		if (enough(c, &mo, b))
 			break;
 	}
+	free(got);
 	pt->o_r = mo.batches.mean;
 	ci[2] = ci_of(&mo.batches);
 

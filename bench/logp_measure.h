@@ -6,7 +6,9 @@
  *          the wire, from a quiet start (BENCH_SINK)
  *   o_r    the peer's time to receive a message that has already arrived:
  *          it busy-waits past the arrival, then times its poll (Kielmann
- *          et al. 2000; BENCH_ARM then BENCH_TIMED)
+ *          et al. 2000; BENCH_ARM then BENCH_TIMED); a sample in which it
+ *          received more packets than the fewest of its batch (a sender's
+ *          probe, an ack, came too) is not counted
  *   g      time per call in a steady flood of BENCH_SINK calls
  *   G      slope of a least-squares fit of g over size (Netgauge), logp.h
  *   L      rtt / 2 - o_s - o_r
@@ -42,6 +44,7 @@ struct logp_client {
 	unsigned long replies, errors;
 	int last_error;
 	uint64_t timed_ns;
+	uint64_t timed_pkts; /* packets the peer received while timing; 0 unknown */
 	/* private */
 	uint64_t phase_start;
 };

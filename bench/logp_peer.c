@@ -51,18 +51,23 @@ static void timed(struct tern_rpc_req *req, void *arg)
 {
 	struct logp_peer *p = arg;
 	uint64_t got = bench_now_ns();
-	uint64_t v = UINT64_MAX;
+	uint64_t v = UINT64_MAX, pkts = 0;
 	if (p->timing && !p->got) {
 		v = got - p->t0;
 		p->got = true;
+		struct tern_stats st; /* after the clock stopped */
+		if (tern_engine_stats(tern_rpc_engine(p->rpc), &st) == 0)
+			pkts = st.rx_pkts - p->rx0;
 	}
-	uint8_t *out = tern_rpc_alloc(p->rpc, 8);
+	uint8_t *out = tern_rpc_alloc(p->rpc, 16);
 	if (!out) {
 		tern_rpc_respond_error(req, 12);
 		return;
 	}
+	/* The time, and the packets received while timing it. */
 	put_le64(out, v);
-	tern_rpc_respond(req, out, 8);
+	put_le64(out + 8, pkts);
+	tern_rpc_respond(req, out, 16);
 }
 
 int logp_peer_register(struct logp_peer *p, struct tern_rpc *rpc)
@@ -89,6 +94,8 @@ void logp_peer_after_poll(struct logp_peer *p)
 	struct tern_engine *e = tern_rpc_engine(p->rpc);
 	p->got = false;
 	p->timing = true;
+	struct tern_stats st;
+	p->rx0 = tern_engine_stats(e, &st) == 0 ? st.rx_pkts : 0;
 	p->t0 = bench_now_ns();
 	/* Every poll until the handler runs: a large message takes several
 	 * bursts to receive. The clock stops in the handler, before the

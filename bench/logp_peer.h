@@ -28,6 +28,7 @@ struct logp_peer {
 	bool timing;     /* between the wait and the timed message */
 	bool got;
 	uint64_t t0;     /* the first poll after the wait began here */
+	uint64_t rx0;    /* the engine's rx_pkts at t0 */
 };
 
 /* Register the three handlers on rpc (which must outlive p). */
