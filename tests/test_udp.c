@@ -393,10 +393,12 @@ static struct tern_stats stats_after_unchecked(struct udp_side *s)
 	tern_engine_stats(s->e, &st0);
 	send_unchecked(s->addr.port);
 	uint64_t until = udp_now() + 2 * SEC;
+	/* Until it is dropped, one way or the other: a late packet of the
+	 * sessions before (an ACK) may come first. */
 	do {
 		tern_engine_poll(s->e);
 		tern_engine_stats(s->e, &st);
-	} while (st.rx_pkts == st0.rx_pkts && udp_now() < until);
+	} while (st.bad_crc == st0.bad_crc && st.unknown_session == st0.unknown_session && udp_now() < until);
 	st.bad_crc -= st0.bad_crc;
 	st.unknown_session -= st0.unknown_session;
 	return st;
