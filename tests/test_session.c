@@ -192,10 +192,15 @@ Test(session, a_packet_without_crc_from_an_unchecked_link_is_dropped)
 }
 
 /* Deliver what is in flight, then poll only engine i once. */
+static void advance_and_poll(int i, uint64_t ns)
+{
+	tern_sim_advance(P.net, tern_sim_now(P.net) + ns);
+	tern_engine_poll(P.eng[i]);
+}
+
 static void deliver_and_poll(int i)
 {
-	tern_sim_advance(P.net, tern_sim_now(P.net) + MS);
-	tern_engine_poll(P.eng[i]);
+	advance_and_poll(i, MS);
 }
 
 static uint64_t acks_sent(int i)
@@ -351,12 +356,6 @@ Test(session, an_ack_that_comes_with_data_is_processed_after_the_answer_leaves)
 	pair_close(&P);
 }
 
-static void step_and_poll(int i)
-{
-	tern_sim_advance(P.net, tern_sim_now(P.net) + 6000); /* a packet crosses the simulated fabric */
-	tern_engine_poll(P.eng[i]);
-}
-
 static void echo_once(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
 {
 	(void)p;
@@ -378,12 +377,12 @@ Test(session, a_held_ack_counts_its_rtt_to_its_arrival_and_stops_the_timers_it_a
 	for (int round = 0; round < 2; round++) {
 		cr_assert_eq(tern_session_send(P.client, "q", 1, NULL), 0);
 		tern_engine_poll(P.eng[0]);
-		step_and_poll(1);
+		advance_and_poll(1, 6000); /* a packet crosses the simulated fabric */
 		uint64_t srtt = tern_session_srtt(P.client);
 		struct tern_stats a, b;
 		tern_engine_stats(P.eng[0], &a);
 		if (round == 0) {
-			step_and_poll(0); /* the answer: its ack is held, nothing is sent */
+			advance_and_poll(0, 6000); /* the answer: its ack is held, nothing is sent */
 			cr_assert_neq(P.client->ack_hold, 0, "held past the poll that received it");
 			tern_sim_advance(P.net, tern_sim_now(P.net) + 50 * MS);
 			tern_engine_poll(P.eng[0]);

@@ -451,9 +451,10 @@ bool tni_sender_hold_ack(struct tern_session *s, const struct tni_wire_pkt *p)
 	 * (a request's answer, the next request after an answer), with no
 	 * SACK news, nothing queued that the window it opens would let out,
 	 * no recovery or timeout under way. A stream's acks, which clock out
-	 * its next packets, are processed at once. */
+	 * its next packets, are processed at once. (An earlier packet's held
+	 * ack was processed before this packet: tni_session_on_packet.) */
 	if (p->h.ack != s->sb.nxt || p->h.ack == s->sb.una || p->h.n_sack || s->tx_cursor || tni_sb_lost(&s->sb) ||
-	    s->in_recovery || s->rto_undo || s->ack_hold)
+	    s->in_recovery || s->rto_undo)
 		return false;
 	struct tni_ack_info ai;
 	ack_info(&p->h, e->now, &ai);

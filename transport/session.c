@@ -450,9 +450,8 @@ void tni_session_transmit(struct tern_session *s)
 void tni_session_kill(struct tern_session *s, int status, bool notify)
 {
 	struct tern_engine *e = s->e;
-	if (s->state == S_DEAD)
-		return;
-	/* What the peer acked is done, whatever ends the session. */
+	/* What the peer acked is done, whatever ends the session (processing
+	 * it may end it: the upper layer's on_send_done may close it). */
 	tni_sender_release_ack(s);
 	if (s->state == S_DEAD)
 		return;
