@@ -140,7 +140,8 @@ struct tern_driver {
 	 * memory links (TNI_LO_*, tni_udp_loopback_checks). To and from such
 	 * a peer both flags above hold, and rx marks its datagrams so. */
 	uint8_t loopback_checks;
-	/* now_ns costs more than an idle poll's other work (rdtsc in a VM):
+	/* now_ns is a fair part of an idle poll's work (rdtsc in a VM, the
+	 * vDSO clock beside one non-blocking receive or a ring look):
 	 * a poll with nothing to send or receive may skip it (the engine
 	 * reads it at least every TERN_IDLE_CLOCK_POLLS polls). */
 	bool lazy_clock;

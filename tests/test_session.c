@@ -310,6 +310,62 @@ Test(session, sends_between_polls_leave_before_the_next_receive)
 	pair_close(&P);
 }
 
+/* A lazy-clock driver (DPDK, sockets): idle polls read the clock at most
+ * every TERN_IDLE_CLOCK_POLLS; a poll that receives reads it before it
+ * handles what came, so arrival stamps are fresh. */
+static struct tni_driver_ops lazy_ops;
+static uint64_t (*sim_now)(struct tern_driver *);
+static unsigned lazy_reads;
+static uint64_t counted_now(struct tern_driver *d)
+{
+	lazy_reads++;
+	return sim_now(d);
+}
+static uint64_t lazy_now_at_message;
+static void note_engine_clock(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
+{
+	(void)s;
+	(void)m;
+	if (side == 1)
+		lazy_now_at_message = tni_engine_clock(p->eng[1]);
+}
+
+Test(session, a_lazy_clock_is_read_every_few_idle_polls_and_whenever_a_packet_comes)
+{
+	open_default();
+	establish();
+	struct tern_driver *d = P.eng[1]->drv;
+	const struct tni_driver_ops *orig_ops = d->ops;
+	lazy_ops = *d->ops;
+	sim_now = lazy_ops.now_ns;
+	lazy_ops.now_ns = counted_now;
+	d->ops = &lazy_ops;
+	d->lazy_clock = true;
+	for (int i = 0; i < 4 * TERN_IDLE_CLOCK_POLLS; i++)
+		tern_engine_poll(P.eng[1]);
+	lazy_reads = 0;
+	for (int i = 0; i < 10 * TERN_IDLE_CLOCK_POLLS; i++)
+		tern_engine_poll(P.eng[1]);
+	cr_assert_eq(lazy_reads, 10, "idle polls read the clock once every %d: %u reads in %d polls",
+		     TERN_IDLE_CLOCK_POLLS, lazy_reads, 10 * TERN_IDLE_CLOCK_POLLS);
+	/* A message comes between clock readings: its poll reads the clock
+	 * before handing it up. */
+	P.on_message = note_engine_clock;
+	tern_engine_poll(P.eng[1]); /* the clock was read just now: the next read is due in 7 polls */
+	cr_assert_eq(tern_session_send(P.client, "q", 1, NULL), 0);
+	tern_engine_poll(P.eng[0]);
+	tern_sim_advance(P.net, tern_sim_now(P.net) + MS);
+	uint64_t at = tern_sim_now(P.net);
+	lazy_reads = 0;
+	tern_engine_poll(P.eng[1]);
+	cr_assert_eq(P.delivered[1], 1);
+	cr_assert_geq(lazy_reads, 1);
+	cr_assert_eq(lazy_now_at_message, at, "the message was handled at %llu by a clock of %llu",
+		     (unsigned long long)at, (unsigned long long)lazy_now_at_message);
+	d->ops = orig_ops;
+	pair_close(&P);
+}
+
 /* Held acks: a data packet's ack is processed once what answers the data
  * has left (transport/ackhold.h). */
 static char hold_log[8];

@@ -568,6 +568,80 @@ Test(udp, a_client_whose_server_answers_from_another_address_keeps_taking_any)
 	tern_rpc_destroy(B.rpc);
 }
 
+/* One datagram to the driver's port from a new socket on 127.0.0.1; the
+ * sender's port. */
+static uint16_t send_one_from_new_socket(uint16_t to_port, char tag, int *fd_out)
+{
+	struct tni_udp_socket t;
+	cr_assert_eq(tni_udp_open("127.0.0.1", 0, &t), 0);
+	struct tern_addr ta;
+	cr_assert_eq(tni_udp_local_addr(&t, &ta), 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(to_port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(sendto(t.fd, &tag, 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	*fd_out = t.fd;
+	return ta.port;
+}
+
+/* The next datagram the driver receives (waiting up to a second). */
+static struct tni_pkt *rx_one(struct tern_driver *d)
+{
+	struct tni_pkt *p = NULL;
+	for (int i = 0; i < 100000 && !p; i++)
+		if (!d->ops->rx_burst(d, &p, 1))
+			p = NULL, usleep(10);
+	cr_assert(p, "no datagram came");
+	return p;
+}
+
+Test(udp, a_connected_sockets_driver_names_each_datagrams_own_sender)
+{
+	struct tern_driver *d;
+	cr_assert_eq(udp_driver(TERN_DRIVER_SOCKETS, "127.0.0.1", 0, &d), 0);
+	struct tern_addr me;
+	cr_assert_eq(d->ops->local_addr(d, &me), 0);
+	/* X's datagram is queued before the socket connects to P: the kernel
+	 * keeps it, and it is X's, not P's. */
+	int fx, fp;
+	uint16_t x_port = send_one_from_new_socket(me.port, 'x', &fx);
+	struct tni_udp_socket p_sock;
+	cr_assert_eq(tni_udp_open("127.0.0.1", 0, &p_sock), 0);
+	struct tern_addr p_addr;
+	cr_assert_eq(tni_udp_local_addr(&p_sock, &p_addr), 0);
+	usleep(1000);
+	cr_assert_eq(d->ops->sole_peer(d, &p_addr), 0);
+	struct tni_pkt *p = rx_one(d);
+	cr_assert_eq(p->len, 1);
+	cr_assert_eq(p->data[0], 'x');
+	cr_assert_eq(p->peer.port, x_port, "queued before the connect: its own sender (%u), not the peer (%u)",
+		     p->peer.port, p_addr.port);
+	d->ops->free(d, p);
+	/* The queue emptied; from now on only P's datagrams come, and they are
+	 * named P's (asked for without an address). */
+	struct tni_pkt *none = NULL;
+	cr_assert_eq(d->ops->rx_burst(d, &none, 1), 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(me.port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	for (int i = 0; i < 3; i++) {
+		char tag = (char)('a' + i);
+		cr_assert_eq(sendto(p_sock.fd, &tag, 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+		p = rx_one(d);
+		cr_assert_eq(p->data[0], tag);
+		cr_assert(tern_addr_equal(&p->peer, &p_addr), "the peer's datagram: port %u, not %u", p->peer.port,
+			  p_addr.port);
+		d->ops->free(d, p);
+	}
+	/* Disconnected, a new sender is named again. */
+	cr_assert_eq(d->ops->sole_peer(d, NULL), 0);
+	uint16_t y_port = send_one_from_new_socket(me.port, 'y', &fp);
+	p = rx_one(d);
+	cr_assert_eq(p->data[0], 'y');
+	cr_assert_eq(p->peer.port, y_port);
+	d->ops->free(d, p);
+	close(fx);
+	close(fp);
+	tni_udp_close(&p_sock);
+	tern_driver_destroy(d);
+}
+
 Test(udp, a_socket_on_a_port_the_kernel_picked_keeps_it_when_it_disconnects)
 {
 	struct tni_udp_socket s, t;

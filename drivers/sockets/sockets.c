@@ -56,6 +56,10 @@ struct sock_drv {
 	bool gro_ok, gro;
 	bool hops_on; /* TTLs asked for (sd_read_hops): every receive reads cmsgs */
 	bool last_empty; /* the last receive got nothing */
+	/* Connected, and a receive since found the queue empty: what comes
+	 * now is from the peer alone, so a lone receive asks for no address.
+	 * (Datagrams queued before the connect may be from anyone.) */
+	bool conn_clean;
 	unsigned gro_calm;
 	uint64_t gro_switches;
 	struct big bigs[BIGS], *free_bigs, *rxbig[BURST];
@@ -132,15 +136,19 @@ static int recv_batch(struct sock_drv *sd, unsigned ready, bool cmsgs)
 	if (ready == 1 && !cmsgs && !sd->hops_on) {
 		struct msghdr *mh = &sd->msgs[0].msg_hdr;
 		socklen_t nl = sizeof(sd->names[0]);
-		ssize_t r = recvfrom(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&sd->names[0], &nl);
+		bool from_peer = sd->sock.connected && sd->conn_clean;
+		ssize_t r = from_peer ? recv(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT | MSG_TRUNC)
+				      : recvfrom(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len,
+						 MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sd->names[0], &nl);
 		got = r < 0 ? -1 : 1;
 		if (r >= 0) {
 			bool trunc = (size_t)r > sd->iov[0].iov_len;
 			sd->msgs[0].msg_len = trunc ? (unsigned)sd->iov[0].iov_len : (unsigned)r;
 			mh->msg_flags = trunc ? MSG_TRUNC : 0;
-			mh->msg_namelen = nl;
+			mh->msg_namelen = from_peer ? 0 : nl; /* 0: the connected peer's */
 			mh->msg_controllen = 0; /* no cmsgs to read */
+		} else if (sd->sock.connected) {
+			sd->conn_clean = true;
 		}
 	} else {
 		got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
@@ -283,7 +291,10 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		if (sd->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue; /* larger than any tern packet: not ours; buffer reused */
 		p->len = sd->msgs[i].msg_len;
-		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
+		if (sd->msgs[i].msg_hdr.msg_namelen)
+			tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
+		else
+			p->peer = sd->sock.peer;
 		p->link_checked = tni_loopback_checked(sd->drv.loopback_checks, &p->peer);
 		int seg = 0;
 		read_cmsgs(&sd->msgs[i].msg_hdr, &p->hops, &seg);
@@ -478,6 +489,7 @@ static int sd_sole_peer(struct tern_driver *d, const struct tern_addr *peer)
 	struct sock_drv *sd = to_sd(d);
 	int rc = tni_udp_connect(&sd->sock, peer);
 	sd->connects += rc == 0 && peer;
+	sd->conn_clean = false;
 	return rc;
 }
 
@@ -563,6 +575,7 @@ int tni_sockets_driver_open(const char *host, uint16_t port, uint32_t max_pkt, c
 		snprintf(note, note_len, "tern: UDP GRO %s (%s); the sockets driver receives packet by packet",
 			 gro_err ? "refused" : "not set up", gro_err ? strerror(gro_err) : "no memory for its buffers");
 	sd->drv.ops = &sockets_ops;
+	sd->drv.lazy_clock = true; /* the vDSO clock is a fair part of an idle poll's own work */
 	*out = &sd->drv;
 	return 0;
 }
