@@ -31,7 +31,10 @@ run() { # label, server args, client args
 		echo "$label: $out"
 	fi
 	kill "$spid"; wait "$spid" 2>/dev/null
-	grep -q "0 bad arguments" "$log" || { echo "FAIL $label: server said $(cat "$log")"; fail=1; }
+	local status=$?
+	if [ "$status" != 0 ] || ! grep -q "0 bad arguments" "$log"; then
+		echo "FAIL $label: server (exit status $status) said $(cat "$log")"; fail=1
+	fi
 	rm -f "$log"
 }
 
