@@ -642,6 +642,42 @@ Test(udp, a_connected_sockets_driver_names_each_datagrams_own_sender)
 	tern_driver_destroy(d);
 }
 
+Test(udp, a_lone_packet_the_kernel_refuses_is_dropped_and_its_buffer_comes_back)
+{
+	struct tern_driver *d;
+	cr_assert_eq(udp_driver(TERN_DRIVER_SOCKETS, "127.0.0.1", 0, &d), 0);
+	struct tni_udp_socket r;
+	cr_assert_eq(tni_udp_open("127.0.0.1", 0, &r), 0);
+	struct tern_addr to;
+	cr_assert_eq(tni_udp_local_addr(&r, &to), 0);
+	/* Port 0 is refused (EINVAL) by every send: each packet is gone, and
+	 * its buffer back in the pool (more sends than the pool holds). */
+	struct tern_addr bad = to;
+	bad.port = 0;
+	for (int i = 0; i < 20000; i++) {
+		struct tni_pkt *p = d->ops->alloc(d);
+		cr_assert(p, "send %d: the pool ran dry", i);
+		memcpy(p->data, "bad", 3);
+		p->len = 3;
+		p->peer = bad;
+		cr_assert_eq(d->ops->tx_burst(d, &p, 1), 1);
+	}
+	struct tni_pkt *p = d->ops->alloc(d);
+	memcpy(p->data, "good", 4);
+	p->len = 4;
+	p->peer = to;
+	cr_assert_eq(d->ops->tx_burst(d, &p, 1), 1);
+	char buf[8];
+	ssize_t n = -1;
+	for (int i = 0; i < 1000 && n < 0; i++)
+		if ((n = recv(r.fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0)
+			usleep(1000);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(memcmp(buf, "good", 4), 0);
+	tni_udp_close(&r);
+	tern_driver_destroy(d);
+}
+
 Test(udp, a_socket_on_a_port_the_kernel_picked_keeps_it_when_it_disconnects)
 {
 	struct tni_udp_socket s, t;

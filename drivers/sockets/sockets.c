@@ -125,37 +125,31 @@ static void set_rx_hdr(struct sock_drv *sd, unsigned i, void *buf, size_t cap)
 					       .msg_controllen = sizeof(sd->ctl[i]) };
 }
 
-/* recvmmsg of the ready standing buffers; sizes the next request. One
- * datagram that needs no control message (no GRO, no TTL wanted) comes
- * by recvfrom, which has no msghdr to copy in and check: the common case
- * of a busy-polling RPC, whose every poll is this call (docs/uring.md,
- * "Busy polling"). */
-static int recv_batch(struct sock_drv *sd, unsigned ready, bool cmsgs)
+/* One datagram into buf by recvfrom, or by recv once a connected socket
+ * takes the peer's alone: *nl 0 then (a receive that found the queue
+ * empty since the connect tells: datagrams queued before it may be from
+ * anyone). */
+static ssize_t recv_one(struct sock_drv *sd, void *buf, size_t cap, socklen_t *nl)
 {
-	int got;
-	if (ready == 1 && !cmsgs && !sd->hops_on) {
-		struct msghdr *mh = &sd->msgs[0].msg_hdr;
-		socklen_t nl = sizeof(sd->names[0]);
-		bool from_peer = sd->sock.connected && sd->conn_clean;
-		ssize_t r = from_peer ? recv(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT | MSG_TRUNC)
-				      : recvfrom(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len,
-						 MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sd->names[0], &nl);
-		got = r < 0 ? -1 : 1;
-		if (r >= 0) {
-			bool trunc = (size_t)r > sd->iov[0].iov_len;
-			sd->msgs[0].msg_len = trunc ? (unsigned)sd->iov[0].iov_len : (unsigned)r;
-			mh->msg_flags = trunc ? MSG_TRUNC : 0;
-			mh->msg_namelen = from_peer ? 0 : nl; /* 0: the connected peer's */
-			mh->msg_controllen = 0; /* no cmsgs to read */
-		} else if (sd->sock.connected) {
-			sd->conn_clean = true;
-		}
+	ssize_t r;
+	if (sd->sock.connected && sd->conn_clean) {
+		r = recv(sd->sock.fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
+		*nl = 0;
 	} else {
-		got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
+		*nl = sizeof(sd->names[0]);
+		r = recvfrom(sd->sock.fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sd->names[0], nl);
 	}
-	/* A lone datagram after an empty receive is a ping-pong's: asking for
-	 * two next time would only trade the next poll's recvfrom for a
-	 * recvmmsg. Two receives in a row that fill it are a stream. */
+	if (r < 0 && sd->sock.connected)
+		sd->conn_clean = true;
+	return r;
+}
+
+/* The next receive's size, from this one's: ready asked, got came.
+ * A lone datagram after an empty receive is a ping-pong's: asking for
+ * two next time would only trade the next poll's recvfrom for a
+ * recvmmsg. Two receives in a row that fill it are a stream. */
+static void size_next(struct sock_drv *sd, unsigned ready, int got)
+{
 	if (got <= 0)
 		sd->want = 1;
 	else if (ready == 1 && got == 1 && sd->last_empty)
@@ -163,7 +157,57 @@ static int recv_batch(struct sock_drv *sd, unsigned ready, bool cmsgs)
 	else
 		sd->want = (unsigned)got == ready ? (ready * 2 < BURST ? ready * 2 : BURST) : (unsigned)got;
 	sd->last_empty = got <= 0;
+}
+
+/* recvmmsg of the ready standing buffers; sizes the next request. One
+ * datagram that needs no control message (no GRO, no TTL wanted) comes
+ * by recv_one, which has no msghdr to copy in and check: the common case
+ * of a busy-polling RPC, whose every poll is this call (docs/uring.md,
+ * "Busy polling"). */
+static int recv_batch(struct sock_drv *sd, unsigned ready, bool cmsgs)
+{
+	int got;
+	if (ready == 1 && !cmsgs && !sd->hops_on) {
+		struct msghdr *mh = &sd->msgs[0].msg_hdr;
+		socklen_t nl;
+		ssize_t r = recv_one(sd, sd->iov[0].iov_base, sd->iov[0].iov_len, &nl);
+		got = r < 0 ? -1 : 1;
+		if (r >= 0) {
+			bool trunc = (size_t)r > sd->iov[0].iov_len;
+			sd->msgs[0].msg_len = trunc ? (unsigned)sd->iov[0].iov_len : (unsigned)r;
+			mh->msg_flags = trunc ? MSG_TRUNC : 0;
+			mh->msg_namelen = nl; /* 0: the connected peer's */
+			mh->msg_controllen = 0; /* no cmsgs to read */
+		}
+	} else {
+		got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
+	}
+	size_next(sd, ready, got);
 	return got;
+}
+
+/* A ping-pong's poll: one datagram asked for, no control message wanted.
+ * Straight into the standing buffer, with no msghdr built. */
+static unsigned rx_lone(struct sock_drv *sd, struct tni_pkt **pkts)
+{
+	struct tni_pkt *p = sd->rx[0];
+	if (!p && !(p = sd->rx[0] = tni_pkt_pool_alloc(sd->pool)))
+		return 0;
+	socklen_t nl;
+	ssize_t r = recv_one(sd, p->data, p->cap, &nl);
+	size_next(sd, 1, r < 0 ? -1 : 1);
+	if (r < 0 || (size_t)r > p->cap)
+		return 0; /* nothing, or larger than any tern packet: not ours; buffer reused */
+	p->len = (uint32_t)r;
+	if (nl)
+		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[0], &p->peer);
+	else
+		p->peer = sd->sock.peer;
+	p->link_checked = tni_loopback_checked(sd->drv.loopback_checks, &p->peer);
+	p->hops = 0;
+	pkts[0] = p;
+	sd->rx[0] = NULL;
+	return 1;
 }
 
 /* Move the buffers still standing in a[BURST] to its front. */
@@ -274,6 +318,8 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 		n = BURST;
 	if (sd->gro || sd->pend_n)
 		return rx_gro(sd, pkts, n);
+	if (sd->want == 1 && !sd->hops_on && n)
+		return rx_lone(sd, pkts);
 	if (n > sd->want)
 		n = sd->want;
 	unsigned ready = 0;
@@ -332,9 +378,33 @@ static void release_ext(struct sock_drv *sd, struct tni_pkt *p)
 	p->ext_len = 0;
 }
 
+/* One packet from one buffer (an RPC's request or answer): sendto, or
+ * send on a connected socket, which take no msghdr to copy in and check
+ * (docs/uring.md, "Busy polling"). 1 once it is gone (sent, or dropped
+ * on an error other than a full queue), else 0. */
+static unsigned tx_lone(struct sock_drv *sd, struct tni_pkt *p)
+{
+	bool to_conn = sd->sock.connected && tern_addr_equal(&p->peer, &sd->sock.peer);
+	if (sd->sock.connected && !to_conn)
+		tni_udp_connect(&sd->sock, NULL); /* another peer: the socket takes any again */
+	ssize_t r;
+	if (to_conn) {
+		r = send(sd->sock.fd, p->data, p->len, MSG_DONTWAIT);
+	} else {
+		socklen_t nl = tni_udp_to_sockaddr(&sd->sock, &p->peer, &sd->names[0]);
+		r = sendto(sd->sock.fd, p->data, p->len, MSG_DONTWAIT, (struct sockaddr *)&sd->names[0], nl);
+	}
+	if (r < 0 && (errno == EAGAIN || errno == ENOBUFS))
+		return 0; /* the engine drops it, as a full NIC queue would */
+	tni_pkt_pool_free(p);
+	return 1;
+}
+
 static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
 {
 	struct sock_drv *sd = to_sd(d);
+	if (n == 1 && !pkts[0]->ext_len)
+		return tx_lone(sd, pkts[0]);
 	unsigned done = 0;
 	unsigned counts[BURST];
 	while (done < n) {
@@ -378,9 +448,7 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			used += need;
 			at += k;
 		}
-		/* One datagram from one buffer (an RPC's request or answer): sendto,
-		 * which takes no msghdr to copy in and check (docs/uring.md, "Busy
-		 * polling"). */
+		/* One datagram from one buffer left over: sendto, as tx_lone. */
 		int sent = m == 1 && used == 1 && counts[0] == 1
 				   ? (sendto(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT,
 					     sd->msgs[0].msg_hdr.msg_name, sd->msgs[0].msg_hdr.msg_namelen) < 0
