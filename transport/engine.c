@@ -468,9 +468,14 @@ int tern_engine_poll(struct tern_engine *e)
 	if (fresh)
 		tni_engine_read_clock(e);
 	/* Acks held since the last poll: nothing was sent since, or they went
-	 * with it (transmit). They are not kept past this poll's start. */
-	if (tni_ackhold_any(&e->acks))
+	 * with it (transmit). They are not kept past this poll's first send,
+	 * and go now if nothing is queued: what the application queued since
+	 * (an asynchronous caller's next request) leaves before them. */
+	bool acks_held = tni_ackhold_any(&e->acks);
+	if (acks_held && !e->tx_head) {
 		tni_engine_release_acks(e);
+		acks_held = false;
+	}
 	if (e->up.on_poll)
 		e->up.on_poll(e->up.arg);
 	if (!fresh && e->tx_head) { /* the upper layer queued answers */
@@ -481,6 +486,10 @@ int tern_engine_poll(struct tern_engine *e)
 	/* What the application sent since the last poll leaves first, not
 	 * after this poll's receive work. */
 	unsigned tx = run_tx(e);
+	if (acks_held) {
+		tni_engine_release_acks(e);
+		tx += run_tx(e); /* what they let out (a window-limited sender's next packets) */
+	}
 	struct tni_pkt *pkts[TERN_RX_BURST];
 	unsigned n = e->drv->ops->rx_burst(e->drv, pkts, TERN_RX_BURST);
 	e->stats.rx_polls += n != 0;
@@ -511,7 +520,8 @@ int tern_engine_poll(struct tern_engine *e)
 	unsigned fired = tni_wheel_advance(&e->wheel, e->now);
 	if ((fired || released) && e->tx_head)
 		tx += run_tx(e);
-	reap_zombies(e);
+	if (e->zombies)
+		reap_zombies(e);
 	if (e->tx_held)
 		release_held(e, false);
 	e->in_poll = false;

@@ -311,15 +311,10 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 	return out;
 }
 
-static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
+/* Up to n datagrams by recvmmsg (or recv_batch's lone receive, where a
+ * TTL is wanted). */
+static __attribute__((noinline)) unsigned rx_burst_many(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 {
-	struct sock_drv *sd = to_sd(d);
-	if (n > BURST)
-		n = BURST;
-	if (sd->gro || sd->pend_n)
-		return rx_gro(sd, pkts, n);
-	if (sd->want == 1 && !sd->hops_on && n)
-		return rx_lone(sd, pkts);
 	if (n > sd->want)
 		n = sd->want;
 	unsigned ready = 0;
@@ -352,6 +347,18 @@ static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 	if (got >= GRO_ON_BATCH && sd->gro_ok)
 		set_gro(sd, true); /* a stream: its trains come whole from now */
 	return out;
+}
+
+/* Every poll comes here: the lone datagram of a ping-pong takes the
+ * shortest way, with nothing of the burst paths on its stack. */
+static unsigned sd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsigned n)
+{
+	struct sock_drv *sd = to_sd(d);
+	if (__builtin_expect(sd->gro || sd->pend_n, 0))
+		return rx_gro(sd, pkts, n > BURST ? BURST : n);
+	if (sd->want == 1 && !sd->hops_on && n)
+		return rx_lone(sd, pkts);
+	return rx_burst_many(sd, pkts, n > BURST ? BURST : n);
 }
 
 static bool sd_attach(struct tern_driver *d, struct tni_pkt *p, const void *buf, uint32_t len,
