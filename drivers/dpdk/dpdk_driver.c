@@ -535,7 +535,7 @@ static void dd_destroy(struct tern_driver *d)
 	flush_ctl(dd);
 	struct tern_dpdk_port *p = dd->port;
 	/* Frames handed to us that nobody will read now. */
-	struct rte_mbuf *m;
+	struct rte_mbuf *m = NULL; /* set by each dequeue that succeeds (-Os cannot tell) */
 	while (p->handoff[dd->q] && rte_ring_dequeue(p->handoff[dd->q], (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	while (dd->nstash)
