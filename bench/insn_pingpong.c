@@ -8,21 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
 #include "tern/rpc.h"
 #include "tern/tern.h"
 #include "tern/udp.h"
-
-static void echo(struct tern_rpc_req *req, void *arg)
-{
-	size_t n = tern_rpc_req_len(req);
-	void *out = tern_rpc_alloc(arg, n);
-	if (!out) {
-		tern_rpc_respond_error(req, 12);
-		return;
-	}
-	memcpy(out, tern_rpc_req_data(req), n);
-	tern_rpc_respond(req, out, n);
-}
 
 static void done(int status, const void *resp, size_t len, void *arg)
 {
@@ -64,7 +53,7 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = open_rpc(kind, false, &cli);
 	if (!rc)
-		rc = tern_rpc_register(srv, 1, echo, srv, 0);
+		rc = tern_rpc_register(srv, 1, bench_echo, srv, 0);
 	struct tern_addr a;
 	struct tern_session *s = NULL;
 	if (!rc)

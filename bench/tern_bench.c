@@ -95,19 +95,6 @@ unsigned long bench_hugepages_free_mb(void)
 	return free_pages * page_kb / 1024;
 }
 
-void bench_echo(struct tern_rpc_req *req, void *arg)
-{
-	size_t n = tern_rpc_req_len(req);
-	void *out = tern_rpc_alloc(arg, n);
-	if (!out) {
-		tern_rpc_respond_error(req, 12);
-		return;
-	}
-	if (n)
-		memcpy(out, tern_rpc_req_data(req), n);
-	tern_rpc_respond(req, out, n);
-}
-
 /* No command: what most people want to know first, in under a minute. */
 static int run_default(void)
 {

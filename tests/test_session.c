@@ -390,23 +390,58 @@ static void hold_done(struct pair *p, int side, void *cookie, int status)
 	}
 }
 
-/* The server's A is acked by the client's B, which the server answers
- * with C: C leaves before A's ack is processed (and A reported done). */
-Test(session, an_ack_that_comes_with_data_is_processed_after_the_answer_leaves)
+/* An established, quiet pair whose server has just sent A. */
+static void hold_start(void (*on_message)(struct pair *, int, struct tern_session *, const struct tern_rx_msg *))
 {
 	open_default();
 	establish();
 	cr_assert_eq(pair_run(&P, 10 * MS, NULL, NULL), TERN_EAGAIN);
-	P.on_message = hold_answer;
+	P.on_message = on_message;
 	P.on_send_done = hold_done;
 	hold_n = 0;
 	cr_assert_eq(tern_session_send(P.server, "A", 1, &cookie_a), 0);
 	tern_engine_poll(P.eng[1]);
+}
+
+/* The server's A is acked by the client's B, which the server answers
+ * with C: C leaves before A's ack is processed (and A reported done). */
+Test(session, an_ack_that_comes_with_data_is_processed_after_the_answer_leaves)
+{
+	hold_start(hold_answer);
 	deliver_and_poll(0); /* A in, B out, carrying A's ack */
 	deliver_and_poll(1); /* B in: C answers it */
 	cr_assert_eq(hold_n, 2);
 	cr_assert_eq(memcmp(hold_log, "MD", 2), 0, "B delivered before A reported done");
 	cr_assert_eq(hold_tx_at_done, hold_tx_at_message + 1, "C left before A's ack was processed");
+	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
+	cr_assert_eq(P.delivered[0], 2);
+	pair_close(&P);
+}
+
+/* The server sends A; the client's B answers it (carrying A's ack) in a
+ * poll that sends nothing after; the server's application sends C
+ * between polls, as an asynchronous caller's next call does: C leaves
+ * before A's held ack is processed (and A reported done). */
+static void hold_quiet(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
+{
+	if (side == 1 && m->len == 1 && *(const char *)m->data == 'B')
+		hold_log[hold_n++] = 'M';
+	else
+		hold_answer(p, side, s, m);
+}
+
+Test(session, a_send_between_polls_leaves_before_the_ack_held_since_the_last_poll)
+{
+	hold_start(hold_quiet);
+	advance_and_poll(0, 6000); /* A in, B out, carrying A's ack */
+	advance_and_poll(1, 6000); /* B in; nothing sent: A's ack stays held (its timers are not due) */
+	cr_assert_eq(memcmp(hold_log, "M", 1), 0);
+	cr_assert_eq(hold_n, 1, "A's ack is held past the poll that received it: %.*s", hold_n, hold_log);
+	uint64_t before = P.eng[1]->stats.tx_data_pkts;
+	cr_assert_eq(tern_session_send(P.server, "C", 1, NULL), 0);
+	tern_engine_poll(P.eng[1]);
+	cr_assert_eq(hold_n, 2);
+	cr_assert_eq(hold_tx_at_done, before + 1, "C left before A's ack was processed");
 	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
 	cr_assert_eq(P.delivered[0], 2);
 	pair_close(&P);
@@ -424,42 +459,6 @@ static void echo_once(struct pair *p, int side, struct tern_session *s, const st
  * its next poll. A long wait before that poll is not in the RTT sample,
  * and the probe timer, due by then, does not fire: the ack stops it. Nor
  * does it when the answer comes in the very poll the timer is due. */
-/* The server sends A; the client's B answers it (carrying A's ack) in a
- * poll that sends nothing after; the server's application sends C
- * between polls, as an asynchronous caller's next call does: C leaves
- * before A's held ack is processed (and A reported done). */
-static void hold_quiet(struct pair *p, int side, struct tern_session *s, const struct tern_rx_msg *m)
-{
-	if (side == 1 && m->len == 1 && *(const char *)m->data == 'B')
-		hold_log[hold_n++] = 'M';
-	else
-		hold_answer(p, side, s, m);
-}
-
-Test(session, a_send_between_polls_leaves_before_the_ack_held_since_the_last_poll)
-{
-	open_default();
-	establish();
-	cr_assert_eq(pair_run(&P, 10 * MS, NULL, NULL), TERN_EAGAIN);
-	P.on_message = hold_quiet;
-	P.on_send_done = hold_done;
-	hold_n = 0;
-	cr_assert_eq(tern_session_send(P.server, "A", 1, &cookie_a), 0);
-	tern_engine_poll(P.eng[1]);
-	advance_and_poll(0, 6000); /* A in, B out, carrying A's ack */
-	advance_and_poll(1, 6000); /* B in; nothing sent: A's ack stays held (its timers are not due) */
-	cr_assert_eq(memcmp(hold_log, "M", 1), 0);
-	cr_assert_eq(hold_n, 1, "A's ack is held past the poll that received it: %.*s", hold_n, hold_log);
-	uint64_t before = P.eng[1]->stats.tx_data_pkts;
-	cr_assert_eq(tern_session_send(P.server, "C", 1, NULL), 0);
-	tern_engine_poll(P.eng[1]);
-	cr_assert_eq(hold_n, 2);
-	cr_assert_eq(hold_tx_at_done, before + 1, "C left before A's ack was processed");
-	cr_assert_eq(pair_run(&P, 100 * MS, NULL, NULL), TERN_EAGAIN);
-	cr_assert_eq(P.delivered[0], 2);
-	pair_close(&P);
-}
-
 Test(session, a_held_ack_counts_its_rtt_to_its_arrival_and_stops_the_timers_it_acks)
 {
 	open_default();

@@ -1,5 +1,5 @@
 /* The plain socket path: non-blocking recvmmsg/sendmmsg in bursts (a lone
- * datagram by recvfrom/sendto), ppoll to block. tern's choice for busy
+ * datagram by recvfrom or recv, sendto or send), ppoll to block. tern's choice for busy
  * polling (docs/uring.md), and the fallback where io_uring is disabled or
  * missing.
  *
@@ -125,28 +125,9 @@ static void set_rx_hdr(struct sock_drv *sd, unsigned i, void *buf, size_t cap)
 					       .msg_controllen = sizeof(sd->ctl[i]) };
 }
 
-/* One datagram into buf by recvfrom, or by recv once a connected socket
- * takes the peer's alone: *nl 0 then (a receive that found the queue
- * empty since the connect tells: datagrams queued before it may be from
- * anyone). */
-static ssize_t recv_one(struct sock_drv *sd, void *buf, size_t cap, socklen_t *nl)
-{
-	ssize_t r;
-	if (sd->sock.connected && sd->conn_clean) {
-		r = recv(sd->sock.fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
-		*nl = 0;
-	} else {
-		*nl = sizeof(sd->names[0]);
-		r = recvfrom(sd->sock.fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sd->names[0], nl);
-	}
-	if (r < 0 && sd->sock.connected)
-		sd->conn_clean = true;
-	return r;
-}
-
 /* The next receive's size, from this one's: ready asked, got came.
  * A lone datagram after an empty receive is a ping-pong's: asking for
- * two next time would only trade the next poll's recvfrom for a
+ * two next time would only trade the next poll's lone receive for a
  * recvmmsg. Two receives in a row that fill it are a stream. */
 static void size_next(struct sock_drv *sd, unsigned ready, int got)
 {
@@ -159,50 +140,42 @@ static void size_next(struct sock_drv *sd, unsigned ready, int got)
 	sd->last_empty = got <= 0;
 }
 
-/* recvmmsg of the ready standing buffers; sizes the next request. One
- * datagram that needs no control message (no GRO, no TTL wanted) comes
- * by recv_one, which has no msghdr to copy in and check: the common case
- * of a busy-polling RPC, whose every poll is this call (docs/uring.md,
- * "Busy polling"). */
-static int recv_batch(struct sock_drv *sd, unsigned ready, bool cmsgs)
+/* recvmmsg of the ready standing buffers; sizes the next request. */
+static int recv_batch(struct sock_drv *sd, unsigned ready)
 {
-	int got;
-	if (ready == 1 && !cmsgs && !sd->hops_on) {
-		struct msghdr *mh = &sd->msgs[0].msg_hdr;
-		socklen_t nl;
-		ssize_t r = recv_one(sd, sd->iov[0].iov_base, sd->iov[0].iov_len, &nl);
-		got = r < 0 ? -1 : 1;
-		if (r >= 0) {
-			bool trunc = (size_t)r > sd->iov[0].iov_len;
-			sd->msgs[0].msg_len = trunc ? (unsigned)sd->iov[0].iov_len : (unsigned)r;
-			mh->msg_flags = trunc ? MSG_TRUNC : 0;
-			mh->msg_namelen = nl; /* 0: the connected peer's */
-			mh->msg_controllen = 0; /* no cmsgs to read */
-		}
-	} else {
-		got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
-	}
+	int got = recvmmsg(sd->sock.fd, sd->msgs, ready, MSG_DONTWAIT, NULL);
 	size_next(sd, ready, got);
 	return got;
 }
 
-/* A ping-pong's poll: one datagram asked for, no control message wanted.
- * Straight into the standing buffer, with no msghdr built. */
+/* A ping-pong's poll: one datagram asked for, no control message wanted
+ * (no GRO, no TTL). Straight into the standing buffer by recvfrom, which
+ * has no msghdr to copy in and check (docs/uring.md, "Busy polling"), or
+ * by recv once the socket is connected and a receive since found the
+ * queue empty: then only the peer's datagrams come, and none need an
+ * address (datagrams queued before the connect may be from anyone). */
 static unsigned rx_lone(struct sock_drv *sd, struct tni_pkt **pkts)
 {
 	struct tni_pkt *p = sd->rx[0];
 	if (!p && !(p = sd->rx[0] = tni_pkt_pool_alloc(sd->pool)))
 		return 0;
-	socklen_t nl;
-	ssize_t r = recv_one(sd, p->data, p->cap, &nl);
+	bool from_peer = sd->sock.connected && sd->conn_clean;
+	socklen_t nl = sizeof(sd->names[0]);
+	ssize_t r = from_peer ? recv(sd->sock.fd, p->data, p->cap, MSG_DONTWAIT | MSG_TRUNC)
+			      : recvfrom(sd->sock.fd, p->data, p->cap, MSG_DONTWAIT | MSG_TRUNC,
+					 (struct sockaddr *)&sd->names[0], &nl);
 	size_next(sd, 1, r < 0 ? -1 : 1);
-	if (r < 0 || (size_t)r > p->cap)
-		return 0; /* nothing, or larger than any tern packet: not ours; buffer reused */
+	if (r < 0) {
+		sd->conn_clean = sd->sock.connected;
+		return 0;
+	}
+	if ((size_t)r > p->cap)
+		return 0; /* larger than any tern packet: not ours; buffer reused */
 	p->len = (uint32_t)r;
-	if (nl)
-		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[0], &p->peer);
-	else
+	if (from_peer)
 		p->peer = sd->sock.peer;
+	else
+		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[0], &p->peer);
 	p->link_checked = tni_loopback_checked(sd->drv.loopback_checks, &p->peer);
 	p->hops = 0;
 	pkts[0] = p;
@@ -250,7 +223,7 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 		}
 		set_rx_hdr(sd, ready, sd->rxbig[ready]->buf, BIG_BYTES);
 	}
-	int got = ready ? recv_batch(sd, ready, true) : 0;
+	int got = ready ? recv_batch(sd, ready) : 0;
 	if (got <= 0)
 		return 0;
 	unsigned out = 0, trains = 0;
@@ -311,8 +284,7 @@ static unsigned rx_gro(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 	return out;
 }
 
-/* Up to n datagrams by recvmmsg (or recv_batch's lone receive, where a
- * TTL is wanted). */
+/* Up to n datagrams by recvmmsg, with their TTLs where asked for. */
 static __attribute__((noinline)) unsigned rx_burst_many(struct sock_drv *sd, struct tni_pkt **pkts, unsigned n)
 {
 	if (n > sd->want)
@@ -323,7 +295,7 @@ static __attribute__((noinline)) unsigned rx_burst_many(struct sock_drv *sd, str
 			break;
 		set_rx_hdr(sd, ready, sd->rx[ready]->data, sd->rx[ready]->cap);
 	}
-	int got = ready ? recv_batch(sd, ready, false) : 0;
+	int got = ready ? recv_batch(sd, ready) : 0;
 	if (got <= 0)
 		return 0;
 	unsigned out = 0;
@@ -332,10 +304,7 @@ static __attribute__((noinline)) unsigned rx_burst_many(struct sock_drv *sd, str
 		if (sd->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue; /* larger than any tern packet: not ours; buffer reused */
 		p->len = sd->msgs[i].msg_len;
-		if (sd->msgs[i].msg_hdr.msg_namelen)
-			tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
-		else
-			p->peer = sd->sock.peer;
+		tni_udp_from_sockaddr((struct sockaddr *)&sd->names[i], &p->peer);
 		p->link_checked = tni_loopback_checked(sd->drv.loopback_checks, &p->peer);
 		int seg = 0;
 		read_cmsgs(&sd->msgs[i].msg_hdr, &p->hops, &seg);
@@ -455,13 +424,7 @@ static unsigned sd_tx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 			used += need;
 			at += k;
 		}
-		/* One datagram from one buffer left over: sendto, as tx_lone. */
-		int sent = m == 1 && used == 1 && counts[0] == 1
-				   ? (sendto(sd->sock.fd, sd->iov[0].iov_base, sd->iov[0].iov_len, MSG_DONTWAIT,
-					     sd->msgs[0].msg_hdr.msg_name, sd->msgs[0].msg_hdr.msg_namelen) < 0
-					      ? -1
-					      : 1)
-				   : sendmmsg(sd->sock.fd, sd->msgs, m, MSG_DONTWAIT);
+		int sent = sendmmsg(sd->sock.fd, sd->msgs, m, MSG_DONTWAIT);
 		if (sent < 0) {
 			if (errno == EAGAIN || errno == ENOBUFS)
 				break; /* the engine drops the rest, as a full NIC queue would */
