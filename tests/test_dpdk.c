@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <rte_alarm.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "drivers/dpdk/dpdk_internal.h"
 #include "drivers/rss_toeplitz.h"
 #include "util/rng.h"
 #include "transport/session_internal.h"
@@ -793,6 +795,43 @@ Test(dpdk, peer_port_gone_calls_fail_in_time_and_tx_is_bounded, .timeout = 60, .
 	cr_assert_eq(failed, 20);
 	cr_assert_lt(udp_now() - t0, 10 * SEC);
 	tern_rpc_destroy(C.rpc);
+	pair_down();
+}
+
+static void alarm_ran(void *arg)
+{
+	atomic_store((atomic_bool *)arg, true);
+}
+
+/* memif unmaps its rings on the EAL's interrupt thread when a peer goes
+ * (dpdk_gate.h): while a burst runs, that thread runs no callback at all.
+ * An alarm stands in for memif's handler (alarms run on that thread too),
+ * and the test holds a burst's place in the gate, as the driver does
+ * around rte_eth_tx_burst. */
+Test(dpdk, the_interrupt_thread_runs_no_callback_while_a_memif_burst_runs, .timeout = 60, .fini = eal_files_gone)
+{
+	pair_up(false, 1, true);
+	cr_assert_not_null(SP->gate, "a memif port has no gate");
+	cr_assert_eq(SP->gate, CP->gate, "two gates for one interrupt thread");
+	struct tni_gate *g = SP->gate;
+	int slot = tni_gate_slot_get(g);
+	cr_assert_geq(slot, 0);
+	uint64_t until = udp_now() + 5 * SEC;
+	while (!tni_gate_enter(g, slot))
+		cr_assert_lt(udp_now(), until, "the interrupt thread never parked");
+	static atomic_bool ran;
+	atomic_store(&ran, false);
+	cr_assert_eq(rte_eal_alarm_set(1, alarm_ran, &ran), 0);
+	usleep(200000); /* longer than the gate's park */
+	cr_assert(!atomic_load(&ran), "a callback ran on the interrupt thread inside a burst");
+	uint64_t outings = atomic_load(&g->outings);
+	tni_gate_leave(g, slot);
+	until = udp_now() + 5 * SEC;
+	while (!atomic_load(&ran))
+		cr_assert_lt(udp_now(), until, "the interrupt thread stayed parked after the burst");
+	cr_assert_gt(atomic_load(&g->outings), outings);
+	cr_assert_geq(atomic_load(&g->waited_out), 1, "the thread did not wait for the burst");
+	tni_gate_slot_put(g, slot);
 	pair_down();
 }
 

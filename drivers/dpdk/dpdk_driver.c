@@ -64,6 +64,9 @@ struct dpdk_drv {
 	 * and its generic layers on every call. */
 	struct rte_mbuf *stash[STASH];
 	unsigned nstash;
+	struct tni_gate *gate; /* the port's (memif), or NULL */
+	int slot;
+	uint64_t gate_wait; /* tsc cycles a send waits for the interrupt thread to park */
 };
 
 static struct dpdk_drv *to_dd(struct tern_driver *d)
@@ -196,6 +199,31 @@ other:
 static void flush_ctl(struct dpdk_drv *dd);
 static void check_link(struct dpdk_drv *dd);
 
+/* memif: a burst runs only while the EAL's interrupt thread is parked
+ * (dpdk_gate.h), since that thread may unmap the rings under it. */
+static inline bool gate_in(struct dpdk_drv *dd)
+{
+	return !dd->gate || tni_gate_enter(dd->gate, dd->slot);
+}
+
+static inline void gate_out(struct dpdk_drv *dd)
+{
+	if (dd->gate)
+		tni_gate_leave(dd->gate, dd->slot);
+}
+
+/* The thread's outings are short: a send waits one out rather than drop. */
+static __attribute__((noinline)) bool gate_in_wait(struct dpdk_drv *dd)
+{
+	uint64_t until = rte_rdtsc() + dd->gate_wait;
+	do {
+		rte_pause();
+		if (gate_in(dd))
+			return true;
+	} while (rte_rdtsc() < until);
+	return false;
+}
+
 /* Called on every rx poll, so a clock read every LINK_POLLS polls is
  * enough, and the send path reads no clock at all. */
 static inline void maybe_check_link(struct dpdk_drv *dd)
@@ -224,8 +252,9 @@ static unsigned dd_rx_burst(struct tern_driver *d, struct tni_pkt **pkts, unsign
 				pkts[out++] = t;
 		}
 	}
-	if (out < n) {
+	if (out < n && gate_in(dd)) {
 		unsigned k = rte_eth_rx_burst(p->port_id, dd->q, m, (uint16_t)(n - out));
+		gate_out(dd);
 		dd->st.nic_rx_frames += k;
 		for (unsigned i = 0; i < k; i++) {
 			if (i + 1 < k)
@@ -324,6 +353,10 @@ static __attribute__((noinline)) void check_link(struct dpdk_drv *dd)
  * that went away costs a bounded wait, never a spin. */
 static unsigned send_frames(struct dpdk_drv *dd, struct rte_mbuf **m, unsigned n)
 {
+	if (!gate_in(dd) && !gate_in_wait(dd)) {
+		dd->st.nic_gate_drops += n;
+		return 0;
+	}
 	unsigned sent = 0;
 	for (int tries = 0; sent < n && tries <= TX_RETRIES; tries++) {
 		unsigned k = rte_eth_tx_burst(dd->port->port_id, dd->q, m + sent, (uint16_t)(n - sent));
@@ -331,6 +364,7 @@ static unsigned send_frames(struct dpdk_drv *dd, struct rte_mbuf **m, unsigned n
 		if (k == 0)
 			rte_pause();
 	}
+	gate_out(dd);
 	dd->st.nic_tx_frames += sent;
 	return sent;
 }
@@ -459,7 +493,10 @@ static void dd_buf_free(struct tern_driver *d, void *buf)
 static void dd_tx_cleanup(struct tern_driver *d)
 {
 	struct dpdk_drv *dd = to_dd(d);
+	if (!gate_in(dd))
+		return; /* the next call asks */
 	rte_eth_tx_done_cleanup(dd->port->port_id, dd->q, 0);
+	gate_out(dd);
 }
 
 static void dd_free(struct tern_driver *d, struct tni_pkt *t)
@@ -542,6 +579,8 @@ static void dd_destroy(struct tern_driver *d)
 		rte_pktmbuf_free(dd->stash[--dd->nstash]);
 	if (dd->registered)
 		rte_thread_unregister();
+	if (dd->gate)
+		tni_gate_slot_put(dd->gate, dd->slot);
 	atomic_store(&p->taken[dd->q], false);
 	atomic_fetch_sub(&p->engines, 1);
 	free(dd);
@@ -595,6 +634,13 @@ int tern_dpdk_driver_open(struct tern_dpdk_port *p, uint16_t q, struct tern_driv
 		atomic_store(&p->taken[q], false);
 		return TERN_ENOMEM;
 	}
+	if (p->gate && (dd->slot = tni_gate_slot_get(p->gate)) < 0) {
+		free(dd);
+		atomic_store(&p->taken[q], false);
+		return TERN_EBUSY; /* TNI_GATE_SLOTS memif engines already */
+	}
+	dd->gate = p->gate;
+	dd->gate_wait = rte_get_tsc_hz() / 5000; /* 200 us: many times an outing's length */
 	dd->drv.ops = &dpdk_ops;
 	dd->drv.kind = TERN_DRIVER_DPDK;
 	/* A poll-mode engine on its own core: no scheduler between it and

@@ -11,6 +11,7 @@
 
 #include "../driver.h"
 #include "../rss_toeplitz.h"
+#include "dpdk_gate.h"
 #include "tern/dpdk.h"
 
 #define TERN_DPDK_MAX_QUEUES 64
@@ -22,6 +23,7 @@
 	X(nic_rx_other)         /* dropped: not IPv4/UDP to one of our engines, or IP fragments */          \
 	X(nic_tx_full)          /* dropped: the tx queue stayed full after bounded retries */               \
 	X(nic_link_down_drops)  /* dropped: link down */                                                     \
+	X(nic_gate_drops)       /* dropped: memif's interrupt thread stayed out past the wait (dpdk_gate.h) */ \
 	X(steer_handoffs)       /* arrived on this queue for another engine, passed by ring */              \
 	X(steer_drops)          /* of which dropped: that engine's ring was full */                         \
 	X(steer_ports_asked)    /* RSS steering: handshakes asking the peer for a source port */            \
@@ -104,6 +106,9 @@ struct tern_dpdk_port {
 	_Atomic uint8_t steer_owner[65536];
 	atomic_bool taken[TERN_DPDK_MAX_QUEUES];
 	atomic_int engines;
+	/* memif: the process's gate (dpdk_gate.h), one reference per port;
+	 * NULL for ports whose driver never unmaps under a burst. */
+	struct tni_gate *gate;
 	struct tni_neigh_table neigh;
 };
 

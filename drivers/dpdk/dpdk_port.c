@@ -1,7 +1,14 @@
 /* A DPDK port shared by the engines of a process: one rx/tx queue pair and
  * one mempool per engine, steering rules, the neighbour table. */
+/* rte_intr_instance_alloc and its setters, experimental in DPDK 22.11, are
+ * the only way to give the EAL's interrupt thread a file descriptor of
+ * ours (the gate's keeper, below). */
+#define ALLOW_EXPERIMENTAL_API 1
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
+#include <rte_interrupts.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -90,6 +98,94 @@ static void interrupt_thread_barrier(void)
 	}
 }
 
+/* The gate's keeper (dpdk_gate.h). There is one EAL interrupt thread per
+ * process, so there is one gate, shared by every memif port: a thread
+ * parked in one port's callback would hold the others' engines out. It is
+ * the one piece of tern state outside an object the application holds:
+ * the first memif port creates it, the last one frees it. */
+/* How long other callbacks may wait: not long while a link is down (a
+ * memif handshake is a dozen messages, one per outing); longer once all
+ * are up, since each outing costs the engines a pause and, where they
+ * fill every core, a preemption. */
+#define GATE_PARK_DOWN_NS 1000000ull
+#define GATE_PARK_UP_NS 50000000ull
+struct gate_keeper {
+	struct tni_gate gate;
+	struct rte_intr_handle *ih;
+	int efd;
+	unsigned refs;
+};
+static pthread_mutex_t keeper_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gate_keeper *keeper;
+
+/* Called on the interrupt thread whenever it polls: the eventfd is never
+ * read, so it is always ready. */
+static void keeper_park(void *arg)
+{
+	bool all_up = true;
+	uint16_t id;
+	RTE_ETH_FOREACH_DEV(id)
+	{
+		struct rte_eth_link l;
+		if (rte_eth_link_get_nowait(id, &l) != 0 || l.link_status != RTE_ETH_LINK_UP)
+			all_up = false;
+	}
+	tni_gate_park(&((struct gate_keeper *)arg)->gate, all_up ? GATE_PARK_UP_NS : GATE_PARK_DOWN_NS);
+}
+
+static void keeper_free(struct gate_keeper *k)
+{
+	if (k->ih) {
+		tni_gate_stop(&k->gate);
+		int r;
+		while ((r = rte_intr_callback_unregister(k->ih, keeper_park, k)) == -EAGAIN)
+			sched_yield(); /* it is parked in there: the stop ends that */
+		rte_intr_instance_free(k->ih);
+	}
+	if (k->efd >= 0)
+		close(k->efd);
+	tni_gate_destroy(&k->gate);
+	free(k);
+}
+
+static struct tni_gate *gate_get(void)
+{
+	pthread_mutex_lock(&keeper_lock);
+	struct gate_keeper *k = keeper;
+	size_t size = (sizeof(*k) + 63) & ~(size_t)63;
+	if (!k && (k = aligned_alloc(64, size))) {
+		memset(k, 0, size);
+		tni_gate_init(&k->gate, true);
+		k->efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+		k->ih = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+		if (k->efd < 0 || !k->ih || rte_intr_fd_set(k->ih, k->efd) ||
+		    rte_intr_type_set(k->ih, RTE_INTR_HANDLE_EXT) ||
+		    rte_intr_callback_register(k->ih, keeper_park, k)) {
+			if (k->ih)
+				rte_intr_instance_free(k->ih);
+			k->ih = NULL;
+			keeper_free(k);
+			k = NULL;
+		}
+		keeper = k;
+	}
+	if (k)
+		k->refs++;
+	pthread_mutex_unlock(&keeper_lock);
+	return k ? &k->gate : NULL;
+}
+
+static void gate_put(struct tni_gate *g)
+{
+	pthread_mutex_lock(&keeper_lock);
+	struct gate_keeper *k = keeper;
+	if (k && &k->gate == g && --k->refs == 0) {
+		keeper = NULL;
+		keeper_free(k);
+	}
+	pthread_mutex_unlock(&keeper_lock);
+}
+
 static void release(struct tern_dpdk_port *p, bool started)
 {
 	struct rte_flow_error err;
@@ -109,6 +205,8 @@ static void release(struct tern_dpdk_port *p, bool started)
 		/* The port's rings still point at the pools until it is stopped. */
 		rte_mempool_free(p->pool[q]);
 	}
+	if (p->gate)
+		gate_put(p->gate);
 	free(p);
 }
 
@@ -302,6 +400,10 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *user, struct tern_
 	uint64_t rx_csum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->rx_csum = !cfg->no_offload && (info.rx_offload_capa & rx_csum) == rx_csum;
 	p->memory_link = strcmp(p->driver, "net_memif") == 0;
+	if (p->memory_link && !(p->gate = gate_get())) {
+		free(p);
+		return TERN_ENOMEM;
+	}
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
 	conf.rxmode.mtu = cfg->mtu;
@@ -334,7 +436,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *user, struct tern_
 		rc = rte_eth_dev_configure(p->port_id, p->nq, p->nq, &conf);
 	}
 	if (rc) {
-		free(p);
+		release(p, false);
 		return rc;
 	}
 	uint16_t nrx = cfg->rx_desc, ntx = cfg->tx_desc;
