@@ -114,6 +114,7 @@ struct gate_keeper {
 	struct rte_intr_handle *ih;
 	int efd;
 	unsigned refs;
+	_Atomic uint64_t ports; /* the ids of the ports holding it: their links set the park */
 };
 static pthread_mutex_t keeper_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gate_keeper *keeper;
@@ -122,23 +123,21 @@ static struct gate_keeper *keeper;
  * read, so it is always ready. */
 static void keeper_park(void *arg)
 {
+	struct gate_keeper *k = arg;
 	bool all_up = true;
-	uint16_t id;
-	RTE_ETH_FOREACH_DEV(id)
-	{
+	for (uint64_t m = atomic_load(&k->ports); m; m &= m - 1) {
 		struct rte_eth_link l;
-		if (rte_eth_link_get_nowait(id, &l) != 0 || l.link_status != RTE_ETH_LINK_UP)
+		if (rte_eth_link_get_nowait((uint16_t)__builtin_ctzll(m), &l) != 0 || l.link_status != RTE_ETH_LINK_UP)
 			all_up = false;
 	}
-	tni_gate_park(&((struct gate_keeper *)arg)->gate, all_up ? GATE_PARK_UP_NS : GATE_PARK_DOWN_NS);
+	tni_gate_park(&k->gate, all_up ? GATE_PARK_UP_NS : GATE_PARK_DOWN_NS);
 }
 
 static void keeper_free(struct gate_keeper *k)
 {
 	if (k->ih) {
 		tni_gate_stop(&k->gate);
-		int r;
-		while ((r = rte_intr_callback_unregister(k->ih, keeper_park, k)) == -EAGAIN)
+		while (rte_intr_callback_unregister(k->ih, keeper_park, k) == -EAGAIN)
 			sched_yield(); /* it is parked in there: the stop ends that */
 		rte_intr_instance_free(k->ih);
 	}
@@ -148,7 +147,9 @@ static void keeper_free(struct gate_keeper *k)
 	free(k);
 }
 
-static struct tni_gate *gate_get(void)
+_Static_assert(RTE_MAX_ETHPORTS <= 64, "the keeper's port mask");
+
+static struct tni_gate *gate_get(uint16_t port_id)
 {
 	pthread_mutex_lock(&keeper_lock);
 	struct gate_keeper *k = keeper;
@@ -169,16 +170,20 @@ static struct tni_gate *gate_get(void)
 		}
 		keeper = k;
 	}
-	if (k)
+	if (k) {
 		k->refs++;
+		atomic_fetch_or(&k->ports, 1ull << port_id);
+	}
 	pthread_mutex_unlock(&keeper_lock);
 	return k ? &k->gate : NULL;
 }
 
-static void gate_put(struct tni_gate *g)
+static void gate_put(struct tni_gate *g, uint16_t port_id)
 {
 	pthread_mutex_lock(&keeper_lock);
 	struct gate_keeper *k = keeper;
+	if (k && &k->gate == g)
+		atomic_fetch_and(&k->ports, ~(1ull << port_id));
 	if (k && &k->gate == g && --k->refs == 0) {
 		keeper = NULL;
 		keeper_free(k);
@@ -206,7 +211,7 @@ static void release(struct tern_dpdk_port *p, bool started)
 		rte_mempool_free(p->pool[q]);
 	}
 	if (p->gate)
-		gate_put(p->gate);
+		gate_put(p->gate, p->port_id);
 	free(p);
 }
 
@@ -400,7 +405,7 @@ int tern_dpdk_port_create(const struct tern_dpdk_port_config *user, struct tern_
 	uint64_t rx_csum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->rx_csum = !cfg->no_offload && (info.rx_offload_capa & rx_csum) == rx_csum;
 	p->memory_link = strcmp(p->driver, "net_memif") == 0;
-	if (p->memory_link && !(p->gate = gate_get())) {
+	if (p->memory_link && !(p->gate = gate_get(p->port_id))) {
 		free(p);
 		return TERN_ENOMEM;
 	}
