@@ -127,24 +127,45 @@ static void *park_once(void *arg)
 	return NULL;
 }
 
+/* As the interrupt thread does: park, run the others, park again. */
+static void *park_on(void *arg)
+{
+	struct parker *p = arg;
+	while (!atomic_load(&p->g->stop))
+		tni_gate_park(p->g, p->park_ns);
+	atomic_store(&p->returned, true);
+	return NULL;
+}
+
+/* Waits bounded by 5 s, however loaded the machine: no assertion here
+ * depends on when a thread gets a CPU. */
+#define WAIT_FOR(cond, what)                                                                                   \
+	do {                                                                                                       \
+		uint64_t until_ = now_ns() + 5000000000ull;                                                        \
+		while (!(cond))                                                                                    \
+			cr_assert_lt(now_ns(), until_, what);                                                      \
+	} while (0)
+
 Test(dpdk_gate, the_thread_leaves_the_park_only_after_the_burst_inside_ends)
 {
-	struct parker p = { .g = gate_new(), .park_ns = 50000000 };
+	struct parker p = { .g = gate_new(), .park_ns = 10000000 };
 	int slot = tni_gate_slot_get(p.g);
 	cr_assert(!tni_gate_enter(p.g, slot), "the thread runs freely until it first parks");
 	pthread_t t;
-	cr_assert_eq(pthread_create(&t, NULL, park_once, &p), 0);
-	uint64_t until = now_ns() + 5000000000ull;
-	while (!tni_gate_enter(p.g, slot))
-		cr_assert_lt(now_ns(), until, "the parked thread never let a burst in");
-	/* A burst far longer than the park: the thread must wait for it. */
-	spin_ns(150000000);
-	cr_assert(!atomic_load(&p.returned), "the thread left the park with a burst inside");
+	cr_assert_eq(pthread_create(&t, NULL, park_on, &p), 0);
+	WAIT_FOR(tni_gate_enter(p.g, slot), "the parked thread never let a burst in");
+	/* Inside a burst: the thread's park ends, and it must wait for us. */
+	WAIT_FOR(atomic_load(&p.g->out), "the thread never came to the end of its park");
+	uint64_t outings = atomic_load(&p.g->outings);
+	spin_ns(100000000); /* ten parks' time */
+	cr_assert_eq(atomic_load(&p.g->outings), outings, "the thread left the park with a burst inside");
 	cr_assert_eq(atomic_load(&p.g->out), 1, "a thread waiting to leave lets no new burst in");
 	tni_gate_leave(p.g, slot);
+	WAIT_FOR(atomic_load(&p.g->outings) > outings, "the thread stayed in after the burst ended");
+	cr_assert_geq(atomic_load(&p.g->waited_out), 1);
+	tni_gate_stop(p.g);
 	pthread_join(t, NULL);
 	cr_assert(atomic_load(&p.returned));
-	cr_assert_eq(atomic_load(&p.g->waited_out), 1);
 	cr_assert(!tni_gate_enter(p.g, slot), "out of the park, the thread keeps bursts out");
 	tni_gate_destroy(p.g);
 	free(p.g);
@@ -155,8 +176,7 @@ Test(dpdk_gate, a_stopped_gate_ends_a_long_park_at_once)
 	struct parker p = { .g = gate_new(), .park_ns = 60000000000ull };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, park_once, &p), 0);
-	while (atomic_load(&p.g->out))
-		;
+	WAIT_FOR(!atomic_load(&p.g->out), "the thread never parked");
 	uint64_t t0 = now_ns();
 	tni_gate_stop(p.g);
 	pthread_join(t, NULL);
