@@ -822,7 +822,11 @@ Test(dpdk, the_interrupt_thread_runs_no_callback_while_a_memif_burst_runs, .time
 	static atomic_bool ran;
 	atomic_store(&ran, false);
 	cr_assert_eq(rte_eal_alarm_set(1, alarm_ran, &ran), 0);
-	usleep(200000); /* longer than the gate's park */
+	/* The thread's park ends, and it waits for the burst to. */
+	until = udp_now() + 5 * SEC;
+	while (!atomic_load(&g->out))
+		cr_assert_lt(udp_now(), until, "the interrupt thread's park never ended");
+	usleep(100000);
 	cr_assert(!atomic_load(&ran), "a callback ran on the interrupt thread inside a burst");
 	uint64_t outings = atomic_load(&g->outings);
 	tni_gate_leave(g, slot);
