@@ -162,10 +162,7 @@ static struct tni_gate *gate_get(uint16_t port_id)
 		if (k->efd < 0 || !k->ih || rte_intr_fd_set(k->ih, k->efd) ||
 		    rte_intr_type_set(k->ih, RTE_INTR_HANDLE_EXT) ||
 		    rte_intr_callback_register(k->ih, keeper_park, k)) {
-			if (k->ih)
-				rte_intr_instance_free(k->ih);
-			k->ih = NULL;
-			keeper_free(k);
+			keeper_free(k); /* its unregistration finds nothing to take off */
 			k = NULL;
 		}
 		keeper = k;
